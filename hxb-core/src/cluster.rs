@@ -1,0 +1,402 @@
+//! The cluster backend: the one trait every Kubernetes side effect goes through.
+//!
+//! [`ClusterBackend`] is object-safe and speaks [`DynamicObject`] (kube-rs' dynamic type with a
+//! k8s-openapi `ObjectMeta`), so the engine holds an `Arc<dyn ClusterBackend>` and the same code
+//! drives the [embedded cluster](crate::embedded) and a real API server through
+//! [kube-rs](crate::kube_backend). [`Api`] puts k8s-openapi types on top:
+//!
+//! ```no_run
+//! # async fn demo(cluster: std::sync::Arc<dyn hxb_core::ClusterBackend>) -> hxb_core::Result<()> {
+//! use hxb_core::cluster::{Api, ListOptions};
+//! use k8s_openapi::api::core::v1::Pod;
+//! let pods: Api<Pod> = Api::namespaced(cluster.clone(), "team-a");
+//! for pod in pods.list(&ListOptions::default()).await? {
+//!     println!("{:?}", pod.metadata.name);
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::stream::{BoxStream, StreamExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use kube::core::{ApiResource, DynamicObject, GroupVersionKind, TypeMeta};
+
+use crate::error::{Error, Result};
+use crate::selector::Selector;
+
+/// The field manager hxb uses for server-side apply.
+pub const FIELD_MANAGER: &str = "hxb";
+
+/// Whether a scope is namespaced; implemented for k8s-openapi's scope markers.
+pub trait ScopeInfo {
+    /// `true` for namespaced resources.
+    const NAMESPACED: bool;
+}
+impl ScopeInfo for k8s_openapi::NamespaceResourceScope {
+    const NAMESPACED: bool = true;
+}
+impl ScopeInfo for k8s_openapi::ClusterResourceScope {
+    const NAMESPACED: bool = false;
+}
+
+/// A typed Kubernetes object usable through [`Api`]: every k8s-openapi resource and every
+/// `kube::CustomResource`.
+pub trait Object:
+    kube::Resource<DynamicType = ()> + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+}
+impl<K> Object for K where
+    K: kube::Resource<DynamicType = ()> + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+}
+
+/// A kind of object: group, version, kind, plural and scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceType {
+    /// API group (`""` for core).
+    pub group: String,
+    /// API version (`v1`).
+    pub version: String,
+    /// Kind (`Pod`).
+    pub kind: String,
+    /// Plural resource name (`pods`).
+    pub plural: String,
+    /// Whether objects live in a namespace.
+    pub namespaced: bool,
+}
+
+impl ResourceType {
+    /// The resource type of a typed object.
+    pub fn of<K>() -> Self
+    where
+        K: kube::Resource<DynamicType = ()>,
+        K::Scope: ScopeInfo,
+    {
+        ResourceType {
+            group: K::group(&()).into_owned(),
+            version: K::version(&()).into_owned(),
+            kind: K::kind(&()).into_owned(),
+            plural: K::plural(&()).into_owned(),
+            namespaced: <K::Scope as ScopeInfo>::NAMESPACED,
+        }
+    }
+
+    /// `group/version`, or `version` for the core group.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// kube-rs' description of this type.
+    pub fn api_resource(&self) -> ApiResource {
+        ApiResource {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            api_version: self.api_version(),
+            kind: self.kind.clone(),
+            plural: self.plural.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.plural, self.api_version())
+    }
+}
+
+/// Options for [`ClusterBackend::list`].
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    /// Only objects whose labels match.
+    pub label_selector: Option<Selector>,
+}
+
+impl ListOptions {
+    /// List objects matching a label selector.
+    pub fn labels(selector: Selector) -> Self {
+        ListOptions { label_selector: Some(selector) }
+    }
+}
+
+/// A list result with the collection's resourceVersion (to start a watch from).
+#[derive(Debug, Clone, Default)]
+pub struct ObjectList {
+    /// The objects, ordered by namespace then name.
+    pub items: Vec<DynamicObject>,
+    /// The resourceVersion of the collection at list time.
+    pub resource_version: String,
+}
+
+/// Options for [`ClusterBackend::watch`].
+#[derive(Debug, Clone, Default)]
+pub struct WatchOptions {
+    /// Only objects whose labels match.
+    pub label_selector: Option<Selector>,
+    /// Start after this resourceVersion (from a list); `None` starts now.
+    pub resource_version: Option<String>,
+}
+
+/// Options for [`ClusterBackend::apply`] (server-side apply).
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Field manager; [`FIELD_MANAGER`] by default.
+    pub field_manager: String,
+    /// Take ownership of fields other managers own.
+    pub force: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { field_manager: FIELD_MANAGER.to_owned(), force: true }
+    }
+}
+
+/// A change seen by a watch.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum WatchEvent {
+    /// An object was created.
+    Added(DynamicObject),
+    /// An object changed.
+    Modified(DynamicObject),
+    /// An object was removed (the last state it had).
+    Deleted(DynamicObject),
+}
+
+impl WatchEvent {
+    /// The object the event is about.
+    pub fn object(&self) -> &DynamicObject {
+        match self {
+            WatchEvent::Added(o) | WatchEvent::Modified(o) | WatchEvent::Deleted(o) => o,
+        }
+    }
+}
+
+/// A stream of watch events.
+pub type WatchStream = BoxStream<'static, Result<WatchEvent>>;
+
+/// Which implementation a backend is.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The in-process cluster.
+    Embedded,
+    /// A real API server through kube-rs.
+    Kubernetes,
+}
+
+/// Every Kubernetes side effect of the engine.
+///
+/// Semantics follow the Kubernetes API: `create` fails with
+/// [`AlreadyExists`](crate::ErrorKind::AlreadyExists); `replace` with a stale
+/// `metadata.resourceVersion` fails with [`Conflict`](crate::ErrorKind::Conflict); objects in a
+/// missing or terminating namespace are refused; admission (quota, limit ranges) applies.
+#[async_trait]
+pub trait ClusterBackend: Send + Sync + 'static {
+    /// Which implementation this is.
+    fn kind(&self) -> BackendKind;
+
+    /// Create an object; fails if it exists.
+    async fn create(&self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject>;
+
+    /// Server-side apply: create, or update the fields this manager owns. Applying an
+    /// unchanged object is a no-op (no new resourceVersion, no watch event).
+    async fn apply(
+        &self,
+        ty: &ResourceType,
+        obj: DynamicObject,
+        opts: &ApplyOptions,
+    ) -> Result<DynamicObject>;
+
+    /// Replace an object whole. When `metadata.resourceVersion` is set it must match.
+    async fn replace(&self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject>;
+
+    /// Replace an object's status subresource (same concurrency rule as `replace`).
+    async fn replace_status(&self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject>;
+
+    /// Get one object; [`NotFound`](crate::ErrorKind::NotFound) if absent.
+    async fn get(&self, ty: &ResourceType, namespace: Option<&str>, name: &str)
+    -> Result<DynamicObject>;
+
+    /// List objects (in one namespace, or all when `namespace` is `None`).
+    async fn list(
+        &self,
+        ty: &ResourceType,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<ObjectList>;
+
+    /// Delete an object; [`NotFound`](crate::ErrorKind::NotFound) if absent. Deleting a
+    /// namespace starts its termination and cascades to everything in it.
+    async fn delete(&self, ty: &ResourceType, namespace: Option<&str>, name: &str) -> Result<()>;
+
+    /// Watch changes.
+    async fn watch(
+        &self,
+        ty: &ResourceType,
+        namespace: Option<&str>,
+        opts: &WatchOptions,
+    ) -> Result<WatchStream>;
+}
+
+fn to_dynamic<K: Object>(obj: &K) -> Result<DynamicObject> {
+    let mut v = serde_json::to_value(obj).map_err(|e| Error::invalid("object", e.to_string()))?;
+    if let Some(map) = v.as_object_mut() {
+        map.insert("apiVersion".into(), K::api_version(&()).into_owned().into());
+        map.insert("kind".into(), K::kind(&()).into_owned().into());
+    }
+    serde_json::from_value(v).map_err(|e| Error::invalid("object", e.to_string()))
+}
+
+fn from_dynamic<K: Object>(obj: DynamicObject) -> Result<K> {
+    let v = serde_json::to_value(obj).map_err(|e| Error::internal(e.to_string()))?;
+    serde_json::from_value(v).map_err(|e| {
+        Error::backend(format!("cannot decode {}", K::kind(&())), e)
+    })
+}
+
+/// Typed access to one kind of object through any [`ClusterBackend`], in the style of
+/// `kube::Api`.
+pub struct Api<K> {
+    backend: Arc<dyn ClusterBackend>,
+    namespace: Option<String>,
+    ty: ResourceType,
+    _kind: PhantomData<fn() -> K>,
+}
+
+impl<K> Clone for Api<K> {
+    fn clone(&self) -> Self {
+        Api {
+            backend: self.backend.clone(),
+            namespace: self.namespace.clone(),
+            ty: self.ty.clone(),
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<K> Api<K>
+where
+    K: Object,
+    K::Scope: ScopeInfo,
+{
+    /// Objects of a namespaced kind in `namespace`.
+    pub fn namespaced(backend: Arc<dyn ClusterBackend>, namespace: &str) -> Self {
+        Api { backend, namespace: Some(namespace.to_owned()), ty: ResourceType::of::<K>(), _kind: PhantomData }
+    }
+
+    /// Cluster-scoped objects, or namespaced objects across all namespaces (list/watch only).
+    pub fn all(backend: Arc<dyn ClusterBackend>) -> Self {
+        Api { backend, namespace: None, ty: ResourceType::of::<K>(), _kind: PhantomData }
+    }
+
+    /// The resource type.
+    pub fn resource_type(&self) -> &ResourceType {
+        &self.ty
+    }
+
+    fn with_namespace(&self, obj: &K) -> Result<DynamicObject> {
+        let mut d = to_dynamic(obj)?;
+        if self.ty.namespaced {
+            match (&self.namespace, &d.metadata.namespace) {
+                (Some(ns), None) => d.metadata.namespace = Some(ns.clone()),
+                (Some(ns), Some(obj_ns)) if ns != obj_ns => {
+                    return Err(Error::invalid(
+                        "metadata.namespace",
+                        format!("object namespace {obj_ns:?} differs from the Api's {ns:?}"),
+                    ));
+                }
+                (None, None) => {
+                    return Err(Error::invalid("metadata.namespace", "a namespaced object needs a namespace"));
+                }
+                _ => {}
+            }
+        }
+        Ok(d)
+    }
+
+    /// Create.
+    pub async fn create(&self, obj: &K) -> Result<K> {
+        from_dynamic(self.backend.create(&self.ty, self.with_namespace(obj)?).await?)
+    }
+
+    /// Server-side apply with field manager `hxb`.
+    pub async fn apply(&self, obj: &K) -> Result<K> {
+        let d = self.with_namespace(obj)?;
+        from_dynamic(self.backend.apply(&self.ty, d, &ApplyOptions::default()).await?)
+    }
+
+    /// Replace (optimistic concurrency on `metadata.resourceVersion`).
+    pub async fn replace(&self, obj: &K) -> Result<K> {
+        from_dynamic(self.backend.replace(&self.ty, self.with_namespace(obj)?).await?)
+    }
+
+    /// Replace the status subresource.
+    pub async fn replace_status(&self, obj: &K) -> Result<K> {
+        from_dynamic(self.backend.replace_status(&self.ty, self.with_namespace(obj)?).await?)
+    }
+
+    /// Get by name.
+    pub async fn get(&self, name: &str) -> Result<K> {
+        from_dynamic(self.backend.get(&self.ty, self.namespace.as_deref(), name).await?)
+    }
+
+    /// Get by name, `None` if absent.
+    pub async fn get_opt(&self, name: &str) -> Result<Option<K>> {
+        match self.get(name).await {
+            Ok(k) => Ok(Some(k)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// List.
+    pub async fn list(&self, opts: &ListOptions) -> Result<Vec<K>> {
+        let list = self.backend.list(&self.ty, self.namespace.as_deref(), opts).await?;
+        list.items.into_iter().map(from_dynamic).collect()
+    }
+
+    /// Delete by name.
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        self.backend.delete(&self.ty, self.namespace.as_deref(), name).await
+    }
+
+    /// Watch, yielding typed events `(kind of change, object)`.
+    pub async fn watch(
+        &self,
+        opts: &WatchOptions,
+    ) -> Result<BoxStream<'static, Result<(ChangeKind, K)>>> {
+        let s = self.backend.watch(&self.ty, self.namespace.as_deref(), opts).await?;
+        Ok(s.map(|ev| {
+            let ev = ev?;
+            let (kind, obj) = match ev {
+                WatchEvent::Added(o) => (ChangeKind::Added, o),
+                WatchEvent::Modified(o) => (ChangeKind::Modified, o),
+                WatchEvent::Deleted(o) => (ChangeKind::Deleted, o),
+            };
+            Ok((kind, from_dynamic(obj)?))
+        })
+        .boxed())
+    }
+}
+
+/// The kind of change in a typed watch event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Created.
+    Added,
+    /// Changed.
+    Modified,
+    /// Removed.
+    Deleted,
+}

@@ -1,0 +1,3 @@
+/// In-memory store (placeholder).
+#[derive(Debug, Default)]
+pub struct MemoryStore;

@@ -1,0 +1,3 @@
+/// SQLite store (placeholder).
+#[derive(Debug)]
+pub struct SqliteStore;
