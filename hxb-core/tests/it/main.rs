@@ -1,0 +1,3 @@
+//! hxb-core integration tests (one binary).
+
+mod conformance;
