@@ -144,7 +144,12 @@ impl EmbeddedCluster {
     /// Every object of every kind, ordered by kind (in order of first creation), namespace
     /// and name: a full snapshot to compare states in tests.
     pub fn objects(&self) -> Vec<DynamicObject> {
-        self.inner.read().store.all().map(|o| DynamicObject::clone(o)).collect()
+        self.inner
+            .read()
+            .store
+            .all()
+            .map(|o| DynamicObject::clone(o))
+            .collect()
     }
 
     /// How many objects the cluster holds (all kinds, Events included).
@@ -216,7 +221,9 @@ impl EmbeddedClusterBuilder {
         }
         pools.extend(self.pools);
         st.add_pools(&pools, &self.zones);
-        EmbeddedCluster { inner: Arc::new(RwLock::new(st)) }
+        EmbeddedCluster {
+            inner: Arc::new(RwLock::new(st)),
+        }
     }
 }
 
