@@ -34,6 +34,7 @@
 //! ```
 
 mod admission;
+mod controllers;
 mod events;
 mod json;
 mod limitrange;

@@ -79,6 +79,9 @@ pub(crate) struct State {
     pub(crate) scheduler: Arc<dyn PodScheduler>,
     pub(crate) watch: WatchLog,
     pub(crate) sched: SchedCache,
+    /// Workloads waiting for their controller, and its re-entrancy guard.
+    pub(crate) reconcile_queue: std::collections::BTreeSet<(super::controllers::Workload, String, String)>,
+    pub(crate) reconciling: bool,
     /// Re-entrancy guard of the pending-pod retry loop.
     pub(crate) retrying: bool,
     pub(crate) retry_again: bool,
@@ -127,6 +130,8 @@ impl State {
             scheduler,
             watch: WatchLog::new(watch_history),
             sched: SchedCache::default(),
+            reconcile_queue: Default::default(),
+            reconciling: false,
             retrying: false,
             retry_again: false,
         }
@@ -223,6 +228,7 @@ impl State {
         }
         if ty.namespaced {
             self.on_namespaced_change(ty, ns, new.is_none());
+            self.on_workload_trigger(ty, ns, old, new);
         }
     }
 
@@ -378,7 +384,7 @@ impl State {
         if finished {
             self.finish_deletion(ty, &ns, &name);
         }
-        Ok(DynamicObject::clone(&written))
+        Ok(self.latest(ty, &ns, &name).unwrap_or_else(|| DynamicObject::clone(&written)))
     }
 
     /// Server-side apply, approximated: create, or merge the applied fields over the object

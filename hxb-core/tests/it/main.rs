@@ -2,3 +2,4 @@
 
 mod conformance;
 mod embedded;
+mod embedded_workloads;
