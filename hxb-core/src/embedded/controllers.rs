@@ -29,9 +29,11 @@ use crate::error::{Error, Result};
 use crate::selector::Selector;
 
 /// `apps/v1/Deployment`.
-pub(crate) static DEPLOYMENT: LazyLock<ResourceType> = LazyLock::new(ResourceType::of::<Deployment>);
+pub(crate) static DEPLOYMENT: LazyLock<ResourceType> =
+    LazyLock::new(ResourceType::of::<Deployment>);
 /// `apps/v1/StatefulSet`.
-pub(crate) static STATEFUL_SET: LazyLock<ResourceType> = LazyLock::new(ResourceType::of::<StatefulSet>);
+pub(crate) static STATEFUL_SET: LazyLock<ResourceType> =
+    LazyLock::new(ResourceType::of::<StatefulSet>);
 
 /// Which workload a reconcile is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -72,31 +74,57 @@ struct WorkloadSpec {
 }
 
 fn parse_spec(obj: &DynamicObject) -> Result<WorkloadSpec> {
-    let spec = json::field(&obj.data, "spec").ok_or_else(|| Error::invalid("spec", "Required value"))?;
+    let spec =
+        json::field(&obj.data, "spec").ok_or_else(|| Error::invalid("spec", "Required value"))?;
     let replicas = match spec.get("replicas") {
         None | Some(Value::Null) => 1,
         Some(v) => v
             .as_u64()
             .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| Error::invalid("spec.replicas", format!("must be a non-negative integer, got {v}")))?,
+            .ok_or_else(|| {
+                Error::invalid(
+                    "spec.replicas",
+                    format!("must be a non-negative integer, got {v}"),
+                )
+            })?,
     };
     let selector = spec
         .get("selector")
         .ok_or_else(|| Error::invalid("spec.selector", "Required value"))?;
-    let selector = LabelSelector::deserialize(selector).map_err(|e| Error::invalid("spec.selector", e.to_string()))?;
+    let selector = LabelSelector::deserialize(selector)
+        .map_err(|e| Error::invalid("spec.selector", e.to_string()))?;
     let selector = Selector::from_label_selector(&selector)?;
-    let template = spec.get("template").ok_or_else(|| Error::invalid("spec.template", "Required value"))?;
-    let template =
-        PodTemplateSpec::deserialize(template).map_err(|e| Error::invalid("spec.template", e.to_string()))?;
-    let labels = template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+    let template = spec
+        .get("template")
+        .ok_or_else(|| Error::invalid("spec.template", "Required value"))?;
+    let template = PodTemplateSpec::deserialize(template)
+        .map_err(|e| Error::invalid("spec.template", e.to_string()))?;
+    let labels = template
+        .metadata
+        .as_ref()
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
     if selector.is_everything() {
-        return Err(Error::invalid("spec.selector", "empty selector is invalid for deployment"));
+        return Err(Error::invalid(
+            "spec.selector",
+            "empty selector is invalid for deployment",
+        ));
     }
     if !selector.matches(&labels) {
-        return Err(Error::invalid("spec.template.metadata.labels", "`selector` does not match template `labels`"));
+        return Err(Error::invalid(
+            "spec.template.metadata.labels",
+            "`selector` does not match template `labels`",
+        ));
     }
-    if template.spec.as_ref().is_none_or(|s| s.containers.is_empty()) {
-        return Err(Error::invalid("spec.template.spec.containers", "Required value"));
+    if template
+        .spec
+        .as_ref()
+        .is_none_or(|s| s.containers.is_empty())
+    {
+        return Err(Error::invalid(
+            "spec.template.spec.containers",
+            "Required value",
+        ));
     }
     Ok(WorkloadSpec { replicas, template })
 }
@@ -118,7 +146,11 @@ fn template_hash(t: &PodTemplateSpec) -> String {
 }
 
 fn controller_of(obj: &DynamicObject) -> Option<&OwnerReference> {
-    obj.metadata.owner_references.as_ref()?.iter().find(|o| o.controller == Some(true))
+    obj.metadata
+        .owner_references
+        .as_ref()?
+        .iter()
+        .find(|o| o.controller == Some(true))
 }
 
 fn is_ready(pod: &DynamicObject) -> bool {
@@ -127,7 +159,10 @@ fn is_ready(pod: &DynamicObject) -> bool {
         && status
             .and_then(|s| s.get("conditions"))
             .and_then(Value::as_array)
-            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            })
 }
 
 /// Whether the workload already reports this creation failure (one Event per new failure).
@@ -135,7 +170,10 @@ fn has_failure(obj: &DynamicObject, msg: &str) -> bool {
     json::field(&obj.data, "status")
         .and_then(|s| s.get("conditions"))
         .and_then(Value::as_array)
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "ReplicaFailure" && c["message"] == msg))
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c["type"] == "ReplicaFailure" && c["message"] == msg)
+        })
 }
 
 fn ordinal(name: &str, prefix: &str) -> Option<usize> {
@@ -152,7 +190,10 @@ impl State {
         new: Option<&DynamicObject>,
     ) {
         if let Some(w) = Workload::of(ty) {
-            let name = old.or(new).and_then(|o| o.metadata.name.clone()).unwrap_or_default();
+            let name = old
+                .or(new)
+                .and_then(|o| o.metadata.name.clone())
+                .unwrap_or_default();
             match new {
                 Some(_) => {
                     self.reconcile_queue.insert((w, ns.to_owned(), name));
@@ -169,13 +210,15 @@ impl State {
             if let Some(o) = owner
                 && let Some(w) = Workload::of_kind(&o.kind)
             {
-                self.reconcile_queue.insert((w, ns.to_owned(), o.name.clone()));
+                self.reconcile_queue
+                    .insert((w, ns.to_owned(), o.name.clone()));
             }
             let freed = new.is_none_or(|n| is_terminal(&n.data));
             if freed {
                 self.queue_short_workloads(ns);
             }
-        } else if ty.group.is_empty() && matches!(ty.kind.as_str(), "ResourceQuota" | "LimitRange") {
+        } else if ty.group.is_empty() && matches!(ty.kind.as_str(), "ResourceQuota" | "LimitRange")
+        {
             self.queue_short_workloads(ns);
         } else {
             return;
@@ -186,12 +229,20 @@ impl State {
     /// Queue every workload of `ns` that has fewer pods than it wants.
     fn queue_short_workloads(&mut self, ns: &str) {
         for w in [Workload::Deployment, Workload::StatefulSet] {
-            let Some(t) = self.store.table(w.ty()) else { continue };
+            let Some(t) = self.store.table(w.ty()) else {
+                continue;
+            };
             let short: Vec<String> = t
                 .iter(Some(ns))
                 .filter(|o| {
-                    let want = json::field(&o.data, "spec").and_then(|s| s.get("replicas")).and_then(Value::as_u64).unwrap_or(1);
-                    let have = json::field(&o.data, "status").and_then(|s| s.get("replicas")).and_then(Value::as_u64).unwrap_or(0);
+                    let want = json::field(&o.data, "spec")
+                        .and_then(|s| s.get("replicas"))
+                        .and_then(Value::as_u64)
+                        .unwrap_or(1);
+                    let have = json::field(&o.data, "status")
+                        .and_then(|s| s.get("replicas"))
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
                     have < want
                 })
                 .filter_map(|o| o.metadata.name.clone())
@@ -215,7 +266,9 @@ impl State {
 
     /// Names of the live pods in `ns` controlled by the object with `uid`.
     fn owned_pods(&self, ns: &str, uid: &str) -> Vec<String> {
-        let Some(t) = self.store.table(&POD) else { return Vec::new() };
+        let Some(t) = self.store.table(&POD) else {
+            return Vec::new();
+        };
         t.iter(Some(ns))
             .filter(|p| controller_of(p).is_some_and(|o| o.uid == uid))
             .filter_map(|p| p.metadata.name.clone())
@@ -224,7 +277,9 @@ impl State {
 
     fn reconcile(&mut self, w: Workload, ns: &str, name: &str) {
         let ty = w.ty();
-        let Some(obj) = self.store.get(ty, ns, name).cloned() else { return };
+        let Some(obj) = self.store.get(ty, ns, name).cloned() else {
+            return;
+        };
         if obj.metadata.deletion_timestamp.is_some() || !self.namespace_active(ns) {
             return;
         }
@@ -233,12 +288,18 @@ impl State {
         let hash = template_hash(&spec.template);
         let mut live: Vec<DynamicObject> = Vec::new();
         for pod in self.owned_pods(ns, &uid) {
-            let Some(p) = self.store.get(&POD, ns, &pod).cloned() else { continue };
+            let Some(p) = self.store.get(&POD, ns, &pod).cloned() else {
+                continue;
+            };
             if p.metadata.deletion_timestamp.is_some() || is_terminal(&p.data) {
                 continue;
             }
             let outdated = w == Workload::Deployment
-                && p.metadata.labels.as_ref().and_then(|l| l.get("pod-template-hash")) != Some(&hash);
+                && p.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("pod-template-hash"))
+                    != Some(&hash);
             if outdated {
                 self.delete_object(&POD, ns, &pod);
             } else {
@@ -248,9 +309,15 @@ impl State {
         // scale down: unbound pods first, then the newest names (highest ordinals)
         if live.len() > spec.replicas {
             live.sort_by_key(|p| {
-                let bound = json::field(&p.data, "spec").and_then(|s| s.get("nodeName")).is_some();
+                let bound = json::field(&p.data, "spec")
+                    .and_then(|s| s.get("nodeName"))
+                    .is_some();
                 let ord = ordinal(p.metadata.name.as_deref().unwrap_or(""), name).unwrap_or(0);
-                (bound, std::cmp::Reverse(ord), std::cmp::Reverse(p.metadata.name.clone()))
+                (
+                    bound,
+                    std::cmp::Reverse(ord),
+                    std::cmp::Reverse(p.metadata.name.clone()),
+                )
             });
             let extra = live.len() - spec.replicas;
             for p in live.drain(..extra) {
@@ -258,7 +325,10 @@ impl State {
             }
         }
         let mut failure = None;
-        let taken: BTreeSet<usize> = live.iter().filter_map(|p| ordinal(p.metadata.name.as_deref()?, name)).collect();
+        let taken: BTreeSet<usize> = live
+            .iter()
+            .filter_map(|p| ordinal(p.metadata.name.as_deref()?, name))
+            .collect();
         let mut next_ordinal = 0;
         while live.len() < spec.replicas {
             let pod_name = match w {
@@ -336,13 +406,28 @@ impl State {
         serde_json::from_value(obj).map_err(|e| Error::internal(e.to_string()))
     }
 
-    fn write_workload_status(&mut self, w: Workload, ns: &str, name: &str, live: &[DynamicObject], failure: Option<String>) {
+    fn write_workload_status(
+        &mut self,
+        w: Workload,
+        ns: &str,
+        name: &str,
+        live: &[DynamicObject],
+        failure: Option<String>,
+    ) {
         let ty = w.ty();
-        let Some(obj) = self.store.get(ty, ns, name).cloned() else { return };
+        let Some(obj) = self.store.get(ty, ns, name).cloned() else {
+            return;
+        };
         let ready = live.iter().filter(|p| is_ready(p)).count();
         let replicas = live.len();
-        let old_status = json::field(&obj.data, "status").cloned().unwrap_or(Value::Null);
-        let old_conditions = old_status.get("conditions").and_then(Value::as_array).cloned().unwrap_or_default();
+        let old_status = json::field(&obj.data, "status")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let old_conditions = old_status
+            .get("conditions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let now = self.now();
         let cond = |type_: &str, status: bool, reason: &str, message: &str| {
             let status = if status { "True" } else { "False" };
@@ -360,8 +445,16 @@ impl State {
             conditions.push(cond(
                 "Available",
                 available,
-                if available { "MinimumReplicasAvailable" } else { "MinimumReplicasUnavailable" },
-                if available { "Deployment has minimum availability." } else { "Deployment does not have minimum availability." },
+                if available {
+                    "MinimumReplicasAvailable"
+                } else {
+                    "MinimumReplicasUnavailable"
+                },
+                if available {
+                    "Deployment has minimum availability."
+                } else {
+                    "Deployment does not have minimum availability."
+                },
             ));
         }
         if let Some(msg) = &failure {
@@ -375,7 +468,9 @@ impl State {
             "updatedReplicas": replicas,
         });
         match w {
-            Workload::Deployment => status["unavailableReplicas"] = json!(want.saturating_sub(ready)),
+            Workload::Deployment => {
+                status["unavailableReplicas"] = json!(want.saturating_sub(ready))
+            }
             Workload::StatefulSet => status["currentReplicas"] = json!(replicas),
         }
         if !conditions.is_empty() {
@@ -400,12 +495,25 @@ mod tests {
     #[test]
     fn workload_specs_are_validated() {
         let template = json!({"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c"}]}});
-        let ok = deployment(json!({"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}));
+        let ok = deployment(
+            json!({"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": template}),
+        );
         assert_eq!(parse_spec(&ok).unwrap().replicas, 2);
-        let mismatch = deployment(json!({"selector": {"matchLabels": {"app": "db"}}, "template": template}));
-        assert!(validate_workload(&mismatch).unwrap_err().to_string().contains("does not match"));
-        let negative = deployment(json!({"replicas": -1, "selector": {"matchLabels": {"app": "web"}}, "template": template}));
-        assert_eq!(validate_workload(&negative).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+        let mismatch =
+            deployment(json!({"selector": {"matchLabels": {"app": "db"}}, "template": template}));
+        assert!(
+            validate_workload(&mismatch)
+                .unwrap_err()
+                .to_string()
+                .contains("does not match")
+        );
+        let negative = deployment(
+            json!({"replicas": -1, "selector": {"matchLabels": {"app": "web"}}, "template": template}),
+        );
+        assert_eq!(
+            validate_workload(&negative).unwrap_err().kind(),
+            crate::ErrorKind::InvalidInput
+        );
         let no_selector = deployment(json!({"template": template}));
         assert!(validate_workload(&no_selector).is_err());
     }

@@ -80,7 +80,8 @@ pub(crate) struct State {
     pub(crate) watch: WatchLog,
     pub(crate) sched: SchedCache,
     /// Workloads waiting for their controller, and its re-entrancy guard.
-    pub(crate) reconcile_queue: std::collections::BTreeSet<(super::controllers::Workload, String, String)>,
+    pub(crate) reconcile_queue:
+        std::collections::BTreeSet<(super::controllers::Workload, String, String)>,
     pub(crate) reconciling: bool,
     /// Re-entrancy guard of the pending-pod retry loop.
     pub(crate) retrying: bool,
@@ -384,7 +385,9 @@ impl State {
         if finished {
             self.finish_deletion(ty, &ns, &name);
         }
-        Ok(self.latest(ty, &ns, &name).unwrap_or_else(|| DynamicObject::clone(&written)))
+        Ok(self
+            .latest(ty, &ns, &name)
+            .unwrap_or_else(|| DynamicObject::clone(&written)))
     }
 
     /// Server-side apply, approximated: create, or merge the applied fields over the object

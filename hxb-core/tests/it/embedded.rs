@@ -1,16 +1,6 @@
 //! Embedded-cluster integration tests: the shared conformance suite, then behaviour only the
 //! embedded cluster promises (synchronous controllers, seeded determinism).
 
-use hxb_core::EmbeddedCluster;
-
-#[tokio::test]
-async fn embedded_conformance() {
-    let cluster = EmbeddedCluster::builder().nodes(3).seed(1).build();
-    super::conformance::run_all(cluster.clone().into_backend(), "hxb-it").await;
-    // everything the suite created was cleaned up; only the nodes remain
-    assert_eq!(cluster.object_count(), 3);
-}
-
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -20,11 +10,19 @@ use hxb_core::cluster::{
 use hxb_core::embedded::NodePool;
 use hxb_core::error::{Error, Unschedulable};
 use hxb_core::scheduling::{ClusterSnapshot, Placement, PodScheduler, Victim};
-use hxb_core::{ErrorKind, ManualClock, Selector};
+use hxb_core::{EmbeddedCluster, ErrorKind, ManualClock, Selector};
 use k8s_openapi::api::core::v1::{
     ConfigMap, Event, LimitRange, Namespace, Node, Pod, ResourceQuota, Service,
 };
 use serde_json::json;
+
+#[tokio::test]
+async fn embedded_conformance() {
+    let cluster = EmbeddedCluster::builder().nodes(3).seed(1).build();
+    super::conformance::run_all(cluster.clone().into_backend(), "hxb-it").await;
+    // everything the suite created was cleaned up; only the nodes remain
+    assert_eq!(cluster.object_count(), 3);
+}
 
 fn cluster(nodes: usize) -> EmbeddedCluster {
     EmbeddedCluster::builder()
