@@ -42,6 +42,8 @@ mod limitrange;
 mod namespace;
 mod nodes;
 mod pods;
+#[cfg(test)]
+mod proptests;
 mod quota;
 mod scheduler;
 mod state;

@@ -270,6 +270,9 @@ impl State {
                 "resourceVersion should not be set on objects to be created",
             ));
         }
+        if ty.namespaced {
+            self.check_namespace_active(&ns)?;
+        }
         if self.store.get(ty, &ns, &name).is_some() {
             return Err(Error::already_exists(
                 ty.plural.clone(),
@@ -279,9 +282,6 @@ impl State {
                     format!("{ns}/{name}")
                 },
             ));
-        }
-        if ty.namespaced {
-            self.check_namespace_active(&ns)?;
         }
         self.admit(ty, &ns, None, &mut obj)?;
         self.initialise(ty, &mut obj);

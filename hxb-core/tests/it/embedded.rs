@@ -710,3 +710,40 @@ async fn a_seed_reproduces_the_cluster_exactly() {
     assert_eq!(run(11).await, run(11).await);
     assert_ne!(run(11).await, run(12).await);
 }
+
+#[tokio::test]
+async fn a_noop_apply_emits_no_watch_event() {
+    let c = cluster(0);
+    let b = c.clone().into_backend();
+    new_namespace(&b, "ap").await;
+    let cms: Api<ConfigMap> = Api::namespaced(b.clone(), "ap");
+    let desired: ConfigMap = serde_json::from_value(
+        json!({"metadata": {"name": "cfg", "labels": {"a": "1"}}, "data": {"k": "v"}}),
+    )
+    .unwrap();
+    let first = cms.apply(&desired).await.unwrap();
+    let mut stream = cms.watch(&WatchOptions::default()).await.unwrap();
+    let again = cms.apply(&desired).await.unwrap();
+    assert_eq!(
+        again.metadata.resource_version,
+        first.metadata.resource_version
+    );
+    let mut changed = desired.clone();
+    changed.data = Some([("k".to_owned(), "w".to_owned())].into());
+    let updated = cms.apply(&changed).await.unwrap();
+    let (kind, cm) = stream.next().await.unwrap().unwrap();
+    assert_eq!(kind, ChangeKind::Modified);
+    assert_eq!(
+        cm.metadata.resource_version, updated.metadata.resource_version,
+        "the first event is the real change"
+    );
+    assert_eq!(cm.data.unwrap()["k"], "w");
+    // a null in the applied body removes the field (JSON merge patch)
+    let ty = ResourceType::of::<ConfigMap>();
+    let patch: DynamicObject = serde_json::from_value(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "ap"}, "data": {"k": null}}),
+    )
+    .unwrap();
+    let out = b.apply(&ty, patch, &Default::default()).await.unwrap();
+    assert!(out.data["data"].get("k").is_none());
+}
