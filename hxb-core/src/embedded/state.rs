@@ -251,11 +251,17 @@ impl State {
         }
     }
 
-    pub(crate) fn create(
-        &mut self,
-        ty: &ResourceType,
-        mut obj: DynamicObject,
-    ) -> Result<DynamicObject> {
+    /// Create; a refused request leaves everything unchanged, the generator included.
+    pub(crate) fn create(&mut self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject> {
+        let rng = self.rng.clone();
+        let created = self.create_inner(ty, obj);
+        if created.is_err() {
+            self.rng = rng;
+        }
+        created
+    }
+
+    fn create_inner(&mut self, ty: &ResourceType, mut obj: DynamicObject) -> Result<DynamicObject> {
         self.check_type_meta(ty, &mut obj)?;
         if obj.metadata.name.as_deref().unwrap_or("").is_empty()
             && let Some(prefix) = obj.metadata.generate_name.clone().filter(|p| !p.is_empty())
