@@ -2,7 +2,7 @@
 //! through the [`PodScheduler`](crate::scheduling::PodScheduler), with pending pods retried
 //! whenever capacity frees up.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::{LimitRange, Node, Pod, PodCondition, PodStatus};
 use serde_json::Value;
@@ -16,10 +16,85 @@ use crate::error::{Error, Result};
 use crate::scheduling::ClusterSnapshot;
 
 /// Typed copies of the nodes and of the bound, non-terminal pods: what the scheduler sees.
+/// Kept as a ready [`ClusterSnapshot`] (nodes ordered by name) updated in place, so
+/// scheduling a pod copies nothing.
 #[derive(Debug, Default)]
 pub(crate) struct SchedCache {
-    pub(crate) nodes: BTreeMap<String, Node>,
-    pub(crate) pods: BTreeMap<(String, String), Pod>,
+    snapshot: ClusterSnapshot,
+    pod_index: HashMap<(String, String), usize>,
+}
+
+fn pod_key(p: &Pod) -> (String, String) {
+    (
+        p.metadata.namespace.clone().unwrap_or_default(),
+        p.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+impl SchedCache {
+    pub(crate) fn snapshot(&self) -> &ClusterSnapshot {
+        &self.snapshot
+    }
+
+    fn node_position(&self, name: &str) -> Result<usize, usize> {
+        self.snapshot
+            .nodes
+            .binary_search_by(|n| n.metadata.name.as_deref().unwrap_or("").cmp(name))
+    }
+
+    pub(crate) fn node(&self, name: &str) -> Option<&Node> {
+        self.node_position(name)
+            .ok()
+            .map(|i| &self.snapshot.nodes[i])
+    }
+
+    pub(crate) fn upsert_node(&mut self, name: &str, node: Node) {
+        match self.node_position(name) {
+            Ok(i) => self.snapshot.nodes[i] = node,
+            Err(i) => self.snapshot.nodes.insert(i, node),
+        }
+    }
+
+    pub(crate) fn remove_node(&mut self, name: &str) {
+        if let Ok(i) = self.node_position(name) {
+            self.snapshot.nodes.remove(i);
+        }
+    }
+
+    pub(crate) fn insert_pod(&mut self, key: (String, String), pod: Pod) {
+        match self.pod_index.get(&key) {
+            Some(&i) => self.snapshot.pods[i] = pod,
+            None => {
+                self.pod_index.insert(key, self.snapshot.pods.len());
+                self.snapshot.pods.push(pod);
+            }
+        }
+    }
+
+    /// Remove a pod; `true` if it was there.
+    pub(crate) fn remove_pod(&mut self, key: &(String, String)) -> bool {
+        let Some(i) = self.pod_index.remove(key) else {
+            return false;
+        };
+        self.snapshot.pods.swap_remove(i);
+        if let Some(moved) = self.snapshot.pods.get(i) {
+            self.pod_index.insert(pod_key(moved), i);
+        }
+        true
+    }
+
+    /// Keys of the pods bound to `node`.
+    pub(crate) fn pods_on(&self, node: &str) -> Vec<(String, String)> {
+        let mut keys: Vec<_> = self
+            .snapshot
+            .pods
+            .iter()
+            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node))
+            .map(pod_key)
+            .collect();
+        keys.sort();
+        keys
+    }
 }
 
 fn key(obj: &DynamicObject) -> (String, String) {
@@ -132,13 +207,13 @@ impl State {
         new: Option<&DynamicObject>,
     ) {
         let k = key(old.or(new).expect("a change has a side"));
-        let was = self.sched.pods.remove(&k).is_some();
+        let was = self.sched.remove_pod(&k);
         let mut now = false;
         if let Some(n) = new
             && occupies(n)
             && let Ok(p) = json::to_typed::<Pod>(n, "Pod")
         {
-            self.sched.pods.insert(k.clone(), p);
+            self.sched.insert_pod(k.clone(), p);
             now = true;
         }
         if let Some(n) = new
@@ -165,21 +240,13 @@ impl State {
             .unwrap_or_default();
         match new.map(|n| json::to_typed::<Node>(n, "Node")) {
             Some(Ok(node)) => {
-                self.sched.nodes.insert(name, node);
+                self.sched.upsert_node(&name, node);
                 self.retry_pending();
             }
             Some(Err(e)) => tracing::warn!(node = %name, error = %e, "node does not decode"),
             None => {
-                self.sched.nodes.remove(&name);
-                let orphans: Vec<(String, String)> = self
-                    .sched
-                    .pods
-                    .iter()
-                    .filter(|(_, p)| {
-                        p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name.as_str())
-                    })
-                    .map(|(k, _)| k.clone())
-                    .collect();
+                self.sched.remove_node(&name);
+                let orphans = self.sched.pods_on(&name);
                 for (ns, pod) in orphans {
                     self.delete_object(&POD, &ns, &pod);
                 }
@@ -208,13 +275,7 @@ impl State {
                 node,
                 victims: Vec::new(),
             }),
-            None => {
-                let snapshot = ClusterSnapshot {
-                    nodes: self.sched.nodes.values().cloned().collect(),
-                    pods: self.sched.pods.values().cloned().collect(),
-                };
-                self.scheduler.schedule(&pod, &snapshot)
-            }
+            None => self.scheduler.schedule(&pod, self.sched.snapshot()),
         };
         match placement {
             Ok(p) => {
@@ -238,7 +299,7 @@ impl State {
                 }
                 let spec = pod.spec.get_or_insert_default();
                 spec.node_name = Some(p.node.clone());
-                let host_ip = self.sched.nodes.get(&p.node).and_then(|n| {
+                let host_ip = self.sched.node(&p.node).and_then(|n| {
                     n.status
                         .as_ref()?
                         .addresses

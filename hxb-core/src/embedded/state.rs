@@ -252,7 +252,11 @@ impl State {
     }
 
     /// Create; a refused request leaves everything unchanged, the generator included.
-    pub(crate) fn create(&mut self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject> {
+    pub(crate) fn create(
+        &mut self,
+        ty: &ResourceType,
+        obj: DynamicObject,
+    ) -> Result<DynamicObject> {
         let rng = self.rng.clone();
         let created = self.create_inner(ty, obj);
         if created.is_err() {
