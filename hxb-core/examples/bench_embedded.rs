@@ -32,6 +32,7 @@ fn main() -> hxb_core::Result<()> {
         .and_then(|a| a.parse().ok())
         .unwrap_or(100)
         .max(1);
+    let pods: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5_000);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");

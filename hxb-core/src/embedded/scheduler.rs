@@ -1,11 +1,13 @@
 //! The default scheduler of the embedded cluster: filter, then pick the least-allocated node.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
+use k8s_openapi::api::core::v1::{Container, Node, Pod, Taint, Toleration};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 
 use super::quota::pod_totals;
 use crate::error::Unschedulable;
+use crate::quantity::Quantity;
 use crate::resources::ResourceList;
 use crate::scheduling::{ClusterSnapshot, Placement, PodScheduler};
 
@@ -19,6 +21,33 @@ use crate::scheduling::{ClusterSnapshot, Placement, PodScheduler};
 /// preempts; the full placement engine lives in `hxb-scaling`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LeastAllocated;
+
+/// The effective request of one resource (sum of containers, at least the largest init
+/// container, plus overhead), without building resource lists: the scheduler's hot path.
+fn request_nanos(pod: &Pod, name: &str) -> i128 {
+    let Some(spec) = pod.spec.as_ref() else {
+        return 0;
+    };
+    let parse = |m: Option<&BTreeMap<String, K8sQuantity>>| {
+        m.and_then(|m| m.get(name))
+            .and_then(|q| Quantity::parse(&q.0).ok())
+            .map_or(0, |q| q.nanos())
+    };
+    let of = |c: &Container| parse(c.resources.as_ref().and_then(|r| r.requests.as_ref()));
+    let sum = spec
+        .containers
+        .iter()
+        .map(of)
+        .fold(0i128, i128::saturating_add);
+    let init = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(of)
+        .max()
+        .unwrap_or(0);
+    sum.max(init).saturating_add(parse(spec.overhead.as_ref()))
+}
 
 fn requests(pod: &Pod) -> ResourceList {
     pod.spec
@@ -81,30 +110,32 @@ fn selector_matches(pod: &Pod, node: &Node) -> bool {
         .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
 }
 
-fn free_fraction(alloc: &ResourceList, used: &ResourceList, name: &str) -> f64 {
-    let a = alloc.get_or_zero(name).as_f64();
-    if a <= 0.0 {
-        0.0
-    } else {
-        (a - used.get_or_zero(name).as_f64()) / a
-    }
-}
-
 impl PodScheduler for LeastAllocated {
     fn schedule(&self, pod: &Pod, snapshot: &ClusterSnapshot) -> Result<Placement, Unschedulable> {
         let req = requests(pod);
-        let mut used: BTreeMap<&str, (ResourceList, i64)> = BTreeMap::new();
+        // only the resources this pod asks for, plus cpu and memory for scoring
+        let mut names: Vec<&str> = req
+            .iter()
+            .filter(|(k, q)| !q.is_zero() && k.as_str() != "pods")
+            .map(|(k, _)| k.as_str())
+            .chain(["cpu", "memory"])
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let want: Vec<i128> = names.iter().map(|n| req.get_or_zero(n).nanos()).collect();
+        let mut used: HashMap<&str, (Vec<i128>, i64)> = HashMap::new();
         for p in &snapshot.pods {
             if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
-                let e = used.entry(n).or_default();
-                e.0 =
-                    e.0.checked_add(&requests(p))
-                        .unwrap_or_else(|_| e.0.clone());
+                let e = used.entry(n).or_insert_with(|| (vec![0; names.len()], 0));
+                for (j, name) in names.iter().enumerate() {
+                    e.0[j] = e.0[j].saturating_add(request_nanos(p, name));
+                }
                 e.1 += 1;
             }
         }
         let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
         let mut best: Option<(f64, &str)> = None;
+        let zero = (vec![0; names.len()], 0);
         for node in &snapshot.nodes {
             let name = node.metadata.name.as_deref().unwrap_or("");
             if node.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
@@ -129,34 +160,34 @@ impl PodScheduler for LeastAllocated {
                 continue;
             }
             let alloc = allocatable(node);
-            let empty = (ResourceList::new(), 0);
-            let (node_used, count) = used.get(name).unwrap_or(&empty);
+            let (node_used, count) = used.get(name).unwrap_or(&zero);
             let mut fits = true;
             let max_pods = alloc.get("pods").map_or(i128::MAX, |q| q.to_int_ceil());
             if i128::from(*count) + 1 > max_pods {
                 *reasons.entry("Too many pods".into()).or_default() += 1;
                 fits = false;
             }
-            for (k, q) in req.iter() {
-                if q.is_zero() || k.as_str() == "pods" {
-                    continue;
-                }
-                let have = alloc.get_or_zero(k.as_str());
-                let taken = node_used.get_or_zero(k.as_str());
-                if taken.checked_add(q).map_or(true, |t| t > have) {
-                    *reasons.entry(format!("Insufficient {k}")).or_default() += 1;
+            let have: Vec<i128> = names.iter().map(|n| alloc.get_or_zero(n).nanos()).collect();
+            for (j, n) in names.iter().enumerate() {
+                if want[j] > 0 && node_used[j].saturating_add(want[j]) > have[j] {
+                    *reasons.entry(format!("Insufficient {n}")).or_default() += 1;
                     fits = false;
                 }
             }
             if !fits {
                 continue;
             }
-            let after = node_used
-                .checked_add(&req)
-                .unwrap_or_else(|_| node_used.clone());
-            let score = (free_fraction(&alloc, &after, "cpu")
-                + free_fraction(&alloc, &after, "memory"))
-                / 2.0;
+            let free = |n: &str| {
+                let j = names
+                    .binary_search(&n)
+                    .expect("cpu and memory are always scored");
+                if have[j] <= 0 {
+                    0.0
+                } else {
+                    (have[j] - node_used[j] - want[j]) as f64 / have[j] as f64
+                }
+            };
+            let score = (free("cpu") + free("memory")) / 2.0;
             if best.is_none_or(|(s, n)| score > s || (score == s && name < n)) {
                 best = Some((score, name));
             }
