@@ -747,3 +747,46 @@ async fn a_noop_apply_emits_no_watch_event() {
     let out = b.apply(&ty, patch, &Default::default()).await.unwrap();
     assert!(out.data["data"].get("k").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimistic_concurrency_loses_no_update() {
+    let c = cluster(0);
+    let b = c.clone().into_backend();
+    new_namespace(&b, "cc").await;
+    let cms: Api<ConfigMap> = Api::namespaced(b.clone(), "cc");
+    let counter: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": "counter"}, "data": {"n": "0"}}))
+            .unwrap();
+    cms.create(&counter).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let cms = cms.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conflicts = 0;
+            for _ in 0..25 {
+                loop {
+                    let mut cm = cms.get("counter").await.unwrap();
+                    let n: u64 = cm.data.as_ref().unwrap()["n"].parse().unwrap();
+                    cm.data
+                        .as_mut()
+                        .unwrap()
+                        .insert("n".into(), (n + 1).to_string());
+                    match cms.replace(&cm).await {
+                        Ok(_) => break,
+                        Err(e) if e.kind() == ErrorKind::Conflict => {
+                            conflicts += 1;
+                            tokio::task::yield_now().await;
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            conflicts
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let n = cms.get("counter").await.unwrap().data.unwrap()["n"].clone();
+    assert_eq!(n, "200", "every increment survived");
+}
