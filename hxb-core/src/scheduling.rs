@@ -1,7 +1,8 @@
 //! The pod-scheduling hook of the embedded cluster.
 //!
 //! The embedded cluster binds every new pod to a node by asking a [`PodScheduler`]. hxb-core
-//! ships [`FirstFit`]-style simple scheduling inside the embedded module; `hxb-scaling`
+//! ships a simple scheduler, [`LeastAllocated`](crate::embedded::LeastAllocated), inside the
+//! embedded module; `hxb-scaling`
 //! provides the full kube-scheduler-like placement engine (affinity, spread, preemption,
 //! scoring), and the `hxb` facade plugs it in.
 
