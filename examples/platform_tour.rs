@@ -16,7 +16,11 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 fn meta(name: &str, namespace: Option<&str>) -> ObjectMeta {
-    ObjectMeta { name: Some(name.into()), namespace: namespace.map(Into::into), ..Default::default() }
+    ObjectMeta {
+        name: Some(name.into()),
+        namespace: namespace.map(Into::into),
+        ..Default::default()
+    }
 }
 
 fn pod(name: &str, ns: &str, cpu: &str, memory: &str) -> Result<Pod> {
@@ -27,7 +31,10 @@ fn pod(name: &str, ns: &str, cpu: &str, memory: &str) -> Result<Pod> {
             containers: vec![Container {
                 name: "app".into(),
                 image: Some("nginx:1.27".into()),
-                resources: Some(ResourceRequirements { requests: Some(requests), ..Default::default() }),
+                resources: Some(ResourceRequirements {
+                    requests: Some(requests),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }],
             ..Default::default()
@@ -46,14 +53,25 @@ async fn main() -> Result<()> {
     println!("hxb {} — embedded engine up", hxb::VERSION);
 
     section("Nodes");
-    for node in engine.api::<Node>(None)?.list(&ListOptions::default()).await? {
+    for node in engine
+        .api::<Node>(None)?
+        .list(&ListOptions::default())
+        .await?
+    {
         let labels = node.metadata.labels.clone().unwrap_or_default();
-        let alloc = node.status.as_ref().and_then(|s| s.allocatable.clone()).unwrap_or_default();
+        let alloc = node
+            .status
+            .as_ref()
+            .and_then(|s| s.allocatable.clone())
+            .unwrap_or_default();
         let alloc = ResourceList::from_k8s(&alloc)?;
         println!(
             "  {:<10} zone={:<12} cpu={:<5} memory={:<8} pods={}",
             node.metadata.name.unwrap_or_default(),
-            labels.get("topology.kubernetes.io/zone").map(String::as_str).unwrap_or("-"),
+            labels
+                .get("topology.kubernetes.io/zone")
+                .map(String::as_str)
+                .unwrap_or("-"),
             alloc.get_or_zero("cpu"),
             alloc.get_or_zero("memory"),
             alloc.get_or_zero("pods"),
@@ -62,7 +80,13 @@ async fn main() -> Result<()> {
 
     section("A namespace with a quota and default requests");
     let ns = "acme-web";
-    engine.api::<Namespace>(None)?.create(&Namespace { metadata: meta(ns, None), ..Default::default() }).await?;
+    engine
+        .api::<Namespace>(None)?
+        .create(&Namespace {
+            metadata: meta(ns, None),
+            ..Default::default()
+        })
+        .await?;
     let hard = ResourceList::parse([
         ("requests.cpu", "2"),
         ("requests.memory", "4Gi"),
@@ -73,7 +97,10 @@ async fn main() -> Result<()> {
         .api::<ResourceQuota>(Some(ns))?
         .create(&ResourceQuota {
             metadata: meta("compute", Some(ns)),
-            spec: Some(ResourceQuotaSpec { hard: Some(hard.to_k8s()), ..Default::default() }),
+            spec: Some(ResourceQuotaSpec {
+                hard: Some(hard.to_k8s()),
+                ..Default::default()
+            }),
             ..Default::default()
         })
         .await?;
@@ -101,8 +128,12 @@ async fn main() -> Result<()> {
     let spec = web.spec.as_ref();
     println!(
         "  web-1 -> node {} (phase {})",
-        spec.and_then(|s| s.node_name.as_deref()).unwrap_or("<pending>"),
-        web.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("-"),
+        spec.and_then(|s| s.node_name.as_deref())
+            .unwrap_or("<pending>"),
+        web.status
+            .as_ref()
+            .and_then(|s| s.phase.as_deref())
+            .unwrap_or("-"),
     );
 
     section("An oversize pod is refused by quota admission");
@@ -112,7 +143,10 @@ async fn main() -> Result<()> {
             println!("  message: {e}");
             if let Error::QuotaExceeded(q) = &e {
                 for x in &q.exceeded {
-                    println!("    - {}: requested {}, used {}, limit {}", x.resource, x.requested, x.used, x.limit);
+                    println!(
+                        "    - {}: requested {}, used {}, limit {}",
+                        x.resource, x.requested, x.used, x.limit
+                    );
                 }
             }
         }
@@ -120,7 +154,10 @@ async fn main() -> Result<()> {
     }
 
     section("Quota usage as the cluster accounts it");
-    let quota = engine.api::<ResourceQuota>(Some(ns))?.get("compute").await?;
+    let quota = engine
+        .api::<ResourceQuota>(Some(ns))?
+        .get("compute")
+        .await?;
     let used = quota.status.and_then(|s| s.used).unwrap_or_default();
     let used = ResourceList::from_k8s(&used)?;
     println!("  used: {used}");
@@ -128,10 +165,22 @@ async fn main() -> Result<()> {
     section("Bad input gets a typed error and changes nothing");
     let before = pods.list(&ListOptions::default()).await?.len();
     for (what, result) in [
-        ("name \"Web_1\"", Name::new("Web_1").map(|_| ()).map_err(Error::from)),
-        ("quantity \"1.5.5Gi\"", Quantity::parse("1.5.5Gi").map(|_| ()).map_err(Error::from)),
-        ("quantity \"1e400\"", Quantity::parse("1e400").map(|_| ()).map_err(Error::from)),
-        ("pod in a missing namespace", pods_in(&engine, "nowhere").await),
+        (
+            "name \"Web_1\"",
+            Name::new("Web_1").map(|_| ()).map_err(Error::from),
+        ),
+        (
+            "quantity \"1.5.5Gi\"",
+            Quantity::parse("1.5.5Gi").map(|_| ()).map_err(Error::from),
+        ),
+        (
+            "quantity \"1e400\"",
+            Quantity::parse("1e400").map(|_| ()).map_err(Error::from),
+        ),
+        (
+            "pod in a missing namespace",
+            pods_in(&engine, "nowhere").await,
+        ),
     ] {
         match result {
             Err(e) => println!("  {what:<28} -> {}: {e}", e.kind()),
@@ -146,5 +195,9 @@ async fn main() -> Result<()> {
 }
 
 async fn pods_in(engine: &Engine, ns: &str) -> Result<()> {
-    engine.api::<Pod>(Some(ns))?.create(&pod("stray", ns, "100m", "64Mi")?).await.map(|_| ())
+    engine
+        .api::<Pod>(Some(ns))?
+        .create(&pod("stray", ns, "100m", "64Mi")?)
+        .await
+        .map(|_| ())
 }
