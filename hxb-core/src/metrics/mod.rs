@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::model::Timestamp;
 
+pub mod alerts;
+pub mod load;
 pub mod prometheus;
 pub mod promql;
 mod tsdb;
