@@ -1,3 +1,4 @@
 //! hxb-core integration tests (one binary).
 
 mod conformance;
+mod store;
