@@ -48,7 +48,17 @@ fn section(title: &str) {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
+    match tour().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tour failed: [{}] {e}", e.kind());
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn tour() -> Result<()> {
     let engine = Engine::builder().nodes(4).seed(7).build().await?;
     println!("hxb {} — embedded engine up", hxb::VERSION);
 
@@ -72,9 +82,9 @@ async fn main() -> Result<()> {
                 .get("topology.kubernetes.io/zone")
                 .map(String::as_str)
                 .unwrap_or("-"),
-            alloc.get_or_zero("cpu"),
-            alloc.get_or_zero("memory"),
-            alloc.get_or_zero("pods"),
+            alloc.get_or_zero("cpu").to_string(),
+            alloc.get_or_zero("memory").to_string(),
+            alloc.get_or_zero("pods").to_string(),
         );
     }
 
@@ -105,7 +115,7 @@ async fn main() -> Result<()> {
         })
         .await?;
     let defaults = ResourceList::parse([("cpu", "100m"), ("memory", "128Mi")])?.to_k8s();
-    let limits = ResourceList::parse([("memory", "512Mi")])?.to_k8s();
+    let limits = ResourceList::parse([("memory", "2Gi")])?.to_k8s();
     engine
         .api::<LimitRange>(Some(ns))?
         .create(&LimitRange {

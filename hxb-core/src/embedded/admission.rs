@@ -24,13 +24,19 @@ impl State {
     pub(crate) fn check_type_meta(&self, ty: &ResourceType, obj: &mut DynamicObject) -> Result<()> {
         match &obj.types {
             None => {
-                obj.types = Some(crate::cluster::TypeMeta { api_version: ty.api_version(), kind: ty.kind.clone() });
+                obj.types = Some(crate::cluster::TypeMeta {
+                    api_version: ty.api_version(),
+                    kind: ty.kind.clone(),
+                });
             }
             Some(t) if t.kind == ty.kind && t.api_version == ty.api_version() => {}
             Some(t) => {
                 return Err(Error::invalid(
                     "kind",
-                    format!("object is {}/{} but the request is for {}", t.api_version, t.kind, ty),
+                    format!(
+                        "object is {}/{} but the request is for {}",
+                        t.api_version, t.kind, ty
+                    ),
                 ));
             }
         }
@@ -41,21 +47,31 @@ impl State {
     pub(crate) fn check_name(&self, ty: &ResourceType, obj: &DynamicObject) -> Result<String> {
         let name = obj.metadata.name.as_deref().unwrap_or("");
         if name.is_empty() {
-            return Err(Error::invalid("metadata.name", "name or generateName is required"));
+            return Err(Error::invalid(
+                "metadata.name",
+                "name or generateName is required",
+            ));
         }
         validate(name, name_kind(ty))?;
         Ok(name.to_owned())
     }
 
     /// The object's namespace (`""` for cluster-scoped kinds, whose namespace is cleared).
-    pub(crate) fn check_namespace(&self, ty: &ResourceType, obj: &mut DynamicObject) -> Result<String> {
+    pub(crate) fn check_namespace(
+        &self,
+        ty: &ResourceType,
+        obj: &mut DynamicObject,
+    ) -> Result<String> {
         if !ty.namespaced {
             obj.metadata.namespace = None;
             return Ok(String::new());
         }
         let ns = obj.metadata.namespace.as_deref().unwrap_or("");
         if ns.is_empty() {
-            return Err(Error::invalid("metadata.namespace", format!("{} are namespaced: a namespace is required", ty.plural)));
+            return Err(Error::invalid(
+                "metadata.namespace",
+                format!("{} are namespaced: a namespace is required", ty.plural),
+            ));
         }
         validate(ns, NameKind::Dns1123Label)?;
         Ok(ns.to_owned())
@@ -102,8 +118,17 @@ mod tests {
 
     #[test]
     fn names_follow_the_kind_grammar() {
-        assert_eq!(name_kind(&ResourceType::of::<Namespace>()), NameKind::Dns1123Label);
-        assert_eq!(name_kind(&ResourceType::of::<Service>()), NameKind::Dns1035Label);
-        assert_eq!(name_kind(&ResourceType::of::<ConfigMap>()), NameKind::Dns1123Subdomain);
+        assert_eq!(
+            name_kind(&ResourceType::of::<Namespace>()),
+            NameKind::Dns1123Label
+        );
+        assert_eq!(
+            name_kind(&ResourceType::of::<Service>()),
+            NameKind::Dns1035Label
+        );
+        assert_eq!(
+            name_kind(&ResourceType::of::<ConfigMap>()),
+            NameKind::Dns1123Subdomain
+        );
     }
 }

@@ -25,7 +25,9 @@ impl State {
         message: &str,
         component: &str,
     ) {
-        let Some(ns) = involved.metadata.namespace.clone() else { return };
+        let Some(ns) = involved.metadata.namespace.clone() else {
+            return;
+        };
         if !self.namespace_active(&ns) {
             return;
         }
@@ -54,14 +56,20 @@ impl State {
             count: Some(1),
             first_timestamp: Some(now.clone()),
             last_timestamp: Some(now),
-            source: Some(EventSource { component: Some(component.into()), host: None }),
+            source: Some(EventSource {
+                component: Some(component.into()),
+                host: None,
+            }),
             reporting_component: Some(component.into()),
             reporting_instance: Some(component.into()),
             ..Default::default()
         };
         match json::to_dynamic(&event) {
             Ok(mut d) => {
-                d.types = Some(crate::cluster::TypeMeta { api_version: "v1".into(), kind: "Event".into() });
+                d.types = Some(crate::cluster::TypeMeta {
+                    api_version: "v1".into(),
+                    kind: "Event".into(),
+                });
                 self.commit(&EVENT, d);
             }
             Err(e) => tracing::warn!(error = %e, "cannot encode event"),

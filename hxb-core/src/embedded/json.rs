@@ -31,7 +31,9 @@ pub(crate) fn merge(target: &mut Value, patch: &Value) {
 
 /// `data` without `status`: what a spec change is measured on.
 pub(crate) fn without_status(data: &Value) -> impl Iterator<Item = (&String, &Value)> {
-    data.as_object().into_iter().flat_map(|m| m.iter().filter(|(k, _)| k.as_str() != "status"))
+    data.as_object()
+        .into_iter()
+        .flat_map(|m| m.iter().filter(|(k, _)| k.as_str() != "status"))
 }
 
 /// Whether two objects differ outside `status`.
@@ -87,7 +89,13 @@ mod tests {
     #[test]
     fn spec_change_ignores_status() {
         let a = json!({"spec": {"x": 1}, "status": {"y": 1}});
-        assert!(!spec_changed(&a, &json!({"spec": {"x": 1}, "status": {"y": 2}})));
-        assert!(spec_changed(&a, &json!({"spec": {"x": 2}, "status": {"y": 1}})));
+        assert!(!spec_changed(
+            &a,
+            &json!({"spec": {"x": 1}, "status": {"y": 2}})
+        ));
+        assert!(spec_changed(
+            &a,
+            &json!({"spec": {"x": 2}, "status": {"y": 1}})
+        ));
     }
 }

@@ -17,13 +17,20 @@ type Map = BTreeMap<String, K8sQuantity>;
 pub(crate) fn validate_limit_range(obj: &DynamicObject) -> Result<()> {
     let lr: LimitRange = json::to_typed(obj, "LimitRange")?;
     for item in lr.spec.iter().flat_map(|s| s.limits.iter()) {
-        for m in [&item.default, &item.default_request, &item.max, &item.min, &item.max_limit_request_ratio]
-            .into_iter()
-            .flatten()
+        for m in [
+            &item.default,
+            &item.default_request,
+            &item.max,
+            &item.min,
+            &item.max_limit_request_ratio,
+        ]
+        .into_iter()
+        .flatten()
         {
             for (k, v) in m {
-                Quantity::parse_non_negative(&v.0)
-                    .map_err(|e| Error::invalid(format!("spec.limits[{}].{k}", item.type_), e.to_string()))?;
+                Quantity::parse_non_negative(&v.0).map_err(|e| {
+                    Error::invalid(format!("spec.limits[{}].{k}", item.type_), e.to_string())
+                })?;
             }
         }
     }
@@ -39,7 +46,9 @@ fn effective(item: &LimitRangeItem) -> (Map, Map) {
         default.entry(k.clone()).or_insert_with(|| v.clone());
     }
     for (k, v) in default.iter().chain(item.min.iter().flatten()) {
-        default_request.entry(k.clone()).or_insert_with(|| v.clone());
+        default_request
+            .entry(k.clone())
+            .or_insert_with(|| v.clone());
     }
     (default, default_request)
 }
@@ -51,8 +60,12 @@ fn q(v: &K8sQuantity) -> Result<Quantity> {
 /// Pod defaulting done before admission: a container limit with no request makes the request
 /// equal to the limit.
 pub(crate) fn default_requests_from_limits(c: &mut Container) {
-    let Some(r) = c.resources.as_mut() else { return };
-    let Some(limits) = r.limits.clone() else { return };
+    let Some(r) = c.resources.as_mut() else {
+        return;
+    };
+    let Some(limits) = r.limits.clone() else {
+        return;
+    };
     let requests = r.requests.get_or_insert_default();
     for (k, v) in limits {
         requests.entry(k).or_insert(v);
@@ -60,7 +73,9 @@ pub(crate) fn default_requests_from_limits(c: &mut Container) {
 }
 
 fn default_container(c: &mut Container, default: &Map, default_request: &Map) {
-    let r = c.resources.get_or_insert_with(ResourceRequirements::default);
+    let r = c
+        .resources
+        .get_or_insert_with(ResourceRequirements::default);
     if !default.is_empty() {
         let limits = r.limits.get_or_insert_default();
         for (k, v) in default {
@@ -83,25 +98,36 @@ fn check_container(c: &Container, item: &LimitRangeItem, errors: &mut Vec<String
     for (k, min) in item.min.iter().flatten() {
         let min_q = q(min)?;
         match requests.get(k) {
-            None => errors.push(format!("minimum {k} usage per Container is {}.  No request is specified", min.0)),
-            Some(v) if q(v)? < min_q => {
-                errors.push(format!("minimum {k} usage per Container is {}, but request is {}", min.0, v.0))
-            }
+            None => errors.push(format!(
+                "minimum {k} usage per Container is {}.  No request is specified",
+                min.0
+            )),
+            Some(v) if q(v)? < min_q => errors.push(format!(
+                "minimum {k} usage per Container is {}, but request is {}",
+                min.0, v.0
+            )),
             _ => {}
         }
         if let Some(v) = limits.get(k)
             && q(v)? < min_q
         {
-            errors.push(format!("minimum {k} usage per Container is {}, but limit is {}", min.0, v.0));
+            errors.push(format!(
+                "minimum {k} usage per Container is {}, but limit is {}",
+                min.0, v.0
+            ));
         }
     }
     for (k, max) in item.max.iter().flatten() {
         let max_q = q(max)?;
         match limits.get(k) {
-            None => errors.push(format!("maximum {k} usage per Container is {}.  No limit is specified", max.0)),
-            Some(v) if q(v)? > max_q => {
-                errors.push(format!("maximum {k} usage per Container is {}, but limit is {}", max.0, v.0))
-            }
+            None => errors.push(format!(
+                "maximum {k} usage per Container is {}.  No limit is specified",
+                max.0
+            )),
+            Some(v) if q(v)? > max_q => errors.push(format!(
+                "maximum {k} usage per Container is {}, but limit is {}",
+                max.0, v.0
+            )),
             _ => {}
         }
     }
@@ -149,7 +175,10 @@ pub(crate) fn admit_containers(
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(Error::forbidden(format!("pods \"{pod_name}\" is forbidden: [{}]", errors.join(", "))))
+        Err(Error::forbidden(format!(
+            "pods \"{pod_name}\" is forbidden: [{}]",
+            errors.join(", ")
+        )))
     }
 }
 
@@ -159,7 +188,8 @@ mod tests {
     use serde_json::json;
 
     fn lr(item: serde_json::Value) -> LimitRange {
-        serde_json::from_value(json!({"metadata": {"name": "lr"}, "spec": {"limits": [item]}})).unwrap()
+        serde_json::from_value(json!({"metadata": {"name": "lr"}, "spec": {"limits": [item]}}))
+            .unwrap()
     }
 
     fn container(res: serde_json::Value) -> Container {
@@ -168,7 +198,9 @@ mod tests {
 
     #[test]
     fn defaults_fill_missing_requests_and_limits() {
-        let ranges = [lr(json!({"type": "Container", "default": {"cpu": "500m", "memory": "256Mi"}, "defaultRequest": {"cpu": "100m"}}))];
+        let ranges = [lr(
+            json!({"type": "Container", "default": {"cpu": "500m", "memory": "256Mi"}, "defaultRequest": {"cpu": "100m"}}),
+        )];
         let mut c = container(json!({}));
         admit_containers("p", &mut [&mut c], &ranges).unwrap();
         let r = c.resources.unwrap();
@@ -188,14 +220,24 @@ mod tests {
 
     #[test]
     fn max_and_min_are_enforced() {
-        let ranges = [lr(json!({"type": "Container", "max": {"cpu": "1"}, "min": {"cpu": "100m"}}))];
+        let ranges = [lr(
+            json!({"type": "Container", "max": {"cpu": "1"}, "min": {"cpu": "100m"}}),
+        )];
         let mut big = container(json!({"limits": {"cpu": "2"}, "requests": {"cpu": "2"}}));
         let e = admit_containers("p", &mut [&mut big], &ranges).unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::Forbidden);
-        assert!(e.to_string().contains("maximum cpu usage per Container is 1, but limit is 2"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("maximum cpu usage per Container is 1, but limit is 2"),
+            "{e}"
+        );
         let mut small = container(json!({"limits": {"cpu": "50m"}, "requests": {"cpu": "50m"}}));
         let e = admit_containers("p", &mut [&mut small], &ranges).unwrap_err();
-        assert!(e.to_string().contains("minimum cpu usage per Container is 100m, but request is 50m"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("minimum cpu usage per Container is 100m, but request is 50m"),
+            "{e}"
+        );
         // no limit given: defaulted from max, so it passes
         let mut none = container(json!({}));
         admit_containers("p", &mut [&mut none], &ranges).unwrap();

@@ -210,7 +210,9 @@ impl EmbeddedClusterBuilder {
         }
         pools.extend(self.pools);
         st.add_pools(&pools, &self.zones);
-        EmbeddedCluster { inner: Arc::new(RwLock::new(st)) }
+        EmbeddedCluster {
+            inner: Arc::new(RwLock::new(st)),
+        }
     }
 }
 

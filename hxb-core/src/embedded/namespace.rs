@@ -19,24 +19,37 @@ impl State {
 
     /// Whether `ns` exists and accepts new content.
     pub(crate) fn namespace_active(&self, ns: &str) -> bool {
-        self.store.get(&NAMESPACE, "", ns).is_some_and(|n| !self.namespace_terminating(n))
+        self.store
+            .get(&NAMESPACE, "", ns)
+            .is_some_and(|n| !self.namespace_terminating(n))
     }
 
     /// Start deleting a namespace: mark it `Terminating`, delete everything in it (objects
     /// with finalizers stay until their finalizers are removed) and remove it once empty.
     pub(crate) fn terminate_namespace(&mut self, name: &str) {
-        let Some(existing) = self.store.get(&NAMESPACE, "", name).cloned() else { return };
+        let Some(existing) = self.store.get(&NAMESPACE, "", name).cloned() else {
+            return;
+        };
         if !self.namespace_terminating(&existing) {
             let mut ns = DynamicObject::clone(&existing);
             ns.metadata.deletion_timestamp = Some(self.now());
             ns.metadata.deletion_grace_period_seconds = Some(0);
-            json::set_field(&mut ns.data, "status", Some(json!({"phase": "Terminating"})));
+            json::set_field(
+                &mut ns.data,
+                "status",
+                Some(json!({"phase": "Terminating"})),
+            );
             self.write(&NAMESPACE, ns);
         }
         let content: Vec<(ResourceType, String)> = self
             .store
             .in_namespace(name)
-            .map(|(ty, o)| (ResourceType::clone(ty), o.metadata.name.clone().unwrap_or_default()))
+            .map(|(ty, o)| {
+                (
+                    ResourceType::clone(ty),
+                    o.metadata.name.clone().unwrap_or_default(),
+                )
+            })
             .collect();
         for (ty, obj) in content {
             self.delete_object(&ty, name, &obj);
@@ -46,7 +59,9 @@ impl State {
 
     /// Remove a terminating namespace once it holds nothing and has no finalizers left.
     pub(crate) fn finalize_namespace(&mut self, name: &str) {
-        let Some(ns) = self.store.get(&NAMESPACE, "", name) else { return };
+        let Some(ns) = self.store.get(&NAMESPACE, "", name) else {
+            return;
+        };
         if self.namespace_terminating(ns)
             && ns.metadata.finalizers.as_ref().is_none_or(|f| f.is_empty())
             && self.store.namespace_is_empty(name)

@@ -56,7 +56,10 @@ impl Default for NodePool {
 impl NodePool {
     /// One default node (4 cpu, 16Gi, 110 pods) whose names start with `name_prefix-`.
     pub fn new(name_prefix: impl Into<String>) -> Self {
-        NodePool { name_prefix: name_prefix.into(), ..Default::default() }
+        NodePool {
+            name_prefix: name_prefix.into(),
+            ..Default::default()
+        }
     }
 
     /// Number of nodes.
@@ -96,8 +99,18 @@ impl NodePool {
     }
 
     /// Add a taint (`effect`: `NoSchedule`, `PreferNoSchedule` or `NoExecute`).
-    pub fn taint(mut self, key: impl Into<String>, value: impl Into<String>, effect: impl Into<String>) -> Self {
-        self.taints.push(Taint { key: key.into(), value: Some(value.into()), effect: effect.into(), time_added: None });
+    pub fn taint(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+        effect: impl Into<String>,
+    ) -> Self {
+        self.taints.push(Taint {
+            key: key.into(),
+            value: Some(value.into()),
+            effect: effect.into(),
+            time_added: None,
+        });
         self
     }
 
@@ -107,7 +120,10 @@ impl NodePool {
             ("kubernetes.io/os".into(), "linux".into()),
             ("kubernetes.io/arch".into(), "amd64".into()),
             ("topology.kubernetes.io/zone".into(), zone.to_owned()),
-            ("node.kubernetes.io/instance-type".into(), self.instance_type.clone()),
+            (
+                "node.kubernetes.io/instance-type".into(),
+                self.instance_type.clone(),
+            ),
         ]);
         labels.extend(self.labels.clone());
         let resources = BTreeMap::from([
@@ -116,7 +132,11 @@ impl NodePool {
             ("pods".into(), K8sQuantity(self.pods.to_string())),
         ]);
         Node {
-            metadata: ObjectMeta { name: Some(name.to_owned()), labels: Some(labels), ..Default::default() },
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                labels: Some(labels),
+                ..Default::default()
+            },
             spec: Some(NodeSpec {
                 taints: (!self.taints.is_empty()).then(|| self.taints.clone()),
                 provider_id: Some(format!("hxb://embedded/{name}")),
@@ -127,7 +147,12 @@ impl NodePool {
                 allocatable: Some(resources),
                 addresses: Some(vec![NodeAddress {
                     type_: "InternalIP".into(),
-                    address: format!("10.{}.{}.{}", (ordinal >> 16) & 0xff, (ordinal >> 8) & 0xff, ordinal & 0xff),
+                    address: format!(
+                        "10.{}.{}.{}",
+                        (ordinal >> 16) & 0xff,
+                        (ordinal >> 8) & 0xff,
+                        ordinal & 0xff
+                    ),
                 }]),
                 conditions: Some(vec![NodeCondition {
                     type_: "Ready".into(),
@@ -155,7 +180,9 @@ impl State {
                 let name = format!("{}-{}", pool.name_prefix, *i);
                 *i += 1;
                 ordinal += 1;
-                let zone = zones.get((offset + ordinal) % zones.len().max(1)).map_or("zone-a", String::as_str);
+                let zone = zones
+                    .get((offset + ordinal) % zones.len().max(1))
+                    .map_or("zone-a", String::as_str);
                 let node = pool.node(&name, zone, ordinal);
                 let created = json::to_dynamic(&node).and_then(|n| self.create(&NODE, n));
                 if let Err(e) = created {

@@ -31,7 +31,10 @@ fn parse_map(map: Option<&BTreeMap<String, K8sQuantity>>) -> Result<ResourceList
 
 fn container_totals(c: &Container) -> Result<(ResourceList, ResourceList)> {
     let r = c.resources.as_ref();
-    Ok((parse_map(r.and_then(|r| r.requests.as_ref()))?, parse_map(r.and_then(|r| r.limits.as_ref()))?))
+    Ok((
+        parse_map(r.and_then(|r| r.requests.as_ref()))?,
+        parse_map(r.and_then(|r| r.limits.as_ref()))?,
+    ))
 }
 
 /// A pod's effective `(requests, limits)`: the sum over containers, raised to the largest
@@ -85,7 +88,8 @@ pub(crate) fn usage(ty: &ResourceType, obj: &DynamicObject) -> Result<ResourceLi
             add(&mut u, "pods", one)?;
             let empty = Value::Null;
             let spec = json::field(&obj.data, "spec").unwrap_or(&empty);
-            let spec = PodSpec::deserialize(spec).map_err(|e| Error::invalid("spec", e.to_string()))?;
+            let spec =
+                PodSpec::deserialize(spec).map_err(|e| Error::invalid("spec", e.to_string()))?;
             let (req, lim) = pod_totals(&spec)?;
             for (k, v) in req.iter() {
                 add(&mut u, &format!("requests.{k}"), *v)?;
@@ -100,13 +104,23 @@ pub(crate) fn usage(ty: &ResourceType, obj: &DynamicObject) -> Result<ResourceLi
         (true, "Service") => {
             add(&mut u, "services", one)?;
             let spec = json::field(&obj.data, "spec");
-            let kind = spec.and_then(|s| s.get("type")).and_then(Value::as_str).unwrap_or("ClusterIP");
-            let ports = spec.and_then(|s| s.get("ports")).and_then(Value::as_array).map_or(0, Vec::len);
+            let kind = spec
+                .and_then(|s| s.get("type"))
+                .and_then(Value::as_str)
+                .unwrap_or("ClusterIP");
+            let ports = spec
+                .and_then(|s| s.get("ports"))
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
             if kind == "LoadBalancer" {
                 add(&mut u, "services.loadbalancers", one)?;
             }
             if matches!(kind, "LoadBalancer" | "NodePort") {
-                add(&mut u, "services.nodeports", Quantity::from_int(ports as i64))?;
+                add(
+                    &mut u,
+                    "services.nodeports",
+                    Quantity::from_int(ports as i64),
+                )?;
             }
         }
         (true, "PersistentVolumeClaim") => {
@@ -160,7 +174,11 @@ fn missing(spec: &PodSpec, kind: &str, resource: &str) -> Vec<String> {
         .chain(spec.init_containers.iter().flatten())
         .filter(|c| {
             let r = c.resources.as_ref();
-            let m = if kind == "requests" { r.and_then(|r| r.requests.as_ref()) } else { r.and_then(|r| r.limits.as_ref()) };
+            let m = if kind == "requests" {
+                r.and_then(|r| r.requests.as_ref())
+            } else {
+                r.and_then(|r| r.limits.as_ref())
+            };
             m.is_none_or(|m| !m.contains_key(resource))
         })
         .map(|c| c.name.clone())
@@ -170,7 +188,9 @@ fn missing(spec: &PodSpec, kind: &str, resource: &str) -> Vec<String> {
 impl State {
     /// Whether `ns` has at least one ResourceQuota.
     pub(crate) fn has_quotas(&self, ns: &str) -> bool {
-        self.store.table_of("", "ResourceQuota").is_some_and(|t| t.iter(Some(ns)).next().is_some())
+        self.store
+            .table_of("", "ResourceQuota")
+            .is_some_and(|t| t.iter(Some(ns)).next().is_some())
     }
 
     fn quotas(&self, ns: &str) -> Vec<DynamicObject> {
@@ -216,11 +236,12 @@ impl State {
         let new_usage = usage(ty, obj)?;
         let old_usage = old.map(|o| usage(ty, o)).transpose()?.unwrap_or_default();
         let delta = new_usage.saturating_sub(&old_usage)?;
-        let pod_spec = if old.is_none() && ty.group.is_empty() && ty.kind == "Pod" && !new_usage.is_empty() {
-            json::field(&obj.data, "spec").and_then(|s| PodSpec::deserialize(s).ok())
-        } else {
-            None
-        };
+        let pod_spec =
+            if old.is_none() && ty.group.is_empty() && ty.kind == "Pod" && !new_usage.is_empty() {
+                json::field(&obj.data, "spec").and_then(|s| PodSpec::deserialize(s).ok())
+            } else {
+                None
+            };
         let mut names = Vec::new();
         let mut exceeded = Vec::new();
         let mut unspecified = Vec::new();
@@ -238,7 +259,10 @@ impl State {
                     }
                 }
                 if !parts.is_empty() {
-                    unspecified.push(format!("failed quota: {qname}: must specify {}", parts.join("; ")));
+                    unspecified.push(format!(
+                        "failed quota: {qname}: must specify {}",
+                        parts.join("; ")
+                    ));
                     continue;
                 }
             }
@@ -246,17 +270,25 @@ impl State {
                 continue;
             }
             let used = self.used(ns, &hard)?;
-            if let Err(Error::QuotaExceeded(e)) = ResourceList::admit(&qname, &hard, &used, &delta) {
+            if let Err(Error::QuotaExceeded(e)) = ResourceList::admit(&qname, &hard, &used, &delta)
+            {
                 names.push(format!("{ns}/{qname}"));
                 exceeded.extend(e.exceeded);
             }
         }
         if !unspecified.is_empty() {
             let name = obj.metadata.name.as_deref().unwrap_or("");
-            return Err(Error::forbidden(format!("pods \"{name}\" is forbidden: {}", unspecified.join(", "))));
+            return Err(Error::forbidden(format!(
+                "pods \"{name}\" is forbidden: {}",
+                unspecified.join(", ")
+            )));
         }
         if !exceeded.is_empty() {
-            return Err(QuotaExceeded { quota: names.join(", "), exceeded }.into());
+            return Err(QuotaExceeded {
+                quota: names.join(", "),
+                exceeded,
+            }
+            .into());
         }
         Ok(())
     }
@@ -316,7 +348,10 @@ mod tests {
         // init container (3 cpu) dominates the sum of containers (1.5 cpu)
         assert_eq!(u.get("requests.cpu"), Some(Quantity::from_int(3)));
         assert_eq!(u.get("cpu"), Some(Quantity::from_int(3)));
-        assert_eq!(u.get("requests.memory"), Some(Quantity::parse("1Gi").unwrap()));
+        assert_eq!(
+            u.get("requests.memory"),
+            Some(Quantity::parse("1Gi").unwrap())
+        );
         assert_eq!(u.get("limits.cpu"), Some(Quantity::from_int(1)));
         assert!(usage(&ty, &pod(json!([]), "Succeeded")).unwrap().is_empty());
     }

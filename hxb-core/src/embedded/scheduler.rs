@@ -21,7 +21,11 @@ use crate::scheduling::{ClusterSnapshot, Placement, PodScheduler};
 pub struct LeastAllocated;
 
 fn requests(pod: &Pod) -> ResourceList {
-    pod.spec.as_ref().and_then(|s| pod_totals(s).ok()).map(|(r, _)| r).unwrap_or_default()
+    pod.spec
+        .as_ref()
+        .and_then(|s| pod_totals(s).ok())
+        .map(|(r, _)| r)
+        .unwrap_or_default()
 }
 
 fn allocatable(node: &Node) -> ResourceList {
@@ -34,31 +38,56 @@ fn allocatable(node: &Node) -> ResourceList {
 
 /// Whether `t` tolerates `taint` (operators `Equal`, the default, and `Exists`).
 pub(crate) fn tolerates(t: &Toleration, taint: &Taint) -> bool {
-    if t.effect.as_deref().is_some_and(|e| !e.is_empty() && e != taint.effect) {
+    if t.effect
+        .as_deref()
+        .is_some_and(|e| !e.is_empty() && e != taint.effect)
+    {
         return false;
     }
     match t.operator.as_deref().unwrap_or("Equal") {
-        "Exists" => t.key.as_deref().is_none_or(|k| k.is_empty() || k == taint.key),
-        _ => t.key.as_deref() == Some(taint.key.as_str()) && t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
+        "Exists" => t
+            .key
+            .as_deref()
+            .is_none_or(|k| k.is_empty() || k == taint.key),
+        _ => {
+            t.key.as_deref() == Some(taint.key.as_str())
+                && t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
+        }
     }
 }
 
 fn untolerated<'a>(pod: &Pod, node: &'a Node) -> Option<&'a Taint> {
-    let tolerations = pod.spec.as_ref().and_then(|s| s.tolerations.as_deref()).unwrap_or(&[]);
-    node.spec.as_ref().and_then(|s| s.taints.as_ref())?.iter().find(|taint| {
-        matches!(taint.effect.as_str(), "NoSchedule" | "NoExecute") && !tolerations.iter().any(|t| tolerates(t, taint))
-    })
+    let tolerations = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.tolerations.as_deref())
+        .unwrap_or(&[]);
+    node.spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())?
+        .iter()
+        .find(|taint| {
+            matches!(taint.effect.as_str(), "NoSchedule" | "NoExecute")
+                && !tolerations.iter().any(|t| tolerates(t, taint))
+        })
 }
 
 fn selector_matches(pod: &Pod, node: &Node) -> bool {
-    let Some(sel) = pod.spec.as_ref().and_then(|s| s.node_selector.as_ref()) else { return true };
+    let Some(sel) = pod.spec.as_ref().and_then(|s| s.node_selector.as_ref()) else {
+        return true;
+    };
     let labels = node.metadata.labels.as_ref();
-    sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+    sel.iter()
+        .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
 }
 
 fn free_fraction(alloc: &ResourceList, used: &ResourceList, name: &str) -> f64 {
     let a = alloc.get_or_zero(name).as_f64();
-    if a <= 0.0 { 0.0 } else { (a - used.get_or_zero(name).as_f64()) / a }
+    if a <= 0.0 {
+        0.0
+    } else {
+        (a - used.get_or_zero(name).as_f64()) / a
+    }
 }
 
 impl PodScheduler for LeastAllocated {
@@ -68,7 +97,9 @@ impl PodScheduler for LeastAllocated {
         for p in &snapshot.pods {
             if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
                 let e = used.entry(n).or_default();
-                e.0 = e.0.checked_add(&requests(p)).unwrap_or_else(|_| e.0.clone());
+                e.0 =
+                    e.0.checked_add(&requests(p))
+                        .unwrap_or_else(|_| e.0.clone());
                 e.1 += 1;
             }
         }
@@ -77,15 +108,23 @@ impl PodScheduler for LeastAllocated {
         for node in &snapshot.nodes {
             let name = node.metadata.name.as_deref().unwrap_or("");
             if node.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
-                *reasons.entry("node(s) were unschedulable".into()).or_default() += 1;
+                *reasons
+                    .entry("node(s) were unschedulable".into())
+                    .or_default() += 1;
                 continue;
             }
             if !selector_matches(pod, node) {
-                *reasons.entry("node(s) didn't match Pod's node affinity/selector".into()).or_default() += 1;
+                *reasons
+                    .entry("node(s) didn't match Pod's node affinity/selector".into())
+                    .or_default() += 1;
                 continue;
             }
             if let Some(t) = untolerated(pod, node) {
-                let r = format!("node(s) had untolerated taint {{{}: {}}}", t.key, t.value.as_deref().unwrap_or(""));
+                let r = format!(
+                    "node(s) had untolerated taint {{{}: {}}}",
+                    t.key,
+                    t.value.as_deref().unwrap_or("")
+                );
                 *reasons.entry(r).or_default() += 1;
                 continue;
             }
@@ -112,23 +151,32 @@ impl PodScheduler for LeastAllocated {
             if !fits {
                 continue;
             }
-            let after = node_used.checked_add(&req).unwrap_or_else(|_| node_used.clone());
-            let score = (free_fraction(&alloc, &after, "cpu") + free_fraction(&alloc, &after, "memory")) / 2.0;
+            let after = node_used
+                .checked_add(&req)
+                .unwrap_or_else(|_| node_used.clone());
+            let score = (free_fraction(&alloc, &after, "cpu")
+                + free_fraction(&alloc, &after, "memory"))
+                / 2.0;
             if best.is_none_or(|(s, n)| score > s || (score == s && name < n)) {
                 best = Some((score, name));
             }
         }
         match best {
-            Some((_, node)) => Ok(Placement { node: node.to_owned(), victims: Vec::new() }),
+            Some((_, node)) => Ok(Placement {
+                node: node.to_owned(),
+                victims: Vec::new(),
+            }),
             None => {
                 let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
                 reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                Err(Unschedulable { nodes: snapshot.nodes.len(), reasons })
+                Err(Unschedulable {
+                    nodes: snapshot.nodes.len(),
+                    reasons,
+                })
             }
         }
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -142,7 +190,12 @@ mod tests {
         }))
         .unwrap();
         if taint {
-            n.spec = Some(serde_json::from_value(json!({"taints": [{"key": "dedicated", "value": "a", "effect": "NoSchedule"}]})).unwrap());
+            n.spec = Some(
+                serde_json::from_value(
+                    json!({"taints": [{"key": "dedicated", "value": "a", "effect": "NoSchedule"}]}),
+                )
+                .unwrap(),
+            );
         }
         n
     }
@@ -157,20 +210,45 @@ mod tests {
 
     #[test]
     fn picks_least_allocated_and_is_deterministic() {
-        let snap = ClusterSnapshot { nodes: vec![node("a", "4", false), node("b", "4", false)], pods: vec![pod("2", Some("a"))] };
-        assert_eq!(LeastAllocated.schedule(&pod("1", None), &snap).unwrap().node, "b");
-        let empty = ClusterSnapshot { nodes: vec![node("b", "4", false), node("a", "4", false)], pods: vec![] };
-        assert_eq!(LeastAllocated.schedule(&pod("1", None), &empty).unwrap().node, "a");
+        let snap = ClusterSnapshot {
+            nodes: vec![node("a", "4", false), node("b", "4", false)],
+            pods: vec![pod("2", Some("a"))],
+        };
+        assert_eq!(
+            LeastAllocated
+                .schedule(&pod("1", None), &snap)
+                .unwrap()
+                .node,
+            "b"
+        );
+        let empty = ClusterSnapshot {
+            nodes: vec![node("b", "4", false), node("a", "4", false)],
+            pods: vec![],
+        };
+        assert_eq!(
+            LeastAllocated
+                .schedule(&pod("1", None), &empty)
+                .unwrap()
+                .node,
+            "a"
+        );
     }
 
     #[test]
     fn explains_like_kube_scheduler() {
-        let snap = ClusterSnapshot { nodes: vec![node("a", "1", false), node("b", "8", true)], pods: vec![] };
+        let snap = ClusterSnapshot {
+            nodes: vec![node("a", "1", false), node("b", "8", true)],
+            pods: vec![],
+        };
         let e = LeastAllocated.schedule(&pod("2", None), &snap).unwrap_err();
-        assert_eq!(e.to_string(), "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: a}.");
+        assert_eq!(
+            e.to_string(),
+            "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {dedicated: a}."
+        );
         let mut tolerant = pod("2", None);
-        tolerant.spec.as_mut().unwrap().tolerations =
-            Some(vec![serde_json::from_value(json!({"key": "dedicated", "operator": "Exists"})).unwrap()]);
+        tolerant.spec.as_mut().unwrap().tolerations = Some(vec![
+            serde_json::from_value(json!({"key": "dedicated", "operator": "Exists"})).unwrap(),
+        ]);
         assert_eq!(LeastAllocated.schedule(&tolerant, &snap).unwrap().node, "b");
     }
 
@@ -183,8 +261,20 @@ mod tests {
         let e = LeastAllocated.schedule(&pod("1", None), &snap).unwrap_err();
         assert_eq!(e.reasons, vec![("Too many pods".to_owned(), 1)]);
         let mut p = pod("1", None);
-        p.spec.as_mut().unwrap().node_selector = Some([("disk".to_owned(), "hdd".to_owned())].into());
-        let e = LeastAllocated.schedule(&p, &ClusterSnapshot { nodes: vec![node("a", "8", false)], pods: vec![] }).unwrap_err();
-        assert_eq!(e.reasons[0].0, "node(s) didn't match Pod's node affinity/selector");
+        p.spec.as_mut().unwrap().node_selector =
+            Some([("disk".to_owned(), "hdd".to_owned())].into());
+        let e = LeastAllocated
+            .schedule(
+                &p,
+                &ClusterSnapshot {
+                    nodes: vec![node("a", "8", false)],
+                    pods: vec![],
+                },
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.reasons[0].0,
+            "node(s) didn't match Pod's node affinity/selector"
+        );
     }
 }

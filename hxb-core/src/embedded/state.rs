@@ -88,7 +88,10 @@ pub(crate) struct State {
 pub(crate) fn scope<'a>(ty: &ResourceType, namespace: Option<&'a str>) -> Result<&'a str> {
     match (ty.namespaced, namespace) {
         (true, Some(ns)) if !ns.is_empty() => Ok(ns),
-        (true, _) => Err(Error::invalid("metadata.namespace", format!("{} are namespaced: a namespace is required", ty.plural))),
+        (true, _) => Err(Error::invalid(
+            "metadata.namespace",
+            format!("{} are namespaced: a namespace is required", ty.plural),
+        )),
         (false, _) => Ok(""),
     }
 }
@@ -103,7 +106,10 @@ pub(crate) fn not_found(ty: &ResourceType, ns: &str, name: &str) -> Error {
 }
 
 fn rv_of(obj: &DynamicObject) -> Option<&str> {
-    obj.metadata.resource_version.as_deref().filter(|s| !s.is_empty())
+    obj.metadata
+        .resource_version
+        .as_deref()
+        .filter(|s| !s.is_empty())
 }
 
 impl State {
@@ -132,20 +138,39 @@ impl State {
     }
 
     /// Store `obj` under a new resourceVersion and record the change; no side effects.
-    pub(crate) fn commit(&mut self, ty: &ResourceType, mut obj: DynamicObject) -> Arc<DynamicObject> {
+    pub(crate) fn commit(
+        &mut self,
+        ty: &ResourceType,
+        mut obj: DynamicObject,
+    ) -> Arc<DynamicObject> {
         self.rv += 1;
         obj.metadata.resource_version = Some(self.rv.to_string());
         let ns = obj.metadata.namespace.clone().unwrap_or_default();
         let name = obj.metadata.name.clone().unwrap_or_default();
         let obj = Arc::new(obj);
         let (shared, prev) = self.store.insert_typed(ty, &ns, &name, obj.clone());
-        let change = if prev.is_some() { Change::Modified } else { Change::Added };
-        self.watch.push(Record { rv: self.rv, ty: shared, change, obj: obj.clone(), prev });
+        let change = if prev.is_some() {
+            Change::Modified
+        } else {
+            Change::Added
+        };
+        self.watch.push(Record {
+            rv: self.rv,
+            ty: shared,
+            change,
+            obj: obj.clone(),
+            prev,
+        });
         obj
     }
 
     /// Remove an object under a new resourceVersion and record the deletion; no side effects.
-    pub(crate) fn commit_remove(&mut self, ty: &ResourceType, ns: &str, name: &str) -> Option<Arc<DynamicObject>> {
+    pub(crate) fn commit_remove(
+        &mut self,
+        ty: &ResourceType,
+        ns: &str,
+        name: &str,
+    ) -> Option<Arc<DynamicObject>> {
         let removed = self.store.remove(ty, ns, name)?;
         self.rv += 1;
         let mut last = DynamicObject::clone(&removed);
@@ -156,7 +181,13 @@ impl State {
             .table(ty)
             .map(|t| t.ty.clone())
             .unwrap_or_else(|| Arc::new(ty.clone()));
-        self.watch.push(Record { rv: self.rv, ty: shared, change: Change::Deleted, obj: last.clone(), prev: None });
+        self.watch.push(Record {
+            rv: self.rv,
+            ty: shared,
+            change: Change::Deleted,
+            obj: last.clone(),
+            prev: None,
+        });
         Some(last)
     }
 
@@ -178,7 +209,13 @@ impl State {
     }
 
     /// The synchronous controllers: run after every change made through the API.
-    fn after_write(&mut self, ty: &ResourceType, ns: &str, old: Option<&DynamicObject>, new: Option<&DynamicObject>) {
+    fn after_write(
+        &mut self,
+        ty: &ResourceType,
+        ns: &str,
+        old: Option<&DynamicObject>,
+        new: Option<&DynamicObject>,
+    ) {
         if is(ty, "", "Pod") {
             self.on_pod_change(old, new);
         } else if is(ty, "", "Node") {
@@ -199,11 +236,19 @@ impl State {
         m.managed_fields = None;
         m.generation = json::field(&obj.data, "spec").map(|_| 1);
         if is(ty, "", "Namespace") {
-            json::set_field(&mut obj.data, "status", Some(serde_json::json!({"phase": "Active"})));
+            json::set_field(
+                &mut obj.data,
+                "status",
+                Some(serde_json::json!({"phase": "Active"})),
+            );
         }
     }
 
-    pub(crate) fn create(&mut self, ty: &ResourceType, mut obj: DynamicObject) -> Result<DynamicObject> {
+    pub(crate) fn create(
+        &mut self,
+        ty: &ResourceType,
+        mut obj: DynamicObject,
+    ) -> Result<DynamicObject> {
         self.check_type_meta(ty, &mut obj)?;
         if obj.metadata.name.as_deref().unwrap_or("").is_empty()
             && let Some(prefix) = obj.metadata.generate_name.clone().filter(|p| !p.is_empty())
@@ -219,7 +264,14 @@ impl State {
             ));
         }
         if self.store.get(ty, &ns, &name).is_some() {
-            return Err(Error::already_exists(ty.plural.clone(), if ns.is_empty() { name } else { format!("{ns}/{name}") }));
+            return Err(Error::already_exists(
+                ty.plural.clone(),
+                if ns.is_empty() {
+                    name
+                } else {
+                    format!("{ns}/{name}")
+                },
+            ));
         }
         if ty.namespaced {
             self.check_namespace_active(&ns)?;
@@ -227,25 +279,42 @@ impl State {
         self.admit(ty, &ns, None, &mut obj)?;
         self.initialise(ty, &mut obj);
         let created = self.write(ty, obj);
-        Ok(self.latest(ty, &ns, &name).unwrap_or_else(|| DynamicObject::clone(&created)))
+        Ok(self
+            .latest(ty, &ns, &name)
+            .unwrap_or_else(|| DynamicObject::clone(&created)))
     }
 
     /// The current state of an object, if it exists.
     pub(crate) fn latest(&self, ty: &ResourceType, ns: &str, name: &str) -> Option<DynamicObject> {
-        self.store.get(ty, ns, name).map(|o| DynamicObject::clone(o))
+        self.store
+            .get(ty, ns, name)
+            .map(|o| DynamicObject::clone(o))
     }
 
-    pub(crate) fn replace(&mut self, ty: &ResourceType, mut obj: DynamicObject, status_only: bool) -> Result<DynamicObject> {
+    pub(crate) fn replace(
+        &mut self,
+        ty: &ResourceType,
+        mut obj: DynamicObject,
+        status_only: bool,
+    ) -> Result<DynamicObject> {
         self.check_type_meta(ty, &mut obj)?;
         let name = self.check_name(ty, &obj)?;
         let ns = self.check_namespace(ty, &mut obj)?;
-        let existing = self.store.get(ty, &ns, &name).cloned().ok_or_else(|| not_found(ty, &ns, &name))?;
+        let existing = self
+            .store
+            .get(ty, &ns, &name)
+            .cloned()
+            .ok_or_else(|| not_found(ty, &ns, &name))?;
         if let Some(rv) = rv_of(&obj)
             && Some(rv) != rv_of(&existing)
         {
             return Err(Error::conflict(
                 ty.plural.clone(),
-                if ns.is_empty() { name } else { format!("{ns}/{name}") },
+                if ns.is_empty() {
+                    name
+                } else {
+                    format!("{ns}/{name}")
+                },
                 format!(
                     "the object has been modified; please apply your changes to the latest version and try again (stale resourceVersion {rv}, current {})",
                     rv_of(&existing).unwrap_or("")
@@ -255,11 +324,22 @@ impl State {
         if let Some(uid) = obj.metadata.uid.as_deref()
             && Some(uid) != existing.metadata.uid.as_deref()
         {
-            return Err(Error::conflict(ty.plural.clone(), name, format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", existing.metadata.uid.as_deref().unwrap_or(""))));
+            return Err(Error::conflict(
+                ty.plural.clone(),
+                name,
+                format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    existing.metadata.uid.as_deref().unwrap_or("")
+                ),
+            ));
         }
         let mut new = if status_only {
             let mut n = DynamicObject::clone(&existing);
-            json::set_field(&mut n.data, "status", json::field(&obj.data, "status").cloned());
+            json::set_field(
+                &mut n.data,
+                "status",
+                json::field(&obj.data, "status").cloned(),
+            );
             n
         } else {
             let m = &existing.metadata;
@@ -269,7 +349,11 @@ impl State {
             obj.metadata.deletion_grace_period_seconds = m.deletion_grace_period_seconds;
             obj.metadata.generation = m.generation;
             obj.metadata.generate_name = m.generate_name.clone();
-            json::set_field(&mut obj.data, "status", json::field(&existing.data, "status").cloned());
+            json::set_field(
+                &mut obj.data,
+                "status",
+                json::field(&existing.data, "status").cloned(),
+            );
             if json::spec_changed(&existing.data, &obj.data) {
                 obj.metadata.generation = Some(m.generation.unwrap_or(0) + 1);
             }
@@ -277,12 +361,19 @@ impl State {
         };
         new.metadata.resource_version = existing.metadata.resource_version.clone();
         new.metadata.managed_fields = None;
-        if new.metadata == existing.metadata && new.data == existing.data && new.types == existing.types {
+        if new.metadata == existing.metadata
+            && new.data == existing.data
+            && new.types == existing.types
+        {
             return Ok(DynamicObject::clone(&existing));
         }
         self.admit(ty, &ns, Some(&existing), &mut new)?;
         let finished = new.metadata.deletion_timestamp.is_some()
-            && new.metadata.finalizers.as_ref().is_none_or(|f| f.is_empty());
+            && new
+                .metadata
+                .finalizers
+                .as_ref()
+                .is_none_or(|f| f.is_empty());
         let written = self.write(ty, new);
         if finished {
             self.finish_deletion(ty, &ns, &name);
@@ -292,9 +383,17 @@ impl State {
 
     /// Server-side apply, approximated: create, or merge the applied fields over the object
     /// (JSON merge patch; `status` ignored) and replace it. See `docs/embedded-cluster.md`.
-    pub(crate) fn apply(&mut self, ty: &ResourceType, mut obj: DynamicObject, opts: &ApplyOptions) -> Result<DynamicObject> {
+    pub(crate) fn apply(
+        &mut self,
+        ty: &ResourceType,
+        mut obj: DynamicObject,
+        opts: &ApplyOptions,
+    ) -> Result<DynamicObject> {
         if opts.field_manager.is_empty() {
-            return Err(Error::invalid("fieldManager", "is required for apply patch"));
+            return Err(Error::invalid(
+                "fieldManager",
+                "is required for apply patch",
+            ));
         }
         self.check_type_meta(ty, &mut obj)?;
         let name = self.check_name(ty, &obj)?;
@@ -306,12 +405,22 @@ impl State {
             return self.create(ty, obj);
         };
         let mut merged = DynamicObject::clone(&existing);
-        merged.metadata.resource_version = rv_of(&obj).map(str::to_owned).or(existing.metadata.resource_version.clone());
+        merged.metadata.resource_version = rv_of(&obj)
+            .map(str::to_owned)
+            .or(existing.metadata.resource_version.clone());
         if let Some(labels) = obj.metadata.labels.take() {
-            merged.metadata.labels.get_or_insert_default().extend(labels);
+            merged
+                .metadata
+                .labels
+                .get_or_insert_default()
+                .extend(labels);
         }
         if let Some(ann) = obj.metadata.annotations.take() {
-            merged.metadata.annotations.get_or_insert_default().extend(ann);
+            merged
+                .metadata
+                .annotations
+                .get_or_insert_default()
+                .extend(ann);
         }
         if let Some(f) = obj.metadata.finalizers.take() {
             merged.metadata.finalizers = Some(f);
@@ -324,12 +433,25 @@ impl State {
         self.replace(ty, merged, false)
     }
 
-    pub(crate) fn get(&self, ty: &ResourceType, namespace: Option<&str>, name: &str) -> Result<DynamicObject> {
+    pub(crate) fn get(
+        &self,
+        ty: &ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<DynamicObject> {
         let ns = scope(ty, namespace)?;
-        self.store.get(ty, ns, name).map(|o| DynamicObject::clone(o)).ok_or_else(|| not_found(ty, ns, name))
+        self.store
+            .get(ty, ns, name)
+            .map(|o| DynamicObject::clone(o))
+            .ok_or_else(|| not_found(ty, ns, name))
     }
 
-    pub(crate) fn list(&self, ty: &ResourceType, namespace: Option<&str>, opts: &ListOptions) -> Result<ObjectList> {
+    pub(crate) fn list(
+        &self,
+        ty: &ResourceType,
+        namespace: Option<&str>,
+        opts: &ListOptions,
+    ) -> Result<ObjectList> {
         let ns = if ty.namespaced { namespace } else { None };
         let items = match self.store.table(ty) {
             None => Vec::new(),
@@ -337,15 +459,25 @@ impl State {
                 .iter(ns)
                 .filter(|o| match &opts.label_selector {
                     None => true,
-                    Some(sel) => sel.matches(o.metadata.labels.as_ref().unwrap_or(&Default::default())),
+                    Some(sel) => {
+                        sel.matches(o.metadata.labels.as_ref().unwrap_or(&Default::default()))
+                    }
                 })
                 .map(|o| DynamicObject::clone(o))
                 .collect(),
         };
-        Ok(ObjectList { items, resource_version: self.rv.to_string() })
+        Ok(ObjectList {
+            items,
+            resource_version: self.rv.to_string(),
+        })
     }
 
-    pub(crate) fn delete(&mut self, ty: &ResourceType, namespace: Option<&str>, name: &str) -> Result<()> {
+    pub(crate) fn delete(
+        &mut self,
+        ty: &ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<()> {
         let ns = scope(ty, namespace)?.to_owned();
         if self.store.get(ty, &ns, name).is_none() {
             return Err(not_found(ty, &ns, name));
@@ -361,8 +493,15 @@ impl State {
     /// Delete one object, honouring finalizers: with finalizers it only gets a
     /// deletionTimestamp and goes once an update removes the last one.
     pub(crate) fn delete_object(&mut self, ty: &ResourceType, ns: &str, name: &str) {
-        let Some(existing) = self.store.get(ty, ns, name).cloned() else { return };
-        if existing.metadata.finalizers.as_ref().is_some_and(|f| !f.is_empty()) {
+        let Some(existing) = self.store.get(ty, ns, name).cloned() else {
+            return;
+        };
+        if existing
+            .metadata
+            .finalizers
+            .as_ref()
+            .is_some_and(|f| !f.is_empty())
+        {
             if existing.metadata.deletion_timestamp.is_none() {
                 let mut marked = DynamicObject::clone(&existing);
                 marked.metadata.deletion_timestamp = Some(self.now());
@@ -383,17 +522,29 @@ impl State {
         }
     }
 
-    pub(crate) fn watch(&self, ty: &ResourceType, namespace: Option<&str>, opts: &WatchOptions) -> Result<WatchStream> {
+    pub(crate) fn watch(
+        &self,
+        ty: &ResourceType,
+        namespace: Option<&str>,
+        opts: &WatchOptions,
+    ) -> Result<WatchStream> {
         let from = match opts.resource_version.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(s.parse::<u64>().map_err(|_| {
-                Error::invalid("resourceVersion", format!("{s:?} is not a resourceVersion of this cluster"))
+                Error::invalid(
+                    "resourceVersion",
+                    format!("{s:?} is not a resourceVersion of this cluster"),
+                )
             })?),
         };
         let filter = Filter {
             group: ty.group.clone(),
             kind: ty.kind.clone(),
-            namespace: if ty.namespaced { namespace.map(str::to_owned) } else { None },
+            namespace: if ty.namespaced {
+                namespace.map(str::to_owned)
+            } else {
+                None
+            },
             selector: opts.label_selector.clone(),
         };
         self.watch.subscribe(filter, from)

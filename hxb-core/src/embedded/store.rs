@@ -55,10 +55,18 @@ impl Store {
     }
 
     fn table_mut(&mut self, ty: &ResourceType) -> &mut Table {
-        let i = match self.tables.iter().position(|t| is(&t.ty, &ty.group, &ty.kind)) {
+        let i = match self
+            .tables
+            .iter()
+            .position(|t| is(&t.ty, &ty.group, &ty.kind))
+        {
             Some(i) => i,
             None => {
-                self.tables.push(Table { ty: Arc::new(ty.clone()), by_ns: BTreeMap::new(), len: 0 });
+                self.tables.push(Table {
+                    ty: Arc::new(ty.clone()),
+                    by_ns: BTreeMap::new(),
+                    len: 0,
+                });
                 self.tables.len() - 1
             }
         };
@@ -66,7 +74,12 @@ impl Store {
     }
 
     /// One object.
-    pub(crate) fn get(&self, ty: &ResourceType, ns: &str, name: &str) -> Option<&Arc<DynamicObject>> {
+    pub(crate) fn get(
+        &self,
+        ty: &ResourceType,
+        ns: &str,
+        name: &str,
+    ) -> Option<&Arc<DynamicObject>> {
         self.table(ty)?.by_ns.get(ns)?.get(name)
     }
 
@@ -110,8 +123,16 @@ impl Store {
     }
 
     /// Remove; returns the removed object.
-    pub(crate) fn remove(&mut self, ty: &ResourceType, ns: &str, name: &str) -> Option<Arc<DynamicObject>> {
-        let t = self.tables.iter_mut().find(|t| is(&t.ty, &ty.group, &ty.kind))?;
+    pub(crate) fn remove(
+        &mut self,
+        ty: &ResourceType,
+        ns: &str,
+        name: &str,
+    ) -> Option<Arc<DynamicObject>> {
+        let t = self
+            .tables
+            .iter_mut()
+            .find(|t| is(&t.ty, &ty.group, &ty.kind))?;
         let names = t.by_ns.get_mut(ns)?;
         let prev = names.remove(name)?;
         if names.is_empty() {
@@ -135,7 +156,10 @@ impl Store {
 
     /// Whether `ns` holds no namespaced object.
     pub(crate) fn namespace_is_empty(&self, ns: &str) -> bool {
-        self.tables.iter().filter(|t| t.ty.namespaced).all(|t| !t.by_ns.contains_key(ns))
+        self.tables
+            .iter()
+            .filter(|t| t.ty.namespaced)
+            .all(|t| !t.by_ns.contains_key(ns))
     }
 }
 
@@ -158,8 +182,12 @@ mod tests {
         assert!(s.insert(&ty, "ns", "a", obj("a")).is_none());
         assert!(s.insert(&ty, "ns", "a", obj("a")).is_some());
         assert_eq!(s.len(), 2);
-        let names: Vec<_> =
-            s.table(&ty).unwrap().iter(None).map(|o| o.metadata.name.clone().unwrap()).collect();
+        let names: Vec<_> = s
+            .table(&ty)
+            .unwrap()
+            .iter(None)
+            .map(|o| o.metadata.name.clone().unwrap())
+            .collect();
         assert_eq!(names, ["a", "b"]);
         assert!(!s.namespace_is_empty("ns"));
         assert!(s.remove(&ty, "ns", "a").is_some());

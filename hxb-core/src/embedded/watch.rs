@@ -100,7 +100,9 @@ fn too_old(what: &str, rv: u64, oldest: u64) -> Error {
     Error::conflict(
         "watch",
         what,
-        format!("too old resource version: {rv} ({oldest}); list again and watch from the new resourceVersion"),
+        format!(
+            "too old resource version: {rv} ({oldest}); list again and watch from the new resourceVersion"
+        ),
     )
 }
 
@@ -108,7 +110,12 @@ impl WatchLog {
     /// A log keeping `cap` events for replay.
     pub(crate) fn new(cap: usize) -> Self {
         let (tx, _) = broadcast::channel(cap.clamp(1024, 65_536));
-        WatchLog { history: VecDeque::with_capacity(cap.min(1024)), cap, evicted_upto: 0, tx }
+        WatchLog {
+            history: VecDeque::with_capacity(cap.min(1024)),
+            cap,
+            evicted_upto: 0,
+            tx,
+        }
     }
 
     /// Record a change (called with the cluster's write lock held).
@@ -164,7 +171,9 @@ impl WatchLog {
                             let e = Error::conflict(
                                 "watch",
                                 what,
-                                format!("too old resource version: the watch fell {n} events behind; list again"),
+                                format!(
+                                    "too old resource version: the watch fell {n} events behind; list again"
+                                ),
                             );
                             return Some((Err(e), None));
                         }
