@@ -269,7 +269,7 @@ impl IncidentGrouper {
                 && i.scope == s.scope
                 && (s.at.as_millisecond() - i.last_signal_at.as_millisecond()).abs() <= w
         });
-        let id = match open {
+        match open {
             Some(i) => {
                 if s.at > i.last_signal_at {
                     i.last_signal_at = s.at;
@@ -295,8 +295,7 @@ impl IncidentGrouper {
                 });
                 id
             }
-        };
-        id
+        }
     }
 
     /// Close incidents quiet for longer than the window at `now`.
