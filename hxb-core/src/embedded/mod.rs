@@ -141,6 +141,17 @@ impl EmbeddedCluster {
         self.inner.read().rv
     }
 
+    /// Every object of every kind, ordered by kind (in order of first creation), namespace
+    /// and name: a full snapshot to compare states in tests.
+    pub fn objects(&self) -> Vec<DynamicObject> {
+        self.inner
+            .read()
+            .store
+            .all()
+            .map(|o| DynamicObject::clone(o))
+            .collect()
+    }
+
     /// How many objects the cluster holds (all kinds, Events included).
     pub fn object_count(&self) -> usize {
         self.inner.read().store.len()

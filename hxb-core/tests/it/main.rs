@@ -1,5 +1,6 @@
 //! hxb-core integration tests (one binary).
 
 mod conformance;
+mod embedded;
 mod prometheus;
 mod store;
