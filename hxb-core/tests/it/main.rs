@@ -2,3 +2,4 @@
 
 mod conformance;
 mod store;
+mod kube_mock;
