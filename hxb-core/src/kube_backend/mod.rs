@@ -32,10 +32,12 @@ use crate::error::{Error, Result};
 
 mod errors;
 mod retry;
+mod transport;
 mod watch;
 
 pub use errors::parse_quota_message;
 pub use retry::RetryPolicy;
+pub use transport::{MaybeRewritten, RetryAfter, RetryAfterLayer};
 
 use errors::{Failure, Target, classify, map_error};
 use retry::{Call, Failed, run};
@@ -97,8 +99,10 @@ impl KubeBackend {
     }
 
     fn from_config(config: kube::Config) -> Result<Self> {
-        let client = kube::Client::try_from(config)
-            .map_err(|e| Error::backend("cannot build the Kubernetes client", e))?;
+        let client = kube::client::ClientBuilder::try_from(config)
+            .map_err(|e| Error::backend("cannot build the Kubernetes client", e))?
+            .with_layer(&RetryAfterLayer)
+            .build();
         Ok(Self::new(client))
     }
 

@@ -10,7 +10,7 @@ use hxb_core::cluster::{
     ApplyOptions, ClusterBackend, DynamicObject, ListOptions, ResourceType, WatchEvent,
     WatchOptions,
 };
-use hxb_core::kube_backend::RetryPolicy;
+use hxb_core::kube_backend::{RetryAfterLayer, RetryPolicy};
 use hxb_core::{Error, ErrorKind, KubeBackend, Quantity, Selector};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod};
@@ -38,6 +38,9 @@ enum Reply {
     Transport,
     /// Never answer.
     Hang,
+    /// 429 with a plain-text body and `Retry-After: <secs>`, as API priority and fairness
+    /// answers.
+    Throttle(u32),
 }
 
 fn ok(v: Value) -> Reply {
@@ -66,9 +69,27 @@ fn scripted(
     policy: RetryPolicy,
     replies: Vec<Reply>,
 ) -> (KubeBackend, tokio::task::JoinHandle<Vec<Seen>>) {
-    let (svc, mut handle) = mock::pair::<Request<Body>, Response<Body>>();
+    let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let backend = KubeBackend::new(kube::Client::new(svc, "default")).with_retry_policy(policy);
-    let server = tokio::spawn(async move {
+    (backend, serve(handle, replies))
+}
+
+/// Like [`scripted`], with [`RetryAfterLayer`] in the client stack as the constructors build it.
+fn scripted_with_layer(
+    policy: RetryPolicy,
+    replies: Vec<Reply>,
+) -> (KubeBackend, tokio::task::JoinHandle<Vec<Seen>>) {
+    let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+    let client = kube::Client::new(tower_layer::Layer::layer(&RetryAfterLayer, svc), "default");
+    let backend = KubeBackend::new(client).with_retry_policy(policy);
+    (backend, serve(handle, replies))
+}
+
+fn serve(
+    mut handle: mock::Handle<Request<Body>, Response<Body>>,
+    replies: Vec<Reply>,
+) -> tokio::task::JoinHandle<Vec<Seen>> {
+    tokio::spawn(async move {
         let mut seen = Vec::new();
         let mut replies = replies.into_iter();
         let mut hung = Vec::new();
@@ -119,6 +140,16 @@ fn scripted(
                     "connection reset by peer",
                 )),
                 Reply::Hang => hung.push(send),
+                Reply::Throttle(secs) => send.send_response(
+                    Response::builder()
+                        .status(429)
+                        .header("content-type", "text/plain; charset=utf-8")
+                        .header("retry-after", secs.to_string())
+                        .body(Body::from(
+                            b"Too many requests, please try again later.\n".to_vec(),
+                        ))
+                        .unwrap(),
+                ),
             }
         }
         assert!(
@@ -126,8 +157,7 @@ fn scripted(
             "the script expected more requests"
         );
         seen
-    });
-    (backend, server)
+    })
 }
 
 async fn finish(backend: KubeBackend, server: tokio::task::JoinHandle<Vec<Seen>>) -> Vec<Seen> {
@@ -420,6 +450,52 @@ async fn throttling_is_retried_after_the_servers_retry_after() {
         start.elapsed()
     );
     assert_eq!(finish(backend, server).await.len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_retry_after_header_of_plain_text_throttling_is_honoured() {
+    let (backend, server) =
+        scripted_with_layer(fast(), vec![Reply::Throttle(3), ok(configmap_json("6"))]);
+    let start = tokio::time::Instant::now();
+    backend
+        .get(&ty_of::<ConfigMap>(), Some("team-a"), "cfg")
+        .await
+        .unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(3),
+        "waited only {:?}",
+        start.elapsed()
+    );
+    assert_eq!(finish(backend, server).await.len(), 2);
+
+    // Exhausted, the error still reads as throttling.
+    let (backend, server) = scripted_with_layer(fast().max_attempts(1), vec![Reply::Throttle(1)]);
+    let err = backend
+        .get(&ty_of::<ConfigMap>(), Some("team-a"), "cfg")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+    assert!(err.to_string().contains("Too many requests"), "{err}");
+    finish(backend, server).await;
+}
+
+#[tokio::test]
+async fn the_layer_passes_other_answers_through() {
+    let (backend, server) = scripted_with_layer(
+        fast(),
+        vec![status(404, "NotFound", "nope"), ok(configmap_json("8"))],
+    );
+    let err = backend
+        .get(&ty_of::<ConfigMap>(), Some("team-a"), "cfg")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let got = backend
+        .get(&ty_of::<ConfigMap>(), Some("team-a"), "cfg")
+        .await
+        .unwrap();
+    assert_eq!(got.metadata.resource_version.as_deref(), Some("8"));
+    finish(backend, server).await;
 }
 
 #[tokio::test]

@@ -3,3 +3,4 @@
 mod conformance;
 mod store;
 mod kube_mock;
+mod kube_live;
