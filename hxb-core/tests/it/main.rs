@@ -2,5 +2,7 @@
 
 mod conformance;
 mod embedded;
+mod kube_live;
+mod kube_mock;
 mod prometheus;
 mod store;
