@@ -1,1 +1,3 @@
-//! hxb-scaling
+//! hxb-scaling: autoscaling maths as pure functions over plain data.
+
+pub mod hpa;
