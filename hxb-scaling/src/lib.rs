@@ -1,3 +1,4 @@
 //! hxb-scaling: autoscaling maths as pure functions over plain data.
 
 pub mod hpa;
+pub mod rightsizing;
