@@ -1,1 +1,4 @@
 //! hxb-scaling
+
+pub mod forecast;
+pub mod predictive;
