@@ -1,6 +1,8 @@
-//! hxb-scaling: autoscaling maths as pure functions over plain data.
+//! hxb-scaling: autoscaling and scheduling maths as pure functions over plain data.
 
+pub mod forecast;
 pub mod hpa;
 pub mod idle;
 pub mod nodepool;
+pub mod predictive;
 pub mod rightsizing;

@@ -1,0 +1,3 @@
+//! hxb-scaling integration tests (one binary).
+
+mod forecast_eval;
