@@ -1,1 +1,3 @@
 //! hxb-scaling
+
+pub mod placement;
