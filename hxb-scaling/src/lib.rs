@@ -4,5 +4,6 @@ pub mod forecast;
 pub mod hpa;
 pub mod idle;
 pub mod nodepool;
+pub mod placement;
 pub mod predictive;
 pub mod rightsizing;
