@@ -108,6 +108,7 @@ pub fn mapping(role: Role) -> RoleMapping {
 type RuleSpec = (&'static [&'static str], &'static [&'static str], &'static [&'static str]);
 
 const READ: &[&str] = &["get", "list", "watch"];
+#[cfg(test)]
 const WRITE: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
 const ALL_VERBS: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
 

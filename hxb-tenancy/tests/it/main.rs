@@ -1,0 +1,6 @@
+//! hxb-tenancy integration tests (one binary).
+
+mod golden;
+mod ledger_concurrency;
+mod rbac_matrix;
+mod support;
