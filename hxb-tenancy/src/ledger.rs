@@ -110,7 +110,7 @@ impl QuotaLedger {
         let tree = self.orgs.write().entry(org.to_owned()).or_default().clone();
         let mut t = tree.lock();
         let node = t.nodes.entry(org.to_owned()).or_default();
-        refuse_shrink(org, &node.used()?, &limit)?;
+        check_shrink(org, &node.used()?, &limit)?;
         node.limit = limit;
         Ok(())
     }
@@ -124,7 +124,7 @@ impl QuotaLedger {
         let mut t = tree.lock();
         let old = match t.nodes.get(path) {
             Some(n) => {
-                refuse_shrink(path, &n.used()?, &limit)?;
+                check_shrink(path, &n.used()?, &limit)?;
                 n.limit.clone()
             }
             None => ResourceList::new(),
@@ -226,7 +226,9 @@ impl QuotaLedger {
     }
 }
 
-fn refuse_shrink(path: &str, used: &ResourceList, limit: &ResourceList) -> Result<()> {
+/// Can a node whose children and workloads hold `used` shrink to `limit`? Refusals list
+/// every resource held beyond the new limit.
+pub fn check_shrink(path: &str, used: &ResourceList, limit: &ResourceList) -> Result<()> {
     let exceeded: Vec<Exceeded> = used
         .exceeding(limit)
         .into_iter()

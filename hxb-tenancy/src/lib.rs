@@ -21,3 +21,10 @@ pub mod render;
 
 pub use plans::PlanCatalog;
 pub use render::{DesiredObject, ProjectInput, RenderConfig, render_project};
+pub mod engine;
+pub mod reconcile;
+pub mod testing;
+
+pub use engine::Tenancy;
+pub use engine::audit::AuditEntry;
+pub use reconcile::ReconcileReport;
