@@ -1,3 +1,5 @@
 //! hxb-core integration tests (one binary).
 
 mod conformance;
+mod prometheus;
+mod store;
