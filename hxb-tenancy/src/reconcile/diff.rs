@@ -13,6 +13,20 @@ use serde_json::Value;
 /// Metadata fields hxb sets; everything else in `metadata` belongs to the server.
 const OWNED_METADATA: [&str; 2] = ["labels", "annotations"];
 
+/// Annotation keys hxb sets on some objects and not on others (dedicated placement): when
+/// the desired object lacks one the live object has, it must be removed, which neither an
+/// apply patch (on every backend) nor containment can express.
+pub const OWNED_ANNOTATIONS: [&str; 2] = [
+    "scheduler.alpha.kubernetes.io/node-selector",
+    "scheduler.alpha.kubernetes.io/defaultTolerations",
+];
+
+/// Owned annotation keys present on `live` but not wanted by `desired`.
+pub fn stale_annotations(live: &Value, desired: &Value) -> Vec<&'static str> {
+    let has = |v: &Value, k: &str| v["metadata"]["annotations"].get(k).is_some();
+    OWNED_ANNOTATIONS.into_iter().filter(|k| has(live, k) && !has(desired, k)).collect()
+}
+
 /// Whether `live` contains everything `desired` specifies.
 pub fn contains(live: &Value, desired: &Value) -> bool {
     let (Some(live), Some(desired)) = (live.as_object(), desired.as_object()) else {

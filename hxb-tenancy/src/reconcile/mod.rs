@@ -172,7 +172,23 @@ pub async fn reconcile_objects(
                 report.errors.push((describe(&key), "cannot serialise".into()));
                 continue;
             };
-            if diff::contains(&l, &w) {
+            let stale = diff::stale_annotations(&l, &w);
+            if !stale.is_empty() {
+                let res = retry(policy, || remove_annotations(backend, &d.ty, &key, &stale)).await
+                    .and(Ok(()));
+                match res {
+                    Ok(()) => report.updated += 1,
+                    Err(e) => {
+                        report.errors.push((describe(&key), e.to_string()));
+                        continue;
+                    }
+                }
+                // the apply below (if still needed) sees the cleaned object next time; apply
+                // now only if other fields differ too
+                if diff::contains(&l, &w) {
+                    continue;
+                }
+            } else if diff::contains(&l, &w) {
                 report.unchanged += 1;
                 continue;
             }
@@ -204,6 +220,23 @@ pub async fn reconcile_objects(
         }
     }
     report
+}
+
+/// Re-read the live object and replace it without `keys` in its annotations (optimistic
+/// concurrency on its resourceVersion; a conflict is retried with a fresh read).
+async fn remove_annotations(
+    backend: &dyn ClusterBackend,
+    ty: &ResourceType,
+    key: &Key,
+    keys: &[&str],
+) -> Result<DynamicObject> {
+    let mut live = backend.get(ty, key.1.as_deref(), &key.2).await?;
+    if let Some(a) = live.metadata.annotations.as_mut() {
+        for k in keys {
+            a.remove(*k);
+        }
+    }
+    backend.replace(ty, live).await
 }
 
 #[cfg(test)]

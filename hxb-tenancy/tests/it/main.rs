@@ -1,5 +1,6 @@
 //! hxb-tenancy integration tests (one binary).
 
+mod engine;
 mod golden;
 mod ledger_concurrency;
 mod rbac_matrix;
