@@ -1,0 +1,7 @@
+//! hxb-tenancy integration tests (one binary).
+
+mod engine;
+mod golden;
+mod ledger_concurrency;
+mod rbac_matrix;
+mod support;
