@@ -6,8 +6,9 @@ use super::{Calibrator, Combine, Cusum, Detector, Neighbour, Refractory, RobustZ
 ///
 /// Defaults are chosen from the problem, not fitted to any data set: rates of 1–2 % per point
 /// (a memory of 50–100 points for level and scale), a neighbour window of 8 points against a
-/// history of 384 points, a calibration half-life of 1500 points, 150 points of warm-up and a
-/// refractory period of 100 points.
+/// history of 384 points, likelihood calibration against the last ~1000 points with an
+/// 8-point short average, 150 points of warm-up, and a refractory period of 100 points after a
+/// score of 0.5 (a one-in-10⁵ event).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompositeConfig {
     value_z: bool,
@@ -21,7 +22,8 @@ pub struct CompositeConfig {
     window: usize,
     capacity: usize,
     stride: u32,
-    half_life: f64,
+    long: f64,
+    short: f64,
     warmup: u32,
     refractory: u32,
     alert_level: f64,
@@ -41,7 +43,8 @@ impl Default for CompositeConfig {
             window: 8,
             capacity: 96,
             stride: 4,
-            half_life: 1500.0,
+            long: 1000.0,
+            short: 8.0,
             warmup: 150,
             refractory: 100,
             alert_level: 0.5,
@@ -89,9 +92,10 @@ impl CompositeConfig {
         self.stride = stride;
         self
     }
-    /// Half-life (points) of the calibration reference.
-    pub fn half_life(mut self, points: f64) -> Self {
-        self.half_life = points;
+    /// Calibration horizons (points): long-run statistics and short average (see [`Calibrator`]).
+    pub fn calibration(mut self, long: f64, short: f64) -> Self {
+        self.long = long;
+        self.short = short;
         self
     }
     /// Points that score 0 while the detector learns.
@@ -107,25 +111,40 @@ impl CompositeConfig {
     }
     /// Builds the detector.
     pub fn build(self) -> Composite {
-        let cal = Calibrator::new(self.half_life, self.warmup);
+        let cal = Calibrator::likelihood(self.long, self.short, self.warmup);
         let (lr, sr) = (self.level_rate, self.scale_rate);
-        let stats = Combine::max(
+        // Equal-weight mean of the enabled components; a disabled one gets weight 0.
+        let w = |a: bool, b: bool| match (a, b) {
+            (true, false) => 1.0,
+            (false, true) => 0.0,
+            _ => 0.5,
+        };
+        let (n_stats, n_ctx) = (
+            u8::from(self.value_z) + u8::from(self.diff_z),
+            u8::from(self.cusum) + u8::from(self.neighbour),
+        );
+        let stats = Combine::mean(
             self.value_z.then(|| RobustZ::new(Target::Value, lr, sr, cal)),
             self.diff_z.then(|| RobustZ::new(Target::Diff, lr, sr, cal)),
+            w(self.value_z, self.diff_z),
         );
-        let context = Combine::max(
+        let context = Combine::mean(
             self.cusum.then(|| Cusum::new(self.cusum_slack, self.cusum_rate, cal)),
             self.neighbour.then(|| Neighbour::new(self.window, self.capacity, self.stride, cal)),
+            w(self.cusum, self.neighbour),
         );
-        Composite { inner: Refractory::new(Combine::max(stats, context), self.alert_level, self.refractory), config: self }
+        let share = if n_stats + n_ctx == 0 { 0.5 } else { f64::from(n_stats) / f64::from(n_stats + n_ctx) };
+        let mixed = Combine::mean(stats, context, share);
+        Composite { inner: Refractory::new(mixed, self.alert_level, self.refractory), config: self }
     }
 }
 
 type Stats = Combine<Option<RobustZ>, Option<RobustZ>>;
 type Context = Combine<Option<Cusum>, Option<Neighbour>>;
 
-/// The default composite detector: maximum of robust z-scores on values and differences,
-/// CUSUM and nearest-neighbour novelty, each calibrated, followed by a refractory period.
+/// The default composite detector: equal-weight mean of four calibrated components (robust
+/// z-scores on values and on differences, CUSUM, nearest-neighbour novelty), followed by a
+/// refractory period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composite {
     inner: Refractory<Combine<Stats, Context>>,

@@ -28,7 +28,7 @@ impl Cusum {
 impl Default for Cusum {
     /// Slack 1 scale, level rate 0.005.
     fn default() -> Self {
-        Cusum::new(1.0, 0.005, Calibrator::new(1500.0, 150))
+        Cusum::new(1.0, 0.005, Calibrator::default())
     }
 }
 

@@ -91,7 +91,7 @@ impl Neighbour {
 impl Default for Neighbour {
     /// Window 8, 96 stored windows, stride 4 (a history of 384 points).
     fn default() -> Self {
-        Neighbour::new(8, 96, 4, Calibrator::new(1500.0, 150))
+        Neighbour::new(8, 96, 4, Calibrator::default())
     }
 }
 

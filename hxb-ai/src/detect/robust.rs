@@ -88,12 +88,12 @@ impl RobustZ {
 
     /// Defaults: values, level rate 0.02, scale rate 0.01.
     pub fn values() -> Self {
-        RobustZ::new(Target::Value, 0.02, 0.01, Calibrator::new(1500.0, 150))
+        RobustZ::new(Target::Value, 0.02, 0.01, Calibrator::default())
     }
 
     /// Defaults: differences, level rate 0.02, scale rate 0.01.
     pub fn diffs() -> Self {
-        RobustZ::new(Target::Diff, 0.02, 0.01, Calibrator::new(1500.0, 150))
+        RobustZ::new(Target::Diff, 0.02, 0.01, Calibrator::default())
     }
 }
 
