@@ -14,3 +14,4 @@ pub mod analyze;
 pub mod detect;
 pub mod incidents;
 pub mod nab;
+pub mod remediate;

@@ -1,3 +1,4 @@
 //! hxb-ai integration tests (one binary).
 
 mod analyze;
+mod remediate;

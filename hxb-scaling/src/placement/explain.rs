@@ -27,7 +27,8 @@ pub const REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
 /// InterPodAffinity's reason for the pod's own anti-affinity.
 pub const REASON_ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";
 /// InterPodAffinity's reason for bound pods' anti-affinity.
-pub const REASON_EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
+pub const REASON_EXISTING_ANTI_AFFINITY: &str =
+    "node(s) didn't satisfy existing pods anti-affinity rules";
 
 /// TaintToleration's reason for one taint.
 pub fn reason_taint(key: &str, value: &str) -> String {
@@ -48,7 +49,11 @@ pub(crate) fn node_reasons(
     if f.node_unschedulable && nodes.unschedulable[i] && !spec.tolerates_unschedulable() {
         return vec![REASON_UNSCHEDULABLE.into()];
     }
-    if spec.node_name.as_ref().is_some_and(|n| *n != nodes.names[i]) {
+    if spec
+        .node_name
+        .as_ref()
+        .is_some_and(|n| *n != nodes.names[i])
+    {
         return vec![REASON_NODE_NAME.into()];
     }
     if f.taint_toleration
@@ -96,6 +101,14 @@ pub(crate) fn aggregate(nodes: usize, reasons: impl IntoIterator<Item = String>)
     Unschedulable { nodes, reasons }
 }
 
-pub(crate) fn unschedulable(nodes: &NodeTable, shape: &Shape, profile: &Profile, topo: Option<&[u8]>) -> Unschedulable {
-    aggregate(nodes.len(), (0..nodes.len()).flat_map(|i| node_reasons(nodes, shape, profile, topo, i)))
+pub(crate) fn unschedulable(
+    nodes: &NodeTable,
+    shape: &Shape,
+    profile: &Profile,
+    topo: Option<&[u8]>,
+) -> Unschedulable {
+    aggregate(
+        nodes.len(),
+        (0..nodes.len()).flat_map(|i| node_reasons(nodes, shape, profile, topo, i)),
+    )
 }

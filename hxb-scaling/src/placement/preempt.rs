@@ -54,7 +54,11 @@ pub(crate) fn find(s: &Scheduler, shape: u32) -> Option<(usize, Vec<u32>)> {
             let p = s.pods[id as usize].as_ref().expect("bound");
             s.shapes[p.shape as usize].req
         };
-        let mut free = [s.nodes.free_cpu[i], s.nodes.free_mem[i], s.nodes.free_pods[i]];
+        let mut free = [
+            s.nodes.free_cpu[i],
+            s.nodes.free_mem[i],
+            s.nodes.free_pods[i],
+        ];
         for &(_, _, id) in &lower {
             let r = req_of(id);
             free[0] += r[0] as f64;
@@ -79,9 +83,17 @@ pub(crate) fn find(s: &Scheduler, shape: u32) -> Option<(usize, Vec<u32>)> {
         let top = victims.iter().map(|v| v.0).max().unwrap_or(i32::MIN);
         let rank = Rank {
             highest_victim_priority: top,
-            sum_priorities: victims.iter().map(|v| i64::from(v.0) + i64::from(i32::MAX) + 1).sum(),
+            sum_priorities: victims
+                .iter()
+                .map(|v| i64::from(v.0) + i64::from(i32::MAX) + 1)
+                .sum(),
             victims: victims.len(),
-            neg_earliest_top_start: -(victims.iter().filter(|v| v.0 == top).map(|v| v.1).min().unwrap_or(0) as i64),
+            neg_earliest_top_start: -(victims
+                .iter()
+                .filter(|v| v.0 == top)
+                .map(|v| v.1)
+                .min()
+                .unwrap_or(0) as i64),
         };
         if best.as_ref().is_none_or(|(b, _, _)| rank < *b) {
             best = Some((rank, i, victims.into_iter().map(|v| v.2).collect()));

@@ -63,7 +63,13 @@ pub struct Scheduler {
 fn pod_key(pod: &Pod) -> Result<(String, String)> {
     let name = pod.metadata.name.clone().filter(|n| !n.is_empty());
     let name = name.ok_or_else(|| Error::invalid("pod.metadata.name", "missing"))?;
-    Ok((pod.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned()), name))
+    Ok((
+        pod.metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned()),
+        name,
+    ))
 }
 
 impl Scheduler {
@@ -89,7 +95,12 @@ impl Scheduler {
             total: Vec::new(),
         };
         for pod in pods {
-            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty()) {
+            if let Some(node) = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .filter(|n| !n.is_empty())
+            {
                 s.assume(pod, &node)?;
             }
         }
@@ -130,7 +141,13 @@ impl Scheduler {
 
     /// Bound pods as `(namespace, name, node)`.
     pub fn bindings(&self) -> impl Iterator<Item = (&str, &str, &str)> + '_ {
-        self.pods.iter().flatten().map(|p| (p.namespace.as_str(), p.name.as_str(), self.nodes.names[p.node as usize].as_str()))
+        self.pods.iter().flatten().map(|p| {
+            (
+                p.namespace.as_str(),
+                p.name.as_str(),
+                self.nodes.names[p.node as usize].as_str(),
+            )
+        })
     }
 
     pub(crate) fn shape_of(&mut self, pod: &Pod) -> Result<u32> {
@@ -141,8 +158,19 @@ impl Scheduler {
         let spec = Arc::new(spec);
         let pods = &self.pods;
         let shapes = &self.shapes;
-        let mut bound = || pods.iter().flatten().map(|p| (shapes[p.shape as usize].label_set, p.node)).collect();
-        let shape = Shape::compile(spec.clone(), &self.profile.filters, &mut self.nodes, &mut self.reg, &mut bound);
+        let mut bound = || {
+            pods.iter()
+                .flatten()
+                .map(|p| (shapes[p.shape as usize].label_set, p.node))
+                .collect()
+        };
+        let shape = Shape::compile(
+            spec.clone(),
+            &self.profile.filters,
+            &mut self.nodes,
+            &mut self.reg,
+            &mut bound,
+        );
         let id = self.shapes.len() as u32;
         self.shapes.push(shape);
         self.shape_ids.insert(spec, id);
@@ -156,7 +184,11 @@ impl Scheduler {
         if self.by_name.contains_key(&key) {
             return Err(Error::already_exists("Pod", format!("{}/{}", key.0, key.1)));
         }
-        let n = *self.nodes.index.get(node).ok_or_else(|| Error::not_found("Node", node))?;
+        let n = *self
+            .nodes
+            .index
+            .get(node)
+            .ok_or_else(|| Error::not_found("Node", node))?;
         let shape = self.shape_of(pod)?;
         self.bind(key, shape, n);
         Ok(())
@@ -167,7 +199,13 @@ impl Scheduler {
         self.nodes.account(node as usize, sh.req, 1.0);
         self.reg.bind(sh.label_set, &sh.holds, node as usize, 1);
         self.seq += 1;
-        let rec = BoundPod { namespace: key.0.clone(), name: key.1.clone(), shape, node, seq: self.seq };
+        let rec = BoundPod {
+            namespace: key.0.clone(),
+            name: key.1.clone(),
+            shape,
+            node,
+            seq: self.seq,
+        };
         let id = match self.free_ids.pop() {
             Some(id) => {
                 self.pods[id as usize] = Some(rec);
@@ -195,7 +233,9 @@ impl Scheduler {
     }
 
     pub(crate) fn unbind(&mut self, id: u32) {
-        let Some(p) = self.pods[id as usize].take() else { return };
+        let Some(p) = self.pods[id as usize].take() else {
+            return;
+        };
         let sh = &self.shapes[p.shape as usize];
         self.nodes.account(p.node as usize, sh.req, -1.0);
         self.reg.bind(sh.label_set, &sh.holds, p.node as usize, -1);
@@ -217,7 +257,10 @@ impl Scheduler {
         let shape = self.shape_of(pod)?;
         if let Some(node) = self.select(shape) {
             self.bind(key, shape, node as u32);
-            return Ok(Placement { node: self.nodes.names[node].clone(), victims: Vec::new() });
+            return Ok(Placement {
+                node: self.nodes.names[node].clone(),
+                victims: Vec::new(),
+            });
         }
         if self.profile.preemption
             && let Some((node, victims)) = preempt::find(self, shape)
@@ -226,21 +269,38 @@ impl Scheduler {
                 .into_iter()
                 .map(|id| {
                     let p = self.pods[id as usize].as_ref().expect("victim is bound");
-                    let v = Victim { namespace: p.namespace.clone(), name: p.name.clone() };
+                    let v = Victim {
+                        namespace: p.namespace.clone(),
+                        name: p.name.clone(),
+                    };
                     self.unbind(id);
                     v
                 })
                 .collect();
             self.bind(key, shape, node as u32);
-            return Ok(Placement { node: self.nodes.names[node].clone(), victims });
+            return Ok(Placement {
+                node: self.nodes.names[node].clone(),
+                victims,
+            });
         }
         Err(Error::Unschedulable(self.explain(shape)))
     }
 
     /// Why no node fits a pod of `shape` right now.
     pub(crate) fn explain(&mut self, shape: u32) -> Unschedulable {
-        let any_topo = topology::filter(&self.nodes, &self.reg, &self.shapes[shape as usize], &self.profile, &mut self.topo);
-        explain::unschedulable(&self.nodes, &self.shapes[shape as usize], &self.profile, any_topo.then_some(&self.topo[..]))
+        let any_topo = topology::filter(
+            &self.nodes,
+            &self.reg,
+            &self.shapes[shape as usize],
+            &self.profile,
+            &mut self.topo,
+        );
+        explain::unschedulable(
+            &self.nodes,
+            &self.shapes[shape as usize],
+            &self.profile,
+            any_topo.then_some(&self.topo[..]),
+        )
     }
 
     /// Filter and score every node for a pod of `shape`; the best feasible node, if any.
@@ -248,11 +308,18 @@ impl Scheduler {
         let sh = &self.shapes[shape as usize];
         let p = &self.profile;
         let n = self.nodes.len();
-        let mask: &[u8] = if sh.topology_dependent() || !self.reg.label_sets[sh.label_set as usize].groups.is_empty() {
+        let mask: &[u8] = if sh.topology_dependent()
+            || !self.reg.label_sets[sh.label_set as usize].groups.is_empty()
+        {
             let any = topology::filter(&self.nodes, &self.reg, sh, p, &mut self.topo);
             if any {
                 self.mask.clear();
-                self.mask.extend(sh.static_ok.iter().zip(&self.topo).map(|(&s, &t)| s & u8::from(t == 0)));
+                self.mask.extend(
+                    sh.static_ok
+                        .iter()
+                        .zip(&self.topo)
+                        .map(|(&s, &t)| s & u8::from(t == 0)),
+                );
                 &self.mask
             } else {
                 &sh.static_ok
@@ -261,7 +328,15 @@ impl Scheduler {
             &sh.static_ok
         };
         let req = PodReq::new(sh.req, p.filters.resources);
-        let feasible = resource_pass(&self.nodes, mask, req, p.strategy, p.weights.fit, p.weights.balanced, &mut self.scores);
+        let feasible = resource_pass(
+            &self.nodes,
+            mask,
+            req,
+            p.strategy,
+            p.weights.fit,
+            p.weights.balanced,
+            &mut self.scores,
+        );
         if feasible == 0 {
             return None;
         }

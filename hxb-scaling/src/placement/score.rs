@@ -37,7 +37,11 @@ pub fn balanced(req: [i64; 2], cap: [i64; 2]) -> i64 {
         .filter(|&i| cap[i] != 0)
         .map(|i| (req[i] as f64 / cap[i] as f64).min(1.0))
         .collect();
-    let std = if fr.len() == 2 { ((fr[0] - fr[1]) / 2.0).abs() } else { 0.0 };
+    let std = if fr.len() == 2 {
+        ((fr[0] - fr[1]) / 2.0).abs()
+    } else {
+        0.0
+    };
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
 }
 
@@ -57,7 +61,13 @@ pub(crate) struct PodReq {
 
 impl PodReq {
     pub fn new(req: [i64; 4], check: bool) -> Self {
-        let fit = |r: i64| if r == 0 || !check { f64::NEG_INFINITY } else { r as f64 };
+        let fit = |r: i64| {
+            if r == 0 || !check {
+                f64::NEG_INFINITY
+            } else {
+                r as f64
+            }
+        };
         PodReq {
             fit_cpu: fit(req[0]),
             fit_mem: fit(req[1]),
@@ -86,12 +96,21 @@ pub(crate) fn resource_pass(
     out.clear();
     out.resize(n, 0);
     let pods_min = if r.check { 1.0 } else { f64::NEG_INFINITY };
-    let (wf, wb) = (w_fit.clamp(0, 1 << 20) as f64, w_bal.clamp(0, 1 << 20) as f64);
+    let (wf, wb) = (
+        w_fit.clamp(0, 1 << 20) as f64,
+        w_bal.clamp(0, 1 << 20) as f64,
+    );
     let most = matches!(strategy, ScoringStrategy::MostAllocated);
     let (mask, out) = (&mask[..n], &mut out[..n]);
     let (fc, fm, fp) = (&t.free_cpu[..n], &t.free_mem[..n], &t.free_pods[..n]);
     let (zc, zm) = (&t.nzfree_cpu[..n], &t.nzfree_mem[..n]);
-    let (ac, am, dc, dm, bm) = (&t.alloc_cpu[..n], &t.alloc_mem[..n], &t.div_cpu[..n], &t.div_mem[..n], &t.bal_mask[..n]);
+    let (ac, am, dc, dm, bm) = (
+        &t.alloc_cpu[..n],
+        &t.alloc_mem[..n],
+        &t.div_cpu[..n],
+        &t.div_mem[..n],
+        &t.bal_mask[..n],
+    );
     let mut feasible = 0usize;
     for i in 0..n {
         let ok = (mask[i] != 0) & (fc[i] >= r.fit_cpu) & (fm[i] >= r.fit_mem) & (fp[i] >= pods_min);
@@ -101,7 +120,10 @@ pub(crate) fn resource_pass(
         let (sc, sm) = if most {
             (uc.min(ac[i]) * 100.0 / dc[i], um.min(am[i]) * 100.0 / dm[i])
         } else {
-            ((ac[i] - uc).max(0.0) * 100.0 / dc[i], (am[i] - um).max(0.0) * 100.0 / dm[i])
+            (
+                (ac[i] - uc).max(0.0) * 100.0 / dc[i],
+                (am[i] - um).max(0.0) * 100.0 / dm[i],
+            )
         };
         let fit = ((sc as i32 + sm as i32) >> 1) as f64;
         let frc = ((ac[i] - fc[i] + r.cpu) / dc[i]).min(1.0);
@@ -127,8 +149,20 @@ pub(crate) fn argmax<T: Copy + Ord + Default>(scores: &[T]) -> Option<usize> {
 /// `DefaultNormalizeScore`: scale raw scores of feasible nodes (`scores[i] >= 0`) to
 /// 0..=100 by their maximum, optionally reversed (all 100 when reversed and all raw scores are
 /// zero), and add `weight *` the result to `total`.
-pub(crate) fn add_normalized_default(raw: &[i64], scores: &[i32], reverse: bool, weight: i64, total: &mut [i64]) {
-    let max = raw.iter().zip(scores).filter(|(_, s)| **s >= 0).map(|(r, _)| *r).max().unwrap_or(0);
+pub(crate) fn add_normalized_default(
+    raw: &[i64],
+    scores: &[i32],
+    reverse: bool,
+    weight: i64,
+    total: &mut [i64],
+) {
+    let max = raw
+        .iter()
+        .zip(scores)
+        .filter(|(_, s)| **s >= 0)
+        .map(|(r, _)| *r)
+        .max()
+        .unwrap_or(0);
     for i in 0..total.len() {
         if scores[i] < 0 {
             continue;

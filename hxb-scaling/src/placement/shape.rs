@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::node::NodeTable;
-use super::profile::Filters;
 use super::pod::{LABEL_HOSTNAME, PodSpecInfo, PodTerm, Spread};
+use super::profile::Filters;
 use super::registry::{GroupKind, Registry};
 
 /// A spread constraint with interned selector and key.
@@ -86,7 +86,13 @@ impl Shape {
             taint_raw[i] = spec.intolerable_prefer_taints(taints);
             affinity_raw[i] = spec.preferred_node_score(name, labels);
         }
-        let nonzero = |v: Vec<i64>| if v.iter().any(|&x| x != 0) { Some(v) } else { None };
+        let nonzero = |v: Vec<i64>| {
+            if v.iter().any(|&x| x != 0) {
+                Some(v)
+            } else {
+                None
+            }
+        };
 
         let own_ns = super::pod::Namespaces::Set([spec.namespace.clone()].into());
         let spread = spec
@@ -115,13 +121,19 @@ impl Shape {
         };
         let mut rules = |terms: &mut dyn Iterator<Item = (i64, &PodTerm)>| -> Vec<TermRule> {
             terms
-                .map(|(w, t)| TermRule { selector: intern(t, reg, nodes), key: t.topology_key.clone(), weight: w })
+                .map(|(w, t)| TermRule {
+                    selector: intern(t, reg, nodes),
+                    key: t.topology_key.clone(),
+                    weight: w,
+                })
                 .collect()
         };
         let affinity = rules(&mut spec.affinity.iter().map(|t| (1, t)));
         let anti_affinity = rules(&mut spec.anti_affinity.iter().map(|t| (1, t)));
         let mut preferred = rules(&mut spec.preferred_affinity.iter().map(|(w, t)| (*w, t)));
-        preferred.extend(rules(&mut spec.preferred_anti_affinity.iter().map(|(w, t)| (-*w, t))));
+        preferred.extend(rules(
+            &mut spec.preferred_anti_affinity.iter().map(|(w, t)| (-*w, t)),
+        ));
 
         let mut holds = Vec::new();
         let mut hold = |kind: GroupKind, t: &PodTerm, reg: &mut Registry, nodes: &mut NodeTable| {
@@ -141,7 +153,10 @@ impl Shape {
         for (w, t) in &spec.preferred_anti_affinity {
             hold(GroupKind::Preferred(-*w), t, reg, nodes);
         }
-        let self_affine = spec.affinity.iter().all(|t| t.matches(&spec.namespace, &spec.labels));
+        let self_affine = spec
+            .affinity
+            .iter()
+            .all(|t| t.matches(&spec.namespace, &spec.labels));
 
         Shape {
             req: [spec.cpu, spec.mem, spec.cpu_nz, spec.mem_nz],
@@ -163,6 +178,9 @@ impl Shape {
 
     /// Whether placement depends on where other pods are.
     pub fn topology_dependent(&self) -> bool {
-        !(self.spread.is_empty() && self.affinity.is_empty() && self.anti_affinity.is_empty() && self.preferred.is_empty())
+        !(self.spread.is_empty()
+            && self.affinity.is_empty()
+            && self.anti_affinity.is_empty()
+            && self.preferred.is_empty())
     }
 }

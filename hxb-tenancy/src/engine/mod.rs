@@ -161,12 +161,24 @@ impl Tenancy {
     }
 
     pub(crate) async fn lock(&self, org: &str) -> tokio::sync::OwnedMutexGuard<()> {
-        let m = self.inner.locks.lock().entry(org.to_owned()).or_default().clone();
+        let m = self
+            .inner
+            .locks
+            .lock()
+            .entry(org.to_owned())
+            .or_default()
+            .clone();
         m.lock_owned().await
     }
 
     /// Commit a change with its audit entry, atomically.
-    pub(crate) async fn commit(&self, batch: Batch, actor: &str, action: &str, target: &str) -> Result<u64> {
+    pub(crate) async fn commit(
+        &self,
+        batch: Batch,
+        actor: &str,
+        action: &str,
+        target: &str,
+    ) -> Result<u64> {
         let entry = AuditEntry::ok(self.now(), actor, action, target);
         self.inner.store.commit(entry.append_to(batch)?).await
     }
