@@ -1,6 +1,7 @@
 //! hxb-tenancy integration tests (one binary).
 
 mod engine;
+mod faults;
 mod golden;
 mod ledger_concurrency;
 mod rbac_matrix;
