@@ -1,5 +1,7 @@
 //! hxb-tenancy integration tests (one binary).
 
+mod access;
+mod concurrency;
 mod engine;
 mod faults;
 mod golden;
