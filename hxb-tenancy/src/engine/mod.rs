@@ -17,6 +17,7 @@
 //! removes their cluster objects, and the records are finalized (removed) only once the
 //! namespace is gone, so nothing is orphaned.
 
+mod access;
 pub mod audit;
 mod members;
 mod org;

@@ -153,7 +153,7 @@ impl Tenancy {
                     next.status = outcome.clone();
                     batch = batch.put(PROJECTS, &key, encode(&next)?, Precondition::Revision(*rev));
                 }
-            } else if report.is_clean() && self.namespace_gone(&prj.namespace).await? {
+            } else if report.is_clean() && self.namespace_gone(&prj.namespace).await.unwrap_or(false) {
                 batch = batch
                     .delete(PROJECTS, &key, Precondition::Revision(*rev))
                     .delete(NAMESPACES, &prj.namespace, Precondition::None);
@@ -231,6 +231,8 @@ impl Tenancy {
         }
     }
 
+    /// Whether a namespace no longer exists (an error reading it counts as "not yet": the
+    /// next reconcile asks again).
     async fn namespace_gone(&self, ns: &str) -> Result<bool> {
         let ty = ResourceType::of::<Namespace>();
         match retry(self.inner.retry, || self.cluster().get(&ty, None, ns)).await {
