@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use hxb_ai::detect::{Composite, CompositeConfig, Detector, score_points};
-use hxb_ai::nab::{Corpus, Evaluator, Profile, export_results};
+use hxb_ai::nab::{Corpus, Evaluator, Profile, export_results, perfect_scores};
 
 const REFERENCE: &[(&str, [f64; 3])] = &[
     ("numenta (HTM)", [72.3, 69.1, 76.0]),
@@ -31,7 +31,11 @@ const REFERENCE: &[(&str, [f64; 3])] = &[
 ];
 
 fn run(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<Vec<Vec<f64>>> {
-    Ok(corpus.files.iter().map(|f| score_points(&mut config.build(), &f.points())).collect())
+    Ok(corpus
+        .files
+        .iter()
+        .map(|f| score_points(&mut config.build(), &f.points()))
+        .collect())
 }
 
 fn normalized(corpus: &Corpus, scores: &[Vec<f64>]) -> hxb_core::Result<[f64; 3]> {
@@ -61,6 +65,19 @@ fn main() -> hxb_core::Result<()> {
         corpus.window_count()
     );
 
+    // Evaluator self-check on this corpus: the null detector scores 0, a perfect one 100.
+    let null: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .map(|f| vec![0.5; f.values.len()])
+        .collect();
+    let perfect: Vec<Vec<f64>> = corpus.files.iter().map(perfect_scores).collect();
+    let (n, p) = (normalized(&corpus, &null)?, normalized(&corpus, &perfect)?);
+    println!(
+        "evaluator check: null detector {:.1}/{:.1}/{:.1}, perfect detector {:.1}/{:.1}/{:.1}",
+        n[0], n[1], n[2], p[0], p[1], p[2]
+    );
+
     let config = Composite::builder();
     let scores = run(&corpus, config)?;
     let results = Evaluator::new().evaluate_all(&corpus, &scores)?;
@@ -71,13 +88,23 @@ fn main() -> hxb_core::Result<()> {
         results[0].normalized, results[1].normalized, results[2].normalized
     );
     for (name, s) in REFERENCE {
-        println!("| {name} (README) | {:.1} | {:.1} | {:.1} |", s[0], s[1], s[2]);
+        println!(
+            "| {name} (README) | {:.1} | {:.1} | {:.1} |",
+            s[0], s[1], s[2]
+        );
     }
     println!();
     for r in &results {
         println!(
             "{:<20} threshold {:.4}  raw {:>8.3}  null {:>6.1}  perfect {:>5.1}  tp {} fp {} fn {}",
-            r.profile.name, r.best.threshold, r.best.score, r.null, r.perfect, r.best.tp, r.best.fp, r.best.fn_
+            r.profile.name,
+            r.best.threshold,
+            r.best.score,
+            r.null,
+            r.perfect,
+            r.best.tp,
+            r.best.fp,
+            r.best.fn_
         );
     }
 
@@ -91,10 +118,22 @@ fn main() -> hxb_core::Result<()> {
     if ablation {
         println!("\nablation (standard / low FP / low FN):");
         let variants: Vec<(&str, CompositeConfig)> = vec![
-            ("value z only", config.diff_z(false).cusum(false).neighbour(false)),
-            ("diff z only", config.value_z(false).cusum(false).neighbour(false)),
-            ("cusum only", config.value_z(false).diff_z(false).neighbour(false)),
-            ("neighbour only", config.value_z(false).diff_z(false).cusum(false)),
+            (
+                "value z only",
+                config.diff_z(false).cusum(false).neighbour(false),
+            ),
+            (
+                "diff z only",
+                config.value_z(false).cusum(false).neighbour(false),
+            ),
+            (
+                "cusum only",
+                config.value_z(false).diff_z(false).neighbour(false),
+            ),
+            (
+                "neighbour only",
+                config.value_z(false).diff_z(false).cusum(false),
+            ),
             ("without value z", config.value_z(false)),
             ("without diff z", config.diff_z(false)),
             ("without cusum", config.cusum(false)),
@@ -113,16 +152,22 @@ fn main() -> hxb_core::Result<()> {
         cats.dedup();
         for cat in cats {
             let split = |keep: bool| {
-                let idx: Vec<usize> =
-                    (0..corpus.files.len()).filter(|&i| (corpus.files[i].category() == cat) == keep).collect();
-                let c = Corpus { files: idx.iter().map(|&i| corpus.files[i].clone()).collect() };
+                let idx: Vec<usize> = (0..corpus.files.len())
+                    .filter(|&i| (corpus.files[i].category() == cat) == keep)
+                    .collect();
+                let c = Corpus {
+                    files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
+                };
                 let s: Vec<Vec<f64>> = idx.iter().map(|&i| scores[i].clone()).collect();
                 (c, s)
             };
             let (held, held_s) = split(true);
             let (rest, rest_s) = split(false);
             let ev = Evaluator::new();
-            let t = ev.evaluate(&rest, &rest_s, &Profile::STANDARD)?.best.threshold;
+            let t = ev
+                .evaluate(&rest, &rest_s, &Profile::STANDARD)?
+                .best
+                .threshold;
             let transferred = ev.evaluate_at(&held, &held_s, &Profile::STANDARD, t)?;
             let own = ev.evaluate(&held, &held_s, &Profile::STANDARD)?;
             println!(
@@ -156,7 +201,10 @@ fn main() -> hxb_core::Result<()> {
         (points * reps) as f64 / secs,
         points
     );
-    println!("state per series: {} bytes", Composite::default().state_bytes());
+    println!(
+        "state per series: {} bytes",
+        Composite::default().state_bytes()
+    );
 
     if let Some(out) = export {
         let written = export_results(&out, "hxb", &corpus, &scores)?;

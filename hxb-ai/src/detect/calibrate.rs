@@ -36,18 +36,36 @@ pub struct Calibrator {
 impl Calibrator {
     /// Record mode with the given half-life (points) and warm-up length (points).
     pub fn record(half_life: f64, warmup: u32) -> Self {
-        let decay = if half_life > 0.0 { 0.5f64.powf(1.0 / half_life) } else { 0.0 };
+        let decay = if half_life > 0.0 {
+            0.5f64.powf(1.0 / half_life)
+        } else {
+            0.0
+        };
         Self::with_mode(Mode::Record { decay }, warmup)
     }
 
     /// Likelihood mode: long-run statistics over about `long` points, short average over about
     /// `short` points, `warmup` points of warm-up.
     pub fn likelihood(long: f64, short: f64, warmup: u32) -> Self {
-        Self::with_mode(Mode::Likelihood { long: 1.0 / long.max(1.0), short: 1.0 / short.max(1.0) }, warmup)
+        Self::with_mode(
+            Mode::Likelihood {
+                long: 1.0 / long.max(1.0),
+                short: 1.0 / short.max(1.0),
+            },
+            warmup,
+        )
     }
 
     fn with_mode(mode: Mode, warmup: u32) -> Self {
-        Calibrator { mode, warmup, settle: warmup.min(16), seen: 0, a: 0.0, b: 0.0, c: 0.0 }
+        Calibrator {
+            mode,
+            warmup,
+            settle: warmup.min(16),
+            seen: 0,
+            a: 0.0,
+            b: 0.0,
+            c: 0.0,
+        }
     }
 
     /// Scores one raw value (negative and NaN raw values count as 0).
@@ -107,8 +125,10 @@ fn log10_normal_tail(q: f64) -> f64 {
         // Abramowitz & Stegun 7.1.26 for erfc(q/√2).
         let x = q / std::f64::consts::SQRT_2;
         let t = 1.0 / (1.0 + 0.327_591_1 * x);
-        let poly = t * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+        let poly = t
+            * (0.254_829_592
+                + t * (-0.284_496_736
+                    + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
         let p = 0.5 * poly * (-x * x).exp();
         -p.max(1e-300).log10()
     } else {
@@ -124,10 +144,19 @@ mod tests {
 
     #[test]
     fn normal_tail_matches_known_values() {
-        for (q, p) in [(0.0, 0.5), (1.0, 0.158_655), (3.0, 0.001_35), (5.0, 2.8665e-7), (8.0, 6.221e-16)] {
+        for (q, p) in [
+            (0.0, 0.5),
+            (1.0, 0.158_655),
+            (3.0, 0.001_35),
+            (5.0, 2.8665e-7),
+            (8.0, 6.221e-16),
+        ] {
             let got = log10_normal_tail(q);
             let want = -f64::log10(p);
-            assert!((got - want).abs() < 0.03 * want.max(0.3), "q={q}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 0.03 * want.max(0.3),
+                "q={q}: {got} vs {want}"
+            );
         }
     }
 

@@ -25,13 +25,25 @@ pub struct Combine<A, B> {
 impl<A: Detector, B: Detector> Combine<A, B> {
     /// Score = the larger of the two scores.
     pub fn max(a: A, b: B) -> Self {
-        Combine { a, b, mode: Mode::Max }
+        Combine {
+            a,
+            b,
+            mode: Mode::Max,
+        }
     }
 
     /// Score = `weight · a + (1 − weight) · b` (`weight` is clamped to `[0, 1]`).
     pub fn mean(a: A, b: B, weight: f64) -> Self {
-        let w = if weight.is_nan() { 0.5 } else { weight.clamp(0.0, 1.0) };
-        Combine { a, b, mode: Mode::Mean(w) }
+        let w = if weight.is_nan() {
+            0.5
+        } else {
+            weight.clamp(0.0, 1.0)
+        };
+        Combine {
+            a,
+            b,
+            mode: Mode::Mean(w),
+        }
     }
 }
 
@@ -79,7 +91,12 @@ pub struct Refractory<D> {
 impl<D: Detector> Refractory<D> {
     /// Wraps `inner`; `period` 0 disables the damping.
     pub fn new(inner: D, level: f64, period: u32) -> Self {
-        Refractory { inner, level, period, since: u32::MAX }
+        Refractory {
+            inner,
+            level,
+            period,
+            since: u32::MAX,
+        }
     }
 }
 
@@ -87,8 +104,11 @@ impl<D: Detector> Detector for Refractory<D> {
     #[inline]
     fn update(&mut self, t_ms: i64, value: f64) -> f64 {
         let s = self.inner.update(t_ms, value);
-        let damp =
-            if self.since < self.period { f64::from(self.since) / f64::from(self.period) } else { 1.0 };
+        let damp = if self.since < self.period {
+            f64::from(self.since) / f64::from(self.period)
+        } else {
+            1.0
+        };
         let out = s * damp;
         if out >= self.level {
             self.since = 0;

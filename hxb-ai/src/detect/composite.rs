@@ -124,18 +124,28 @@ impl CompositeConfig {
             u8::from(self.cusum) + u8::from(self.neighbour),
         );
         let stats = Combine::mean(
-            self.value_z.then(|| RobustZ::new(Target::Value, lr, sr, cal)),
+            self.value_z
+                .then(|| RobustZ::new(Target::Value, lr, sr, cal)),
             self.diff_z.then(|| RobustZ::new(Target::Diff, lr, sr, cal)),
             w(self.value_z, self.diff_z),
         );
         let context = Combine::mean(
-            self.cusum.then(|| Cusum::new(self.cusum_slack, self.cusum_rate, cal)),
-            self.neighbour.then(|| Neighbour::new(self.window, self.capacity, self.stride, cal)),
+            self.cusum
+                .then(|| Cusum::new(self.cusum_slack, self.cusum_rate, cal)),
+            self.neighbour
+                .then(|| Neighbour::new(self.window, self.capacity, self.stride, cal)),
             w(self.cusum, self.neighbour),
         );
-        let share = if n_stats + n_ctx == 0 { 0.5 } else { f64::from(n_stats) / f64::from(n_stats + n_ctx) };
+        let share = if n_stats + n_ctx == 0 {
+            0.5
+        } else {
+            f64::from(n_stats) / f64::from(n_stats + n_ctx)
+        };
         let mixed = Combine::mean(stats, context, share);
-        Composite { inner: Refractory::new(mixed, self.alert_level, self.refractory), config: self }
+        Composite {
+            inner: Refractory::new(mixed, self.alert_level, self.refractory),
+            config: self,
+        }
     }
 }
 
@@ -164,7 +174,14 @@ impl Composite {
 
     /// Bytes of state: the struct plus its fixed heap buffers (constant after construction).
     pub fn state_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + self.inner.inner.b.b.as_ref().map_or(0, Neighbour::heap_bytes)
+        std::mem::size_of::<Self>()
+            + self
+                .inner
+                .inner
+                .b
+                .b
+                .as_ref()
+                .map_or(0, Neighbour::heap_bytes)
     }
 }
 

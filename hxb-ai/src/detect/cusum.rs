@@ -21,7 +21,14 @@ pub struct Cusum {
 impl Cusum {
     /// A CUSUM with slack `slack` (in scales) over a level tracked at rate `alpha`.
     pub fn new(slack: f64, alpha: f64, cal: Calibrator) -> Self {
-        Cusum { level: Level::new(alpha, alpha, 3.0), slack, pos: 0.0, neg: 0.0, clock: Clock::default(), cal }
+        Cusum {
+            level: Level::new(alpha, alpha, 3.0),
+            slack,
+            pos: 0.0,
+            neg: 0.0,
+            clock: Clock::default(),
+            cal,
+        }
     }
 }
 

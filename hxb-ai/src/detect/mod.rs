@@ -53,7 +53,6 @@ pub use cusum::Cusum;
 pub use neighbour::Neighbour;
 pub use robust::{RobustZ, Target};
 
-
 use hxb_core::{Error, Result};
 
 /// A time step larger than this multiple of the usual step is treated as a gap.
@@ -80,15 +79,24 @@ impl<D: Detector + ?Sized> Detector for Box<D> {
 pub fn validate_series(points: &[(i64, f64)]) -> Result<()> {
     for (i, &(t, v)) in points.iter().enumerate() {
         if !v.is_finite() {
-            return Err(Error::invalid(format!("points[{i}].value"), "value is NaN or infinite"));
+            return Err(Error::invalid(
+                format!("points[{i}].value"),
+                "value is NaN or infinite",
+            ));
         }
         if i > 0 {
             let prev = points[i - 1].0;
             if t == prev {
-                return Err(Error::invalid(format!("points[{i}].t_ms"), "duplicate timestamp"));
+                return Err(Error::invalid(
+                    format!("points[{i}].t_ms"),
+                    "duplicate timestamp",
+                ));
             }
             if t < prev {
-                return Err(Error::invalid(format!("points[{i}].t_ms"), "timestamps are not sorted"));
+                return Err(Error::invalid(
+                    format!("points[{i}].t_ms"),
+                    "timestamps are not sorted",
+                ));
             }
         }
     }
@@ -99,7 +107,10 @@ pub fn validate_series(points: &[(i64, f64)]) -> Result<()> {
 ///
 /// Errors with `InvalidInput` (and leaves the detector untouched) when a value is NaN or
 /// infinite or timestamps are duplicated or out of order.
-pub fn score_series<D: Detector + ?Sized>(detector: &mut D, points: &[(i64, f64)]) -> Result<Vec<f64>> {
+pub fn score_series<D: Detector + ?Sized>(
+    detector: &mut D,
+    points: &[(i64, f64)],
+) -> Result<Vec<f64>> {
     validate_series(points)?;
     Ok(points.iter().map(|&(t, v)| detector.update(t, v)).collect())
 }

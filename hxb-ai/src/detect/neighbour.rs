@@ -63,7 +63,11 @@ impl Neighbour {
 
     /// Bytes of heap state; fixed at construction.
     pub fn heap_bytes(&self) -> usize {
-        (self.recent.capacity() + self.bank.capacity() + self.current.capacity() + self.dist.capacity()) * 4
+        (self.recent.capacity()
+            + self.bank.capacity()
+            + self.current.capacity()
+            + self.dist.capacity())
+            * 4
             + self.stamps.capacity() * 8
     }
 
@@ -106,7 +110,11 @@ impl Detector for Neighbour {
             Tick::Next => {}
         }
         let s = self.level.scale.max(1e-9 * (1.0 + self.level.mean.abs()));
-        let u = if self.level.z(value) == 0.0 { 0.0 } else { ((value - self.level.mean) / s).clamp(-1e4, 1e4) };
+        let u = if self.level.z(value) == 0.0 {
+            0.0
+        } else {
+            ((value - self.level.mean) / s).clamp(-1e4, 1e4)
+        };
         self.level.learn(value);
         self.n += 1;
         self.recent[self.recent_head] = u as f32;
@@ -119,8 +127,12 @@ impl Detector for Neighbour {
         for k in 0..w {
             self.current[k] = self.recent[(head + k) % w];
         }
-        let best = if self.stored > 0 { self.nearest() } else { f32::INFINITY };
-        if self.n % self.stride == 0 {
+        let best = if self.stored > 0 {
+            self.nearest()
+        } else {
+            f32::INFINITY
+        };
+        if self.n.is_multiple_of(self.stride) {
             let j = self.bank_head;
             for k in 0..w {
                 self.bank[k * self.capacity + j] = self.current[k];
@@ -129,7 +141,11 @@ impl Detector for Neighbour {
             self.bank_head = (j + 1) % self.capacity;
             self.stored = (self.stored + 1).min(self.capacity);
         }
-        if best.is_finite() { self.cal.score(f64::from(best / w as f32).sqrt()) } else { 0.0 }
+        if best.is_finite() {
+            self.cal.score(f64::from(best / w as f32).sqrt())
+        } else {
+            0.0
+        }
     }
 
     fn reset(&mut self) {

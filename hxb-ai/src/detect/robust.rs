@@ -19,7 +19,14 @@ pub(crate) struct Level {
 
 impl Level {
     pub(crate) fn new(alpha_level: f64, alpha_scale: f64, clip: f64) -> Self {
-        Level { alpha_level, alpha_scale, clip, n: 0, mean: 0.0, scale: 0.0 }
+        Level {
+            alpha_level,
+            alpha_scale,
+            clip,
+            n: 0,
+            mean: 0.0,
+            scale: 0.0,
+        }
     }
 
     /// Absolute standardised deviation of `x` from the current level (0 when `x` equals it).
@@ -27,7 +34,11 @@ impl Level {
     pub(crate) fn z(&self, x: f64) -> f64 {
         let dev = (x - self.mean).abs();
         let tiny = 1e-9 * (1.0 + self.mean.abs());
-        if dev <= tiny { 0.0 } else { (dev / self.scale.max(tiny)).min(1e6) }
+        if dev <= tiny {
+            0.0
+        } else {
+            (dev / self.scale.max(tiny)).min(1e6)
+        }
     }
 
     /// Signed standardised deviation, clipped to `±clip`.
@@ -35,7 +46,11 @@ impl Level {
     pub(crate) fn signed_z(&self, x: f64) -> f64 {
         let d = x - self.mean;
         let tiny = 1e-9 * (1.0 + self.mean.abs());
-        if d.abs() <= tiny { 0.0 } else { (d / self.scale.max(tiny)).clamp(-self.clip, self.clip) }
+        if d.abs() <= tiny {
+            0.0
+        } else {
+            (d / self.scale.max(tiny)).clamp(-self.clip, self.clip)
+        }
     }
 
     #[inline]
@@ -49,7 +64,11 @@ impl Level {
         // Warm start: plain averages for the first points, then the configured rates.
         let k = 1.0 / f64::from(self.n);
         let (al, as_) = (self.alpha_level.max(k), self.alpha_scale.max(k));
-        let lim = if self.scale > 0.0 { self.clip * self.scale } else { d.abs() };
+        let lim = if self.scale > 0.0 {
+            self.clip * self.scale
+        } else {
+            d.abs()
+        };
         let dc = d.clamp(-lim, lim);
         self.mean += al * dc;
         self.scale += as_ * (dc.abs() - self.scale);
@@ -83,7 +102,13 @@ pub struct RobustZ {
 impl RobustZ {
     /// A detector on `target` with level/scale smoothing rates `alpha_level`/`alpha_scale`.
     pub fn new(target: Target, alpha_level: f64, alpha_scale: f64, cal: Calibrator) -> Self {
-        RobustZ { target, level: Level::new(alpha_level, alpha_scale, 3.0), clock: Clock::default(), prev: None, cal }
+        RobustZ {
+            target,
+            level: Level::new(alpha_level, alpha_scale, 3.0),
+            clock: Clock::default(),
+            prev: None,
+            cal,
+        }
     }
 
     /// Defaults: values, level rate 0.02, scale rate 0.01.

@@ -32,7 +32,11 @@ impl DataFile {
 
     /// `(timestamp, value)` pairs, the input of [`crate::detect::score_series`].
     pub fn points(&self) -> Vec<(i64, f64)> {
-        self.timestamps.iter().copied().zip(self.values.iter().copied()).collect()
+        self.timestamps
+            .iter()
+            .copied()
+            .zip(self.values.iter().copied())
+            .collect()
     }
 }
 
@@ -62,7 +66,12 @@ impl Corpus {
                 }
                 other => other,
             })?;
-            files.push(DataFile { name, timestamps, values, windows: wins });
+            files.push(DataFile {
+                name,
+                timestamps,
+                values,
+                windows: wins,
+            });
         }
         Ok(Corpus { files })
     }
@@ -110,12 +119,17 @@ pub fn parse_windows_json(text: &str) -> Result<BTreeMap<String, Vec<(i64, i64)>
 /// Parses a NAB data CSV (`timestamp,value` header, then one row per line).
 pub fn parse_csv(text: &str) -> Result<(Vec<i64>, Vec<f64>)> {
     let mut lines = text.lines();
-    let header = lines.next().ok_or_else(|| Error::invalid("csv", "empty file"))?;
+    let header = lines
+        .next()
+        .ok_or_else(|| Error::invalid("csv", "empty file"))?;
     let cols: Vec<&str> = header.split(',').map(str::trim).collect();
     let ti = cols.iter().position(|c| *c == "timestamp");
     let vi = cols.iter().position(|c| *c == "value");
     let (Some(ti), Some(vi)) = (ti, vi) else {
-        return Err(Error::invalid("csv", "header must name `timestamp` and `value` columns"));
+        return Err(Error::invalid(
+            "csv",
+            "header must name `timestamp` and `value` columns",
+        ));
     };
     let (mut ts, mut vs) = (Vec::new(), Vec::new());
     for (n, line) in lines.enumerate() {
@@ -127,13 +141,16 @@ pub fn parse_csv(text: &str) -> Result<(Vec<i64>, Vec<f64>)> {
         let t = fields
             .get(ti)
             .ok_or_else(|| Error::invalid(format!("line {row}"), "missing timestamp"))?;
-        let v = fields.get(vi).ok_or_else(|| Error::invalid(format!("line {row}"), "missing value"))?;
+        let v = fields
+            .get(vi)
+            .ok_or_else(|| Error::invalid(format!("line {row}"), "missing value"))?;
         ts.push(parse_timestamp(t.trim())?);
         let v = v.trim();
         vs.push(if v.is_empty() || v.eq_ignore_ascii_case("nan") {
             f64::NAN
         } else {
-            v.parse().map_err(|_| Error::invalid(format!("line {row}"), format!("bad value `{v}`")))?
+            v.parse()
+                .map_err(|_| Error::invalid(format!("line {row}"), format!("bad value `{v}`")))?
         });
     }
     Ok((ts, vs))
@@ -141,7 +158,12 @@ pub fn parse_csv(text: &str) -> Result<(Vec<i64>, Vec<f64>)> {
 
 /// Parses `YYYY-MM-DD HH:MM:SS[.ffffff]` (or with `T`) as UTC milliseconds since the epoch.
 pub fn parse_timestamp(s: &str) -> Result<i64> {
-    let bad = || Error::invalid("timestamp", format!("expected `YYYY-MM-DD HH:MM:SS`, got `{s}`"));
+    let bad = || {
+        Error::invalid(
+            "timestamp",
+            format!("expected `YYYY-MM-DD HH:MM:SS`, got `{s}`"),
+        )
+    };
     let b = s.as_bytes();
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b' ' || b[10] == b'T') {
         return Err(bad());
@@ -183,7 +205,12 @@ pub fn format_timestamp(ms: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 // Howard Hinnant's days-from-civil algorithm (proleptic Gregorian calendar).
@@ -220,12 +247,21 @@ mod tests {
         assert_eq!(format_timestamp(t), "2014-02-14 14:30:00");
         assert_eq!(parse_timestamp("2014-02-14 14:30:00.000000").unwrap(), t);
         assert_eq!(parse_timestamp("1970-01-01 00:00:00").unwrap(), 0);
-        assert_eq!(format_timestamp(parse_timestamp("2000-02-29 23:59:59").unwrap()), "2000-02-29 23:59:59");
+        assert_eq!(
+            format_timestamp(parse_timestamp("2000-02-29 23:59:59").unwrap()),
+            "2000-02-29 23:59:59"
+        );
     }
 
     #[test]
     fn bad_timestamps_are_invalid_input() {
-        for s in ["", "2014-02-14", "2014/02/14 14:30:00", "2014-13-01 00:00:00", "2014-02-14 14:30:00.x"] {
+        for s in [
+            "",
+            "2014-02-14",
+            "2014/02/14 14:30:00",
+            "2014-13-01 00:00:00",
+            "2014-02-14 14:30:00.x",
+        ] {
             let e = parse_timestamp(s).unwrap_err();
             assert_eq!(e.kind(), hxb_core::ErrorKind::InvalidInput, "{s}");
         }
@@ -233,7 +269,9 @@ mod tests {
 
     #[test]
     fn csv_and_windows_parse() {
-        let (t, v) = parse_csv("timestamp,value\n2014-01-01 00:00:00,1.5\n2014-01-01 00:05:00,nan\n").unwrap();
+        let (t, v) =
+            parse_csv("timestamp,value\n2014-01-01 00:00:00,1.5\n2014-01-01 00:05:00,nan\n")
+                .unwrap();
         assert_eq!(t.len(), 2);
         assert_eq!(v[0], 1.5);
         assert!(v[1].is_nan());
@@ -243,7 +281,10 @@ mod tests {
             r#"{"a/b.csv": [["2014-01-01 00:00:00.000000", "2014-01-01 00:10:00.000000"]], "a/c.csv": []}"#,
         )
         .unwrap();
-        assert_eq!(w["a/b.csv"], vec![(1_388_534_400_000, 1_388_534_400_000 + 600_000)]);
+        assert_eq!(
+            w["a/b.csv"],
+            vec![(1_388_534_400_000, 1_388_534_400_000 + 600_000)]
+        );
         assert!(w["a/c.csv"].is_empty());
     }
 }

@@ -21,7 +21,9 @@ mod corpus;
 mod export;
 mod scorer;
 
-pub use corpus::{Corpus, DataFile, format_timestamp, parse_csv, parse_timestamp, parse_windows_json};
+pub use corpus::{
+    Corpus, DataFile, format_timestamp, parse_csv, parse_timestamp, parse_windows_json,
+};
 pub use export::{export_results, result_csv};
 pub use scorer::{
     Evaluator, Profile, ProfileScore, SweepRow, ThresholdScore, best_threshold, perfect_scores,

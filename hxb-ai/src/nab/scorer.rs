@@ -37,8 +37,13 @@ pub struct Profile {
 
 impl Profile {
     /// `standard`: TP 1, FP 0.11, FN 1, TN 1.
-    pub const STANDARD: Profile =
-        Profile { name: "standard", tp_weight: 1.0, fp_weight: 0.11, fn_weight: 1.0, tn_weight: 1.0 };
+    pub const STANDARD: Profile = Profile {
+        name: "standard",
+        tp_weight: 1.0,
+        fp_weight: 0.11,
+        fn_weight: 1.0,
+        tn_weight: 1.0,
+    };
     /// `reward_low_FP_rate`: TP 1, FP 0.22, FN 1, TN 1.
     pub const REWARD_LOW_FP: Profile = Profile {
         name: "reward_low_FP_rate",
@@ -57,17 +62,27 @@ impl Profile {
     };
 
     /// The three published profiles, in NAB's table order.
-    pub const ALL: [Profile; 3] = [Profile::STANDARD, Profile::REWARD_LOW_FP, Profile::REWARD_LOW_FN];
+    pub const ALL: [Profile; 3] = [
+        Profile::STANDARD,
+        Profile::REWARD_LOW_FP,
+        Profile::REWARD_LOW_FN,
+    ];
 }
 
 /// NAB's scaled sigmoid: `2·sigmoid(−5x) − 1`, and exactly −1 for `x ≥ 3`.
 pub fn scaled_sigmoid(x: f64) -> f64 {
-    if x >= 3.0 { -1.0 } else { 2.0 / (1.0 + (5.0 * x).exp()) - 1.0 }
+    if x >= 3.0 {
+        -1.0
+    } else {
+        2.0 / (1.0 + (5.0 * x).exp()) - 1.0
+    }
 }
 
 /// Length of the probationary period of a file of `rows` rows (`probation_percent` = 0.15 in NAB).
 pub fn probationary_length(probation_percent: f64, rows: usize) -> f64 {
-    (probation_percent * rows as f64).floor().min(probation_percent * 5000.0)
+    (probation_percent * rows as f64)
+        .floor()
+        .min(probation_percent * 5000.0)
 }
 
 /// One scorable row (outside the probationary period).
@@ -129,7 +144,10 @@ pub fn sweep_file(
             && t == start
         {
             let right = ts.iter().position(|&x| x == end).ok_or_else(|| {
-                Error::invalid(file.name.clone(), "window end is not a timestamp of the file")
+                Error::invalid(
+                    file.name.clone(),
+                    "window end is not a timestamp of the file",
+                )
             })?;
             let left = ts.iter().position(|&x| x == start).unwrap_or(i);
             let width = right as f64 - left as f64 + 1.0;
@@ -152,7 +170,11 @@ pub fn sweep_file(
             }
         };
         if (i as f64) >= probation {
-            out.push(SweepRow { anomaly_score: s, sweep_score: sweep, window });
+            out.push(SweepRow {
+                anomaly_score: s,
+                sweep_score: sweep,
+                window,
+            });
         }
         if let Some((_, _, width, end)) = cur
             && t == end
@@ -166,7 +188,11 @@ pub fn sweep_file(
 
 /// The score for every threshold (`Sweeper.calcScoreByThreshold`), highest threshold first;
 /// the first entry is threshold 1.1 (no detection).
-pub fn threshold_curve(rows: &[SweepRow], window_count: u32, profile: &Profile) -> Vec<ThresholdScore> {
+pub fn threshold_curve(
+    rows: &[SweepRow],
+    window_count: u32,
+    profile: &Profile,
+) -> Vec<ThresholdScore> {
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|&a, &b| rows[b].anomaly_score.total_cmp(&rows[a].anomaly_score));
     // Windows that have scorable rows start at -fnWeight; the others are not counted.
@@ -189,7 +215,14 @@ pub fn threshold_curve(rows: &[SweepRow], window_count: u32, profile: &Profile) 
     for &k in &order {
         let r = rows[k];
         if r.anomaly_score != threshold {
-            out.push(ThresholdScore { threshold, score: fp_sum + win_total, tp, tn, fp, fn_ });
+            out.push(ThresholdScore {
+                threshold,
+                score: fp_sum + win_total,
+                tp,
+                tn,
+                fp,
+                fn_,
+            });
             threshold = r.anomaly_score;
         }
         match r.window {
@@ -209,7 +242,14 @@ pub fn threshold_curve(rows: &[SweepRow], window_count: u32, profile: &Profile) 
             }
         }
     }
-    out.push(ThresholdScore { threshold, score: fp_sum + win_total, tp, tn, fp, fn_ });
+    out.push(ThresholdScore {
+        threshold,
+        score: fp_sum + win_total,
+        tp,
+        tn,
+        fp,
+        fn_,
+    });
     out
 }
 
@@ -273,7 +313,9 @@ pub struct Evaluator {
 
 impl Default for Evaluator {
     fn default() -> Self {
-        Evaluator { probation_percent: 0.15 }
+        Evaluator {
+            probation_percent: 0.15,
+        }
     }
 }
 
@@ -290,11 +332,20 @@ impl Evaluator {
     }
 
     /// Pools the scorable rows of every file; returns the rows per file and the window count.
-    fn sweep(&self, corpus: &Corpus, scores: &[Vec<f64>], profile: &Profile) -> Result<(Vec<Vec<SweepRow>>, u32)> {
+    fn sweep(
+        &self,
+        corpus: &Corpus,
+        scores: &[Vec<f64>],
+        profile: &Profile,
+    ) -> Result<(Vec<Vec<SweepRow>>, u32)> {
         if scores.len() != corpus.files.len() {
             return Err(Error::invalid(
                 "scores",
-                format!("{} score series for {} files", scores.len(), corpus.files.len()),
+                format!(
+                    "{} score series for {} files",
+                    scores.len(),
+                    corpus.files.len()
+                ),
             ));
         }
         let mut windows = 0u32;
@@ -308,28 +359,53 @@ impl Evaluator {
     }
 
     /// The optimised raw score of `scores` (one series per corpus file, same order).
-    pub fn optimize(&self, corpus: &Corpus, scores: &[Vec<f64>], profile: &Profile) -> Result<ThresholdScore> {
+    pub fn optimize(
+        &self,
+        corpus: &Corpus,
+        scores: &[Vec<f64>],
+        profile: &Profile,
+    ) -> Result<ThresholdScore> {
         let (rows, windows) = self.sweep(corpus, scores, profile)?;
         let all: Vec<SweepRow> = rows.into_iter().flatten().collect();
         Ok(best_threshold(&threshold_curve(&all, windows, profile)))
     }
 
     /// Optimises the threshold for `profile` and normalises against the null and perfect detectors.
-    pub fn evaluate(&self, corpus: &Corpus, scores: &[Vec<f64>], profile: &Profile) -> Result<ProfileScore> {
+    pub fn evaluate(
+        &self,
+        corpus: &Corpus,
+        scores: &[Vec<f64>],
+        profile: &Profile,
+    ) -> Result<ProfileScore> {
         let (rows, windows) = self.sweep(corpus, scores, profile)?;
         let all: Vec<SweepRow> = rows.iter().flatten().copied().collect();
         let best = best_threshold(&threshold_curve(&all, windows, profile));
-        let null_scores: Vec<Vec<f64>> = corpus.files.iter().map(|f| vec![0.5; f.values.len()]).collect();
+        let null_scores: Vec<Vec<f64>> = corpus
+            .files
+            .iter()
+            .map(|f| vec![0.5; f.values.len()])
+            .collect();
         let null = self.optimize(corpus, &null_scores, profile)?.score;
         let perfect = corpus.window_count() as f64 * profile.tp_weight;
-        let normalized = if perfect > null { 100.0 * (best.score - null) / (perfect - null) } else { 0.0 };
+        let normalized = if perfect > null {
+            100.0 * (best.score - null) / (perfect - null)
+        } else {
+            0.0
+        };
         let per_file = corpus
             .files
             .iter()
             .zip(&rows)
             .map(|(f, r)| (f.name.clone(), score_rows_at(r, best.threshold, profile)))
             .collect();
-        Ok(ProfileScore { profile: *profile, best, null, perfect, normalized, per_file })
+        Ok(ProfileScore {
+            profile: *profile,
+            best,
+            null,
+            perfect,
+            normalized,
+            per_file,
+        })
     }
 
     /// Like [`Evaluator::evaluate`] but at a given threshold instead of the optimised one
@@ -350,21 +426,53 @@ impl Evaluator {
             .collect();
         let raw: f64 = per_file.iter().map(|p| p.1).sum();
         let all: Vec<SweepRow> = rows.into_iter().flatten().collect();
-        let (tp, fp) = all.iter().filter(|r| r.anomaly_score >= threshold).fold((0, 0), |(tp, fp), r| {
-            if r.window.is_some() { (tp + 1, fp) } else { (tp, fp + 1) }
-        });
+        let (tp, fp) =
+            all.iter()
+                .filter(|r| r.anomaly_score >= threshold)
+                .fold((0, 0), |(tp, fp), r| {
+                    if r.window.is_some() {
+                        (tp + 1, fp)
+                    } else {
+                        (tp, fp + 1)
+                    }
+                });
         let inside = all.iter().filter(|r| r.window.is_some()).count();
-        let best = ThresholdScore { threshold, score: raw, tp, tn: all.len() - inside - fp, fp, fn_: inside - tp };
-        let null_scores: Vec<Vec<f64>> = corpus.files.iter().map(|f| vec![0.5; f.values.len()]).collect();
+        let best = ThresholdScore {
+            threshold,
+            score: raw,
+            tp,
+            tn: all.len() - inside - fp,
+            fp,
+            fn_: inside - tp,
+        };
+        let null_scores: Vec<Vec<f64>> = corpus
+            .files
+            .iter()
+            .map(|f| vec![0.5; f.values.len()])
+            .collect();
         let null = self.optimize(corpus, &null_scores, profile)?.score;
         let perfect = corpus.window_count() as f64 * profile.tp_weight;
-        let normalized = if perfect > null { 100.0 * (raw - null) / (perfect - null) } else { 0.0 };
-        Ok(ProfileScore { profile: *profile, best, null, perfect, normalized, per_file })
+        let normalized = if perfect > null {
+            100.0 * (raw - null) / (perfect - null)
+        } else {
+            0.0
+        };
+        Ok(ProfileScore {
+            profile: *profile,
+            best,
+            null,
+            perfect,
+            normalized,
+            per_file,
+        })
     }
 
     /// [`Evaluator::evaluate`] for each of NAB's three profiles.
     pub fn evaluate_all(&self, corpus: &Corpus, scores: &[Vec<f64>]) -> Result<Vec<ProfileScore>> {
-        Profile::ALL.iter().map(|p| self.evaluate(corpus, scores, p)).collect()
+        Profile::ALL
+            .iter()
+            .map(|p| self.evaluate(corpus, scores, p))
+            .collect()
     }
 }
 
@@ -378,3 +486,7 @@ pub fn perfect_scores(file: &DataFile) -> Vec<f64> {
     }
     s
 }
+
+#[cfg(test)]
+#[path = "scorer_tests.rs"]
+mod tests;

@@ -1,0 +1,3 @@
+//! Integration tests of hxb-ai (one binary; one module per area).
+
+mod nab_synthetic;
