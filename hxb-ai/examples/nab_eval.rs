@@ -14,7 +14,7 @@
 use std::time::Instant;
 
 use hxb_ai::detect::{Composite, CompositeConfig, Detector, score_points};
-use hxb_ai::nab::{Corpus, Evaluator, Profile, export_results};
+use hxb_ai::nab::{Corpus, Evaluator, Profile, export_results, perfect_scores};
 
 const REFERENCE: &[(&str, [f64; 3])] = &[
     ("numenta (HTM)", [72.3, 69.1, 76.0]),
@@ -63,6 +63,19 @@ fn main() -> hxb_core::Result<()> {
         corpus.files.len(),
         corpus.row_count(),
         corpus.window_count()
+    );
+
+    // Evaluator self-check on this corpus: the null detector scores 0, a perfect one 100.
+    let null: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .map(|f| vec![0.5; f.values.len()])
+        .collect();
+    let perfect: Vec<Vec<f64>> = corpus.files.iter().map(perfect_scores).collect();
+    let (n, p) = (normalized(&corpus, &null)?, normalized(&corpus, &perfect)?);
+    println!(
+        "evaluator check: null detector {:.1}/{:.1}/{:.1}, perfect detector {:.1}/{:.1}/{:.1}",
+        n[0], n[1], n[2], p[0], p[1], p[2]
     );
 
     let config = Composite::builder();

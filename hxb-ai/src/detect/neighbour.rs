@@ -132,7 +132,7 @@ impl Detector for Neighbour {
         } else {
             f32::INFINITY
         };
-        if self.n % self.stride == 0 {
+        if self.n.is_multiple_of(self.stride) {
             let j = self.bank_head;
             for k in 0..w {
                 self.bank[k * self.capacity + j] = self.current[k];

@@ -486,3 +486,7 @@ pub fn perfect_scores(file: &DataFile) -> Vec<f64> {
     }
     s
 }
+
+#[cfg(test)]
+#[path = "scorer_tests.rs"]
+mod tests;
