@@ -1,16 +1,6 @@
 //! Embedded-cluster integration tests: the shared conformance suite, then behaviour only the
 //! embedded cluster promises (synchronous controllers, seeded determinism).
 
-use hxb_core::EmbeddedCluster;
-
-#[tokio::test]
-async fn embedded_conformance() {
-    let cluster = EmbeddedCluster::builder().nodes(3).seed(1).build();
-    super::conformance::run_all(cluster.clone().into_backend(), "hxb-it").await;
-    // everything the suite created was cleaned up; only the nodes remain
-    assert_eq!(cluster.object_count(), 3);
-}
-
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -20,11 +10,19 @@ use hxb_core::cluster::{
 use hxb_core::embedded::NodePool;
 use hxb_core::error::{Error, Unschedulable};
 use hxb_core::scheduling::{ClusterSnapshot, Placement, PodScheduler, Victim};
-use hxb_core::{ErrorKind, ManualClock, Selector};
+use hxb_core::{EmbeddedCluster, ErrorKind, ManualClock, Selector};
 use k8s_openapi::api::core::v1::{
     ConfigMap, Event, LimitRange, Namespace, Node, Pod, ResourceQuota, Service,
 };
 use serde_json::json;
+
+#[tokio::test]
+async fn embedded_conformance() {
+    let cluster = EmbeddedCluster::builder().nodes(3).seed(1).build();
+    super::conformance::run_all(cluster.clone().into_backend(), "hxb-it").await;
+    // everything the suite created was cleaned up; only the nodes remain
+    assert_eq!(cluster.object_count(), 3);
+}
 
 fn cluster(nodes: usize) -> EmbeddedCluster {
     EmbeddedCluster::builder()
@@ -711,4 +709,41 @@ async fn a_seed_reproduces_the_cluster_exactly() {
     }
     assert_eq!(run(11).await, run(11).await);
     assert_ne!(run(11).await, run(12).await);
+}
+
+#[tokio::test]
+async fn a_noop_apply_emits_no_watch_event() {
+    let c = cluster(0);
+    let b = c.clone().into_backend();
+    new_namespace(&b, "ap").await;
+    let cms: Api<ConfigMap> = Api::namespaced(b.clone(), "ap");
+    let desired: ConfigMap = serde_json::from_value(
+        json!({"metadata": {"name": "cfg", "labels": {"a": "1"}}, "data": {"k": "v"}}),
+    )
+    .unwrap();
+    let first = cms.apply(&desired).await.unwrap();
+    let mut stream = cms.watch(&WatchOptions::default()).await.unwrap();
+    let again = cms.apply(&desired).await.unwrap();
+    assert_eq!(
+        again.metadata.resource_version,
+        first.metadata.resource_version
+    );
+    let mut changed = desired.clone();
+    changed.data = Some([("k".to_owned(), "w".to_owned())].into());
+    let updated = cms.apply(&changed).await.unwrap();
+    let (kind, cm) = stream.next().await.unwrap().unwrap();
+    assert_eq!(kind, ChangeKind::Modified);
+    assert_eq!(
+        cm.metadata.resource_version, updated.metadata.resource_version,
+        "the first event is the real change"
+    );
+    assert_eq!(cm.data.unwrap()["k"], "w");
+    // a null in the applied body removes the field (JSON merge patch)
+    let ty = ResourceType::of::<ConfigMap>();
+    let patch: DynamicObject = serde_json::from_value(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "ap"}, "data": {"k": null}}),
+    )
+    .unwrap();
+    let out = b.apply(&ty, patch, &Default::default()).await.unwrap();
+    assert!(out.data["data"].get("k").is_none());
 }
