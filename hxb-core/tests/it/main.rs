@@ -1,6 +1,7 @@
 //! hxb-core integration tests (one binary).
 
 mod conformance;
+mod prometheus;
 mod store;
 mod kube_mock;
 mod kube_live;

@@ -1,0 +1,3 @@
+//! hxb-ai integration tests (one binary).
+
+mod analyze;
