@@ -59,7 +59,8 @@ pub(crate) fn classify(e: &kube::Error) -> Failure {
             404 => Failure::NotFound,
             409 if s.reason == "AlreadyExists" => Failure::AlreadyExists,
             409 => Failure::Conflict,
-            429 | 500..=599 => Failure::Throttled {
+            // 501 Not Implemented and 505 will not change on a retry.
+            429 | 500 | 502..=504 | 506..=599 => Failure::Throttled {
                 retry_after: s
                     .details
                     .as_ref()
@@ -189,6 +190,7 @@ pub(crate) fn map_status(s: &Status, target: Target<'_>) -> Option<Error> {
         504 if s.reason == "Timeout" => Error::Timeout {
             operation: format!("{} {name}: {msg}", target.kind),
         },
+        501 | 505 => return None,
         500..=599 => Error::unavailable(
             format!("the API server failed (HTTP {}): {msg}", s.code),
             None,

@@ -756,3 +756,45 @@ async fn watch_from_a_given_resource_version_skips_the_list() {
         Some("42")
     );
 }
+
+#[tokio::test]
+async fn a_create_retried_after_a_lost_answer_reports_already_exists_to_the_caller() {
+    let (backend, server) = scripted(
+        fast(),
+        vec![
+            Reply::Transport,
+            status(409, "AlreadyExists", "namespaces \"team-a\" already exists"),
+        ],
+    );
+    let err = backend
+        .create(&ty_of::<Namespace>(), object(None, "team-a"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    assert_eq!(finish(backend, server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn replace_is_retried_on_server_errors_but_not_on_501() {
+    let (backend, server) = scripted(
+        fast(),
+        vec![
+            status(503, "ServiceUnavailable", "etcd leader change"),
+            ok(configmap_json("12")),
+        ],
+    );
+    let got = backend
+        .replace(&ty_of::<ConfigMap>(), object(Some("team-a"), "cfg"))
+        .await
+        .unwrap();
+    assert_eq!(got.metadata.resource_version.as_deref(), Some("12"));
+    assert_eq!(finish(backend, server).await.len(), 2);
+
+    let (backend, server) = scripted(fast(), vec![status(501, "NotImplemented", "no")]);
+    let err = backend
+        .replace(&ty_of::<ConfigMap>(), object(Some("team-a"), "cfg"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert_eq!(finish(backend, server).await.len(), 1);
+}
