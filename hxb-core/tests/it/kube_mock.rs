@@ -798,3 +798,62 @@ async fn replace_is_retried_on_server_errors_but_not_on_501() {
     assert_eq!(err.kind(), ErrorKind::Backend);
     assert_eq!(finish(backend, server).await.len(), 1);
 }
+
+/// A kubeconfig for a server that refuses connections (nothing listens on port 1).
+const UNREACHABLE_KUBECONFIG: &str = r#"
+apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster:
+    server: https://127.0.0.1:1
+    insecure-skip-tls-verify: true
+users:
+- name: someone
+  user:
+    token: not-a-real-token
+contexts:
+- name: nowhere
+  context: {cluster: nowhere, user: someone, namespace: team-a}
+current-context: nowhere
+"#;
+
+#[tokio::test]
+async fn from_kubeconfig_builds_a_real_client_that_reports_unreachable_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, UNREACHABLE_KUBECONFIG).unwrap();
+    let backend = KubeBackend::from_kubeconfig(&path, Some("nowhere"))
+        .await
+        .unwrap()
+        .with_retry_policy(fast().max_attempts(2));
+    assert_eq!(backend.kind(), hxb_core::cluster::BackendKind::Kubernetes);
+    let err = backend
+        .get(&ty_of::<ConfigMap>(), Some("team-a"), "cfg")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[tokio::test]
+async fn bad_kubeconfigs_are_invalid_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let err = KubeBackend::from_kubeconfig(&missing, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(err.to_string().contains("missing"), "{err}");
+
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, UNREACHABLE_KUBECONFIG).unwrap();
+    let err = KubeBackend::from_kubeconfig(&path, Some("no-such-context"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+
+    std::fs::write(&path, "clusters: [oops").unwrap();
+    let err = KubeBackend::from_kubeconfig(&path, None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+}
