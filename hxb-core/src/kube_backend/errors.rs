@@ -489,4 +489,60 @@ mod tests {
             Failure::Permanent
         );
     }
+
+    mod props {
+        use super::super::parse_quota_message;
+        use crate::quantity::Quantity;
+        use proptest::prelude::*;
+
+        const RESOURCES: [&str; 6] = [
+            "requests.cpu",
+            "limits.cpu",
+            "requests.memory",
+            "limits.memory",
+            "pods",
+            "count/configmaps",
+        ];
+
+        fn quantity() -> impl Strategy<Value = String> {
+            (
+                0u32..100_000,
+                prop::sample::select(vec!["", "m", "k", "Mi", "Gi", "Ti"]),
+            )
+                .prop_map(|(n, suffix)| format!("{n}{suffix}"))
+        }
+
+        proptest! {
+            #[test]
+            fn api_server_messages_parse_back_exactly(
+                picks in prop::sample::subsequence(RESOURCES.to_vec(), 1..=RESOURCES.len()),
+                values in prop::collection::vec((quantity(), quantity(), quantity()), RESOURCES.len()),
+                name in "[a-z][a-z0-9-]{0,20}",
+                prefix in prop::sample::select(vec!["", "pods \"web-0\" is forbidden: "]),
+            ) {
+                let join = |f: &dyn Fn(&(String, String, String)) -> &String| {
+                    picks.iter().zip(&values).map(|(r, v)| format!("{r}={}", f(v))).collect::<Vec<_>>().join(",")
+                };
+                let msg = format!(
+                    "{prefix}exceeded quota: {name}, requested: {}, used: {}, limited: {}",
+                    join(&|v| &v.0), join(&|v| &v.1), join(&|v| &v.2)
+                );
+                let got = parse_quota_message(&msg, Some("ns")).unwrap();
+                prop_assert_eq!(got.quota, format!("ns/{name}"));
+                prop_assert_eq!(got.exceeded.len(), picks.len());
+                for ((e, r), v) in got.exceeded.iter().zip(&picks).zip(&values) {
+                    prop_assert_eq!(e.resource.as_str(), *r);
+                    prop_assert_eq!(e.requested, Quantity::parse(&v.0).unwrap());
+                    prop_assert_eq!(e.used, Quantity::parse(&v.1).unwrap());
+                    prop_assert_eq!(e.limit, Quantity::parse(&v.2).unwrap());
+                }
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics(msg in ".*", tail in ".*") {
+                let _ = parse_quota_message(&msg, None);
+                let _ = parse_quota_message(&format!("exceeded quota: {msg}, requested: {tail}"), Some("x"));
+            }
+        }
+    }
 }
