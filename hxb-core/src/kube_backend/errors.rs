@@ -176,7 +176,6 @@ pub(crate) fn map_status(s: &Status, target: Target<'_>) -> Option<Error> {
             Some(q) => Error::QuotaExceeded(q),
             None => Error::forbidden(msg),
         },
-        403 if is_namespace_terminating(s) => Error::precondition(msg),
         403 => Error::forbidden(msg),
         404 => Error::not_found(target.kind, name),
         409 if s.reason == "AlreadyExists" => Error::already_exists(target.kind, name),
@@ -197,13 +196,6 @@ pub(crate) fn map_status(s: &Status, target: Target<'_>) -> Option<Error> {
         ),
         _ => return None,
     })
-}
-
-fn is_namespace_terminating(s: &Status) -> bool {
-    s.details
-        .as_ref()
-        .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating"))
-        || s.message.contains("because it is being terminated")
 }
 
 /// Parse the quota admission message of the API server:
@@ -384,7 +376,7 @@ mod tests {
                     "Forbidden",
                     "unable to create new content in namespace team-a because it is being terminated",
                 ),
-                ErrorKind::FailedPrecondition,
+                ErrorKind::Forbidden,
             ),
             (
                 status(401, "Unauthorized", "Unauthorized"),
