@@ -30,7 +30,11 @@ fn doc(i: usize) -> serde_json::Value {
 }
 
 fn rate(n: usize, d: Duration) -> String {
-    format!("{:>9.0}/s  ({:>7.1} µs each)", n as f64 / d.as_secs_f64(), d.as_secs_f64() * 1e6 / n as f64)
+    format!(
+        "{:>9.0}/s  ({:>7.1} µs each)",
+        n as f64 / d.as_secs_f64(),
+        d.as_secs_f64() * 1e6 / n as f64
+    )
 }
 
 async fn run(name: &str, store: Arc<dyn StateStore>) {
@@ -38,7 +42,12 @@ async fn run(name: &str, store: Arc<dyn StateStore>) {
     // Single-put commits, one after another.
     let t = Instant::now();
     for i in 0..COMMITS {
-        let b = Batch::new().put("bench", &format!("single/{i:05}"), doc(i), Precondition::Absent);
+        let b = Batch::new().put(
+            "bench",
+            &format!("single/{i:05}"),
+            doc(i),
+            Precondition::Absent,
+        );
         store.commit(b).await.unwrap();
     }
     println!("commit, 1 put            {}", rate(COMMITS, t.elapsed()));
@@ -48,11 +57,22 @@ async fn run(name: &str, store: Arc<dyn StateStore>) {
     for i in 0..COMMITS {
         let mut b = Batch::new();
         for j in 0..BATCH_OPS {
-            b = b.put("bench", &format!("batch/{i:05}/{j}"), doc(j), Precondition::None);
+            b = b.put(
+                "bench",
+                &format!("batch/{i:05}/{j}"),
+                doc(j),
+                Precondition::None,
+            );
         }
-        store.commit(b.append("audit", json!({"batch": i}))).await.unwrap();
+        store
+            .commit(b.append("audit", json!({"batch": i})))
+            .await
+            .unwrap();
     }
-    println!("commit, {BATCH_OPS} puts + append  {}", rate(COMMITS, t.elapsed()));
+    println!(
+        "commit, {BATCH_OPS} puts + append  {}",
+        rate(COMMITS, t.elapsed())
+    );
 
     // Concurrent compare-and-swap commits from several tasks on distinct keys.
     let t = Instant::now();
@@ -66,7 +86,10 @@ async fn run(name: &str, store: Arc<dyn StateStore>) {
                         Some(r) => Precondition::Revision(r.revision),
                         None => Precondition::Absent,
                     };
-                    store.commit(Batch::new().put("bench", &key, json!(i), expect)).await.unwrap();
+                    store
+                        .commit(Batch::new().put("bench", &key, json!(i), expect))
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -74,12 +97,20 @@ async fn run(name: &str, store: Arc<dyn StateStore>) {
     for task in tasks {
         task.await.unwrap();
     }
-    println!("get + CAS commit, {TASKS} tasks {}", rate(COMMITS, t.elapsed()));
+    println!(
+        "get + CAS commit, {TASKS} tasks {}",
+        rate(COMMITS, t.elapsed())
+    );
 
     // Point reads over a larger collection.
     let mut b = Batch::new();
     for i in 0..RECORDS {
-        b = b.put("projects", &format!("acme/dev/{i:05}"), doc(i), Precondition::None);
+        b = b.put(
+            "projects",
+            &format!("acme/dev/{i:05}"),
+            doc(i),
+            Precondition::None,
+        );
     }
     store.commit(b).await.unwrap();
     let t = Instant::now();
@@ -95,19 +126,32 @@ async fn run(name: &str, store: Arc<dyn StateStore>) {
         let prefix = format!("acme/dev/0{}", i % 10);
         assert_eq!(store.list("projects", &prefix).await.unwrap().len(), 1000);
     }
-    println!("list, 1000 of {RECORDS} records {}", rate(lists, t.elapsed()));
+    println!(
+        "list, 1000 of {RECORDS} records {}",
+        rate(lists, t.elapsed())
+    );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let arg = std::env::args().nth(1);
     let tmp = tempfile::tempdir().unwrap();
-    let dir = arg.map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().to_owned());
+    let dir = arg
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_owned());
     let path = dir.join("hxb-store-bench.db");
     let _ = std::fs::remove_file(&path);
     println!("file: {}", path.display());
-    run("SqliteStore (file, WAL, synchronous=FULL)", Arc::new(SqliteStore::open(&path).unwrap())).await;
-    run("SqliteStore (in memory)", Arc::new(SqliteStore::in_memory().unwrap())).await;
+    run(
+        "SqliteStore (file, WAL, synchronous=FULL)",
+        Arc::new(SqliteStore::open(&path).unwrap()),
+    )
+    .await;
+    run(
+        "SqliteStore (in memory)",
+        Arc::new(SqliteStore::in_memory().unwrap()),
+    )
+    .await;
     run("MemoryStore", Arc::new(MemoryStore::new())).await;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -59,7 +59,8 @@ pub(crate) fn classify(e: &kube::Error) -> Failure {
             404 => Failure::NotFound,
             409 if s.reason == "AlreadyExists" => Failure::AlreadyExists,
             409 => Failure::Conflict,
-            429 | 500..=599 => Failure::Throttled {
+            // 501 Not Implemented and 505 will not change on a retry.
+            429 | 500 | 502..=504 | 506..=599 => Failure::Throttled {
                 retry_after: s
                     .details
                     .as_ref()
@@ -175,7 +176,6 @@ pub(crate) fn map_status(s: &Status, target: Target<'_>) -> Option<Error> {
             Some(q) => Error::QuotaExceeded(q),
             None => Error::forbidden(msg),
         },
-        403 if is_namespace_terminating(s) => Error::precondition(msg),
         403 => Error::forbidden(msg),
         404 => Error::not_found(target.kind, name),
         409 if s.reason == "AlreadyExists" => Error::already_exists(target.kind, name),
@@ -189,19 +189,13 @@ pub(crate) fn map_status(s: &Status, target: Target<'_>) -> Option<Error> {
         504 if s.reason == "Timeout" => Error::Timeout {
             operation: format!("{} {name}: {msg}", target.kind),
         },
+        501 | 505 => return None,
         500..=599 => Error::unavailable(
             format!("the API server failed (HTTP {}): {msg}", s.code),
             None,
         ),
         _ => return None,
     })
-}
-
-fn is_namespace_terminating(s: &Status) -> bool {
-    s.details
-        .as_ref()
-        .is_some_and(|d| d.causes.iter().any(|c| c.reason == "NamespaceTerminating"))
-        || s.message.contains("because it is being terminated")
 }
 
 /// Parse the quota admission message of the API server:
@@ -382,7 +376,7 @@ mod tests {
                     "Forbidden",
                     "unable to create new content in namespace team-a because it is being terminated",
                 ),
-                ErrorKind::FailedPrecondition,
+                ErrorKind::Forbidden,
             ),
             (
                 status(401, "Unauthorized", "Unauthorized"),
@@ -486,5 +480,61 @@ mod tests {
             classify(&kube::Error::Api(status(403, "", "").boxed())),
             Failure::Permanent
         );
+    }
+
+    mod props {
+        use super::super::parse_quota_message;
+        use crate::quantity::Quantity;
+        use proptest::prelude::*;
+
+        const RESOURCES: [&str; 6] = [
+            "requests.cpu",
+            "limits.cpu",
+            "requests.memory",
+            "limits.memory",
+            "pods",
+            "count/configmaps",
+        ];
+
+        fn quantity() -> impl Strategy<Value = String> {
+            (
+                0u32..100_000,
+                prop::sample::select(vec!["", "m", "k", "Mi", "Gi", "Ti"]),
+            )
+                .prop_map(|(n, suffix)| format!("{n}{suffix}"))
+        }
+
+        proptest! {
+            #[test]
+            fn api_server_messages_parse_back_exactly(
+                picks in prop::sample::subsequence(RESOURCES.to_vec(), 1..=RESOURCES.len()),
+                values in prop::collection::vec((quantity(), quantity(), quantity()), RESOURCES.len()),
+                name in "[a-z][a-z0-9-]{0,20}",
+                prefix in prop::sample::select(vec!["", "pods \"web-0\" is forbidden: "]),
+            ) {
+                let join = |f: &dyn Fn(&(String, String, String)) -> &String| {
+                    picks.iter().zip(&values).map(|(r, v)| format!("{r}={}", f(v))).collect::<Vec<_>>().join(",")
+                };
+                let msg = format!(
+                    "{prefix}exceeded quota: {name}, requested: {}, used: {}, limited: {}",
+                    join(&|v| &v.0), join(&|v| &v.1), join(&|v| &v.2)
+                );
+                let got = parse_quota_message(&msg, Some("ns")).unwrap();
+                prop_assert_eq!(got.quota, format!("ns/{name}"));
+                prop_assert_eq!(got.exceeded.len(), picks.len());
+                for ((e, r), v) in got.exceeded.iter().zip(&picks).zip(&values) {
+                    prop_assert_eq!(e.resource.as_str(), *r);
+                    prop_assert_eq!(e.requested, Quantity::parse(&v.0).unwrap());
+                    prop_assert_eq!(e.used, Quantity::parse(&v.1).unwrap());
+                    prop_assert_eq!(e.limit, Quantity::parse(&v.2).unwrap());
+                }
+            }
+
+            #[test]
+            fn arbitrary_text_never_panics(msg in ".*", tail in ".*") {
+                let _ = parse_quota_message(&msg, None);
+                let _ = parse_quota_message(&format!("exceeded quota: {msg}, requested: {tail}"), Some("x"));
+            }
+        }
     }
 }

@@ -61,7 +61,9 @@ impl std::fmt::Debug for KubeBackend {
 }
 
 impl KubeBackend {
-    /// A backend over an existing client, with the default [`RetryPolicy`].
+    /// A backend over an existing client, with the default [`RetryPolicy`]. Build the client
+    /// with [`RetryAfterLayer`] in its stack to honour `Retry-After` headers (the other
+    /// constructors do).
     pub fn new(client: kube::Client) -> Self {
         crate::install_crypto_provider();
         KubeBackend {

@@ -54,7 +54,7 @@ CREATE TABLE hxb_logs (
 "#];
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+pub(crate) const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// A durable [`StateStore`] in one SQLite file (rusqlite, SQLite bundled).
 ///

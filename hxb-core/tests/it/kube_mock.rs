@@ -756,3 +756,104 @@ async fn watch_from_a_given_resource_version_skips_the_list() {
         Some("42")
     );
 }
+
+#[tokio::test]
+async fn a_create_retried_after_a_lost_answer_reports_already_exists_to_the_caller() {
+    let (backend, server) = scripted(
+        fast(),
+        vec![
+            Reply::Transport,
+            status(409, "AlreadyExists", "namespaces \"team-a\" already exists"),
+        ],
+    );
+    let err = backend
+        .create(&ty_of::<Namespace>(), object(None, "team-a"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    assert_eq!(finish(backend, server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn replace_is_retried_on_server_errors_but_not_on_501() {
+    let (backend, server) = scripted(
+        fast(),
+        vec![
+            status(503, "ServiceUnavailable", "etcd leader change"),
+            ok(configmap_json("12")),
+        ],
+    );
+    let got = backend
+        .replace(&ty_of::<ConfigMap>(), object(Some("team-a"), "cfg"))
+        .await
+        .unwrap();
+    assert_eq!(got.metadata.resource_version.as_deref(), Some("12"));
+    assert_eq!(finish(backend, server).await.len(), 2);
+
+    let (backend, server) = scripted(fast(), vec![status(501, "NotImplemented", "no")]);
+    let err = backend
+        .replace(&ty_of::<ConfigMap>(), object(Some("team-a"), "cfg"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backend);
+    assert_eq!(finish(backend, server).await.len(), 1);
+}
+
+/// A kubeconfig for a server that refuses connections (nothing listens on port 1).
+const UNREACHABLE_KUBECONFIG: &str = r#"
+apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster:
+    server: https://127.0.0.1:1
+    insecure-skip-tls-verify: true
+users:
+- name: someone
+  user:
+    token: not-a-real-token
+contexts:
+- name: nowhere
+  context: {cluster: nowhere, user: someone, namespace: team-a}
+current-context: nowhere
+"#;
+
+#[tokio::test]
+async fn from_kubeconfig_builds_a_real_client_that_reports_unreachable_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, UNREACHABLE_KUBECONFIG).unwrap();
+    let backend = KubeBackend::from_kubeconfig(&path, Some("nowhere"))
+        .await
+        .unwrap()
+        .with_retry_policy(fast().max_attempts(2));
+    assert_eq!(backend.kind(), hxb_core::cluster::BackendKind::Kubernetes);
+    let err = backend
+        .get(&ty_of::<ConfigMap>(), Some("team-a"), "cfg")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+#[tokio::test]
+async fn bad_kubeconfigs_are_invalid_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let err = KubeBackend::from_kubeconfig(&missing, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(err.to_string().contains("missing"), "{err}");
+
+    let path = dir.path().join("kubeconfig");
+    std::fs::write(&path, UNREACHABLE_KUBECONFIG).unwrap();
+    let err = KubeBackend::from_kubeconfig(&path, Some("no-such-context"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+
+    std::fs::write(&path, "clusters: [oops").unwrap();
+    let err = KubeBackend::from_kubeconfig(&path, None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+}

@@ -3,6 +3,7 @@
 mod conformance;
 mod embedded;
 mod embedded_workloads;
+mod kube_fake;
 mod kube_live;
 mod kube_mock;
 mod prometheus;
