@@ -1,3 +1,4 @@
-//! Integration tests of hxb-scaling (one binary; one module per area).
+//! hxb-scaling integration tests (one binary).
 
+mod forecast_eval;
 mod hpa;
