@@ -1,6 +1,6 @@
 //! The acting autoscaler: one pass over the cluster's `HorizontalPodAutoscaler` objects that
 //! reads each target (Deployment or StatefulSet), its pods and their metrics, decides with
-//! [`hpa::recommend`](crate::hpa::recommend), scales through the [`ClusterBackend`] and
+//! [`hpa::recommend`], scales through the [`ClusterBackend`] and
 //! writes the HPA status — what kube-controller-manager's HPA controller does once per sync
 //! period. The caller drives it (one call per period) and owns the [`AutoscalerMemory`].
 //!
