@@ -26,7 +26,9 @@ use hxb_core::cluster::{Api, ListOptions};
 use hxb_core::{ClusterBackend, Error, MetricsSource, ResourceList, Result, Selector, Timestamp};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::{
-    HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus,
+    ContainerResourceMetricStatus, ExternalMetricStatus, HorizontalPodAutoscaler,
+    HorizontalPodAutoscalerCondition, HorizontalPodAutoscalerStatus, MetricSpec, MetricStatus,
+    MetricValueStatus, ObjectMetricStatus, PodsMetricStatus, ResourceMetricStatus,
 };
 use k8s_openapi::api::core::v1::{Container, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
@@ -478,8 +480,89 @@ async fn write_status(
             old.last_scale_time
         },
         conditions: Some(conditions),
-        current_metrics: old.current_metrics,
+        current_metrics: if out.proposals.is_empty() {
+            old.current_metrics
+        } else {
+            let specs = hpa
+                .spec
+                .as_ref()
+                .and_then(|s| s.metrics.clone())
+                .unwrap_or_default();
+            Some(metric_statuses(&specs, out))
+        },
         observed_generation: hpa.metadata.generation,
     });
     api.replace_status(&updated).await.map(drop)
+}
+
+/// `status.currentMetrics` as upstream fills it, for the metrics that produced a proposal.
+fn metric_statuses(specs: &[MetricSpec], out: &Outcome) -> Vec<MetricStatus> {
+    let q = |milli: i64| Some(hxb_core::Quantity::from_milli(milli).to_k8s());
+    specs
+        .iter()
+        .zip(&out.proposals)
+        .filter_map(|(spec, p)| {
+            let p = p.result.as_ref().ok()?;
+            let mut st = MetricStatus {
+                type_: spec.type_.clone(),
+                ..Default::default()
+            };
+            let average = |util: Option<i32>| MetricValueStatus {
+                average_utilization: util,
+                average_value: q(p.usage_milli),
+                value: None,
+            };
+            let value_or_average = |t: &k8s_openapi::api::autoscaling::v2::MetricTarget| {
+                if t.type_ == "Value" {
+                    MetricValueStatus {
+                        value: q(p.usage_milli),
+                        ..Default::default()
+                    }
+                } else {
+                    average(None)
+                }
+            };
+            match spec.type_.as_str() {
+                "Resource" => {
+                    let r = spec.resource.as_ref()?;
+                    st.resource = Some(ResourceMetricStatus {
+                        name: r.name.clone(),
+                        current: average(p.utilization),
+                    });
+                }
+                "ContainerResource" => {
+                    let r = spec.container_resource.as_ref()?;
+                    st.container_resource = Some(ContainerResourceMetricStatus {
+                        name: r.name.clone(),
+                        container: r.container.clone(),
+                        current: average(p.utilization),
+                    });
+                }
+                "Pods" => {
+                    let m = spec.pods.as_ref()?;
+                    st.pods = Some(PodsMetricStatus {
+                        metric: m.metric.clone(),
+                        current: average(None),
+                    });
+                }
+                "Object" => {
+                    let o = spec.object.as_ref()?;
+                    st.object = Some(ObjectMetricStatus {
+                        described_object: o.described_object.clone(),
+                        metric: o.metric.clone(),
+                        current: value_or_average(&o.target),
+                    });
+                }
+                "External" => {
+                    let e = spec.external.as_ref()?;
+                    st.external = Some(ExternalMetricStatus {
+                        metric: e.metric.clone(),
+                        current: value_or_average(&e.target),
+                    });
+                }
+                _ => return None,
+            }
+            Some(st)
+        })
+        .collect()
 }

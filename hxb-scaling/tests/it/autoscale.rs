@@ -112,6 +112,13 @@ async fn scales_a_deployment_and_writes_status() {
         reasons.contains(&("ScalingActive".into(), "ValidMetricFound".into())),
         "{reasons:?}"
     );
+    let current = &status.current_metrics.unwrap()[0];
+    let cpu = current.resource.as_ref().unwrap();
+    assert_eq!(
+        (cpu.name.as_str(), cpu.current.average_utilization),
+        ("cpu", Some(100))
+    );
+    assert_eq!(cpu.current.average_value.as_ref().unwrap().0, "500m");
 
     // Load drops 30 s later: the 5 min scale-down stabilization holds the count.
     clock.advance(Duration::from_secs(30));
