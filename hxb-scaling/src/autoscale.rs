@@ -124,6 +124,8 @@ pub struct TickReport {
     pub result: Result<Outcome>,
     /// Whether the target's replica count was changed.
     pub scaled: bool,
+    /// Why the HPA status could not be written, if it could not (the decision still stands).
+    pub status_error: Option<Error>,
 }
 
 /// One autoscaler pass at `now`. Fails only when the HPAs cannot be listed; each HPA's own
@@ -147,20 +149,21 @@ pub async fn autoscale_tick(
         let key = format!("{ns}/{}", hpa.metadata.name.as_deref().unwrap_or_default());
         seen.insert(key.clone());
         let state = memory.states.get(&key).cloned().unwrap_or_default();
-        let (result, scaled) =
+        let (result, scaled, status_error) =
             match reconcile(&cluster, &metrics, &hpa, &ns, &state, config, now).await {
-                Ok((outcome, scaled)) => {
+                Ok((outcome, scaled, status_error)) => {
                     memory
                         .states
                         .insert(key.clone(), outcome.next_state.clone());
-                    (Ok(outcome), scaled)
+                    (Ok(outcome), scaled, status_error)
                 }
-                Err(e) => (Err(e), false),
+                Err(e) => (Err(e), false, None),
             };
         reports.push(TickReport {
             hpa: key,
             result,
             scaled,
+            status_error,
         });
     }
     // Forget HPAs that are gone (upstream deletes their recommendations and events).
@@ -223,7 +226,7 @@ async fn reconcile(
     state: &HpaState,
     config: &AutoscaleConfig,
     now: Timestamp,
-) -> Result<(Outcome, bool)> {
+) -> Result<(Outcome, bool, Option<Error>)> {
     let k8s_spec = hpa
         .spec
         .as_ref()
@@ -274,8 +277,9 @@ async fn reconcile(
     if scaled {
         target.scale(outcome.desired_replicas).await?;
     }
-    write_status(cluster, hpa, ns, &outcome, now).await?;
-    Ok((outcome, scaled))
+    // As upstream, a failed status update does not undo the decision.
+    let status_error = write_status(cluster, hpa, ns, &outcome, now).await.err();
+    Ok((outcome, scaled, status_error))
 }
 
 fn fill(template: &str, pairs: &[(&str, &str)]) -> String {

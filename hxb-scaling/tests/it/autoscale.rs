@@ -8,7 +8,7 @@ use hxb_core::metrics::{EmbeddedMetrics, labels};
 use hxb_core::{Clock, EmbeddedCluster, ErrorKind, ManualClock, Selector};
 use hxb_scaling::autoscale::{AutoscaleConfig, AutoscalerMemory, autoscale_tick};
 use hxb_scaling::hpa::{ConditionType, Reason};
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use serde_json::json;
@@ -87,6 +87,7 @@ async fn scales_a_deployment_and_writes_status() {
     let web = reports.iter().find(|r| r.hpa == "shop/web").unwrap();
     // 100 % against 50 % → 4 (and the behavior-less limit max(2 × 2, 4) allows it).
     assert!(web.scaled);
+    assert!(web.status_error.is_none());
     assert_eq!(web.result.as_ref().unwrap().desired_replicas, 4);
     assert_eq!(
         deployments.get("web").await.unwrap().spec.unwrap().replicas,
@@ -168,4 +169,65 @@ async fn scales_a_deployment_and_writes_status() {
         Reason::FailedGetResourceMetric
     );
     assert!(!out.rescale);
+}
+
+#[tokio::test]
+async fn scales_a_statefulset_on_an_external_metric() {
+    let clock = Arc::new(ManualClock::at_epoch());
+    let b = EmbeddedCluster::builder()
+        .nodes(2)
+        .seed(3)
+        .clock(clock.clone())
+        .build()
+        .into_backend();
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "jobs"}})).unwrap();
+    Api::<Namespace>::all(b.clone()).create(&ns).await.unwrap();
+    let s: StatefulSet = serde_json::from_value(json!({
+        "metadata": {"name": "worker"},
+        "spec": {"replicas": 1, "serviceName": "worker", "selector": {"matchLabels": {"app": "worker"}},
+            "template": {"metadata": {"labels": {"app": "worker"}},
+                "spec": {"containers": [{"name": "w", "image": "w:1",
+                    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}}
+    }))
+    .unwrap();
+    let sets: Api<StatefulSet> = Api::namespaced(b.clone(), "jobs");
+    sets.create(&s).await.unwrap();
+    let h: HorizontalPodAutoscaler = serde_json::from_value(json!({
+        "metadata": {"name": "worker"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "worker"},
+            "minReplicas": 1, "maxReplicas": 8,
+            "metrics": [{"type": "External", "external": {"metric": {"name": "queue_depth"},
+                "target": {"type": "AverageValue", "averageValue": "10"}}}]}
+    }))
+    .unwrap();
+    Api::<HorizontalPodAutoscaler>::namespaced(b.clone(), "jobs")
+        .create(&h)
+        .await
+        .unwrap();
+    let metrics = Arc::new(EmbeddedMetrics::default());
+    let now = clock.now();
+    // Two queues (series) of 15 and 20 messages: ceil(35 / 10) = 4 workers.
+    for (q, v) in [("a", 15.0), ("b", 20.0)] {
+        metrics
+            .write(
+                &labels("queue_depth", &[("queue", q)]),
+                now.as_millisecond(),
+                v,
+            )
+            .unwrap();
+    }
+    let cfg = AutoscaleConfig {
+        namespace: Some("jobs".into()),
+        ..AutoscaleConfig::default()
+    };
+    let mut memory = AutoscalerMemory::default();
+    let reports = autoscale_tick(b.clone(), metrics, &mut memory, &cfg, now)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].result.as_ref().unwrap().desired_replicas, 4);
+    assert_eq!(
+        sets.get("worker").await.unwrap().spec.unwrap().replicas,
+        Some(4)
+    );
 }
