@@ -39,7 +39,9 @@ use crate::hpa::{
 };
 
 /// Query templates. `{namespace}`, `{resource}`, `{container}`, `{metric}` and `{object}`
-/// (`kind/name`) are substituted.
+/// (`kind/name`) are substituted, and the metric's `selector.matchLabels` as `{matchers}`
+/// (`,k="v"…`, to extend a matcher list) or `{selector}` (`{k="v",…}`, empty without labels).
+/// `matchExpressions` are not translated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricQueries {
     /// Per-pod usage of a resource (cpu in cores, memory in bytes), one series per `pod`.
@@ -61,9 +63,9 @@ impl Default for MetricQueries {
             container_resource:
                 r#"container_{resource}_usage{namespace="{namespace}",container="{container}"}"#
                     .into(),
-            pods: r#"{metric}{namespace="{namespace}"}"#.into(),
-            object: r#"{metric}{namespace="{namespace}",object="{object}"}"#.into(),
-            external: "{metric}".into(),
+            pods: r#"{metric}{namespace="{namespace}"{matchers}}"#.into(),
+            object: r#"{metric}{namespace="{namespace}",object="{object}"{matchers}}"#.into(),
+            external: "{metric}{selector}".into(),
         }
     }
 }
@@ -263,8 +265,10 @@ async fn reconcile(
         .map(pod_info)
         .collect();
     let mut values = Vec::with_capacity(spec.metrics().len());
-    for m in spec.metrics() {
-        values.push(fetch(metrics.as_ref(), m, ns, &pods, config, now).await);
+    let k8s_metrics = k8s_spec.metrics.as_deref().unwrap_or_default();
+    for (i, m) in spec.metrics().iter().enumerate() {
+        let labels = k8s_metrics.get(i).map(match_labels).unwrap_or_default();
+        values.push(fetch(metrics.as_ref(), m, ns, &labels, &pods, config, now).await);
     }
     let obs = Observation {
         spec_replicas,
@@ -288,15 +292,34 @@ fn fill(template: &str, pairs: &[(&str, &str)]) -> String {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn fetch(
     metrics: &dyn MetricsSource,
     m: &MetricSource,
     ns: &str,
+    labels: &BTreeMap<String, String>,
     pods: &[PodInfo],
     config: &AutoscaleConfig,
     now: Timestamp,
 ) -> MetricValues {
     let q = &config.queries;
+    let matchers: String = labels
+        .iter()
+        .map(|(k, v)| format!(",{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    let selector = if matchers.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", &matchers[1..])
+    };
+    let fill = |template: &str, pairs: &[(&str, &str)]| {
+        let mut all = pairs.to_vec();
+        all.extend([
+            ("matchers", matchers.as_str()),
+            ("selector", selector.as_str()),
+        ]);
+        fill(template, &all)
+    };
     let query = match m {
         MetricSource::Resource {
             resource,
@@ -569,4 +592,17 @@ fn metric_statuses(specs: &[MetricSpec], out: &Outcome) -> Vec<MetricStatus> {
             Some(st)
         })
         .collect()
+}
+
+/// `selector.matchLabels` of a metric's identifier.
+fn match_labels(m: &MetricSpec) -> BTreeMap<String, String> {
+    let id = match m.type_.as_str() {
+        "Pods" => m.pods.as_ref().map(|p| &p.metric),
+        "Object" => m.object.as_ref().map(|o| &o.metric),
+        "External" => m.external.as_ref().map(|e| &e.metric),
+        _ => None,
+    };
+    id.and_then(|i| i.selector.as_ref())
+        .and_then(|s| s.match_labels.clone())
+        .unwrap_or_default()
 }
