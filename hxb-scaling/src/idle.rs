@@ -513,6 +513,50 @@ mod tests {
         }
     }
 
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any finite input yields a decision whose target is a valid count, and the
+            /// remembered activity never moves backwards.
+            #[test]
+            fn decisions_stay_in_range(
+                min in 0i32..5, extra in 1i32..20, current in 0i32..30,
+                v in -1e6f64..1e6, thr in -10.0f64..10.0, last in proptest::option::of(0i64..10_000), at in 0i64..20_000,
+            ) {
+                let s = IdleSpec::builder(min + extra).min_replicas(min).trigger(Trigger::new("q", thr)).build().unwrap();
+                let st = IdleState { last_active: last.map(t) };
+                let (d, next) = evaluate(&s, &st, current, &[Some(v)], t(at)).unwrap();
+                match d {
+                    IdleDecision::ScaleFromZero { to } => {
+                        prop_assert!(v > thr);
+                        prop_assert_eq!(to, min.max(1));
+                    }
+                    IdleDecision::ScaleToMin { to } => {
+                        prop_assert_eq!(to, min);
+                        prop_assert!(current < min);
+                    }
+                    IdleDecision::ScaleToIdle { to } => {
+                        prop_assert_eq!(to, 0);
+                        prop_assert!(v <= thr && current > 0);
+                    }
+                    IdleDecision::CoolingDown { remaining } => prop_assert!(remaining <= s.cooldown()),
+                    IdleDecision::Hold => {}
+                }
+                if v > thr {
+                    prop_assert_eq!(next.last_active, Some(t(at)));
+                } else {
+                    // Unchanged, or started now when nothing was remembered (cooldown from now).
+                    prop_assert!(
+                        next.last_active == st.last_active
+                            || (st.last_active.is_none() && next.last_active == Some(t(at)))
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn idle_detection_from_history() {
         let trig = Trigger::new("rps", 1.0);

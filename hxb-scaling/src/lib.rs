@@ -1,5 +1,6 @@
 //! hxb-scaling: autoscaling and scheduling maths as pure functions over plain data.
 
+pub mod autoscale;
 pub mod forecast;
 pub mod hpa;
 pub mod idle;

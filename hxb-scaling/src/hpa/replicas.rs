@@ -156,34 +156,34 @@ pub struct Proposal {
 
 /// Pods grouped as upstream `groupPods` does.
 #[derive(Debug, Default)]
-struct Grouped {
+struct Grouped<'a> {
     ready: usize,
-    unready: BTreeSet<String>,
-    missing: BTreeSet<String>,
-    ignored: BTreeSet<String>,
+    unready: BTreeSet<&'a str>,
+    missing: BTreeSet<&'a str>,
+    ignored: BTreeSet<&'a str>,
 }
 
-fn group_pods(
-    pods: &[PodInfo],
-    metrics: &BTreeMap<String, (i64, &PodMetricSample)>,
+fn group_pods<'a>(
+    pods: &'a [PodInfo],
+    metrics: &BTreeMap<&str, (i64, &PodMetricSample)>,
     cpu: bool,
     now: Timestamp,
     cfg: &ControllerConfig,
-) -> Grouped {
+) -> Grouped<'a> {
     let ms = |t: Timestamp| t.as_millisecond();
     let dur = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
     let mut g = Grouped::default();
     for pod in pods {
         if pod.deleting || pod.phase == PodPhase::Failed {
-            g.ignored.insert(pod.name.clone());
+            g.ignored.insert(&pod.name);
             continue;
         }
         if pod.phase == PodPhase::Pending {
-            g.unready.insert(pod.name.clone());
+            g.unready.insert(&pod.name);
             continue;
         }
-        let Some((_, sample)) = metrics.get(&pod.name) else {
-            g.missing.insert(pod.name.clone());
+        let Some((_, sample)) = metrics.get(pod.name.as_str()) else {
+            g.missing.insert(&pod.name);
             continue;
         };
         if cpu {
@@ -206,7 +206,7 @@ fn group_pods(
                 _ => true,
             };
             if unready {
-                g.unready.insert(pod.name.clone());
+                g.unready.insert(&pod.name);
                 continue;
             }
         }
@@ -215,13 +215,11 @@ fn group_pods(
     g
 }
 
-fn collect_samples(
-    samples: &[PodMetricSample],
-) -> Result<BTreeMap<String, (i64, &PodMetricSample)>> {
+fn collect_samples(samples: &[PodMetricSample]) -> Result<BTreeMap<&str, (i64, &PodMetricSample)>> {
     let mut m = BTreeMap::new();
     for (i, s) in samples.iter().enumerate() {
         let v = to_milli(s.value, &format!("metrics[{i}].value"))?;
-        m.insert(s.pod.clone(), (v, s));
+        m.insert(s.pod.as_str(), (v, s));
     }
     Ok(m)
 }
@@ -262,10 +260,8 @@ pub(crate) fn resource_utilization_replicas(
     cfg: &ControllerConfig,
 ) -> Result<std::result::Result<Proposal, MetricFailure>> {
     let with_samples = collect_samples(samples)?;
-    let mut metrics: BTreeMap<String, i64> = with_samples
-        .iter()
-        .map(|(k, (v, _))| (k.clone(), *v))
-        .collect();
+    let mut metrics: BTreeMap<&str, i64> =
+        with_samples.iter().map(|(k, (v, _))| (*k, *v)).collect();
     if pods.is_empty() {
         return Ok(Err(
             "no pods returned by selector while calculating replica count".into(),
@@ -273,7 +269,7 @@ pub(crate) fn resource_utilization_replicas(
     }
     let g = group_pods(pods, &with_samples, resource == "cpu", now, cfg);
     for name in g.ignored.iter().chain(&g.unready) {
-        metrics.remove(name);
+        metrics.remove(*name);
     }
     if metrics.is_empty() {
         return Ok(Err(
@@ -284,13 +280,13 @@ pub(crate) fn resource_utilization_replicas(
     for pod in pods {
         match pod_request(pod, resource, container) {
             Ok(r) => {
-                requests.insert(pod.name.clone(), r);
+                requests.insert(pod.name.as_str(), r);
             }
             Err(e) => return Ok(Err(e)),
         }
     }
     let ratio_of =
-        |metrics: &BTreeMap<String, i64>| utilization_ratio(metrics, &requests, target_utilization);
+        |metrics: &BTreeMap<&str, i64>| utilization_ratio(metrics, &requests, target_utilization);
     let (usage_ratio, utilization, raw) = match ratio_of(&metrics) {
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
@@ -315,18 +311,18 @@ pub(crate) fn resource_utilization_replicas(
             // On a scale-down, missing pods use 100 % of their request (or the target, if higher).
             let fallback = i64::from(target_utilization.max(100));
             for name in &g.missing {
-                let r = requests.get(name).copied().unwrap_or(0);
-                metrics.insert(name.clone(), r.saturating_mul(fallback) / 100);
+                let r = requests.get(*name).copied().unwrap_or(0);
+                metrics.insert(name, r.saturating_mul(fallback) / 100);
             }
         } else if usage_ratio > 1.0 {
             for name in &g.missing {
-                metrics.insert(name.clone(), 0);
+                metrics.insert(name, 0);
             }
         }
     }
     if scale_up_with_unready {
         for name in &g.unready {
-            metrics.insert(name.clone(), 0);
+            metrics.insert(name, 0);
         }
     }
     let new_ratio = match ratio_of(&metrics) {
@@ -348,8 +344,8 @@ pub(crate) fn resource_utilization_replicas(
 
 /// `GetResourceUtilizationRatio`: `(ratio, utilization %, raw average milli)`.
 fn utilization_ratio(
-    metrics: &BTreeMap<String, i64>,
-    requests: &BTreeMap<String, i64>,
+    metrics: &BTreeMap<&str, i64>,
+    requests: &BTreeMap<&str, i64>,
     target: i32,
 ) -> std::result::Result<(f64, i32, i64), MetricFailure> {
     let (mut total, mut req_total, mut n) = (0i128, 0i128, 0i128);
@@ -381,10 +377,8 @@ pub(crate) fn plain_metric_replicas(
     cfg: &ControllerConfig,
 ) -> Result<std::result::Result<Proposal, MetricFailure>> {
     let with_samples = collect_samples(samples)?;
-    let mut metrics: BTreeMap<String, i64> = with_samples
-        .iter()
-        .map(|(k, (v, _))| (k.clone(), *v))
-        .collect();
+    let mut metrics: BTreeMap<&str, i64> =
+        with_samples.iter().map(|(k, (v, _))| (*k, *v)).collect();
     if pods.is_empty() {
         return Ok(Err(
             "no pods returned by selector while calculating replica count".into(),
@@ -392,7 +386,7 @@ pub(crate) fn plain_metric_replicas(
     }
     let g = group_pods(pods, &with_samples, cpu, now, cfg);
     for name in g.ignored.iter().chain(&g.unready) {
-        metrics.remove(name);
+        metrics.remove(*name);
     }
     if metrics.is_empty() {
         return Ok(Err(
@@ -425,13 +419,13 @@ pub(crate) fn plain_metric_replicas(
         };
         if let Some(v) = fill {
             for name in &g.missing {
-                metrics.insert(name.clone(), v);
+                metrics.insert(name, v);
             }
         }
     }
     if scale_up_with_unready {
         for name in &g.unready {
-            metrics.insert(name.clone(), 0);
+            metrics.insert(name, 0);
         }
     }
     let (new_ratio, _) = self::usage_ratio(&metrics, target_milli);
@@ -449,7 +443,7 @@ pub(crate) fn plain_metric_replicas(
 }
 
 /// `GetMetricUsageRatio`: integer average, then the ratio to the target.
-fn usage_ratio(metrics: &BTreeMap<String, i64>, target_milli: i64) -> (f64, i64) {
+fn usage_ratio(metrics: &BTreeMap<&str, i64>, target_milli: i64) -> (f64, i64) {
     let total: i128 = metrics.values().map(|v| i128::from(*v)).sum();
     let usage = (total / metrics.len().max(1) as i128) as i64;
     (usage as f64 / target_milli as f64, usage)

@@ -1,4 +1,5 @@
 //! hxb-scaling integration tests (one binary).
 
+mod autoscale;
 mod forecast_eval;
 mod hpa;

@@ -718,3 +718,98 @@ fn missing_request_makes_the_metric_invalid() {
 
 mod normalization;
 mod props;
+
+#[test]
+fn container_resource_uses_that_containers_request() {
+    // TestReplicaCalcContainerScaleUp: utilization against the named container's request;
+    // calculatePodRequestsFromContainers fails when the container is absent.
+    let spec = HpaSpec::builder(100)
+        .metric(MetricSource::Resource {
+            resource: "cpu".into(),
+            container: Some("app".into()),
+            target: ResourceTarget::Utilization(30),
+        })
+        .build()
+        .unwrap();
+    let mut obs = obs_cpu(3, &[0.3, 0.5, 0.7]);
+    for p in &mut obs.pods {
+        p.container_requests
+            .insert("app".into(), ResourceList::parse([("cpu", "1")]).unwrap());
+        p.container_requests.insert(
+            "sidecar".into(),
+            ResourceList::parse([("cpu", "1")]).unwrap(),
+        );
+        p.requests = ResourceList::parse([("cpu", "2")]).unwrap();
+    }
+    let out = run(&spec, &obs);
+    assert_eq!(
+        (proposal(&out, 0).replicas, proposal(&out, 0).utilization),
+        (5, Some(50))
+    );
+    assert_eq!(
+        out.proposals[0].metric,
+        "cpu container resource utilization (percentage of request)"
+    );
+    obs.pods[2].container_requests.remove("app");
+    let out = run(&spec, &obs);
+    assert!(
+        out.proposals[0]
+            .result
+            .as_ref()
+            .unwrap_err()
+            .contains("container app not found")
+    );
+    assert_eq!(
+        out.condition(ConditionType::ScalingActive).unwrap().reason,
+        Reason::FailedGetContainerResourceMetric
+    );
+}
+
+#[test]
+fn scale_down_tolerance_applies_to_object_and_external_metrics() {
+    // Tolerances.isWithin is used by getUsageRatioReplicaCount and the per-pod variants too.
+    let wide_down = |m: MetricSource| {
+        HpaSpec::builder(20)
+            .metric(m)
+            .behavior(Behavior {
+                scale_up: ScalingRules::default_scale_up(),
+                scale_down: ScalingRules {
+                    tolerance: Some(0.5),
+                    ..ScalingRules::default_scale_down()
+                },
+            })
+            .build()
+            .unwrap()
+    };
+    let pods: Vec<PodInfo> = (0..5).map(|i| pod(i, "1")).collect();
+    let obs = |v: MetricValues| Observation {
+        spec_replicas: 5,
+        status_replicas: 5,
+        pods: pods.clone(),
+        metrics: vec![v],
+    };
+    // Ratio 0.6: within a 50 % scale-down tolerance, outside the default 10 %.
+    let ext = wide_down(external(ValueTarget::Value(q("10"))));
+    assert_eq!(
+        proposal(&run(&ext, &obs(MetricValues::External(vec![6.0]))), 0).replicas,
+        5
+    );
+    let per_pod = wide_down(object(ValueTarget::AverageValue(q("2"))));
+    assert_eq!(
+        proposal(&run(&per_pod, &obs(MetricValues::Object(6.0))), 0).replicas,
+        5
+    );
+    let plain = HpaSpec::builder(20)
+        .metric(external(ValueTarget::Value(q("10"))))
+        .build()
+        .unwrap();
+    assert_eq!(
+        proposal(&run(&plain, &obs(MetricValues::External(vec![6.0]))), 0).replicas,
+        3
+    );
+    // Ratio 1.2 still scales up: the scale-up tolerance is the default 10 %.
+    assert_eq!(
+        proposal(&run(&ext, &obs(MetricValues::External(vec![12.0]))), 0).replicas,
+        6
+    );
+}
