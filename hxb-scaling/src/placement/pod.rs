@@ -258,6 +258,15 @@ fn pod_term(t: &PodAffinityTerm, own_ns: &str) -> Result<PodTerm> {
     Ok(PodTerm { selector, namespaces, topology_key: t.topology_key.clone() })
 }
 
+/// Preferred-term weights are 1..=100, as the API server validates.
+fn weight(w: i32) -> Result<i64> {
+    if (1..=100).contains(&w) {
+        Ok(i64::from(w))
+    } else {
+        Err(Error::invalid("weight", format!("{w} is not in 1..=100")))
+    }
+}
+
 fn tol(t: &Toleration) -> Result<Tol> {
     let exists = match t.operator.as_deref() {
         None | Some("Equal") => false,
@@ -319,7 +328,7 @@ impl PodSpecInfo {
             .and_then(|n| n.preferred_during_scheduling_ignored_during_execution.as_ref())
             .into_iter()
             .flatten()
-            .map(|p| Ok((i64::from(p.weight), node_term(&p.preference)?)))
+            .map(|p| Ok((weight(p.weight)?, node_term(&p.preference)?)))
             .collect::<Result<_>>()?;
 
         let pa = aff.and_then(|a| a.pod_affinity.as_ref());
@@ -331,7 +340,7 @@ impl PodSpecInfo {
             terms
                 .into_iter()
                 .flatten()
-                .map(|t| Ok((i64::from(t.weight), pod_term(&t.pod_affinity_term, &namespace)?)))
+                .map(|t| Ok((weight(t.weight)?, pod_term(&t.pod_affinity_term, &namespace)?)))
                 .collect::<Result<Vec<_>>>()
         };
         let affinity = req_terms(pa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()))?;

@@ -41,9 +41,9 @@ pub(crate) struct Shape {
     /// TaintToleration passes.
     pub taint_ok: Vec<bool>,
     /// Intolerable PreferNoSchedule taints per node; `None` when zero everywhere.
-    pub taint_raw: Option<Vec<i64>>,
+    pub taint_raw: Option<Vec<f64>>,
     /// Preferred node-affinity weight per node; `None` when zero everywhere.
-    pub affinity_raw: Option<Vec<i64>>,
+    pub affinity_raw: Option<Vec<f64>>,
     pub spread: Vec<SpreadRule>,
     pub affinity: Vec<TermRule>,
     pub anti_affinity: Vec<TermRule>,
@@ -86,7 +86,7 @@ impl Shape {
             taint_raw[i] = spec.intolerable_prefer_taints(taints);
             affinity_raw[i] = spec.preferred_node_score(name, labels);
         }
-        let nonzero = |v: Vec<i64>| if v.iter().any(|&x| x != 0) { Some(v) } else { None };
+        let nonzero = |v: Vec<i64>| v.iter().any(|&x| x != 0).then(|| v.iter().map(|&x| x as f64).collect());
 
         let own_ns = super::pod::Namespaces::Set([spec.namespace.clone()].into());
         let spread = spec

@@ -64,13 +64,15 @@ pub(crate) fn filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: 
         let counts = merged_counts(nodes, reg, shape.affinity.iter().map(|t| (t.key.as_str(), t.selector)));
         let none_anywhere = counts.values().all(|c| c.iter().all(|&x| x == 0));
         let allow_all = none_anywhere && shape.self_affine;
+        let terms: Vec<(&[u32], &[i64])> =
+            shape.affinity.iter().map(|t| (&nodes.interned(&t.key).dom[..], &counts[t.key.as_str()][..])).collect();
         for i in 0..n {
             let mut pods_exist = true;
             let mut has_keys = true;
-            for t in &shape.affinity {
-                match nodes.interned(&t.key).dom[i] {
+            for (dom, counts) in &terms {
+                match dom[i] {
                     NO_DOMAIN => has_keys = false,
-                    d => pods_exist &= counts[t.key.as_str()][d as usize] > 0,
+                    d => pods_exist &= counts[d as usize] > 0,
                 }
             }
             if !has_keys || !(pods_exist || allow_all) {
@@ -112,13 +114,13 @@ pub(crate) fn filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: 
 /// Nodes whose pods count for a spread constraint: node-inclusion policies plus "has every
 /// key of the constraints of this kind" (`nodeLabelsMatchSpreadConstraints`).
 fn spread_eligible(nodes: &NodeTable, shape: &Shape, hard: bool, honor_aff: bool, honor_taints: bool) -> Vec<bool> {
-    let keys: Vec<&str> =
-        shape.spread.iter().filter(|r| r.c.hard == hard).map(|r| r.c.topology_key.as_str()).collect();
+    let keys: Vec<&[u32]> =
+        shape.spread.iter().filter(|r| r.c.hard == hard).map(|r| &nodes.interned(&r.c.topology_key).dom[..]).collect();
     (0..nodes.len())
         .map(|i| {
             (!honor_aff || shape.affinity_ok[i])
                 && (!honor_taints || shape.taint_ok[i])
-                && keys.iter().all(|k| nodes.interned(k).dom[i] != NO_DOMAIN)
+                && keys.iter().all(|dom| dom[i] != NO_DOMAIN)
         })
         .collect()
 }
@@ -164,8 +166,8 @@ pub(crate) fn add_scores(
     reg: &Registry,
     shape: &Shape,
     profile: &Profile,
-    scores: &[i32],
-    total: &mut [i64],
+    scores: &[f64],
+    total: &mut [f64],
 ) {
     if profile.weights.topology_spread != 0 && shape.spread.iter().any(|r| !r.c.hard) {
         spread_score(nodes, reg, shape, scores, profile.weights.topology_spread, total);
@@ -175,13 +177,12 @@ pub(crate) fn add_scores(
     }
 }
 
-fn spread_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, scores: &[i32], weight: i64, total: &mut [i64]) {
+fn spread_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, scores: &[f64], weight: i64, total: &mut [f64]) {
     let n = nodes.len();
     let soft: Vec<_> = shape.spread.iter().filter(|r| !r.c.hard).collect();
-    let ignored: Vec<bool> = (0..n)
-        .map(|i| soft.iter().any(|r| nodes.interned(&r.c.topology_key).dom[i] == NO_DOMAIN))
-        .collect();
-    let scored = |i: usize| scores[i] >= 0 && !ignored[i];
+    let soft_doms: Vec<&[u32]> = soft.iter().map(|r| &nodes.interned(&r.c.topology_key).dom[..]).collect();
+    let ignored: Vec<bool> = (0..n).map(|i| soft_doms.iter().any(|dom| dom[i] == NO_DOMAIN)).collect();
+    let scored = |i: usize| scores[i] >= 0.0 && !ignored[i];
     let mut raw = vec![0.0f64; n];
     for r in &soft {
         let d = nodes.interned(&r.c.topology_key);
@@ -217,7 +218,7 @@ fn spread_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, scores: &[i32]
         min = min.min(raw[i]);
         max = max.max(raw[i]);
     }
-    for i in (0..n).filter(|&i| scores[i] >= 0) {
+    for i in (0..n).filter(|&i| scores[i] >= 0.0) {
         let s = if ignored[i] {
             0
         } else if max == 0 {
@@ -225,11 +226,11 @@ fn spread_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, scores: &[i32]
         } else {
             MAX_NODE_SCORE * (max + min - raw[i]) / max
         };
-        total[i] += weight * s;
+        total[i] += (weight * s) as f64;
     }
 }
 
-fn affinity_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: &Profile, scores: &[i32], total: &mut [i64]) {
+fn affinity_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: &Profile, scores: &[f64], total: &mut [f64]) {
     let n = nodes.len();
     // (topology key, per-node counts, weight) contributions to topologyScore.
     let mut parts: Vec<(&str, &[u32], i64)> = Vec::new();
@@ -263,13 +264,13 @@ fn affinity_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: &Pr
         }
     }
     let (mut min, mut max) = (i64::MAX, i64::MIN);
-    for i in (0..n).filter(|&i| scores[i] >= 0) {
+    for i in (0..n).filter(|&i| scores[i] >= 0.0) {
         min = min.min(raw[i]);
         max = max.max(raw[i]);
     }
     let diff = max.saturating_sub(min);
-    for i in (0..n).filter(|&i| scores[i] >= 0) {
+    for i in (0..n).filter(|&i| scores[i] >= 0.0) {
         let s = if diff > 0 { (MAX_NODE_SCORE as f64 * ((raw[i] - min) as f64 / diff as f64)) as i64 } else { 0 };
-        total[i] += profile.weights.inter_pod_affinity * s;
+        total[i] += (profile.weights.inter_pod_affinity * s) as f64;
     }
 }
