@@ -38,6 +38,7 @@
 
 mod adapter;
 mod explain;
+mod hash;
 mod node;
 mod pod;
 mod preempt;

@@ -4,11 +4,12 @@
 //! all below 2^52), so the hot loop runs in one numeric type the compiler can vectorise, and
 //! every comparison and sum is exact.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use hxb_core::{Error, Quantity, Result};
 use k8s_openapi::api::core::v1::Node;
 
+use super::hash::FxMap;
 use super::pod::{Taint, clamp};
 
 /// Interned values of one topology key: a domain id per node.
@@ -27,7 +28,7 @@ pub(crate) const NO_DOMAIN: u32 = u32::MAX;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NodeTable {
     pub names: Vec<String>,
-    pub index: HashMap<String, u32>,
+    pub index: FxMap<String, u32>,
     pub labels: Vec<BTreeMap<String, String>>,
     pub taints: Vec<Vec<Taint>>,
     pub unschedulable: Vec<bool>,
@@ -49,7 +50,7 @@ pub(crate) struct NodeTable {
     pub nzfree_mem: Vec<f64>,
     /// Pod ids bound to each node.
     pub pods_on: Vec<Vec<u32>>,
-    keys: HashMap<String, KeyDomains>,
+    keys: FxMap<String, KeyDomains>,
 }
 
 fn allocatable(node: &Node, name: &str) -> Result<i64> {
@@ -115,7 +116,7 @@ impl NodeTable {
     /// Domains of a topology key, interned on first use.
     pub fn domains(&mut self, key: &str) -> &KeyDomains {
         if !self.keys.contains_key(key) {
-            let mut values: HashMap<&str, u32> = HashMap::new();
+            let mut values: FxMap<&str, u32> = FxMap::default();
             let dom = self
                 .labels
                 .iter()

@@ -1,6 +1,5 @@
 //! The scheduler: cluster state, binding, and the scheduling cycle.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use hxb_core::error::Unschedulable;
@@ -8,6 +7,7 @@ use hxb_core::scheduling::{ClusterSnapshot, Placement, Victim};
 use hxb_core::{Error, Result};
 use k8s_openapi::api::core::v1::{Node, Pod};
 
+use super::hash::FxMap;
 use super::node::NodeTable;
 use super::pod::PodSpecInfo;
 use super::profile::Profile;
@@ -52,10 +52,10 @@ pub struct Scheduler {
     pub(crate) nodes: NodeTable,
     pub(crate) reg: Registry,
     pub(crate) shapes: Vec<Shape>,
-    shape_ids: HashMap<Arc<PodSpecInfo>, u32>,
+    shape_ids: FxMap<Arc<PodSpecInfo>, u32>,
     pub(crate) pods: Vec<Option<BoundPod>>,
     free_ids: Vec<u32>,
-    by_name: HashMap<(String, String), u32>,
+    by_name: FxMap<(String, String), u32>,
     seq: u64,
     /// Bound pods per priority (to skip preemption when no pod has a lower priority).
     pub(crate) priorities: std::collections::BTreeMap<i32, usize>,
@@ -85,10 +85,10 @@ impl Scheduler {
             nodes,
             reg: Registry::new(n),
             shapes: Vec::new(),
-            shape_ids: HashMap::new(),
+            shape_ids: FxMap::default(),
             pods: Vec::new(),
             free_ids: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: FxMap::default(),
             seq: 0,
             priorities: Default::default(),
             caches: Vec::new(),
@@ -302,11 +302,14 @@ impl Scheduler {
         self.total.clear();
         self.total.extend_from_slice(feasible);
         let total = &mut self.total[..n];
+        let max = |raw: &[f64], top: &(f64, Vec<u32>)| {
+            if top.1.iter().any(|&i| feasible[i as usize] >= 0.0) { top.0 } else { feasible_max(raw, feasible) }
+        };
         if let Some(raw) = taint {
-            add_normalized(raw, feasible_max(raw, feasible), true, w.taint_toleration, total);
+            add_normalized(raw, max(raw, &sh.taint_top), true, w.taint_toleration, total);
         }
         if let Some(raw) = affinity {
-            add_normalized(raw, feasible_max(raw, feasible), false, w.node_affinity, total);
+            add_normalized(raw, max(raw, &sh.affinity_top), false, w.node_affinity, total);
         }
         topology::add_scores(&self.nodes, &self.reg, sh, p, feasible, total);
         for (t, f) in total.iter_mut().zip(feasible) {

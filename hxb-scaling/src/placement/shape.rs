@@ -44,6 +44,11 @@ pub(crate) struct Shape {
     pub taint_raw: Option<Vec<f64>>,
     /// Preferred node-affinity weight per node; `None` when zero everywhere.
     pub affinity_raw: Option<Vec<f64>>,
+    /// The largest raw taint / affinity score over nodes passing the node-only filters, and
+    /// the nodes holding it: when one of them is feasible, it is also the feasible maximum
+    /// normalisation needs (feasible nodes are a subset and scores are non-negative).
+    pub taint_top: (f64, Vec<u32>),
+    pub affinity_top: (f64, Vec<u32>),
     pub spread: Vec<SpreadRule>,
     pub affinity: Vec<TermRule>,
     pub anti_affinity: Vec<TermRule>,
@@ -143,15 +148,26 @@ impl Shape {
         }
         let self_affine = spec.affinity.iter().all(|t| t.matches(&spec.namespace, &spec.labels));
 
+        let top = |raw: &Option<Vec<f64>>| -> (f64, Vec<u32>) {
+            let Some(raw) = raw else { return (0.0, Vec::new()) };
+            let ok = |i: usize| static_ok[i] != 0;
+            let max = (0..n).filter(|&i| ok(i)).map(|i| raw[i]).fold(0.0, f64::max);
+            (max, (0..n).filter(|&i| ok(i) && raw[i] == max).map(|i| i as u32).collect())
+        };
+        let taint_raw = nonzero(taint_raw);
+        let affinity_raw = nonzero(affinity_raw);
+        let (taint_top, affinity_top) = (top(&taint_raw), top(&affinity_raw));
         Shape {
+            taint_top,
+            affinity_top,
             req: [spec.cpu, spec.mem, spec.cpu_nz, spec.mem_nz],
             spec,
             label_set,
             static_ok,
             affinity_ok,
             taint_ok,
-            taint_raw: nonzero(taint_raw),
-            affinity_raw: nonzero(affinity_raw),
+            taint_raw,
+            affinity_raw,
             spread,
             affinity,
             anti_affinity,
