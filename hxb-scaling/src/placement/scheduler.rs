@@ -12,7 +12,7 @@ use super::node::NodeTable;
 use super::pod::PodSpecInfo;
 use super::profile::Profile;
 use super::registry::Registry;
-use super::score::{PodReq, add_normalized, argmax_f64, feasible_max, resource_pass, resource_update};
+use super::score::{INFEASIBLE, PodReq, add_normalized_sparse, argmax_f64, feasible_max, resource_pass, resource_update};
 use super::shape::Shape;
 use super::{explain, preempt, topology};
 
@@ -293,7 +293,7 @@ impl Scheduler {
         // Feasible = resource-feasible and topology-feasible.
         let feasible: &[f64] = if topo {
             self.feasible.clear();
-            self.feasible.extend(scores.iter().zip(&self.topo).map(|(&s, &t)| if t == 0 { s } else { -1.0 }));
+            self.feasible.extend(scores.iter().zip(&self.topo).map(|(&s, &t)| if t == 0 { s } else { INFEASIBLE }));
             &self.feasible
         } else {
             scores
@@ -306,17 +306,13 @@ impl Scheduler {
             if top.1.iter().any(|&i| feasible[i as usize] >= 0.0) { top.0 } else { feasible_max(raw, feasible) }
         };
         if let Some(raw) = taint {
-            add_normalized(raw, max(raw, &sh.taint_top), true, w.taint_toleration, total);
+            add_normalized_sparse(&sh.taint_sparse, max(raw, &sh.taint_top), true, w.taint_toleration, feasible, total);
         }
         if let Some(raw) = affinity {
-            add_normalized(raw, max(raw, &sh.affinity_top), false, w.node_affinity, total);
+            let m = max(raw, &sh.affinity_top);
+            add_normalized_sparse(&sh.affinity_sparse, m, false, w.node_affinity, feasible, total);
         }
         topology::add_scores(&self.nodes, &self.reg, sh, p, feasible, total);
-        for (t, f) in total.iter_mut().zip(feasible) {
-            if *f < 0.0 {
-                *t = -1.0;
-            }
-        }
         argmax_f64(total)
     }
 

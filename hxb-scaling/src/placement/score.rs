@@ -81,7 +81,7 @@ fn floor_small(x: f64) -> f64 {
 }
 
 /// Filter and resource-score every node. `out[i]` is `w_fit * fit + w_bal * balanced` for
-/// feasible nodes and -1 for infeasible ones. `mask[i] != 0` marks nodes passing every
+/// feasible nodes and [`INFEASIBLE`] for the others. `mask[i] != 0` marks nodes passing every
 /// other filter. Returns the number of feasible nodes.
 pub(crate) fn resource_pass(
     t: &NodeTable,
@@ -116,7 +116,7 @@ struct Cols {
     bm: f64,
 }
 
-/// Filter and score one node: `w_fit * fit + w_bal * balanced`, or -1 when infeasible.
+/// Filter and score one node: `w_fit * fit + w_bal * balanced`, or [`INFEASIBLE`].
 #[inline(always)]
 fn eval<const MOST: bool>(c: Cols, r: &PodReq, pods_min: f64, wf: f64, wb: f64) -> f64 {
     let ok = (c.mask != 0) & (c.fc >= r.fit_cpu) & (c.fm >= r.fit_mem) & (c.fp >= pods_min);
@@ -133,7 +133,7 @@ fn eval<const MOST: bool>(c: Cols, r: &PodReq, pods_min: f64, wf: f64, wb: f64) 
     let frm = ((c.am - c.fm + r.mem) / c.dm).min(1.0);
     let std = ((frc - frm) * 0.5).abs() * c.bm;
     let bal = floor_small((1.0 - std) * 100.0);
-    if ok { wf * fit + wb * bal } else { -1.0 }
+    if ok { wf * fit + wb * bal } else { INFEASIBLE }
 }
 
 fn cols(t: &NodeTable, mask: &[u8], i: usize) -> Cols {
@@ -204,7 +204,11 @@ fn pass<const MOST: bool>(t: &NodeTable, mask: &[u8], r: PodReq, wf: f64, wb: f6
     feasible
 }
 
-/// Index of the highest score (lowest index among equals); `None` when all are negative.
+/// The score of an infeasible node: far below any adjusted feasible total.
+pub(crate) const INFEASIBLE: f64 = -1e18;
+
+/// Index of the highest score (lowest index among equals); `None` when every node is
+/// [`INFEASIBLE`].
 ///
 /// Eight independent running maxima let the compiler keep the reduction in vector registers
 /// (a single `fold` is a serial dependency chain, as float max is not reassociated).
@@ -221,7 +225,7 @@ pub(crate) fn argmax_f64(scores: &[f64]) -> Option<usize> {
     for a in acc {
         best = if a > best { a } else { best };
     }
-    if best < 0.0 {
+    if best <= INFEASIBLE / 2.0 {
         return None;
     }
     scores.iter().position(|&s| s == best)
@@ -249,18 +253,19 @@ pub(crate) fn feasible_max(raw: &[f64], scores: &[f64]) -> f64 {
     acc.into_iter().fold(max, |m, a| if a > m { a } else { m })
 }
 
-/// `DefaultNormalizeScore` of `raw` against the feasible maximum `max`, times `weight`, added
-/// to `total` (every node; infeasible ones are masked out by the caller):
-/// `100 * raw / max` (integer division), reversed as `100 - that` (all 100 when reversed and
-/// `max` is 0, all 0 when not reversed and `max` is 0).
-pub(crate) fn add_normalized(raw: &[f64], max: f64, reverse: bool, weight: i64, total: &mut [f64]) {
-    let n = total.len();
-    let (raw, total) = (&raw[..n], &mut total[..n]);
-    let div = if max > 0.0 { max } else { f64::INFINITY };
-    let w = weight as f64;
-    for i in 0..n {
-        let s = floor_small(MAX_NODE_SCORE as f64 * raw[i] / div);
-        let s = if reverse { MAX_NODE_SCORE as f64 - s } else { s };
-        total[i] += w * s;
+/// `DefaultNormalizeScore` of a sparse raw score (nodes not listed have raw 0), times
+/// `weight`, added to the feasible entries of `total`, up to a constant: `100 * raw / max`
+/// (integer division), or `-(100 * raw / max)` when reversed (upstream's `100 - x`, minus the
+/// 100 every node gets, which cannot change the ranking).
+pub(crate) fn add_normalized_sparse(sparse: &[(u32, f64)], max: f64, reverse: bool, weight: i64, feasible: &[f64], total: &mut [f64]) {
+    if max <= 0.0 {
+        return;
+    }
+    let w = if reverse { -(weight as f64) } else { weight as f64 };
+    for &(i, raw) in sparse {
+        let i = i as usize;
+        if feasible[i] >= 0.0 {
+            total[i] += w * floor_small(MAX_NODE_SCORE as f64 * raw / max);
+        }
     }
 }

@@ -49,6 +49,9 @@ pub(crate) struct Shape {
     /// normalisation needs (feasible nodes are a subset and scores are non-negative).
     pub taint_top: (f64, Vec<u32>),
     pub affinity_top: (f64, Vec<u32>),
+    /// Nodes with a nonzero raw taint / affinity score.
+    pub taint_sparse: Vec<(u32, f64)>,
+    pub affinity_sparse: Vec<(u32, f64)>,
     pub spread: Vec<SpreadRule>,
     pub affinity: Vec<TermRule>,
     pub anti_affinity: Vec<TermRule>,
@@ -157,7 +160,13 @@ impl Shape {
         let taint_raw = nonzero(taint_raw);
         let affinity_raw = nonzero(affinity_raw);
         let (taint_top, affinity_top) = (top(&taint_raw), top(&affinity_raw));
+        let sparse = |raw: &Option<Vec<f64>>| -> Vec<(u32, f64)> {
+            raw.iter().flat_map(|r| r.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, v)| (i as u32, *v))).collect()
+        };
+        let (taint_sparse, affinity_sparse) = (sparse(&taint_raw), sparse(&affinity_raw));
         Shape {
+            taint_sparse,
+            affinity_sparse,
             taint_top,
             affinity_top,
             req: [spec.cpu, spec.mem, spec.cpu_nz, spec.mem_nz],
