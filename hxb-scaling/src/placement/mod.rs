@@ -63,3 +63,6 @@ pub use profile::{Filters, Profile, ScoringStrategy, Weights};
 pub use scheduler::Scheduler;
 pub use score::{MAX_NODE_SCORE, balanced, least_requested, most_requested};
 pub use whatif::{Capacity, Outcome, WhatIf};
+
+#[cfg(test)]
+mod tests;
