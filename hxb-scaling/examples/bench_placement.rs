@@ -8,13 +8,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use hxb_core::Error;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use hxb_scaling::placement::reference::ReferenceCluster;
 use hxb_scaling::placement::{LABEL_HOSTNAME, Profile, Scheduler, testing};
 use k8s_openapi::api::core::v1::{
     Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
-    PodAffinityTerm, PodAntiAffinity, PreferredSchedulingTerm, Toleration, TopologySpreadConstraint,
+    PodAffinityTerm, PodAntiAffinity, PreferredSchedulingTerm, Toleration,
+    TopologySpreadConstraint,
 };
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 /// splitmix64: a tiny seeded generator, so the mix is the same on every run.
 struct Rng(u64);
@@ -52,14 +53,34 @@ fn nodes(count: usize, rng: &mut Rng) -> Vec<Node> {
     (0..count)
         .map(|i| {
             let mut pick = rng.below(total);
-            let t = types.iter().find(|t| if pick < t.4 { true } else { pick -= t.4; false }).unwrap();
+            let t = types
+                .iter()
+                .find(|t| {
+                    if pick < t.4 {
+                        true
+                    } else {
+                        pick -= t.4;
+                        false
+                    }
+                })
+                .unwrap();
             let name = format!("node-{i:05}");
             // Allocatable: capacity minus system reservations.
-            let mut n = testing::node(&name, &format!("{}m", t.1 * 1000 - 80 - 10 * t.1), &format!("{}Mi", t.2 * 1024 - 700));
-            n.status.as_mut().unwrap().allocatable.as_mut().unwrap().insert(
-                "pods".into(),
-                k8s_openapi::apimachinery::pkg::api::resource::Quantity(t.3.to_string()),
+            let mut n = testing::node(
+                &name,
+                &format!("{}m", t.1 * 1000 - 80 - 10 * t.1),
+                &format!("{}Mi", t.2 * 1024 - 700),
             );
+            n.status
+                .as_mut()
+                .unwrap()
+                .allocatable
+                .as_mut()
+                .unwrap()
+                .insert(
+                    "pods".into(),
+                    k8s_openapi::apimachinery::pkg::api::resource::Quantity(t.3.to_string()),
+                );
             n = testing::label_node(n, ZONE, &format!("us-east-1{}", ["a", "b", "c"][i % 3]));
             n = testing::label_node(n, ITYPE, t.0);
             let r = rng.below(100);
@@ -86,15 +107,24 @@ fn nodes(count: usize, rng: &mut Rng) -> Vec<Node> {
 }
 
 fn selector(app: &str) -> LabelSelector {
-    LabelSelector { match_labels: Some(BTreeMap::from([("app".to_owned(), app.to_owned())])), ..Default::default() }
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([("app".to_owned(), app.to_owned())])),
+        ..Default::default()
+    }
 }
 
 /// A Deployment-like template: namespace, labels, requests and placement rules.
 fn template(k: usize, rng: &mut Rng) -> Pod {
-    let cpus = ["50m", "100m", "250m", "500m", "750m", "1", "1500m", "2", "4"];
-    let mems = ["64Mi", "128Mi", "256Mi", "512Mi", "1Gi", "2Gi", "3Gi", "4Gi", "8Gi"];
+    let cpus = [
+        "50m", "100m", "250m", "500m", "750m", "1", "1500m", "2", "4",
+    ];
+    let mems = [
+        "64Mi", "128Mi", "256Mi", "512Mi", "1Gi", "2Gi", "3Gi", "4Gi", "8Gi",
+    ];
     let c = rng.below(cpus.len() as u64) as usize;
-    let m = (c + rng.below(3) as usize).saturating_sub(1).min(mems.len() - 1);
+    let m = (c + rng.below(3) as usize)
+        .saturating_sub(1)
+        .min(mems.len() - 1);
     let app = format!("app-{k}");
     let mut p = testing::pod("template", cpus[c], mems[m]);
     p.metadata.namespace = Some(format!("team-{}", k % 20));
@@ -106,13 +136,16 @@ fn template(k: usize, rng: &mut Rng) -> Pod {
     if r < 6 {
         // A dedicated tenant's workload: tolerate and select its pool.
         let tenant = TENANTS[k % 4];
-        spec.node_selector = Some(BTreeMap::from([("pool".into(), format!("dedicated-{tenant}"))]));
+        spec.node_selector = Some(BTreeMap::from([(
+            "pool".into(),
+            format!("dedicated-{tenant}"),
+        )]));
         spec.tolerations = Some(vec![Toleration {
             key: Some("dedicated".into()),
             operator: Some("Equal".into()),
             value: Some(tenant.into()),
             effect: Some("NoSchedule".into()),
-        ..Default::default()
+            ..Default::default()
         }]);
     } else if r < 8 {
         spec.node_selector = Some(BTreeMap::from([("pool".into(), "gpu".into())]));
@@ -122,7 +155,10 @@ fn template(k: usize, rng: &mut Rng) -> Pod {
             ..Default::default()
         }]);
     } else if r < 16 {
-        let types: Vec<String> = ["m5.2xlarge", "r5.2xlarge", "m5.8xlarge"].iter().map(|s| s.to_string()).collect();
+        let types: Vec<String> = ["m5.2xlarge", "r5.2xlarge", "m5.8xlarge"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         aff.node_affinity = Some(NodeAffinity {
             required_during_scheduling_ignored_during_execution: Some(NodeSelector {
                 node_selector_terms: vec![NodeSelectorTerm {
@@ -138,20 +174,26 @@ fn template(k: usize, rng: &mut Rng) -> Pod {
         });
     } else if r < 24 {
         aff.node_affinity = Some(NodeAffinity {
-            preferred_during_scheduling_ignored_during_execution: Some(vec![PreferredSchedulingTerm {
-                weight: 50,
-                preference: NodeSelectorTerm {
-                    match_expressions: Some(vec![NodeSelectorRequirement {
-                        key: "lifecycle".into(),
-                        operator: "In".into(),
-                        values: Some(vec!["spot".into()]),
-                    }]),
-                    ..Default::default()
+            preferred_during_scheduling_ignored_during_execution: Some(vec![
+                PreferredSchedulingTerm {
+                    weight: 50,
+                    preference: NodeSelectorTerm {
+                        match_expressions: Some(vec![NodeSelectorRequirement {
+                            key: "lifecycle".into(),
+                            operator: "In".into(),
+                            values: Some(vec!["spot".into()]),
+                        }]),
+                        ..Default::default()
+                    },
                 },
-            }]),
+            ]),
             ..Default::default()
         });
-        spec.tolerations = Some(vec![Toleration { key: Some("spot".into()), operator: Some("Exists".into()), ..Default::default() }]);
+        spec.tolerations = Some(vec![Toleration {
+            key: Some("spot".into()),
+            operator: Some("Exists".into()),
+            ..Default::default()
+        }]);
     }
     let r = rng.below(100);
     if r < 10 {
@@ -167,7 +209,12 @@ fn template(k: usize, rng: &mut Rng) -> Pod {
         spec.topology_spread_constraints = Some(vec![TopologySpreadConstraint {
             max_skew: 1,
             topology_key: ZONE.into(),
-            when_unsatisfiable: if r < 18 { "DoNotSchedule" } else { "ScheduleAnyway" }.into(),
+            when_unsatisfiable: if r < 18 {
+                "DoNotSchedule"
+            } else {
+                "ScheduleAnyway"
+            }
+            .into(),
             label_selector: Some(selector(&app)),
             ..Default::default()
         }]);
@@ -222,15 +269,22 @@ fn mix(node_count: usize, pod_count: usize) -> Mix {
 }
 
 fn main() -> hxb_core::Result<()> {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (node_count, pod_count, ref_pods) =
-        (args.first().copied().unwrap_or(5000), args.get(1).copied().unwrap_or(50_000), args.get(2).copied().unwrap_or(300));
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (node_count, pod_count, ref_pods) = (
+        args.first().copied().unwrap_or(5000),
+        args.get(1).copied().unwrap_or(50_000),
+        args.get(2).copied().unwrap_or(300),
+    );
     let Mix { nodes, pods } = mix(node_count, pod_count);
     println!("nodes: {node_count}, pods: {pod_count}, templates: 300");
 
     let mut s = Scheduler::new(&nodes, &[], Profile::default())?;
     let mut decisions: Vec<Option<(String, usize)>> = Vec::with_capacity(pods.len());
-    let (mut placed, mut unschedulable, mut preemptions, mut victims) = (0usize, 0usize, 0usize, 0usize);
+    let (mut placed, mut unschedulable, mut preemptions, mut victims) =
+        (0usize, 0usize, 0usize, 0usize);
     let mut reasons: HashMap<String, usize> = HashMap::new();
     let start = Instant::now();
     let cpu_start = cpu_seconds();
@@ -264,9 +318,14 @@ fn main() -> hxb_core::Result<()> {
         secs * 1e6 / pods.len() as f64
     );
     if let Some(cpu) = cpu {
-        println!("engine: {:.0} pods/s per CPU-second ({cpu:.2} CPU s on one thread)", pods.len() as f64 / cpu);
+        println!(
+            "engine: {:.0} pods/s per CPU-second ({cpu:.2} CPU s on one thread)",
+            pods.len() as f64 / cpu
+        );
     }
-    println!("placed {placed}, unschedulable {unschedulable}, preemptions {preemptions} evicting {victims} pods");
+    println!(
+        "placed {placed}, unschedulable {unschedulable}, preemptions {preemptions} evicting {victims} pods"
+    );
     for (r, _) in reasons.iter().take(3) {
         println!("  e.g. {r}");
     }
@@ -281,9 +340,21 @@ fn main() -> hxb_core::Result<()> {
 fn validate(nodes: &[Node], pods: &[Pod], s: &Scheduler, decisions: &[Option<(String, usize)>]) {
     let by_name: HashMap<(&str, &str), &Pod> = pods
         .iter()
-        .map(|p| ((p.metadata.namespace.as_deref().unwrap(), p.metadata.name.as_deref().unwrap()), p))
+        .map(|p| {
+            (
+                (
+                    p.metadata.namespace.as_deref().unwrap(),
+                    p.metadata.name.as_deref().unwrap(),
+                ),
+                p,
+            )
+        })
         .collect();
-    let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.metadata.name.as_deref().unwrap(), i)).collect();
+    let index: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.metadata.name.as_deref().unwrap(), i))
+        .collect();
     // Rebuild a fresh reference cluster holding the final bindings and ask it, node by node,
     // whether each pod's node-only and resource filters hold with the pod itself removed.
     let mut per_node: Vec<Vec<&Pod>> = vec![Vec::new(); nodes.len()];
@@ -296,14 +367,23 @@ fn validate(nodes: &[Node], pods: &[Pod], s: &Scheduler, decisions: &[Option<(St
         // Resource totals and pod count.
         let mut probe = ReferenceCluster::new(vec![nodes[i].clone()], Profile::default());
         for (k, p) in on_node.iter().enumerate() {
-            let others: Vec<&&Pod> = on_node.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, p)| p).collect();
+            let others: Vec<&&Pod> = on_node
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != k)
+                .map(|(_, p)| p)
+                .collect();
             if k == 0 {
                 for o in &others {
                     probe.bind(o, 0).unwrap();
                 }
                 let why = probe.check(p, 0).unwrap();
                 if !why.is_empty() {
-                    failures.push(format!("{} on {}: {why:?}", p.metadata.name.as_deref().unwrap(), i));
+                    failures.push(format!(
+                        "{} on {}: {why:?}",
+                        p.metadata.name.as_deref().unwrap(),
+                        i
+                    ));
                 }
                 checked += 1;
             } else {
@@ -311,7 +391,11 @@ fn validate(nodes: &[Node], pods: &[Pod], s: &Scheduler, decisions: &[Option<(St
                 let alone = ReferenceCluster::new(vec![nodes[i].clone()], Profile::default());
                 let why = alone.check(p, 0).unwrap();
                 if !why.is_empty() {
-                    failures.push(format!("{} on {}: {why:?}", p.metadata.name.as_deref().unwrap(), i));
+                    failures.push(format!(
+                        "{} on {}: {why:?}",
+                        p.metadata.name.as_deref().unwrap(),
+                        i
+                    ));
                 }
                 checked += 1;
             }
@@ -321,10 +405,19 @@ fn validate(nodes: &[Node], pods: &[Pod], s: &Scheduler, decisions: &[Option<(St
     for on_node in &per_node {
         let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
         for p in on_node {
-            let anti = p.spec.as_ref().unwrap().affinity.as_ref().and_then(|a| a.pod_anti_affinity.as_ref()).is_some();
+            let anti = p
+                .spec
+                .as_ref()
+                .unwrap()
+                .affinity
+                .as_ref()
+                .and_then(|a| a.pod_anti_affinity.as_ref())
+                .is_some();
             if anti {
                 let app = p.metadata.labels.as_ref().unwrap()["app"].as_str();
-                *seen.entry((p.metadata.namespace.as_deref().unwrap(), app)).or_default() += 1;
+                *seen
+                    .entry((p.metadata.namespace.as_deref().unwrap(), app))
+                    .or_default() += 1;
             }
         }
         if let Some(((ns, app), n)) = seen.into_iter().find(|(_, n)| *n > 1) {
@@ -332,7 +425,10 @@ fn validate(nodes: &[Node], pods: &[Pod], s: &Scheduler, decisions: &[Option<(St
         }
     }
     let bound = decisions.iter().flatten().count();
-    println!("validator: {checked} bound pods re-checked ({bound} placements made), {} violations", failures.len());
+    println!(
+        "validator: {checked} bound pods re-checked ({bound} placements made), {} violations",
+        failures.len()
+    );
     for f in failures.iter().take(5) {
         println!("  VIOLATION {f}");
     }
@@ -357,14 +453,22 @@ fn compare_with_reference(nodes: &[Node], pods: &[Pod]) -> hxb_core::Result<()> 
     }
     let ref_secs = start.elapsed().as_secs_f64();
     let mut engine = Scheduler::new(nodes, &[], profile)?;
-    let index: HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.metadata.name.as_deref().unwrap(), i)).collect();
+    let index: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.metadata.name.as_deref().unwrap(), i))
+        .collect();
     let start = Instant::now();
     let mut choices = Vec::new();
     for p in pods {
         choices.push(engine.schedule(p).ok().map(|pl| index[pl.node.as_str()]));
     }
     let secs = start.elapsed().as_secs_f64();
-    let agree = choices.iter().zip(&ref_choices).filter(|(a, b)| a == b).count();
+    let agree = choices
+        .iter()
+        .zip(&ref_choices)
+        .filter(|(a, b)| a == b)
+        .count();
     println!(
         "reference on the first {} pods: {:.0} pods/s; engine on the same slice: {:.0} pods/s ({:.0}x); same node for {agree}/{} pods",
         pods.len(),

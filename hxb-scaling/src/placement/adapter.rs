@@ -30,7 +30,10 @@ impl PlacementScheduler {
 impl PodScheduler for PlacementScheduler {
     fn schedule(&self, pod: &Pod, snapshot: &ClusterSnapshot) -> Result<Placement, Unschedulable> {
         let nodes = snapshot.nodes.len();
-        let invalid = |e: Error| Unschedulable { nodes, reasons: vec![(e.to_string(), nodes)] };
+        let invalid = |e: Error| Unschedulable {
+            nodes,
+            reasons: vec![(e.to_string(), nodes)],
+        };
         let mut s = Scheduler::from_snapshot(snapshot, self.profile).map_err(invalid)?;
         match s.schedule(pod) {
             Ok(p) => Ok(p),

@@ -27,7 +27,8 @@ pub const REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
 /// InterPodAffinity's reason for the pod's own anti-affinity.
 pub const REASON_ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";
 /// InterPodAffinity's reason for bound pods' anti-affinity.
-pub const REASON_EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
+pub const REASON_EXISTING_ANTI_AFFINITY: &str =
+    "node(s) didn't satisfy existing pods anti-affinity rules";
 
 /// TaintToleration's reason for one taint.
 pub fn reason_taint(key: &str, value: &str) -> String {
@@ -65,7 +66,11 @@ pub(crate) fn node_reasons<'a>(
     if f.node_unschedulable && nodes.unschedulable[i] && !spec.tolerates_unschedulable() {
         return emit(Reason::Text(REASON_UNSCHEDULABLE));
     }
-    if spec.node_name.as_ref().is_some_and(|n| *n != nodes.names[i]) {
+    if spec
+        .node_name
+        .as_ref()
+        .is_some_and(|n| *n != nodes.names[i])
+    {
         return emit(Reason::Text(REASON_NODE_NAME));
     }
     if f.taint_toleration
@@ -118,10 +123,17 @@ fn sorted(nodes: usize, mut reasons: Vec<(String, usize)>) -> Unschedulable {
     Unschedulable { nodes, reasons }
 }
 
-pub(crate) fn unschedulable(nodes: &NodeTable, shape: &Shape, profile: &Profile, topo: Option<&[u8]>) -> Unschedulable {
+pub(crate) fn unschedulable(
+    nodes: &NodeTable,
+    shape: &Shape,
+    profile: &Profile,
+    topo: Option<&[u8]>,
+) -> Unschedulable {
     let mut counts: HashMap<Reason<'_>, usize> = HashMap::new();
     for i in 0..nodes.len() {
-        node_reasons(nodes, shape, profile, topo, i, &mut |r| *counts.entry(r).or_default() += 1);
+        node_reasons(nodes, shape, profile, topo, i, &mut |r| {
+            *counts.entry(r).or_default() += 1
+        });
     }
     let mut merged: BTreeMap<String, usize> = BTreeMap::new();
     for (r, c) in counts {

@@ -59,7 +59,8 @@ fn allocatable(node: &Node, name: &str) -> Result<i64> {
         .and_then(|s| s.allocatable.as_ref().and_then(|a| a.get(name)))
         .or_else(|| status.and_then(|s| s.capacity.as_ref().and_then(|c| c.get(name))));
     let Some(q) = q else { return Ok(0) };
-    let q = Quantity::try_from(q).map_err(|e| Error::invalid(format!("status.allocatable.{name}"), e.to_string()))?;
+    let q = Quantity::try_from(q)
+        .map_err(|e| Error::invalid(format!("status.allocatable.{name}"), e.to_string()))?;
     Ok(match name {
         "cpu" => clamp(q.to_milli_ceil()),
         _ => clamp(q.to_int_ceil()),
@@ -74,14 +75,29 @@ impl NodeTable {
             let name = node.metadata.name.clone().filter(|n| !n.is_empty());
             let name = name.ok_or_else(|| Error::invalid("node.metadata.name", "missing"))?;
             if t.index.insert(name.clone(), t.names.len() as u32).is_some() {
-                return Err(Error::invalid("node.metadata.name", format!("duplicate node {name:?}")));
+                return Err(Error::invalid(
+                    "node.metadata.name",
+                    format!("duplicate node {name:?}"),
+                ));
             }
-            let (cpu, mem, pods) = (allocatable(node, "cpu")?, allocatable(node, "memory")?, allocatable(node, "pods")?);
+            let (cpu, mem, pods) = (
+                allocatable(node, "cpu")?,
+                allocatable(node, "memory")?,
+                allocatable(node, "pods")?,
+            );
             let spec = node.spec.as_ref();
             t.names.push(name);
-            t.labels.push(node.metadata.labels.clone().unwrap_or_default());
-            t.taints.push(spec.and_then(|s| s.taints.as_ref()).into_iter().flatten().map(Taint::from_k8s).collect());
-            t.unschedulable.push(spec.and_then(|s| s.unschedulable).unwrap_or(false));
+            t.labels
+                .push(node.metadata.labels.clone().unwrap_or_default());
+            t.taints.push(
+                spec.and_then(|s| s.taints.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .map(Taint::from_k8s)
+                    .collect(),
+            );
+            t.unschedulable
+                .push(spec.and_then(|s| s.unschedulable).unwrap_or(false));
             let (c, m) = (cpu as f64, mem as f64);
             t.alloc_cpu.push(c);
             t.alloc_mem.push(m);

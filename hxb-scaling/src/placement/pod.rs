@@ -187,7 +187,9 @@ fn qty(field: &str, q: &K8sQuantity) -> Result<Quantity> {
 fn container_requests(c: &Container) -> Result<[i64; 4]> {
     let req = c.resources.as_ref().and_then(|r| r.requests.as_ref());
     let get = |name: &str| -> Result<Option<Quantity>> {
-        req.and_then(|m| m.get(name)).map(|q| qty(&format!("resources.requests.{name}"), q)).transpose()
+        req.and_then(|m| m.get(name))
+            .map(|q| qty(&format!("resources.requests.{name}"), q))
+            .transpose()
     };
     let cpu = get("cpu")?.map(|q| clamp(q.to_milli_ceil()));
     let mem = get("memory")?.map(|q| clamp(q.to_int_ceil()));
@@ -209,8 +211,13 @@ fn node_expr(r: &NodeSelectorRequirement) -> Result<NodeExpr> {
     let one_int = || -> Result<i64> {
         let v: Vec<&String> = values.iter().collect();
         match v.as_slice() {
-            [x] => x.parse().map_err(|_| Error::invalid("nodeSelectorTerms", format!("{x:?} is not an integer"))),
-            _ => Err(Error::invalid("nodeSelectorTerms", format!("{} needs exactly one value", r.operator))),
+            [x] => x.parse().map_err(|_| {
+                Error::invalid("nodeSelectorTerms", format!("{x:?} is not an integer"))
+            }),
+            _ => Err(Error::invalid(
+                "nodeSelectorTerms",
+                format!("{} needs exactly one value", r.operator),
+            )),
         }
     };
     let op = match r.operator.as_str() {
@@ -220,26 +227,52 @@ fn node_expr(r: &NodeSelectorRequirement) -> Result<NodeExpr> {
         "DoesNotExist" => NodeOp::DoesNotExist,
         "Gt" => NodeOp::Gt(one_int()?),
         "Lt" => NodeOp::Lt(one_int()?),
-        op => return Err(Error::invalid("nodeSelectorTerms", format!("unknown operator {op:?}"))),
+        op => {
+            return Err(Error::invalid(
+                "nodeSelectorTerms",
+                format!("unknown operator {op:?}"),
+            ));
+        }
     };
-    Ok(NodeExpr { key: r.key.clone(), op })
+    Ok(NodeExpr {
+        key: r.key.clone(),
+        op,
+    })
 }
 
 fn node_term(t: &NodeSelectorTerm) -> Result<NodeTerm> {
-    let exprs = t.match_expressions.iter().flatten().map(node_expr).collect::<Result<_>>()?;
-    let fields: Vec<NodeExpr> = t.match_fields.iter().flatten().map(node_expr).collect::<Result<_>>()?;
+    let exprs = t
+        .match_expressions
+        .iter()
+        .flatten()
+        .map(node_expr)
+        .collect::<Result<_>>()?;
+    let fields: Vec<NodeExpr> = t
+        .match_fields
+        .iter()
+        .flatten()
+        .map(node_expr)
+        .collect::<Result<_>>()?;
     if let Some(f) = fields.iter().find(|f| f.key != "metadata.name") {
-        return Err(Error::invalid("matchFields", format!("unsupported field {:?}", f.key)));
+        return Err(Error::invalid(
+            "matchFields",
+            format!("unsupported field {:?}", f.key),
+        ));
     }
     Ok(NodeTerm { exprs, fields })
 }
 
 fn pod_term(t: &PodAffinityTerm, own_ns: &str) -> Result<PodTerm> {
-    let selector = t.label_selector.as_ref().map(Selector::from_label_selector).transpose()?;
+    let selector = t
+        .label_selector
+        .as_ref()
+        .map(Selector::from_label_selector)
+        .transpose()?;
     let listed: BTreeSet<String> = t.namespaces.iter().flatten().cloned().collect();
     let namespaces = match &t.namespace_selector {
-        Some(ns) if ns.match_labels.as_ref().is_none_or(|m| m.is_empty())
-            && ns.match_expressions.as_ref().is_none_or(|m| m.is_empty()) =>
+        Some(ns)
+            if ns.match_labels.as_ref().is_none_or(|m| m.is_empty())
+                && ns.match_expressions.as_ref().is_none_or(|m| m.is_empty()) =>
         {
             Namespaces::All
         }
@@ -255,7 +288,11 @@ fn pod_term(t: &PodAffinityTerm, own_ns: &str) -> Result<PodTerm> {
     if t.topology_key.is_empty() {
         return Err(Error::invalid("topologyKey", "must not be empty"));
     }
-    Ok(PodTerm { selector, namespaces, topology_key: t.topology_key.clone() })
+    Ok(PodTerm {
+        selector,
+        namespaces,
+        topology_key: t.topology_key.clone(),
+    })
 }
 
 /// Preferred-term weights are 1..=100, as the API server validates.
@@ -271,7 +308,12 @@ fn tol(t: &Toleration) -> Result<Tol> {
     let exists = match t.operator.as_deref() {
         None | Some("Equal") => false,
         Some("Exists") => true,
-        Some(op) => return Err(Error::invalid("tolerations", format!("unknown operator {op:?}"))),
+        Some(op) => {
+            return Err(Error::invalid(
+                "tolerations",
+                format!("unknown operator {op:?}"),
+            ));
+        }
     };
     Ok(Tol {
         key: t.key.clone().unwrap_or_default(),
@@ -285,8 +327,15 @@ impl PodSpecInfo {
     /// Parse the scheduling-relevant content of `pod`. Bad quantities, operators or selectors
     /// give [`hxb_core::ErrorKind::InvalidInput`].
     pub fn from_pod(pod: &Pod) -> Result<Self> {
-        let spec = pod.spec.as_ref().ok_or_else(|| Error::invalid("spec", "pod has no spec"))?;
-        let namespace = pod.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
+        let spec = pod
+            .spec
+            .as_ref()
+            .ok_or_else(|| Error::invalid("spec", "pod has no spec"))?;
+        let namespace = pod
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned());
         let labels = pod.metadata.labels.clone().unwrap_or_default();
 
         let mut sum = [0i64; 4];
@@ -321,11 +370,22 @@ impl PodSpecInfo {
         let aff = spec.affinity.as_ref();
         let na = aff.and_then(|a| a.node_affinity.as_ref());
         let required_terms = na
-            .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref())
-            .map(|s| s.node_selector_terms.iter().map(node_term).collect::<Result<Vec<_>>>())
+            .and_then(|n| {
+                n.required_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })
+            .map(|s| {
+                s.node_selector_terms
+                    .iter()
+                    .map(node_term)
+                    .collect::<Result<Vec<_>>>()
+            })
             .transpose()?;
         let preferred_terms = na
-            .and_then(|n| n.preferred_during_scheduling_ignored_during_execution.as_ref())
+            .and_then(|n| {
+                n.preferred_during_scheduling_ignored_during_execution
+                    .as_ref()
+            })
             .into_iter()
             .flatten()
             .map(|p| Ok((weight(p.weight)?, node_term(&p.preference)?)))
@@ -334,34 +394,63 @@ impl PodSpecInfo {
         let pa = aff.and_then(|a| a.pod_affinity.as_ref());
         let paa = aff.and_then(|a| a.pod_anti_affinity.as_ref());
         let req_terms = |terms: Option<&Vec<PodAffinityTerm>>| -> Result<Vec<PodTerm>> {
-            terms.into_iter().flatten().map(|t| pod_term(t, &namespace)).collect()
-        };
-        let pref_terms = |terms: Option<&Vec<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>>| {
             terms
                 .into_iter()
                 .flatten()
-                .map(|t| Ok((weight(t.weight)?, pod_term(&t.pod_affinity_term, &namespace)?)))
-                .collect::<Result<Vec<_>>>()
+                .map(|t| pod_term(t, &namespace))
+                .collect()
         };
-        let affinity = req_terms(pa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()))?;
-        let anti_affinity =
-            req_terms(paa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()))?;
-        let preferred_affinity =
-            pref_terms(pa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()))?;
-        let preferred_anti_affinity =
-            pref_terms(paa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()))?;
+        let pref_terms =
+            |terms: Option<&Vec<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>>| {
+                terms
+                    .into_iter()
+                    .flatten()
+                    .map(|t| {
+                        Ok((
+                            weight(t.weight)?,
+                            pod_term(&t.pod_affinity_term, &namespace)?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>>>()
+            };
+        let affinity = req_terms(pa.and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        }))?;
+        let anti_affinity = req_terms(paa.and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        }))?;
+        let preferred_affinity = pref_terms(pa.and_then(|a| {
+            a.preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+        }))?;
+        let preferred_anti_affinity = pref_terms(paa.and_then(|a| {
+            a.preferred_during_scheduling_ignored_during_execution
+                .as_ref()
+        }))?;
 
         let mut spread = Vec::new();
         for c in spec.topology_spread_constraints.iter().flatten() {
             if c.max_skew < 1 {
-                return Err(Error::invalid("topologySpreadConstraints.maxSkew", "must be at least 1"));
+                return Err(Error::invalid(
+                    "topologySpreadConstraints.maxSkew",
+                    "must be at least 1",
+                ));
             }
             let hard = match c.when_unsatisfiable.as_str() {
                 "DoNotSchedule" => true,
                 "ScheduleAnyway" => false,
-                w => return Err(Error::invalid("whenUnsatisfiable", format!("unknown value {w:?}"))),
+                w => {
+                    return Err(Error::invalid(
+                        "whenUnsatisfiable",
+                        format!("unknown value {w:?}"),
+                    ));
+                }
             };
-            let policy = |p: Option<&String>, default_honor: bool, field: &str| match p.map(String::as_str) {
+            let policy = |p: Option<&String>, default_honor: bool, field: &str| match p
+                .map(String::as_str)
+            {
                 None => Ok(default_honor),
                 Some("Honor") => Ok(true),
                 Some("Ignore") => Ok(false),
@@ -371,9 +460,17 @@ impl PodSpecInfo {
                 max_skew: i64::from(c.max_skew),
                 topology_key: c.topology_key.clone(),
                 hard,
-                selector: c.label_selector.as_ref().map(Selector::from_label_selector).transpose()?,
+                selector: c
+                    .label_selector
+                    .as_ref()
+                    .map(Selector::from_label_selector)
+                    .transpose()?,
                 min_domains: c.min_domains.map(i64::from).filter(|_| hard),
-                honor_affinity: policy(c.node_affinity_policy.as_ref(), true, "nodeAffinityPolicy")?,
+                honor_affinity: policy(
+                    c.node_affinity_policy.as_ref(),
+                    true,
+                    "nodeAffinityPolicy",
+                )?,
                 honor_taints: policy(c.node_taints_policy.as_ref(), false, "nodeTaintsPolicy")?,
             });
         }
@@ -391,7 +488,12 @@ impl PodSpecInfo {
             node_selector: spec.node_selector.clone().unwrap_or_default(),
             required_terms,
             preferred_terms,
-            tolerations: spec.tolerations.iter().flatten().map(tol).collect::<Result<_>>()?,
+            tolerations: spec
+                .tolerations
+                .iter()
+                .flatten()
+                .map(tol)
+                .collect::<Result<_>>()?,
             affinity,
             anti_affinity,
             preferred_affinity,
@@ -402,20 +504,32 @@ impl PodSpecInfo {
 
     /// NodeAffinity filter: nodeSelector and required node affinity.
     pub fn matches_node_affinity(&self, name: &str, labels: &BTreeMap<String, String>) -> bool {
-        self.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-            && self.required_terms.as_ref().is_none_or(|ts| ts.iter().any(|t| t.matches(name, labels)))
+        self.node_selector
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self
+                .required_terms
+                .as_ref()
+                .is_none_or(|ts| ts.iter().any(|t| t.matches(name, labels)))
     }
 
     /// NodeAffinity score before normalisation: sum of weights of matching preferred terms.
     pub fn preferred_node_score(&self, name: &str, labels: &BTreeMap<String, String>) -> i64 {
-        self.preferred_terms.iter().filter(|(_, t)| t.matches(name, labels)).map(|(w, _)| *w).sum()
+        self.preferred_terms
+            .iter()
+            .filter(|(_, t)| t.matches(name, labels))
+            .map(|(w, _)| *w)
+            .sum()
     }
 
     /// The first `NoSchedule`/`NoExecute` taint the pod does not tolerate, in node order.
     pub fn untolerated_taint<'a>(&self, taints: &'a [Taint]) -> Option<&'a Taint> {
         taints.iter().find(|t| {
             (t.effect == "NoSchedule" || t.effect == "NoExecute")
-                && !self.tolerations.iter().any(|tol| tol.tolerates(&t.key, &t.value, &t.effect))
+                && !self
+                    .tolerations
+                    .iter()
+                    .any(|tol| tol.tolerates(&t.key, &t.value, &t.effect))
         })
     }
 
@@ -436,7 +550,9 @@ impl PodSpecInfo {
 
     /// Whether this pod tolerates `node.kubernetes.io/unschedulable:NoSchedule`.
     pub fn tolerates_unschedulable(&self) -> bool {
-        self.tolerations.iter().any(|t| t.tolerates("node.kubernetes.io/unschedulable", "", "NoSchedule"))
+        self.tolerations
+            .iter()
+            .any(|t| t.tolerates("node.kubernetes.io/unschedulable", "", "NoSchedule"))
     }
 }
 
@@ -450,6 +566,10 @@ pub(crate) struct Taint {
 
 impl Taint {
     pub fn from_k8s(t: &k8s_openapi::api::core::v1::Taint) -> Self {
-        Taint { key: t.key.clone(), value: t.value.clone().unwrap_or_default(), effect: t.effect.clone() }
+        Taint {
+            key: t.key.clone(),
+            value: t.value.clone().unwrap_or_default(),
+            effect: t.effect.clone(),
+        }
     }
 }

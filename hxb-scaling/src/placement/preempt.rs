@@ -29,20 +29,27 @@ struct Rank {
 }
 
 /// The node and victims (pod ids) for `shape`, or `None` if preemption cannot help.
+#[allow(clippy::needless_range_loop)] // `i` indexes several per-node tables at once
 pub(crate) fn find(s: &Scheduler, shape: u32) -> Option<(usize, Vec<u32>)> {
     let sh = &s.shapes[shape as usize];
     if sh.spec.preempt_never {
         return None;
     }
     let prio = sh.spec.priority;
-    if s.priorities.keys().next().is_none_or(|&lowest| lowest >= prio) {
+    if s.priorities
+        .keys()
+        .next()
+        .is_none_or(|&lowest| lowest >= prio)
+    {
         return None;
     }
     let mut topo = Vec::new();
     let any_topo = topology::filter(&s.nodes, &s.reg, sh, &s.profile, &mut topo);
     let req = PodReq::new(sh.req, s.profile.filters.resources);
     let n = s.nodes.len();
-    let wanted = (n * s.profile.min_candidate_nodes_percentage / 100).max(s.profile.min_candidate_nodes_absolute).min(n);
+    let wanted = (n * s.profile.min_candidate_nodes_percentage / 100)
+        .max(s.profile.min_candidate_nodes_absolute)
+        .min(n);
     let mut candidates = 0usize;
     let mut best: Option<(Rank, usize, Vec<u32>)> = None;
     for i in 0..n {
@@ -54,10 +61,16 @@ pub(crate) fn find(s: &Scheduler, shape: u32) -> Option<(usize, Vec<u32>)> {
         }
         // Free resources with every lower-priority pod gone; skip the node early if even
         // that is not enough.
-        let mut free = [s.nodes.free_cpu[i], s.nodes.free_mem[i], s.nodes.free_pods[i]];
+        let mut free = [
+            s.nodes.free_cpu[i],
+            s.nodes.free_mem[i],
+            s.nodes.free_pods[i],
+        ];
         let mut any = false;
         for &id in &s.nodes.pods_on[i] {
-            let Some(p) = s.pods[id as usize].as_ref() else { continue };
+            let Some(p) = s.pods[id as usize].as_ref() else {
+                continue;
+            };
             if p.priority < prio {
                 any = true;
                 free[0] += p.req[0] as f64;
@@ -90,9 +103,17 @@ pub(crate) fn find(s: &Scheduler, shape: u32) -> Option<(usize, Vec<u32>)> {
         let top = victims.iter().map(|v| v.0).max().unwrap_or(i32::MIN);
         let rank = Rank {
             highest_victim_priority: top,
-            sum_priorities: victims.iter().map(|v| i64::from(v.0) + i64::from(i32::MAX) + 1).sum(),
+            sum_priorities: victims
+                .iter()
+                .map(|v| i64::from(v.0) + i64::from(i32::MAX) + 1)
+                .sum(),
             victims: victims.len(),
-            neg_earliest_top_start: -(victims.iter().filter(|v| v.0 == top).map(|v| v.1).min().unwrap_or(0) as i64),
+            neg_earliest_top_start: -(victims
+                .iter()
+                .filter(|v| v.0 == top)
+                .map(|v| v.1)
+                .min()
+                .unwrap_or(0) as i64),
         };
         if best.as_ref().is_none_or(|(b, _, _)| rank < *b) {
             best = Some((rank, i, victims.into_iter().map(|v| v.2).collect()));

@@ -34,7 +34,14 @@ pub struct Weights {
 
 impl Default for Weights {
     fn default() -> Self {
-        Weights { fit: 1, balanced: 1, inter_pod_affinity: 2, node_affinity: 2, taint_toleration: 3, topology_spread: 2 }
+        Weights {
+            fit: 1,
+            balanced: 1,
+            inter_pod_affinity: 2,
+            node_affinity: 2,
+            taint_toleration: 3,
+            topology_spread: 2,
+        }
     }
 }
 

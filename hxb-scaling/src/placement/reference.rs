@@ -33,8 +33,14 @@ fn alloc(node: &Node, name: &str) -> i64 {
     let q = s
         .and_then(|s| s.allocatable.as_ref().and_then(|a| a.get(name)))
         .or_else(|| s.and_then(|s| s.capacity.as_ref().and_then(|c| c.get(name))));
-    let Some(q) = q.and_then(|q| Quantity::try_from(q).ok()) else { return 0 };
-    let v = if name == "cpu" { q.to_milli_ceil() } else { q.to_int_ceil() };
+    let Some(q) = q.and_then(|q| Quantity::try_from(q).ok()) else {
+        return 0;
+    };
+    let v = if name == "cpu" {
+        q.to_milli_ceil()
+    } else {
+        q.to_int_ceil()
+    };
     v.clamp(0, 1 << 52) as i64
 }
 
@@ -47,13 +53,23 @@ fn name(node: &Node) -> &str {
 }
 
 fn taints(node: &Node) -> Vec<Taint> {
-    node.spec.as_ref().and_then(|s| s.taints.as_ref()).into_iter().flatten().map(Taint::from_k8s).collect()
+    node.spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .into_iter()
+        .flatten()
+        .map(Taint::from_k8s)
+        .collect()
 }
 
 impl ReferenceCluster {
     /// A cluster of `nodes` with nothing bound.
     pub fn new(nodes: Vec<Node>, profile: Profile) -> Self {
-        ReferenceCluster { nodes, pods: Vec::new(), profile }
+        ReferenceCluster {
+            nodes,
+            pods: Vec::new(),
+            profile,
+        }
     }
 
     /// Remove the bound pod at position `index` in binding order (for evictions).
@@ -62,8 +78,12 @@ impl ReferenceCluster {
     }
 
     /// Bound pods as `(namespace, labels, node index)` in binding order.
-    pub fn bound(&self) -> impl Iterator<Item = (&str, &std::collections::BTreeMap<String, String>, usize)> {
-        self.pods.iter().map(|(p, n)| (p.namespace.as_str(), &p.labels, *n))
+    pub fn bound(
+        &self,
+    ) -> impl Iterator<Item = (&str, &std::collections::BTreeMap<String, String>, usize)> {
+        self.pods
+            .iter()
+            .map(|(p, n)| (p.namespace.as_str(), &p.labels, *n))
     }
 
     /// Bind `pod` to node index `node`.
@@ -89,7 +109,9 @@ impl ReferenceCluster {
             by_node[*i].push(p);
         }
         let topo = TopoState::new(self, &spec, &by_node);
-        let reasons: Vec<Vec<String>> = (0..n).map(|i| self.node_reasons(&spec, &by_node, &topo, i)).collect();
+        let reasons: Vec<Vec<String>> = (0..n)
+            .map(|i| self.node_reasons(&spec, &by_node, &topo, i))
+            .collect();
         let feasible: Vec<usize> = (0..n).filter(|&i| reasons[i].is_empty()).collect();
         if feasible.is_empty() {
             return Ok(Err(aggregate(n, reasons.into_iter().flatten())));
@@ -111,11 +133,21 @@ impl ReferenceCluster {
         Ok(self.node_reasons(&spec, &by_node, &topo, i))
     }
 
-    fn node_reasons(&self, spec: &PodSpecInfo, by_node: &[Vec<&PodSpecInfo>], topo: &TopoState<'_>, i: usize) -> Vec<String> {
+    fn node_reasons(
+        &self,
+        spec: &PodSpecInfo,
+        by_node: &[Vec<&PodSpecInfo>],
+        topo: &TopoState<'_>,
+        i: usize,
+    ) -> Vec<String> {
         let node = &self.nodes[i];
         let f = &self.profile.filters;
         let lab = labels(node);
-        let unsched = node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false);
+        let unsched = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.unschedulable)
+            .unwrap_or(false);
         if f.node_unschedulable && unsched && !spec.tolerates_unschedulable() {
             return vec![explain::REASON_UNSCHEDULABLE.into()];
         }
@@ -160,7 +192,12 @@ impl ReferenceCluster {
         Vec::new()
     }
 
-    fn scores(&self, spec: &PodSpecInfo, by_node: &[Vec<&PodSpecInfo>], feasible: &[usize]) -> Vec<i64> {
+    fn scores(
+        &self,
+        spec: &PodSpecInfo,
+        by_node: &[Vec<&PodSpecInfo>],
+        feasible: &[usize],
+    ) -> Vec<i64> {
         let w = &self.profile.weights;
         let mut total = vec![0i64; feasible.len()];
         let mut taint_raw = Vec::new();
@@ -171,7 +208,9 @@ impl ReferenceCluster {
             let nz_cpu = by_node[i].iter().map(|p| p.cpu_nz).sum::<i64>() + spec.cpu_nz;
             let nz_mem = by_node[i].iter().map(|p| p.mem_nz).sum::<i64>() + spec.mem_nz;
             let fit = match self.profile.strategy {
-                ScoringStrategy::MostAllocated => (most_requested(nz_cpu, ac) + most_requested(nz_mem, am)) / 2,
+                ScoringStrategy::MostAllocated => {
+                    (most_requested(nz_cpu, ac) + most_requested(nz_mem, am)) / 2
+                }
                 _ => (least_requested(nz_cpu, ac) + least_requested(nz_mem, am)) / 2,
             };
             let req_cpu = by_node[i].iter().map(|p| p.cpu).sum::<i64>() + spec.cpu;
@@ -196,33 +235,56 @@ impl ReferenceCluster {
         normalize(&aff_raw, false, w.node_affinity, &mut total);
         if w.topology_spread != 0 && spec.spread.iter().any(|c| !c.hard) {
             let s = self.spread_scores(spec, by_node, feasible);
-            total.iter_mut().zip(s).for_each(|(t, s)| *t += w.topology_spread * s);
+            total
+                .iter_mut()
+                .zip(s)
+                .for_each(|(t, s)| *t += w.topology_spread * s);
         }
         if w.inter_pod_affinity != 0 {
             let s = self.affinity_scores(spec, feasible);
-            total.iter_mut().zip(s).for_each(|(t, s)| *t += w.inter_pod_affinity * s);
+            total
+                .iter_mut()
+                .zip(s)
+                .for_each(|(t, s)| *t += w.inter_pod_affinity * s);
         }
         total
     }
 
-    fn spread_scores(&self, spec: &PodSpecInfo, by_node: &[Vec<&PodSpecInfo>], feasible: &[usize]) -> Vec<i64> {
+    fn spread_scores(
+        &self,
+        spec: &PodSpecInfo,
+        by_node: &[Vec<&PodSpecInfo>],
+        feasible: &[usize],
+    ) -> Vec<i64> {
         let soft: Vec<&Spread> = spec.spread.iter().filter(|c| !c.hard).collect();
-        let has_all = |l: &std::collections::BTreeMap<String, String>| soft.iter().all(|c| l.contains_key(&c.topology_key));
-        let ignored: Vec<bool> = feasible.iter().map(|&i| !has_all(&labels(&self.nodes[i]))).collect();
+        let has_all = |l: &std::collections::BTreeMap<String, String>| {
+            soft.iter().all(|c| l.contains_key(&c.topology_key))
+        };
+        let ignored: Vec<bool> = feasible
+            .iter()
+            .map(|&i| !has_all(&labels(&self.nodes[i])))
+            .collect();
         let mut raw = vec![0.0f64; feasible.len()];
         for c in &soft {
             let matching = |p: &PodSpecInfo| {
-                p.namespace == spec.namespace && c.selector.as_ref().is_some_and(|s| s.matches(&p.labels))
+                p.namespace == spec.namespace
+                    && c.selector.as_ref().is_some_and(|s| s.matches(&p.labels))
             };
             let mut pair_counts: HashMap<String, i64> = HashMap::new();
             let mut scored = 0usize;
             for (k, &i) in feasible.iter().enumerate() {
                 if !ignored[k] {
                     scored += 1;
-                    pair_counts.entry(labels(&self.nodes[i])[&c.topology_key].clone()).or_insert(0);
+                    pair_counts
+                        .entry(labels(&self.nodes[i])[&c.topology_key].clone())
+                        .or_insert(0);
                 }
             }
-            let size = if c.topology_key == LABEL_HOSTNAME { scored } else { pair_counts.len() };
+            let size = if c.topology_key == LABEL_HOSTNAME {
+                scored
+            } else {
+                pair_counts.len()
+            };
             let weight = ((size + 2) as f64).ln();
             for (i, node) in self.nodes.iter().enumerate() {
                 let l = labels(node);
@@ -248,8 +310,16 @@ impl ReferenceCluster {
             }
         }
         let raw: Vec<i64> = raw.iter().map(|r| r.round() as i64).collect();
-        let scored: Vec<i64> = raw.iter().zip(&ignored).filter(|(_, ig)| !**ig).map(|(r, _)| *r).collect();
-        let (min, max) = (scored.iter().copied().min().unwrap_or(0), scored.iter().copied().max().unwrap_or(0));
+        let scored: Vec<i64> = raw
+            .iter()
+            .zip(&ignored)
+            .filter(|(_, ig)| !**ig)
+            .map(|(r, _)| *r)
+            .collect();
+        let (min, max) = (
+            scored.iter().copied().min().unwrap_or(0),
+            scored.iter().copied().max().unwrap_or(0),
+        );
         raw.iter()
             .zip(&ignored)
             .map(|(&r, &ig)| match (ig, max) {
@@ -264,7 +334,9 @@ impl ReferenceCluster {
         let mut topo_score: HashMap<(String, String), i64> = HashMap::new();
         let mut add = |term: &PodTerm, node: usize, w: i64| {
             if let Some(v) = labels(&self.nodes[node]).get(&term.topology_key) {
-                *topo_score.entry((term.topology_key.clone(), v.clone())).or_insert(0) += w;
+                *topo_score
+                    .entry((term.topology_key.clone(), v.clone()))
+                    .or_insert(0) += w;
             }
         };
         for (p, node) in &self.pods {
@@ -279,7 +351,9 @@ impl ReferenceCluster {
                 }
             }
             for t in &p.affinity {
-                if self.profile.hard_pod_affinity_weight > 0 && t.matches(&spec.namespace, &spec.labels) {
+                if self.profile.hard_pod_affinity_weight > 0
+                    && t.matches(&spec.namespace, &spec.labels)
+                {
                     add(t, *node, self.profile.hard_pod_affinity_weight);
                 }
             }
@@ -298,12 +372,25 @@ impl ReferenceCluster {
             .iter()
             .map(|&i| {
                 let l = labels(&self.nodes[i]);
-                topo_score.iter().filter(|((k, v), _)| l.get(k) == Some(v)).map(|(_, s)| *s).sum()
+                topo_score
+                    .iter()
+                    .filter(|((k, v), _)| l.get(k) == Some(v))
+                    .map(|(_, s)| *s)
+                    .sum()
             })
             .collect();
-        let (min, max) = (raw.iter().copied().min().unwrap_or(0), raw.iter().copied().max().unwrap_or(0));
+        let (min, max) = (
+            raw.iter().copied().min().unwrap_or(0),
+            raw.iter().copied().max().unwrap_or(0),
+        );
         raw.iter()
-            .map(|&r| if max > min { (MAX_NODE_SCORE as f64 * ((r - min) as f64 / (max - min) as f64)) as i64 } else { 0 })
+            .map(|&r| {
+                if max > min {
+                    (MAX_NODE_SCORE as f64 * ((r - min) as f64 / (max - min) as f64)) as i64
+                } else {
+                    0
+                }
+            })
             .collect()
     }
 }
@@ -333,7 +420,10 @@ impl<'a> TopoState<'a> {
                 }
                 let n = by_node[i]
                     .iter()
-                    .filter(|p| p.namespace == spec.namespace && s.selector.as_ref().is_some_and(|x| x.matches(&p.labels)))
+                    .filter(|p| {
+                        p.namespace == spec.namespace
+                            && s.selector.as_ref().is_some_and(|x| x.matches(&p.labels))
+                    })
                     .count() as i64;
                 *counts.entry(l[&s.topology_key].clone()).or_insert(0) += n;
             }
@@ -352,7 +442,9 @@ impl<'a> TopoState<'a> {
                 if t.matches(&p.namespace, &p.labels)
                     && let Some(v) = l.get(&t.topology_key)
                 {
-                    *affinity.entry((t.topology_key.clone(), v.clone())).or_insert(0) += 1;
+                    *affinity
+                        .entry((t.topology_key.clone(), v.clone()))
+                        .or_insert(0) += 1;
                 }
             }
             for t in &spec.anti_affinity {
@@ -366,17 +458,32 @@ impl<'a> TopoState<'a> {
                 if t.matches(&spec.namespace, &spec.labels)
                     && let Some(v) = l.get(&t.topology_key)
                 {
-                    *existing_anti.entry((t.topology_key.clone(), v.clone())).or_insert(0) += 1;
+                    *existing_anti
+                        .entry((t.topology_key.clone(), v.clone()))
+                        .or_insert(0) += 1;
                 }
             }
         }
-        TopoState { spec, spread, affinity, anti, existing_anti }
+        TopoState {
+            spec,
+            spread,
+            affinity,
+            anti,
+            existing_anti,
+        }
     }
 
-    fn spread_reason(&self, spec: &PodSpecInfo, l: &std::collections::BTreeMap<String, String>) -> Option<&'static str> {
+    fn spread_reason(
+        &self,
+        spec: &PodSpecInfo,
+        l: &std::collections::BTreeMap<String, String>,
+    ) -> Option<&'static str> {
         for (s, (counts, min)) in spec.spread.iter().filter(|s| s.hard).zip(&self.spread) {
-            let Some(v) = l.get(&s.topology_key) else { return Some(explain::REASON_SPREAD_MISSING_LABEL) };
-            let self_match = i64::from(s.selector.as_ref().is_some_and(|x| x.matches(&spec.labels)));
+            let Some(v) = l.get(&s.topology_key) else {
+                return Some(explain::REASON_SPREAD_MISSING_LABEL);
+            };
+            let self_match =
+                i64::from(s.selector.as_ref().is_some_and(|x| x.matches(&spec.labels)));
             if counts.get(v).copied().unwrap_or(0) + self_match - min > s.max_skew {
                 return Some(explain::REASON_SPREAD);
             }
@@ -384,26 +491,53 @@ impl<'a> TopoState<'a> {
         None
     }
 
-    fn affinity_reason(&self, spec: &PodSpecInfo, l: &std::collections::BTreeMap<String, String>) -> Option<&'static str> {
+    fn affinity_reason(
+        &self,
+        spec: &PodSpecInfo,
+        l: &std::collections::BTreeMap<String, String>,
+    ) -> Option<&'static str> {
         let mut pods_exist = true;
         for t in &spec.affinity {
-            let Some(v) = l.get(&t.topology_key) else { return Some(explain::REASON_AFFINITY) };
-            if self.affinity.get(&(t.topology_key.clone(), v.clone())).copied().unwrap_or(0) <= 0 {
+            let Some(v) = l.get(&t.topology_key) else {
+                return Some(explain::REASON_AFFINITY);
+            };
+            if self
+                .affinity
+                .get(&(t.topology_key.clone(), v.clone()))
+                .copied()
+                .unwrap_or(0)
+                <= 0
+            {
                 pods_exist = false;
             }
         }
-        let self_affine = self.spec.affinity.iter().all(|t| t.matches(&spec.namespace, &spec.labels));
-        if !pods_exist && !(self.affinity.is_empty() && self_affine) {
+        let self_affine = self
+            .spec
+            .affinity
+            .iter()
+            .all(|t| t.matches(&spec.namespace, &spec.labels));
+        if !(pods_exist || self.affinity.is_empty() && self_affine) {
             return Some(explain::REASON_AFFINITY);
         }
         for t in &spec.anti_affinity {
             if let Some(v) = l.get(&t.topology_key)
-                && self.anti.get(&(t.topology_key.clone(), v.clone())).copied().unwrap_or(0) > 0
+                && self
+                    .anti
+                    .get(&(t.topology_key.clone(), v.clone()))
+                    .copied()
+                    .unwrap_or(0)
+                    > 0
             {
                 return Some(explain::REASON_ANTI_AFFINITY);
             }
         }
-        if l.iter().any(|(k, v)| self.existing_anti.get(&(k.clone(), v.clone())).copied().unwrap_or(0) > 0) {
+        if l.iter().any(|(k, v)| {
+            self.existing_anti
+                .get(&(k.clone(), v.clone()))
+                .copied()
+                .unwrap_or(0)
+                > 0
+        }) {
             return Some(explain::REASON_EXISTING_ANTI_AFFINITY);
         }
         None

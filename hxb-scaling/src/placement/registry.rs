@@ -66,12 +66,18 @@ pub(crate) struct Registry {
 
 impl Registry {
     pub fn new(nodes: usize) -> Self {
-        Registry { nodes, ..Default::default() }
+        Registry {
+            nodes,
+            ..Default::default()
+        }
     }
 
     /// Intern a label set, computing which registered selectors and groups match it.
     pub fn label_set(&mut self, namespace: &str, labels: &BTreeMap<String, String>) -> u32 {
-        if let Some(&id) = self.label_set_ids.get(&(namespace.to_owned(), labels.clone())) {
+        if let Some(&id) = self
+            .label_set_ids
+            .get(&(namespace.to_owned(), labels.clone()))
+        {
             return id;
         }
         let id = self.label_sets.len() as u32;
@@ -81,15 +87,27 @@ impl Registry {
                 t.namespaces.contains(namespace) && t.selector.matches(labels)
             })
             .collect();
-        let groups =
-            (0..self.groups.len() as u32).filter(|&g| self.groups[g as usize].term.matches(namespace, labels)).collect();
-        self.label_sets.push(LabelSet { namespace: namespace.to_owned(), labels: labels.clone(), selectors, groups });
-        self.label_set_ids.insert((namespace.to_owned(), labels.clone()), id);
+        let groups = (0..self.groups.len() as u32)
+            .filter(|&g| self.groups[g as usize].term.matches(namespace, labels))
+            .collect();
+        self.label_sets.push(LabelSet {
+            namespace: namespace.to_owned(),
+            labels: labels.clone(),
+            selectors,
+            groups,
+        });
+        self.label_set_ids
+            .insert((namespace.to_owned(), labels.clone()), id);
         id
     }
 
     /// Intern a tracked selector; on first sight count the bound pods that match it.
-    pub fn selector(&mut self, namespaces: &Namespaces, selector: &Selector, bound: BoundPods<'_>) -> u32 {
+    pub fn selector(
+        &mut self,
+        namespaces: &Namespaces,
+        selector: &Selector,
+        bound: BoundPods<'_>,
+    ) -> u32 {
         let key = (namespaces.clone(), selector.clone());
         if let Some(&id) = self.selector_ids.get(&key) {
             return id;
@@ -108,7 +126,11 @@ impl Registry {
                 per_node[node as usize] += 1;
             }
         }
-        self.selectors.push(Tracked { namespaces: namespaces.clone(), selector: selector.clone(), per_node });
+        self.selectors.push(Tracked {
+            namespaces: namespaces.clone(),
+            selector: selector.clone(),
+            per_node,
+        });
         self.selector_ids.insert(key, id);
         id
     }
@@ -129,7 +151,11 @@ impl Registry {
         for (_, node) in holders {
             per_node[node as usize] += 1;
         }
-        self.groups.push(Group { kind, term: term.clone(), per_node });
+        self.groups.push(Group {
+            kind,
+            term: term.clone(),
+            per_node,
+        });
         self.group_ids.insert(key, id);
         id
     }
@@ -149,7 +175,12 @@ impl Registry {
 }
 
 /// Sum per-node counts into domains; nodes with `eligible[i] == 0` (if given) are skipped.
-pub(crate) fn domain_counts(per_node: &[u32], dom: &[u32], domains: usize, eligible: Option<&[bool]>) -> Vec<i64> {
+pub(crate) fn domain_counts(
+    per_node: &[u32],
+    dom: &[u32],
+    domains: usize,
+    eligible: Option<&[bool]>,
+) -> Vec<i64> {
     let mut out = vec![0i64; domains];
     for (i, (&c, &d)) in per_node.iter().zip(dom).enumerate() {
         if c != 0 && d != super::node::NO_DOMAIN && eligible.is_none_or(|e| e[i]) {

@@ -12,7 +12,10 @@ use super::node::NodeTable;
 use super::pod::PodSpecInfo;
 use super::profile::Profile;
 use super::registry::Registry;
-use super::score::{INFEASIBLE, PodReq, add_normalized_sparse, argmax_f64, feasible_max, resource_pass, resource_update};
+use super::score::{
+    INFEASIBLE, PodReq, add_normalized_sparse, argmax_f64, feasible_max, resource_pass,
+    resource_update,
+};
 use super::shape::Shape;
 use super::{explain, preempt, topology};
 
@@ -70,7 +73,13 @@ pub struct Scheduler {
 fn pod_key(pod: &Pod) -> Result<(String, String)> {
     let name = pod.metadata.name.clone().filter(|n| !n.is_empty());
     let name = name.ok_or_else(|| Error::invalid("pod.metadata.name", "missing"))?;
-    Ok((pod.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned()), name))
+    Ok((
+        pod.metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned()),
+        name,
+    ))
 }
 
 impl Scheduler {
@@ -99,7 +108,12 @@ impl Scheduler {
             total: Vec::new(),
         };
         for pod in pods {
-            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()).filter(|n| !n.is_empty()) {
+            if let Some(node) = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .filter(|n| !n.is_empty())
+            {
                 s.assume(pod, &node)?;
             }
         }
@@ -140,7 +154,13 @@ impl Scheduler {
 
     /// Bound pods as `(namespace, name, node)`.
     pub fn bindings(&self) -> impl Iterator<Item = (&str, &str, &str)> + '_ {
-        self.pods.iter().flatten().map(|p| (p.namespace.as_str(), p.name.as_str(), self.nodes.names[p.node as usize].as_str()))
+        self.pods.iter().flatten().map(|p| {
+            (
+                p.namespace.as_str(),
+                p.name.as_str(),
+                self.nodes.names[p.node as usize].as_str(),
+            )
+        })
     }
 
     pub(crate) fn shape_of(&mut self, pod: &Pod) -> Result<u32> {
@@ -151,8 +171,19 @@ impl Scheduler {
         let spec = Arc::new(spec);
         let pods = &self.pods;
         let shapes = &self.shapes;
-        let mut bound = || pods.iter().flatten().map(|p| (shapes[p.shape as usize].label_set, p.node)).collect();
-        let shape = Shape::compile(spec.clone(), &self.profile.filters, &mut self.nodes, &mut self.reg, &mut bound);
+        let mut bound = || {
+            pods.iter()
+                .flatten()
+                .map(|p| (shapes[p.shape as usize].label_set, p.node))
+                .collect()
+        };
+        let shape = Shape::compile(
+            spec.clone(),
+            &self.profile.filters,
+            &mut self.nodes,
+            &mut self.reg,
+            &mut bound,
+        );
         let id = self.shapes.len() as u32;
         self.shapes.push(shape);
         self.shape_ids.insert(spec, id);
@@ -166,7 +197,11 @@ impl Scheduler {
         if self.by_name.contains_key(&key) {
             return Err(Error::already_exists("Pod", format!("{}/{}", key.0, key.1)));
         }
-        let n = *self.nodes.index.get(node).ok_or_else(|| Error::not_found("Node", node))?;
+        let n = *self
+            .nodes
+            .index
+            .get(node)
+            .ok_or_else(|| Error::not_found("Node", node))?;
         let shape = self.shape_of(pod)?;
         self.bind(key, shape, n);
         Ok(())
@@ -215,7 +250,9 @@ impl Scheduler {
     }
 
     pub(crate) fn unbind(&mut self, id: u32) {
-        let Some(p) = self.pods[id as usize].take() else { return };
+        let Some(p) = self.pods[id as usize].take() else {
+            return;
+        };
         let sh = &self.shapes[p.shape as usize];
         if let Some(c) = self.priorities.get_mut(&sh.spec.priority) {
             *c -= 1;
@@ -244,7 +281,10 @@ impl Scheduler {
         let shape = self.shape_of(pod)?;
         if let Some(node) = self.select(shape) {
             self.bind(key, shape, node as u32);
-            return Ok(Placement { node: self.nodes.names[node].clone(), victims: Vec::new() });
+            return Ok(Placement {
+                node: self.nodes.names[node].clone(),
+                victims: Vec::new(),
+            });
         }
         if self.profile.preemption
             && let Some((node, victims)) = preempt::find(self, shape)
@@ -253,21 +293,38 @@ impl Scheduler {
                 .into_iter()
                 .map(|id| {
                     let p = self.pods[id as usize].as_ref().expect("victim is bound");
-                    let v = Victim { namespace: p.namespace.clone(), name: p.name.clone() };
+                    let v = Victim {
+                        namespace: p.namespace.clone(),
+                        name: p.name.clone(),
+                    };
                     self.unbind(id);
                     v
                 })
                 .collect();
             self.bind(key, shape, node as u32);
-            return Ok(Placement { node: self.nodes.names[node].clone(), victims });
+            return Ok(Placement {
+                node: self.nodes.names[node].clone(),
+                victims,
+            });
         }
         Err(Error::Unschedulable(self.explain(shape)))
     }
 
     /// Why no node fits a pod of `shape` right now.
     pub(crate) fn explain(&mut self, shape: u32) -> Unschedulable {
-        let any_topo = topology::filter(&self.nodes, &self.reg, &self.shapes[shape as usize], &self.profile, &mut self.topo);
-        explain::unschedulable(&self.nodes, &self.shapes[shape as usize], &self.profile, any_topo.then_some(&self.topo[..]))
+        let any_topo = topology::filter(
+            &self.nodes,
+            &self.reg,
+            &self.shapes[shape as usize],
+            &self.profile,
+            &mut self.topo,
+        );
+        explain::unschedulable(
+            &self.nodes,
+            &self.shapes[shape as usize],
+            &self.profile,
+            any_topo.then_some(&self.topo[..]),
+        )
     }
 
     /// Filter and score every node for a pod of `shape`; the best feasible node, if any.
@@ -281,9 +338,13 @@ impl Scheduler {
         self.refresh(shape);
         let sh = &self.shapes[shape as usize];
         let p = &self.profile;
-        let scores = &self.caches[shape as usize].as_ref().expect("refreshed").scores;
+        let scores = &self.caches[shape as usize]
+            .as_ref()
+            .expect("refreshed")
+            .scores;
         let groups = !self.reg.label_sets[sh.label_set as usize].groups.is_empty();
-        let topo = (sh.topology_dependent() || groups) && topology::filter(&self.nodes, &self.reg, sh, p, &mut self.topo);
+        let topo = (sh.topology_dependent() || groups)
+            && topology::filter(&self.nodes, &self.reg, sh, p, &mut self.topo);
         let w = &p.weights;
         let taint = sh.taint_raw.as_ref().filter(|_| w.taint_toleration != 0);
         let affinity = sh.affinity_raw.as_ref().filter(|_| w.node_affinity != 0);
@@ -293,7 +354,12 @@ impl Scheduler {
         // Feasible = resource-feasible and topology-feasible.
         let feasible: &[f64] = if topo {
             self.feasible.clear();
-            self.feasible.extend(scores.iter().zip(&self.topo).map(|(&s, &t)| if t == 0 { s } else { INFEASIBLE }));
+            self.feasible.extend(
+                scores
+                    .iter()
+                    .zip(&self.topo)
+                    .map(|(&s, &t)| if t == 0 { s } else { INFEASIBLE }),
+            );
             &self.feasible
         } else {
             scores
@@ -303,14 +369,32 @@ impl Scheduler {
         self.total.extend_from_slice(feasible);
         let total = &mut self.total[..n];
         let max = |raw: &[f64], top: &(f64, Vec<u32>)| {
-            if top.1.iter().any(|&i| feasible[i as usize] >= 0.0) { top.0 } else { feasible_max(raw, feasible) }
+            if top.1.iter().any(|&i| feasible[i as usize] >= 0.0) {
+                top.0
+            } else {
+                feasible_max(raw, feasible)
+            }
         };
         if let Some(raw) = taint {
-            add_normalized_sparse(&sh.taint_sparse, max(raw, &sh.taint_top), true, w.taint_toleration, feasible, total);
+            add_normalized_sparse(
+                &sh.taint_sparse,
+                max(raw, &sh.taint_top),
+                true,
+                w.taint_toleration,
+                feasible,
+                total,
+            );
         }
         if let Some(raw) = affinity {
             let m = max(raw, &sh.affinity_top);
-            add_normalized_sparse(&sh.affinity_sparse, m, false, w.node_affinity, feasible, total);
+            add_normalized_sparse(
+                &sh.affinity_sparse,
+                m,
+                false,
+                w.node_affinity,
+                feasible,
+                total,
+            );
         }
         topology::add_scores(&self.nodes, &self.reg, sh, p, feasible, total);
         argmax_f64(total)
@@ -326,14 +410,24 @@ impl Scheduler {
         let p = &self.profile;
         let req = PodReq::new(sh.req, p.filters.resources);
         let end = self.log_base + self.log.len() as u64;
-        let cache = self.caches[shape as usize].get_or_insert_with(|| ScoreCache { scores: Vec::new(), pos: None });
+        let cache = self.caches[shape as usize].get_or_insert_with(|| ScoreCache {
+            scores: Vec::new(),
+            pos: None,
+        });
         match cache.pos {
             Some(pos) if pos >= self.log_base && (end - pos) as usize <= n / 8 => {
                 let changed = &self.log[(pos - self.log_base) as usize..];
-                resource_update(&self.nodes, &sh.static_ok, req, p.strategy, p.weights.fit, p.weights.balanced, changed, &mut cache.scores);
+                resource_update(
+                    &self.nodes,
+                    &sh.static_ok,
+                    req,
+                    p,
+                    changed,
+                    &mut cache.scores,
+                );
             }
             _ => {
-                resource_pass(&self.nodes, &sh.static_ok, req, p.strategy, p.weights.fit, p.weights.balanced, &mut cache.scores);
+                resource_pass(&self.nodes, &sh.static_ok, req, p, &mut cache.scores);
             }
         }
         cache.pos = Some(end);

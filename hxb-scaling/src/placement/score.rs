@@ -9,7 +9,7 @@
 //! error), so the vectorisable form gives the same scores as upstream.
 
 use super::node::NodeTable;
-use super::profile::ScoringStrategy;
+use super::profile::{Profile, ScoringStrategy};
 
 /// Highest score a plugin gives a node (kube-scheduler's `MaxNodeScore`).
 pub const MAX_NODE_SCORE: i64 = 100;
@@ -37,7 +37,11 @@ pub fn balanced(req: [i64; 2], cap: [i64; 2]) -> i64 {
         .filter(|&i| cap[i] != 0)
         .map(|i| (req[i] as f64 / cap[i] as f64).min(1.0))
         .collect();
-    let std = if fr.len() == 2 { ((fr[0] - fr[1]) / 2.0).abs() } else { 0.0 };
+    let std = if fr.len() == 2 {
+        ((fr[0] - fr[1]) / 2.0).abs()
+    } else {
+        0.0
+    };
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
 }
 
@@ -57,7 +61,13 @@ pub(crate) struct PodReq {
 
 impl PodReq {
     pub fn new(req: [i64; 4], check: bool) -> Self {
-        let fit = |r: i64| if r == 0 || !check { f64::NEG_INFINITY } else { r as f64 };
+        let fit = |r: i64| {
+            if r == 0 || !check {
+                f64::NEG_INFINITY
+            } else {
+                r as f64
+            }
+        };
         PodReq {
             fit_cpu: fit(req[0]),
             fit_mem: fit(req[1]),
@@ -87,13 +97,19 @@ pub(crate) fn resource_pass(
     t: &NodeTable,
     mask: &[u8],
     r: PodReq,
-    strategy: ScoringStrategy,
-    w_fit: i64,
-    w_bal: i64,
+    profile: &Profile,
     out: &mut Vec<f64>,
 ) -> usize {
+    let (strategy, w_fit, w_bal) = (
+        profile.strategy,
+        profile.weights.fit,
+        profile.weights.balanced,
+    );
     out.resize(t.len(), 0.0);
-    let (wf, wb) = (w_fit.clamp(0, 1 << 20) as f64, w_bal.clamp(0, 1 << 20) as f64);
+    let (wf, wb) = (
+        w_fit.clamp(0, 1 << 20) as f64,
+        w_bal.clamp(0, 1 << 20) as f64,
+    );
     match strategy {
         ScoringStrategy::MostAllocated => pass::<true>(t, mask, r, wf, wb, out),
         _ => pass::<false>(t, mask, r, wf, wb, out),
@@ -126,7 +142,10 @@ fn eval<const MOST: bool>(c: Cols, r: &PodReq, pods_min: f64, wf: f64, wb: f64) 
     let (sc, sm) = if MOST {
         (uc.min(c.ac) * 100.0 / c.dc, um.min(c.am) * 100.0 / c.dm)
     } else {
-        ((c.ac - uc).max(0.0) * 100.0 / c.dc, (c.am - um).max(0.0) * 100.0 / c.dm)
+        (
+            (c.ac - uc).max(0.0) * 100.0 / c.dc,
+            (c.am - um).max(0.0) * 100.0 / c.dm,
+        )
     };
     let fit = floor_small((floor_small(sc) + floor_small(sm)) * 0.5);
     let frc = ((c.ac - c.fc + r.cpu) / c.dc).min(1.0);
@@ -157,31 +176,53 @@ pub(crate) fn resource_update(
     t: &NodeTable,
     mask: &[u8],
     r: PodReq,
-    strategy: ScoringStrategy,
-    w_fit: i64,
-    w_bal: i64,
+    profile: &Profile,
     changed: &[u32],
     out: &mut [f64],
 ) {
-    let (wf, wb) = (w_fit.clamp(0, 1 << 20) as f64, w_bal.clamp(0, 1 << 20) as f64);
+    let (strategy, w_fit, w_bal) = (
+        profile.strategy,
+        profile.weights.fit,
+        profile.weights.balanced,
+    );
+    let (wf, wb) = (
+        w_fit.clamp(0, 1 << 20) as f64,
+        w_bal.clamp(0, 1 << 20) as f64,
+    );
     let pods_min = if r.check { 1.0 } else { f64::NEG_INFINITY };
     let most = matches!(strategy, ScoringStrategy::MostAllocated);
     for &i in changed {
         let c = cols(t, mask, i as usize);
-        out[i as usize] =
-            if most { eval::<true>(c, &r, pods_min, wf, wb) } else { eval::<false>(c, &r, pods_min, wf, wb) };
+        out[i as usize] = if most {
+            eval::<true>(c, &r, pods_min, wf, wb)
+        } else {
+            eval::<false>(c, &r, pods_min, wf, wb)
+        };
     }
 }
 
 /// The hot loop, written so the compiler vectorises it: one numeric type, no branches
 /// (selects only), slices of equal length.
-fn pass<const MOST: bool>(t: &NodeTable, mask: &[u8], r: PodReq, wf: f64, wb: f64, out: &mut [f64]) -> usize {
+fn pass<const MOST: bool>(
+    t: &NodeTable,
+    mask: &[u8],
+    r: PodReq,
+    wf: f64,
+    wb: f64,
+    out: &mut [f64],
+) -> usize {
     let n = t.len();
     let pods_min = if r.check { 1.0 } else { f64::NEG_INFINITY };
     let (mask, out) = (&mask[..n], &mut out[..n]);
     let (fc, fm, fp) = (&t.free_cpu[..n], &t.free_mem[..n], &t.free_pods[..n]);
     let (zc, zm) = (&t.nzfree_cpu[..n], &t.nzfree_mem[..n]);
-    let (ac, am, dc, dm, bm) = (&t.alloc_cpu[..n], &t.alloc_mem[..n], &t.div_cpu[..n], &t.div_mem[..n], &t.bal_mask[..n]);
+    let (ac, am, dc, dm, bm) = (
+        &t.alloc_cpu[..n],
+        &t.alloc_mem[..n],
+        &t.div_cpu[..n],
+        &t.div_mem[..n],
+        &t.bal_mask[..n],
+    );
     let mut feasible = 0usize;
     for i in 0..n {
         let c = Cols {
@@ -221,7 +262,10 @@ pub(crate) fn argmax_f64(scores: &[f64]) -> Option<usize> {
             acc[k] = if c[k] > acc[k] { c[k] } else { acc[k] };
         }
     }
-    let mut best = rest.iter().copied().fold(f64::NEG_INFINITY, |a, b| if b > a { b } else { a });
+    let mut best = rest
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, |a, b| if b > a { b } else { a });
     for a in acc {
         best = if a > best { a } else { best };
     }
@@ -231,7 +275,6 @@ pub(crate) fn argmax_f64(scores: &[f64]) -> Option<usize> {
     scores.iter().position(|&s| s == best)
 }
 
-
 /// Maximum of `raw` over feasible nodes (`scores[i] >= 0`); 0 when none.
 pub(crate) fn feasible_max(raw: &[f64], scores: &[f64]) -> f64 {
     let n = scores.len();
@@ -240,7 +283,11 @@ pub(crate) fn feasible_max(raw: &[f64], scores: &[f64]) -> f64 {
     let mut i = 0;
     while i + 8 <= n {
         for k in 0..8 {
-            let r = if scores[i + k] >= 0.0 { raw[i + k] } else { 0.0 };
+            let r = if scores[i + k] >= 0.0 {
+                raw[i + k]
+            } else {
+                0.0
+            };
             acc[k] = if r > acc[k] { r } else { acc[k] };
         }
         i += 8;
@@ -257,11 +304,22 @@ pub(crate) fn feasible_max(raw: &[f64], scores: &[f64]) -> f64 {
 /// `weight`, added to the feasible entries of `total`, up to a constant: `100 * raw / max`
 /// (integer division), or `-(100 * raw / max)` when reversed (upstream's `100 - x`, minus the
 /// 100 every node gets, which cannot change the ranking).
-pub(crate) fn add_normalized_sparse(sparse: &[(u32, f64)], max: f64, reverse: bool, weight: i64, feasible: &[f64], total: &mut [f64]) {
+pub(crate) fn add_normalized_sparse(
+    sparse: &[(u32, f64)],
+    max: f64,
+    reverse: bool,
+    weight: i64,
+    feasible: &[f64],
+    total: &mut [f64],
+) {
     if max <= 0.0 {
         return;
     }
-    let w = if reverse { -(weight as f64) } else { weight as f64 };
+    let w = if reverse {
+        -(weight as f64)
+    } else {
+        weight as f64
+    };
     for &(i, raw) in sparse {
         let i = i as usize;
         if feasible[i] >= 0.0 {

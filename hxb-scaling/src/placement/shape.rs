@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::node::NodeTable;
-use super::profile::Filters;
 use super::pod::{LABEL_HOSTNAME, PodSpecInfo, PodTerm, Spread};
+use super::profile::Filters;
 use super::registry::{GroupKind, Registry};
 
 /// A spread constraint with interned selector and key.
@@ -94,7 +94,11 @@ impl Shape {
             taint_raw[i] = spec.intolerable_prefer_taints(taints);
             affinity_raw[i] = spec.preferred_node_score(name, labels);
         }
-        let nonzero = |v: Vec<i64>| v.iter().any(|&x| x != 0).then(|| v.iter().map(|&x| x as f64).collect());
+        let nonzero = |v: Vec<i64>| {
+            v.iter()
+                .any(|&x| x != 0)
+                .then(|| v.iter().map(|&x| x as f64).collect())
+        };
 
         let own_ns = super::pod::Namespaces::Set([spec.namespace.clone()].into());
         let spread = spec
@@ -123,13 +127,19 @@ impl Shape {
         };
         let mut rules = |terms: &mut dyn Iterator<Item = (i64, &PodTerm)>| -> Vec<TermRule> {
             terms
-                .map(|(w, t)| TermRule { selector: intern(t, reg, nodes), key: t.topology_key.clone(), weight: w })
+                .map(|(w, t)| TermRule {
+                    selector: intern(t, reg, nodes),
+                    key: t.topology_key.clone(),
+                    weight: w,
+                })
                 .collect()
         };
         let affinity = rules(&mut spec.affinity.iter().map(|t| (1, t)));
         let anti_affinity = rules(&mut spec.anti_affinity.iter().map(|t| (1, t)));
         let mut preferred = rules(&mut spec.preferred_affinity.iter().map(|(w, t)| (*w, t)));
-        preferred.extend(rules(&mut spec.preferred_anti_affinity.iter().map(|(w, t)| (-*w, t))));
+        preferred.extend(rules(
+            &mut spec.preferred_anti_affinity.iter().map(|(w, t)| (-*w, t)),
+        ));
 
         let mut holds = Vec::new();
         let mut hold = |kind: GroupKind, t: &PodTerm, reg: &mut Registry, nodes: &mut NodeTable| {
@@ -149,19 +159,40 @@ impl Shape {
         for (w, t) in &spec.preferred_anti_affinity {
             hold(GroupKind::Preferred(-*w), t, reg, nodes);
         }
-        let self_affine = spec.affinity.iter().all(|t| t.matches(&spec.namespace, &spec.labels));
+        let self_affine = spec
+            .affinity
+            .iter()
+            .all(|t| t.matches(&spec.namespace, &spec.labels));
 
         let top = |raw: &Option<Vec<f64>>| -> (f64, Vec<u32>) {
-            let Some(raw) = raw else { return (0.0, Vec::new()) };
+            let Some(raw) = raw else {
+                return (0.0, Vec::new());
+            };
             let ok = |i: usize| static_ok[i] != 0;
-            let max = (0..n).filter(|&i| ok(i)).map(|i| raw[i]).fold(0.0, f64::max);
-            (max, (0..n).filter(|&i| ok(i) && raw[i] == max).map(|i| i as u32).collect())
+            let max = (0..n)
+                .filter(|&i| ok(i))
+                .map(|i| raw[i])
+                .fold(0.0, f64::max);
+            (
+                max,
+                (0..n)
+                    .filter(|&i| ok(i) && raw[i] == max)
+                    .map(|i| i as u32)
+                    .collect(),
+            )
         };
         let taint_raw = nonzero(taint_raw);
         let affinity_raw = nonzero(affinity_raw);
         let (taint_top, affinity_top) = (top(&taint_raw), top(&affinity_raw));
         let sparse = |raw: &Option<Vec<f64>>| -> Vec<(u32, f64)> {
-            raw.iter().flat_map(|r| r.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, v)| (i as u32, *v))).collect()
+            raw.iter()
+                .flat_map(|r| {
+                    r.iter()
+                        .enumerate()
+                        .filter(|(_, v)| **v != 0.0)
+                        .map(|(i, v)| (i as u32, *v))
+                })
+                .collect()
         };
         let (taint_sparse, affinity_sparse) = (sparse(&taint_raw), sparse(&affinity_raw));
         Shape {
@@ -188,6 +219,9 @@ impl Shape {
 
     /// Whether placement depends on where other pods are.
     pub fn topology_dependent(&self) -> bool {
-        !(self.spread.is_empty() && self.affinity.is_empty() && self.anti_affinity.is_empty() && self.preferred.is_empty())
+        !(self.spread.is_empty()
+            && self.affinity.is_empty()
+            && self.anti_affinity.is_empty()
+            && self.preferred.is_empty())
     }
 }

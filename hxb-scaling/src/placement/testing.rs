@@ -2,27 +2,38 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Container, Node, NodeSpec, NodeStatus, Pod, PodSpec, ResourceRequirements, Taint};
+use k8s_openapi::api::core::v1::{
+    Container, Node, NodeSpec, NodeStatus, Pod, PodSpec, ResourceRequirements, Taint,
+};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 /// A node with allocatable `cpu` and `memory`, 110 pods, and the hostname label.
 pub fn node(name: &str, cpu: &str, memory: &str) -> Node {
     let mut n = Node::default();
     n.metadata.name = Some(name.to_owned());
-    n.metadata.labels = Some(BTreeMap::from([(super::LABEL_HOSTNAME.to_owned(), name.to_owned())]));
+    n.metadata.labels = Some(BTreeMap::from([(
+        super::LABEL_HOSTNAME.to_owned(),
+        name.to_owned(),
+    )]));
     let alloc = BTreeMap::from([
         ("cpu".to_owned(), Quantity(cpu.to_owned())),
         ("memory".to_owned(), Quantity(memory.to_owned())),
         ("pods".to_owned(), Quantity("110".to_owned())),
     ]);
-    n.status = Some(NodeStatus { allocatable: Some(alloc), ..Default::default() });
+    n.status = Some(NodeStatus {
+        allocatable: Some(alloc),
+        ..Default::default()
+    });
     n.spec = Some(NodeSpec::default());
     n
 }
 
 /// `node` with an extra label.
 pub fn label_node(mut node: Node, key: &str, value: &str) -> Node {
-    node.metadata.labels.get_or_insert_default().insert(key.to_owned(), value.to_owned());
+    node.metadata
+        .labels
+        .get_or_insert_default()
+        .insert(key.to_owned(), value.to_owned());
     node
 }
 
@@ -54,7 +65,10 @@ pub fn pod(name: &str, cpu: &str, memory: &str) -> Pod {
     p.spec = Some(PodSpec {
         containers: vec![Container {
             name: "main".to_owned(),
-            resources: Some(ResourceRequirements { requests: Some(requests), ..Default::default() }),
+            resources: Some(ResourceRequirements {
+                requests: Some(requests),
+                ..Default::default()
+            }),
             ..Default::default()
         }],
         ..Default::default()
@@ -64,7 +78,10 @@ pub fn pod(name: &str, cpu: &str, memory: &str) -> Pod {
 
 /// `pod` with an extra label.
 pub fn label_pod(mut pod: Pod, key: &str, value: &str) -> Pod {
-    pod.metadata.labels.get_or_insert_default().insert(key.to_owned(), value.to_owned());
+    pod.metadata
+        .labels
+        .get_or_insert_default()
+        .insert(key.to_owned(), value.to_owned());
     pod
 }
 

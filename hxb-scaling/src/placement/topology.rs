@@ -47,7 +47,13 @@ fn merged_counts<'a>(
 
 /// Evaluate the topology filters of `shape` on every node into `out` (codes above).
 /// Returns false (and leaves `out` all OK) when no topology filter applies.
-pub(crate) fn filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: &Profile, out: &mut Vec<u8>) -> bool {
+pub(crate) fn filter(
+    nodes: &NodeTable,
+    reg: &Registry,
+    shape: &Shape,
+    profile: &Profile,
+    out: &mut Vec<u8>,
+) -> bool {
     let n = nodes.len();
     out.clear();
     out.resize(n, code::OK);
@@ -61,11 +67,18 @@ pub(crate) fn filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: 
     // The pod's required affinity.
     if !shape.affinity.is_empty() {
         any = true;
-        let counts = merged_counts(nodes, reg, shape.affinity.iter().map(|t| (t.key.as_str(), t.selector)));
+        let counts = merged_counts(
+            nodes,
+            reg,
+            shape.affinity.iter().map(|t| (t.key.as_str(), t.selector)),
+        );
         let none_anywhere = counts.values().all(|c| c.iter().all(|&x| x == 0));
         let allow_all = none_anywhere && shape.self_affine;
-        let terms: Vec<(&[u32], &[i64])> =
-            shape.affinity.iter().map(|t| (&nodes.interned(&t.key).dom[..], &counts[t.key.as_str()][..])).collect();
+        let terms: Vec<(&[u32], &[i64])> = shape
+            .affinity
+            .iter()
+            .map(|t| (&nodes.interned(&t.key).dom[..], &counts[t.key.as_str()][..]))
+            .collect();
         for i in 0..n {
             let mut pods_exist = true;
             let mut has_keys = true;
@@ -83,7 +96,14 @@ pub(crate) fn filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: 
     // The pod's required anti-affinity.
     if !shape.anti_affinity.is_empty() {
         any = true;
-        let counts = merged_counts(nodes, reg, shape.anti_affinity.iter().map(|t| (t.key.as_str(), t.selector)));
+        let counts = merged_counts(
+            nodes,
+            reg,
+            shape
+                .anti_affinity
+                .iter()
+                .map(|t| (t.key.as_str(), t.selector)),
+        );
         for (key, c) in &counts {
             let dom = &nodes.interned(key).dom;
             for i in 0..n {
@@ -113,9 +133,19 @@ pub(crate) fn filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: 
 
 /// Nodes whose pods count for a spread constraint: node-inclusion policies plus "has every
 /// key of the constraints of this kind" (`nodeLabelsMatchSpreadConstraints`).
-fn spread_eligible(nodes: &NodeTable, shape: &Shape, hard: bool, honor_aff: bool, honor_taints: bool) -> Vec<bool> {
-    let keys: Vec<&[u32]> =
-        shape.spread.iter().filter(|r| r.c.hard == hard).map(|r| &nodes.interned(&r.c.topology_key).dom[..]).collect();
+fn spread_eligible(
+    nodes: &NodeTable,
+    shape: &Shape,
+    hard: bool,
+    honor_aff: bool,
+    honor_taints: bool,
+) -> Vec<bool> {
+    let keys: Vec<&[u32]> = shape
+        .spread
+        .iter()
+        .filter(|r| r.c.hard == hard)
+        .map(|r| &nodes.interned(&r.c.topology_key).dom[..])
+        .collect();
     (0..nodes.len())
         .map(|i| {
             (!honor_aff || shape.affinity_ok[i])
@@ -132,7 +162,12 @@ fn spread_filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, out: &mut [u8
         let d = nodes.interned(&r.c.topology_key);
         let eligible = spread_eligible(nodes, shape, true, r.c.honor_affinity, r.c.honor_taints);
         let counts = match r.selector {
-            Some(s) => domain_counts(&reg.selectors[s as usize].per_node, &d.dom, d.count, Some(&eligible)),
+            Some(s) => domain_counts(
+                &reg.selectors[s as usize].per_node,
+                &d.dom,
+                d.count,
+                Some(&eligible),
+            ),
             None => vec![0; d.count],
         };
         let mut present = vec![false; d.count];
@@ -142,7 +177,13 @@ fn spread_filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, out: &mut [u8
             }
         }
         let domains = present.iter().filter(|&&p| p).count() as i64;
-        let mut min = counts.iter().zip(&present).filter(|(_, p)| **p).map(|(c, _)| *c).min().unwrap_or(i64::MAX / 2);
+        let mut min = counts
+            .iter()
+            .zip(&present)
+            .filter(|(_, p)| **p)
+            .map(|(c, _)| *c)
+            .min()
+            .unwrap_or(i64::MAX / 2);
         if r.c.min_domains.is_some_and(|m| domains < m) {
             min = 0;
         }
@@ -170,18 +211,37 @@ pub(crate) fn add_scores(
     total: &mut [f64],
 ) {
     if profile.weights.topology_spread != 0 && shape.spread.iter().any(|r| !r.c.hard) {
-        spread_score(nodes, reg, shape, scores, profile.weights.topology_spread, total);
+        spread_score(
+            nodes,
+            reg,
+            shape,
+            scores,
+            profile.weights.topology_spread,
+            total,
+        );
     }
     if profile.weights.inter_pod_affinity != 0 {
         affinity_score(nodes, reg, shape, profile, scores, total);
     }
 }
 
-fn spread_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, scores: &[f64], weight: i64, total: &mut [f64]) {
+fn spread_score(
+    nodes: &NodeTable,
+    reg: &Registry,
+    shape: &Shape,
+    scores: &[f64],
+    weight: i64,
+    total: &mut [f64],
+) {
     let n = nodes.len();
     let soft: Vec<_> = shape.spread.iter().filter(|r| !r.c.hard).collect();
-    let soft_doms: Vec<&[u32]> = soft.iter().map(|r| &nodes.interned(&r.c.topology_key).dom[..]).collect();
-    let ignored: Vec<bool> = (0..n).map(|i| soft_doms.iter().any(|dom| dom[i] == NO_DOMAIN)).collect();
+    let soft_doms: Vec<&[u32]> = soft
+        .iter()
+        .map(|r| &nodes.interned(&r.c.topology_key).dom[..])
+        .collect();
+    let ignored: Vec<bool> = (0..n)
+        .map(|i| soft_doms.iter().any(|dom| dom[i] == NO_DOMAIN))
+        .collect();
     let scored = |i: usize| scores[i] >= 0.0 && !ignored[i];
     let mut raw = vec![0.0f64; n];
     for r in &soft {
@@ -193,12 +253,17 @@ fn spread_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, scores: &[f64]
             present[d.dom[i] as usize] = true;
             scored_nodes += 1;
         }
-        let size = if r.hostname { scored_nodes } else { present.iter().filter(|&&p| p).count() };
+        let size = if r.hostname {
+            scored_nodes
+        } else {
+            present.iter().filter(|&&p| p).count()
+        };
         let tp_weight = ((size + 2) as f64).ln();
         let per_node = r.selector.map(|s| &reg.selectors[s as usize].per_node);
         let counts = match per_node {
             Some(p) if !r.hostname => {
-                let eligible = spread_eligible(nodes, shape, false, r.c.honor_affinity, r.c.honor_taints);
+                let eligible =
+                    spread_eligible(nodes, shape, false, r.c.honor_affinity, r.c.honor_taints);
                 domain_counts(p, &d.dom, d.count, Some(&eligible))
             }
             _ => vec![0; d.count],
@@ -230,7 +295,14 @@ fn spread_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, scores: &[f64]
     }
 }
 
-fn affinity_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: &Profile, scores: &[f64], total: &mut [f64]) {
+fn affinity_score(
+    nodes: &NodeTable,
+    reg: &Registry,
+    shape: &Shape,
+    profile: &Profile,
+    scores: &[f64],
+    total: &mut [f64],
+) {
     let n = nodes.len();
     // (topology key, per-node counts, weight) contributions to topologyScore.
     let mut parts: Vec<(&str, &[u32], i64)> = Vec::new();
@@ -270,7 +342,11 @@ fn affinity_score(nodes: &NodeTable, reg: &Registry, shape: &Shape, profile: &Pr
     }
     let diff = max.saturating_sub(min);
     for i in (0..n).filter(|&i| scores[i] >= 0.0) {
-        let s = if diff > 0 { (MAX_NODE_SCORE as f64 * ((raw[i] - min) as f64 / diff as f64)) as i64 } else { 0 };
+        let s = if diff > 0 {
+            (MAX_NODE_SCORE as f64 * ((raw[i] - min) as f64 / diff as f64)) as i64
+        } else {
+            0
+        };
         total[i] += (profile.weights.inter_pod_affinity * s) as f64;
     }
 }

@@ -33,7 +33,9 @@ impl WhatIf {
 
     /// Pods that would not fit, with the reason.
     pub fn unschedulable(&self) -> impl Iterator<Item = (&str, &Unschedulable)> {
-        self.outcomes.iter().filter_map(|o| o.result.as_ref().err().map(|e| (o.pod.as_str(), e)))
+        self.outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().err().map(|e| (o.pod.as_str(), e)))
     }
 }
 
@@ -77,7 +79,11 @@ impl Scheduler {
     pub fn capacity_for(&self, pod: &Pod, limit: usize) -> Result<Capacity> {
         let mut copy = self.clone();
         copy.profile.preemption = false;
-        let base = pod.metadata.name.clone().unwrap_or_else(|| "pod".to_owned());
+        let base = pod
+            .metadata
+            .name
+            .clone()
+            .unwrap_or_else(|| "pod".to_owned());
         let mut per_node = BTreeMap::new();
         let mut count = 0;
         let mut pod = pod.clone();
@@ -85,11 +91,21 @@ impl Scheduler {
             pod.metadata.name = Some(format!("{base}-what-if-{count}"));
             match copy.schedule(&pod) {
                 Ok(p) => *per_node.entry(p.node).or_insert(0) += 1,
-                Err(Error::Unschedulable(u)) => return Ok(Capacity { count, per_node, limited_by: Some(u) }),
+                Err(Error::Unschedulable(u)) => {
+                    return Ok(Capacity {
+                        count,
+                        per_node,
+                        limited_by: Some(u),
+                    });
+                }
                 Err(e) => return Err(e),
             }
             count += 1;
         }
-        Ok(Capacity { count, per_node, limited_by: None })
+        Ok(Capacity {
+            count,
+            per_node,
+            limited_by: None,
+        })
     }
 }

@@ -9,8 +9,9 @@ use hxb_scaling::placement::reference::ReferenceCluster;
 use hxb_scaling::placement::testing::{label_node, label_pod, node, pod, taint_node};
 use hxb_scaling::placement::{LABEL_HOSTNAME, Profile, Scheduler, ScoringStrategy};
 use k8s_openapi::api::core::v1::{
-    Node, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinity, PodAffinityTerm,
-    PodAntiAffinity, PreferredSchedulingTerm, Toleration, TopologySpreadConstraint, WeightedPodAffinityTerm,
+    Node, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinity,
+    PodAffinityTerm, PodAntiAffinity, PreferredSchedulingTerm, Toleration,
+    TopologySpreadConstraint, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use proptest::prelude::*;
@@ -37,17 +38,47 @@ struct PodGen {
 }
 
 fn node_gen() -> impl Strategy<Value = NodeGen> {
-    (1u32..8, 1u32..16, prop::option::weighted(0.85, 0u8..3), 0u8..6, any::<bool>())
-        .prop_map(|(cpu, mem_gi, zone, taint, disk)| NodeGen { cpu, mem_gi, zone, taint, disk })
+    (
+        1u32..8,
+        1u32..16,
+        prop::option::weighted(0.85, 0u8..3),
+        0u8..6,
+        any::<bool>(),
+    )
+        .prop_map(|(cpu, mem_gi, zone, taint, disk)| NodeGen {
+            cpu,
+            mem_gi,
+            zone,
+            taint,
+            disk,
+        })
 }
 
 fn pod_gen() -> impl Strategy<Value = PodGen> {
-    (0u8..4, 0u8..2, 0u32..2500, 0u32..3000, 0u8..12, any::<bool>())
-        .prop_map(|(app, ns, cpu_m, mem_mi, rule, tolerate)| PodGen { app, ns, cpu_m, mem_mi, rule, tolerate })
+    (
+        0u8..4,
+        0u8..2,
+        0u32..2500,
+        0u32..3000,
+        0u8..12,
+        any::<bool>(),
+    )
+        .prop_map(|(app, ns, cpu_m, mem_mi, rule, tolerate)| PodGen {
+            app,
+            ns,
+            cpu_m,
+            mem_mi,
+            rule,
+            tolerate,
+        })
 }
 
 fn build_node(i: usize, g: &NodeGen) -> Node {
-    let mut n = node(&format!("n{i}"), &g.cpu.to_string(), &format!("{}Gi", g.mem_gi));
+    let mut n = node(
+        &format!("n{i}"),
+        &g.cpu.to_string(),
+        &format!("{}Gi", g.mem_gi),
+    );
     if let Some(z) = g.zone {
         n = label_node(n, ZONE, &format!("z{z}"));
     }
@@ -63,34 +94,64 @@ fn build_node(i: usize, g: &NodeGen) -> Node {
 }
 
 fn selector(app: u8) -> LabelSelector {
-    LabelSelector { match_labels: Some(BTreeMap::from([("app".to_owned(), format!("a{app}"))])), ..Default::default() }
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([("app".to_owned(), format!("a{app}"))])),
+        ..Default::default()
+    }
 }
 
 fn term(app: u8, key: &str) -> PodAffinityTerm {
-    PodAffinityTerm { label_selector: Some(selector(app)), topology_key: key.into(), ..Default::default() }
+    PodAffinityTerm {
+        label_selector: Some(selector(app)),
+        topology_key: key.into(),
+        ..Default::default()
+    }
 }
 
 fn build_pod(i: usize, g: &PodGen) -> Pod {
-    let cpu = if g.cpu_m < 100 { String::new() } else { format!("{}m", g.cpu_m) };
-    let mem = if g.mem_mi < 100 { String::new() } else { format!("{}Mi", g.mem_mi) };
-    let mut p = label_pod(pod(&format!("p{i}"), &cpu, &mem), "app", &format!("a{}", g.app));
+    let cpu = if g.cpu_m < 100 {
+        String::new()
+    } else {
+        format!("{}m", g.cpu_m)
+    };
+    let mem = if g.mem_mi < 100 {
+        String::new()
+    } else {
+        format!("{}Mi", g.mem_mi)
+    };
+    let mut p = label_pod(
+        pod(&format!("p{i}"), &cpu, &mem),
+        "app",
+        &format!("a{}", g.app),
+    );
     p.metadata.namespace = Some(format!("ns{}", g.ns));
     let spec = p.spec.as_mut().unwrap();
     if g.tolerate {
-        spec.tolerations = Some(vec![Toleration { operator: Some("Exists".into()), ..Default::default() }]);
+        spec.tolerations = Some(vec![Toleration {
+            operator: Some("Exists".into()),
+            ..Default::default()
+        }]);
     }
     let aff = spec.affinity.get_or_insert_default();
     let spread = |key: &str, hard: bool, skew: i32| TopologySpreadConstraint {
         max_skew: skew,
         topology_key: key.into(),
-        when_unsatisfiable: if hard { "DoNotSchedule" } else { "ScheduleAnyway" }.into(),
+        when_unsatisfiable: if hard {
+            "DoNotSchedule"
+        } else {
+            "ScheduleAnyway"
+        }
+        .into(),
         label_selector: Some(selector(g.app)),
         ..Default::default()
     };
     match g.rule {
         0 => {
             aff.pod_anti_affinity = Some(PodAntiAffinity {
-                required_during_scheduling_ignored_during_execution: Some(vec![term(g.app, LABEL_HOSTNAME)]),
+                required_during_scheduling_ignored_during_execution: Some(vec![term(
+                    g.app,
+                    LABEL_HOSTNAME,
+                )]),
                 ..Default::default()
             })
         }
@@ -102,51 +163,76 @@ fn build_pod(i: usize, g: &PodGen) -> Pod {
         }
         2 => spec.topology_spread_constraints = Some(vec![spread(ZONE, true, 1)]),
         3 => spec.topology_spread_constraints = Some(vec![spread(ZONE, false, 1)]),
-        4 => spec.topology_spread_constraints = Some(vec![spread(LABEL_HOSTNAME, false, 2), spread(ZONE, true, 2)]),
+        4 => {
+            spec.topology_spread_constraints = Some(vec![
+                spread(LABEL_HOSTNAME, false, 2),
+                spread(ZONE, true, 2),
+            ])
+        }
         5 => {
             aff.pod_anti_affinity = Some(PodAntiAffinity {
-                preferred_during_scheduling_ignored_during_execution: Some(vec![WeightedPodAffinityTerm {
-                    weight: 40,
-                    pod_affinity_term: term((g.app + 1) % 4, ZONE),
-                }]),
+                preferred_during_scheduling_ignored_during_execution: Some(vec![
+                    WeightedPodAffinityTerm {
+                        weight: 40,
+                        pod_affinity_term: term((g.app + 1) % 4, ZONE),
+                    },
+                ]),
                 ..Default::default()
             });
             aff.pod_affinity = Some(PodAffinity {
-                preferred_during_scheduling_ignored_during_execution: Some(vec![WeightedPodAffinityTerm {
-                    weight: 70,
-                    pod_affinity_term: term(g.app, LABEL_HOSTNAME),
-                }]),
+                preferred_during_scheduling_ignored_during_execution: Some(vec![
+                    WeightedPodAffinityTerm {
+                        weight: 70,
+                        pod_affinity_term: term(g.app, LABEL_HOSTNAME),
+                    },
+                ]),
                 ..Default::default()
             });
         }
         6 => {
             aff.node_affinity = Some(NodeAffinity {
-                preferred_during_scheduling_ignored_during_execution: Some(vec![PreferredSchedulingTerm {
-                    weight: 30,
-                    preference: NodeSelectorTerm {
-                        match_expressions: Some(vec![NodeSelectorRequirement {
-                            key: "disk".into(),
-                            operator: "In".into(),
-                            values: Some(vec!["ssd".into()]),
-                        }]),
-                        match_fields: None,
+                preferred_during_scheduling_ignored_during_execution: Some(vec![
+                    PreferredSchedulingTerm {
+                        weight: 30,
+                        preference: NodeSelectorTerm {
+                            match_expressions: Some(vec![NodeSelectorRequirement {
+                                key: "disk".into(),
+                                operator: "In".into(),
+                                values: Some(vec!["ssd".into()]),
+                            }]),
+                            match_fields: None,
+                        },
                     },
-                }]),
+                ]),
                 ..Default::default()
             })
         }
         7 => spec.node_selector = Some(BTreeMap::from([("disk".into(), "ssd".into())])),
         _ => {}
     }
-    if spec.affinity.as_ref().is_some_and(|a| a == &Default::default()) {
+    if spec
+        .affinity
+        .as_ref()
+        .is_some_and(|a| a == &Default::default())
+    {
         spec.affinity = None;
     }
     p
 }
 
-fn run(nodes: Vec<NodeGen>, pods: Vec<PodGen>, strategy: ScoringStrategy) -> Result<(), TestCaseError> {
-    let nodes: Vec<Node> = nodes.iter().enumerate().map(|(i, g)| build_node(i, g)).collect();
-    let profile = Profile::default().with_preemption(false).with_strategy(strategy);
+fn run(
+    nodes: Vec<NodeGen>,
+    pods: Vec<PodGen>,
+    strategy: ScoringStrategy,
+) -> Result<(), TestCaseError> {
+    let nodes: Vec<Node> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, g)| build_node(i, g))
+        .collect();
+    let profile = Profile::default()
+        .with_preemption(false)
+        .with_strategy(strategy);
     let mut engine = Scheduler::new(&nodes, &[], profile).unwrap();
     let mut reference = ReferenceCluster::new(nodes.clone(), profile);
     for (i, g) in pods.iter().enumerate() {
@@ -162,7 +248,14 @@ fn run(nodes: Vec<NodeGen>, pods: Vec<PodGen>, strategy: ScoringStrategy) -> Res
                 reference.bind(&p, idx).unwrap();
             }
             (Err(Error::Unschedulable(u)), Err(v)) => prop_assert_eq!(u, v),
-            (got, want) => prop_assert!(false, "pod {} {:?}: engine {:?}, reference {:?}", i, g, got, want),
+            (got, want) => prop_assert!(
+                false,
+                "pod {} {:?}: engine {:?}, reference {:?}",
+                i,
+                g,
+                got,
+                want
+            ),
         }
     }
     Ok(())
