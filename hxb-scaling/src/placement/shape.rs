@@ -18,6 +18,8 @@ pub(crate) struct SpreadRule {
     pub selector: Option<u32>,
     pub self_match: bool,
     pub hostname: bool,
+    /// Nodes whose pods count for this constraint (static: inclusion policies and keys).
+    pub eligible: Vec<bool>,
 }
 
 /// An (anti-)affinity term of the pod being placed, with interned selector.
@@ -61,6 +63,8 @@ pub(crate) struct Shape {
     pub holds: Vec<u32>,
     /// The pod matches every one of its own required affinity terms.
     pub self_affine: bool,
+    /// Nodes lacking a key of a `ScheduleAnyway` constraint (they score 0 for spreading).
+    pub soft_ignored: Vec<bool>,
 }
 
 impl Shape {
@@ -115,6 +119,7 @@ impl Shape {
                     hostname: c.topology_key == LABEL_HOSTNAME,
                     c: c.clone(),
                     selector,
+                    eligible: Vec::new(),
                 }
             })
             .collect();
@@ -195,7 +200,7 @@ impl Shape {
                 .collect()
         };
         let (taint_sparse, affinity_sparse) = (sparse(&taint_raw), sparse(&affinity_raw));
-        Shape {
+        let mut shape = Shape {
             taint_sparse,
             affinity_sparse,
             taint_top,
@@ -214,7 +219,29 @@ impl Shape {
             preferred,
             holds,
             self_affine,
+            soft_ignored: Vec::new(),
+        };
+        for k in 0..shape.spread.len() {
+            let c = &shape.spread[k].c;
+            let e = super::topology::spread_eligible(
+                nodes,
+                &shape,
+                c.hard,
+                c.honor_affinity,
+                c.honor_taints,
+            );
+            shape.spread[k].eligible = e;
         }
+        let soft: Vec<&[u32]> = shape
+            .spread
+            .iter()
+            .filter(|r| !r.c.hard)
+            .map(|r| &nodes.interned(&r.c.topology_key).dom[..])
+            .collect();
+        shape.soft_ignored = (0..n)
+            .map(|i| soft.iter().any(|d| d[i] == super::node::NO_DOMAIN))
+            .collect();
+        shape
     }
 
     /// Whether placement depends on where other pods are.

@@ -133,7 +133,7 @@ pub(crate) fn filter(
 
 /// Nodes whose pods count for a spread constraint: node-inclusion policies plus "has every
 /// key of the constraints of this kind" (`nodeLabelsMatchSpreadConstraints`).
-fn spread_eligible(
+pub(crate) fn spread_eligible(
     nodes: &NodeTable,
     shape: &Shape,
     hard: bool,
@@ -160,13 +160,13 @@ fn spread_filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, out: &mut [u8
     for r in shape.spread.iter().filter(|r| r.c.hard) {
         any = true;
         let d = nodes.interned(&r.c.topology_key);
-        let eligible = spread_eligible(nodes, shape, true, r.c.honor_affinity, r.c.honor_taints);
+        let eligible = &r.eligible;
         let counts = match r.selector {
             Some(s) => domain_counts(
                 &reg.selectors[s as usize].per_node,
                 &d.dom,
                 d.count,
-                Some(&eligible),
+                Some(eligible),
             ),
             None => vec![0; d.count],
         };
@@ -235,13 +235,7 @@ fn spread_score(
 ) {
     let n = nodes.len();
     let soft: Vec<_> = shape.spread.iter().filter(|r| !r.c.hard).collect();
-    let soft_doms: Vec<&[u32]> = soft
-        .iter()
-        .map(|r| &nodes.interned(&r.c.topology_key).dom[..])
-        .collect();
-    let ignored: Vec<bool> = (0..n)
-        .map(|i| soft_doms.iter().any(|dom| dom[i] == NO_DOMAIN))
-        .collect();
+    let ignored = &shape.soft_ignored;
     let scored = |i: usize| scores[i] >= 0.0 && !ignored[i];
     let mut raw = vec![0.0f64; n];
     for r in &soft {
@@ -261,11 +255,7 @@ fn spread_score(
         let tp_weight = ((size + 2) as f64).ln();
         let per_node = r.selector.map(|s| &reg.selectors[s as usize].per_node);
         let counts = match per_node {
-            Some(p) if !r.hostname => {
-                let eligible =
-                    spread_eligible(nodes, shape, false, r.c.honor_affinity, r.c.honor_taints);
-                domain_counts(p, &d.dom, d.count, Some(&eligible))
-            }
+            Some(p) if !r.hostname => domain_counts(p, &d.dom, d.count, Some(&r.eligible)),
             _ => vec![0; d.count],
         };
         for i in (0..n).filter(|&i| scored(i)) {
