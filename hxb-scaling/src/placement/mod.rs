@@ -59,6 +59,7 @@ pub use explain::{
     REASON_UNSCHEDULABLE, reason_taint,
 };
 pub use hxb_core::scheduling::{Placement, Victim};
+pub use node::DEFAULT_MAX_PODS;
 pub use pod::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, LABEL_HOSTNAME};
 pub use profile::{Filters, Profile, ScoringStrategy, Weights};
 pub use scheduler::Scheduler;

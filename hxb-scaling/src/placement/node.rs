@@ -21,6 +21,9 @@ pub(crate) struct KeyDomains {
     pub count: usize,
 }
 
+/// Pod limit of a node whose status lists no `pods` (kubelet's default `maxPods`).
+pub const DEFAULT_MAX_PODS: i64 = 110;
+
 /// Domain id of a node without the topology label.
 pub(crate) const NO_DOMAIN: u32 = u32::MAX;
 
@@ -58,7 +61,10 @@ fn allocatable(node: &Node, name: &str) -> Result<i64> {
     let q = status
         .and_then(|s| s.allocatable.as_ref().and_then(|a| a.get(name)))
         .or_else(|| status.and_then(|s| s.capacity.as_ref().and_then(|c| c.get(name))));
-    let Some(q) = q else { return Ok(0) };
+    let Some(q) = q else {
+        // A node that reports no pod limit gets kubelet's default `maxPods`.
+        return Ok(if name == "pods" { DEFAULT_MAX_PODS } else { 0 });
+    };
     let q = Quantity::try_from(q)
         .map_err(|e| Error::invalid(format!("status.allocatable.{name}"), e.to_string()))?;
     Ok(match name {

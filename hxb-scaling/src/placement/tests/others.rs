@@ -222,3 +222,52 @@ fn removing_pods_frees_capacity_and_topology_counts() {
         ErrorKind::NotFound
     );
 }
+
+#[test]
+fn nodes_without_a_pod_limit_get_kubelets_default() {
+    let mut n = node("n", "64", "256Gi");
+    n.status
+        .as_mut()
+        .unwrap()
+        .allocatable
+        .as_mut()
+        .unwrap()
+        .remove("pods");
+    let s = sched(&[n], &[]);
+    let cap = s.capacity_for(&pod("tiny", "10m", "10Mi"), 1000).unwrap();
+    assert_eq!(cap.count as i64, DEFAULT_MAX_PODS);
+    assert_eq!(
+        cap.limited_by.unwrap().reasons,
+        vec![(REASON_TOO_MANY_PODS.to_owned(), 1)]
+    );
+}
+
+#[test]
+fn disabled_filters_and_zero_weights_are_honoured() {
+    let nodes = [
+        taint_node(node("t", "8", "16Gi"), "k", "v", "NoSchedule"),
+        node("small", "1", "2Gi"),
+    ];
+    let off = Profile::default().with_filters(Filters {
+        taint_toleration: false,
+        ..Filters::default()
+    });
+    let mut s = Scheduler::new(&nodes, &[], off).unwrap();
+    assert_eq!(s.schedule(&pod("p", "500m", "512Mi")).unwrap().node, "t");
+    // With every score weight zero all feasible nodes tie: the first listed wins.
+    let flat = Weights {
+        fit: 0,
+        balanced: 0,
+        inter_pod_affinity: 0,
+        node_affinity: 0,
+        taint_toleration: 0,
+        topology_spread: 0,
+    };
+    let mut s = Scheduler::new(
+        &[node("a", "1", "2Gi"), node("b", "8", "16Gi")],
+        &[],
+        Profile::default().with_weights(flat),
+    )
+    .unwrap();
+    assert_eq!(s.schedule(&pod("q", "500m", "512Mi")).unwrap().node, "a");
+}
