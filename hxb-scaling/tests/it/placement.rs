@@ -280,3 +280,66 @@ proptest! {
         run(nodes, pods, ScoringStrategy::MostAllocated)?;
     }
 }
+
+/// Preemption properties on random full clusters: victims all have lower priority than the
+/// preemptor, the node's requests fit its allocatable afterwards, and no victim could have
+/// stayed (putting any one back would overflow cpu, memory or the pod count).
+fn preemption_case(
+    caps: Vec<(u32, u32)>,
+    fillers: Vec<(u32, u32, i32)>,
+    urgent: (u32, u32),
+) -> Result<(), TestCaseError> {
+    use hxb_scaling::placement::testing::prioritize;
+    let nodes: Vec<Node> = caps
+        .iter()
+        .enumerate()
+        .map(|(i, (c, m))| node(&format!("n{i}"), &format!("{c}"), &format!("{m}Gi")))
+        .collect();
+    let mut s = Scheduler::new(&nodes, &[], Profile::default()).unwrap();
+    let mut req: BTreeMap<String, (i64, i64, i32)> = BTreeMap::new();
+    for (i, (c, m, prio)) in fillers.iter().enumerate() {
+        let name = format!("f{i}");
+        let p = prioritize(pod(&name, &format!("{c}m"), &format!("{m}Mi")), *prio);
+        if s.schedule(&p).is_ok() {
+            req.insert(name, (i64::from(*c), i64::from(*m) << 20, *prio));
+        }
+    }
+    let (c, m) = urgent;
+    let p = prioritize(pod("urgent", &format!("{c}m"), &format!("{m}Mi")), 100);
+    let Ok(placement) = s.schedule(&p) else {
+        return Ok(());
+    };
+    req.insert("urgent".into(), (i64::from(c), i64::from(m) << 20, 100));
+    let idx: usize = placement.node[1..].parse().unwrap();
+    let (cap_cpu, cap_mem) = (i64::from(caps[idx].0) * 1000, i64::from(caps[idx].1) << 30);
+    let on_node: Vec<&str> = s
+        .bindings()
+        .filter(|b| b.2 == placement.node)
+        .map(|b| b.1)
+        .collect();
+    let used_cpu: i64 = on_node.iter().map(|n| req[*n].0).sum();
+    let used_mem: i64 = on_node.iter().map(|n| req[*n].1).sum();
+    prop_assert!(used_cpu <= cap_cpu && used_mem <= cap_mem);
+    for v in &placement.victims {
+        let (vc, vm, vp) = req[&v.name];
+        prop_assert!(vp < 100, "victim {} has priority {}", v.name, vp);
+        prop_assert!(s.node_of("default", &v.name).is_none());
+        let could_stay =
+            used_cpu + vc <= cap_cpu && used_mem + vm <= cap_mem && on_node.len() < 110;
+        prop_assert!(!could_stay, "victim {} could have stayed", v.name);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn preemption_evicts_only_lower_priority_pods_that_must_go(
+        caps in prop::collection::vec((1u32..6, 1u32..8), 1..5),
+        fillers in prop::collection::vec((100u32..2000, 100u32..3000, 0i32..4), 1..30),
+        urgent in (100u32..3000, 100u32..4000),
+    ) {
+        preemption_case(caps, fillers, urgent)?;
+    }
+}
