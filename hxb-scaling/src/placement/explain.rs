@@ -1,6 +1,6 @@
 //! The "why not" of a pod that fits nowhere, in kube-scheduler's words.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use hxb_core::error::Unschedulable;
 
@@ -35,48 +35,67 @@ pub fn reason_taint(key: &str, value: &str) -> String {
     format!("node(s) had untolerated taint {{{key}: {value}}}")
 }
 
+/// One filter's reason for one node, borrowed until aggregated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Reason<'a> {
+    Text(&'static str),
+    Taint(&'a str, &'a str),
+}
+
+impl Reason<'_> {
+    fn text(self) -> String {
+        match self {
+            Reason::Text(t) => t.to_owned(),
+            Reason::Taint(k, v) => reason_taint(k, v),
+        }
+    }
+}
+
 /// The reasons node `i` rejects a pod, from the first failing filter (in kube-scheduler's
-/// default plugin order). Empty when the node fits.
-pub(crate) fn node_reasons(
-    nodes: &NodeTable,
+/// default plugin order), passed to `emit`. Nothing is emitted when the node fits.
+pub(crate) fn node_reasons<'a>(
+    nodes: &'a NodeTable,
     shape: &Shape,
     profile: &Profile,
     topo: Option<&[u8]>,
     i: usize,
-) -> Vec<String> {
+    emit: &mut impl FnMut(Reason<'a>),
+) {
     let spec = &shape.spec;
     let f = &profile.filters;
     if f.node_unschedulable && nodes.unschedulable[i] && !spec.tolerates_unschedulable() {
-        return vec![REASON_UNSCHEDULABLE.into()];
+        return emit(Reason::Text(REASON_UNSCHEDULABLE));
     }
     if spec
         .node_name
         .as_ref()
         .is_some_and(|n| *n != nodes.names[i])
     {
-        return vec![REASON_NODE_NAME.into()];
+        return emit(Reason::Text(REASON_NODE_NAME));
     }
     if f.taint_toleration
         && let Some(t) = spec.untolerated_taint(&nodes.taints[i])
     {
-        return vec![reason_taint(&t.key, &t.value)];
+        return emit(Reason::Taint(&t.key, &t.value));
     }
     if f.node_affinity && !shape.affinity_ok[i] {
-        return vec![REASON_NODE_AFFINITY.into()];
+        return emit(Reason::Text(REASON_NODE_AFFINITY));
     }
     if f.resources {
-        let mut r = Vec::new();
-        if nodes.free_pods[i] < 1.0 {
-            r.push(REASON_TOO_MANY_PODS.into());
+        let pods = nodes.free_pods[i] < 1.0;
+        let cpu = spec.cpu > 0 && (spec.cpu as f64) > nodes.free_cpu[i];
+        let mem = spec.mem > 0 && (spec.mem as f64) > nodes.free_mem[i];
+        if pods {
+            emit(Reason::Text(REASON_TOO_MANY_PODS));
         }
-        if spec.cpu > 0 && (spec.cpu as f64) > nodes.free_cpu[i] {
-            r.push("Insufficient cpu".into());
+        if cpu {
+            emit(Reason::Text("Insufficient cpu"));
         }
-        if spec.mem > 0 && (spec.mem as f64) > nodes.free_mem[i] {
-            r.push("Insufficient memory".into());
+        if mem {
+            emit(Reason::Text("Insufficient memory"));
         }
-        if !r.is_empty() {
-            return r;
+        if pods || cpu || mem {
+            return;
         }
     }
     let reason = match topo.map_or(code::OK, |t| t[i]) {
@@ -85,9 +104,9 @@ pub(crate) fn node_reasons(
         code::AFFINITY => REASON_AFFINITY,
         code::ANTI_AFFINITY => REASON_ANTI_AFFINITY,
         code::EXISTING_ANTI_AFFINITY => REASON_EXISTING_ANTI_AFFINITY,
-        _ => return Vec::new(),
+        _ => return,
     };
-    vec![reason.into()]
+    emit(Reason::Text(reason))
 }
 
 /// Aggregate per-node reasons, most frequent first (ties by text).
@@ -96,7 +115,10 @@ pub(crate) fn aggregate(nodes: usize, reasons: impl IntoIterator<Item = String>)
     for r in reasons {
         *counts.entry(r).or_default() += 1;
     }
-    let mut reasons: Vec<(String, usize)> = counts.into_iter().collect();
+    sorted(nodes, counts.into_iter().collect())
+}
+
+fn sorted(nodes: usize, mut reasons: Vec<(String, usize)>) -> Unschedulable {
     reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Unschedulable { nodes, reasons }
 }
@@ -107,8 +129,15 @@ pub(crate) fn unschedulable(
     profile: &Profile,
     topo: Option<&[u8]>,
 ) -> Unschedulable {
-    aggregate(
-        nodes.len(),
-        (0..nodes.len()).flat_map(|i| node_reasons(nodes, shape, profile, topo, i)),
-    )
+    let mut counts: HashMap<Reason<'_>, usize> = HashMap::new();
+    for i in 0..nodes.len() {
+        node_reasons(nodes, shape, profile, topo, i, &mut |r| {
+            *counts.entry(r).or_default() += 1
+        });
+    }
+    let mut merged: BTreeMap<String, usize> = BTreeMap::new();
+    for (r, c) in counts {
+        *merged.entry(r.text()).or_default() += c;
+    }
+    sorted(nodes.len(), merged.into_iter().collect())
 }

@@ -38,6 +38,7 @@
 
 mod adapter;
 mod explain;
+mod hash;
 mod node;
 mod pod;
 mod preempt;
@@ -58,8 +59,12 @@ pub use explain::{
     REASON_UNSCHEDULABLE, reason_taint,
 };
 pub use hxb_core::scheduling::{Placement, Victim};
+pub use node::DEFAULT_MAX_PODS;
 pub use pod::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, LABEL_HOSTNAME};
 pub use profile::{Filters, Profile, ScoringStrategy, Weights};
 pub use scheduler::Scheduler;
 pub use score::{MAX_NODE_SCORE, balanced, least_requested, most_requested};
 pub use whatif::{Capacity, Outcome, WhatIf};
+
+#[cfg(test)]
+mod tests;

@@ -4,11 +4,12 @@
 //! all below 2^52), so the hot loop runs in one numeric type the compiler can vectorise, and
 //! every comparison and sum is exact.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use hxb_core::{Error, Quantity, Result};
 use k8s_openapi::api::core::v1::Node;
 
+use super::hash::FxMap;
 use super::pod::{Taint, clamp};
 
 /// Interned values of one topology key: a domain id per node.
@@ -20,6 +21,9 @@ pub(crate) struct KeyDomains {
     pub count: usize,
 }
 
+/// Pod limit of a node whose status lists no `pods` (kubelet's default `maxPods`).
+pub const DEFAULT_MAX_PODS: i64 = 110;
+
 /// Domain id of a node without the topology label.
 pub(crate) const NO_DOMAIN: u32 = u32::MAX;
 
@@ -27,7 +31,7 @@ pub(crate) const NO_DOMAIN: u32 = u32::MAX;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NodeTable {
     pub names: Vec<String>,
-    pub index: HashMap<String, u32>,
+    pub index: FxMap<String, u32>,
     pub labels: Vec<BTreeMap<String, String>>,
     pub taints: Vec<Vec<Taint>>,
     pub unschedulable: Vec<bool>,
@@ -49,7 +53,7 @@ pub(crate) struct NodeTable {
     pub nzfree_mem: Vec<f64>,
     /// Pod ids bound to each node.
     pub pods_on: Vec<Vec<u32>>,
-    keys: HashMap<String, KeyDomains>,
+    keys: FxMap<String, KeyDomains>,
 }
 
 fn allocatable(node: &Node, name: &str) -> Result<i64> {
@@ -57,7 +61,10 @@ fn allocatable(node: &Node, name: &str) -> Result<i64> {
     let q = status
         .and_then(|s| s.allocatable.as_ref().and_then(|a| a.get(name)))
         .or_else(|| status.and_then(|s| s.capacity.as_ref().and_then(|c| c.get(name))));
-    let Some(q) = q else { return Ok(0) };
+    let Some(q) = q else {
+        // A node that reports no pod limit gets kubelet's default `maxPods`.
+        return Ok(if name == "pods" { DEFAULT_MAX_PODS } else { 0 });
+    };
     let q = Quantity::try_from(q)
         .map_err(|e| Error::invalid(format!("status.allocatable.{name}"), e.to_string()))?;
     Ok(match name {
@@ -131,7 +138,7 @@ impl NodeTable {
     /// Domains of a topology key, interned on first use.
     pub fn domains(&mut self, key: &str) -> &KeyDomains {
         if !self.keys.contains_key(key) {
-            let mut values: HashMap<&str, u32> = HashMap::new();
+            let mut values: FxMap<&str, u32> = FxMap::default();
             let dom = self
                 .labels
                 .iter()

@@ -295,6 +295,15 @@ fn pod_term(t: &PodAffinityTerm, own_ns: &str) -> Result<PodTerm> {
     })
 }
 
+/// Preferred-term weights are 1..=100, as the API server validates.
+fn weight(w: i32) -> Result<i64> {
+    if (1..=100).contains(&w) {
+        Ok(i64::from(w))
+    } else {
+        Err(Error::invalid("weight", format!("{w} is not in 1..=100")))
+    }
+}
+
 fn tol(t: &Toleration) -> Result<Tol> {
     let exists = match t.operator.as_deref() {
         None | Some("Equal") => false,
@@ -379,7 +388,7 @@ impl PodSpecInfo {
             })
             .into_iter()
             .flatten()
-            .map(|p| Ok((i64::from(p.weight), node_term(&p.preference)?)))
+            .map(|p| Ok((weight(p.weight)?, node_term(&p.preference)?)))
             .collect::<Result<_>>()?;
 
         let pa = aff.and_then(|a| a.pod_affinity.as_ref());
@@ -398,7 +407,7 @@ impl PodSpecInfo {
                     .flatten()
                     .map(|t| {
                         Ok((
-                            i64::from(t.weight),
+                            weight(t.weight)?,
                             pod_term(&t.pod_affinity_term, &namespace)?,
                         ))
                     })

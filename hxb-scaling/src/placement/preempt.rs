@@ -1,6 +1,10 @@
 //! DefaultPreemption: when a pod fits nowhere, find the node where evicting the fewest,
 //! lowest-priority pods makes it fit (`SelectVictimsOnNode` and `pickOneNodeForPreemption`).
 //!
+//! As upstream, the dry run stops after `max(nodes * minCandidateNodesPercentage / 100,
+//! minCandidateNodesAbsolute)` candidates; upstream starts at a random node, this engine at
+//! the first, so results are reproducible.
+//!
 //! Deliberate simplification: a node is a candidate only if every filter except
 //! NodeResourcesFit passes with the current pods; upstream also considers nodes where
 //! evicting pods would resolve a topology-spread or pod-anti-affinity conflict.
@@ -25,54 +29,69 @@ struct Rank {
 }
 
 /// The node and victims (pod ids) for `shape`, or `None` if preemption cannot help.
+#[allow(clippy::needless_range_loop)] // `i` indexes several per-node tables at once
 pub(crate) fn find(s: &Scheduler, shape: u32) -> Option<(usize, Vec<u32>)> {
     let sh = &s.shapes[shape as usize];
     if sh.spec.preempt_never {
         return None;
     }
     let prio = sh.spec.priority;
+    if s.priorities
+        .keys()
+        .next()
+        .is_none_or(|&lowest| lowest >= prio)
+    {
+        return None;
+    }
     let mut topo = Vec::new();
     let any_topo = topology::filter(&s.nodes, &s.reg, sh, &s.profile, &mut topo);
     let req = PodReq::new(sh.req, s.profile.filters.resources);
+    let n = s.nodes.len();
+    let wanted = (n * s.profile.min_candidate_nodes_percentage / 100)
+        .max(s.profile.min_candidate_nodes_absolute)
+        .min(n);
+    let mut candidates = 0usize;
     let mut best: Option<(Rank, usize, Vec<u32>)> = None;
-    for i in 0..s.nodes.len() {
+    for i in 0..n {
+        if candidates >= wanted {
+            break;
+        }
         if sh.static_ok[i] == 0 || (any_topo && topo[i] != 0) {
             continue;
         }
-        let mut lower: Vec<(i32, u64, u32)> = s.nodes.pods_on[i]
-            .iter()
-            .filter_map(|&id| {
-                let p = s.pods[id as usize].as_ref()?;
-                let pr = s.shapes[p.shape as usize].spec.priority;
-                (pr < prio).then_some((pr, p.seq, id))
-            })
-            .collect();
-        if lower.is_empty() {
-            continue;
-        }
-        let req_of = |id: u32| {
-            let p = s.pods[id as usize].as_ref().expect("bound");
-            s.shapes[p.shape as usize].req
-        };
+        // Free resources with every lower-priority pod gone; skip the node early if even
+        // that is not enough.
         let mut free = [
             s.nodes.free_cpu[i],
             s.nodes.free_mem[i],
             s.nodes.free_pods[i],
         ];
-        for &(_, _, id) in &lower {
-            let r = req_of(id);
-            free[0] += r[0] as f64;
-            free[1] += r[1] as f64;
-            free[2] += 1.0;
+        let mut any = false;
+        for &id in &s.nodes.pods_on[i] {
+            let Some(p) = s.pods[id as usize].as_ref() else {
+                continue;
+            };
+            if p.priority < prio {
+                any = true;
+                free[0] += p.req[0] as f64;
+                free[1] += p.req[1] as f64;
+                free[2] += 1.0;
+            }
         }
-        if !fits(free, &req) {
+        if !any || !fits(free, &req) {
             continue;
         }
+        let mut lower: Vec<(i32, u64, u32, [i64; 4])> = s.nodes.pods_on[i]
+            .iter()
+            .filter_map(|&id| {
+                let p = s.pods[id as usize].as_ref()?;
+                (p.priority < prio).then_some((p.priority, p.seq, id, p.req))
+            })
+            .collect();
         // Reprieve the most important pods first: higher priority, then older.
         lower.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut victims = Vec::new();
-        for &(pr, seq, id) in &lower {
-            let r = req_of(id);
+        for &(pr, seq, id, r) in &lower {
             let back = [free[0] - r[0] as f64, free[1] - r[1] as f64, free[2] - 1.0];
             if fits(back, &req) {
                 free = back;
@@ -80,6 +99,7 @@ pub(crate) fn find(s: &Scheduler, shape: u32) -> Option<(usize, Vec<u32>)> {
                 victims.push((pr, seq, id));
             }
         }
+        candidates += 1;
         let top = victims.iter().map(|v| v.0).max().unwrap_or(i32::MIN);
         let rank = Rank {
             highest_victim_priority: top,

@@ -95,6 +95,11 @@ pub struct Profile {
     pub hard_pod_affinity_weight: i64,
     /// Whether a pod that fits nowhere may evict lower-priority pods (DefaultPreemption).
     pub preemption: bool,
+    /// DefaultPreemption's `minCandidateNodesPercentage` (default 10): the dry run stops
+    /// after `max(nodes * pct / 100, absolute)` candidate nodes.
+    pub min_candidate_nodes_percentage: usize,
+    /// DefaultPreemption's `minCandidateNodesAbsolute` (default 100).
+    pub min_candidate_nodes_absolute: usize,
 }
 
 impl Default for Profile {
@@ -105,6 +110,8 @@ impl Default for Profile {
             filters: Filters::default(),
             hard_pod_affinity_weight: 1,
             preemption: true,
+            min_candidate_nodes_percentage: 10,
+            min_candidate_nodes_absolute: 100,
         }
     }
 }

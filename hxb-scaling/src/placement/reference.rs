@@ -34,7 +34,11 @@ fn alloc(node: &Node, name: &str) -> i64 {
         .and_then(|s| s.allocatable.as_ref().and_then(|a| a.get(name)))
         .or_else(|| s.and_then(|s| s.capacity.as_ref().and_then(|c| c.get(name))));
     let Some(q) = q.and_then(|q| Quantity::try_from(q).ok()) else {
-        return 0;
+        return if name == "pods" {
+            super::node::DEFAULT_MAX_PODS
+        } else {
+            0
+        };
     };
     let v = if name == "cpu" {
         q.to_milli_ceil()
@@ -516,7 +520,7 @@ impl<'a> TopoState<'a> {
             .affinity
             .iter()
             .all(|t| t.matches(&spec.namespace, &spec.labels));
-        if !pods_exist && !(self.affinity.is_empty() && self_affine) {
+        if !(pods_exist || self.affinity.is_empty() && self_affine) {
             return Some(explain::REASON_AFFINITY);
         }
         for t in &spec.anti_affinity {

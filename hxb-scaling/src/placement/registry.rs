@@ -10,10 +10,11 @@
 //! Domain counts for a topology key are summed from the per-node counts when a pod needs them
 //! (one pass over the nodes), which keeps binding O(matching selectors).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use hxb_core::Selector;
 
+use super::hash::FxMap;
 use super::pod::{Namespaces, PodTerm};
 
 /// How bound pods holding a term act on incoming pods that match it.
@@ -55,11 +56,11 @@ pub(crate) type BoundPods<'a> = &'a mut dyn Iterator<Item = (u32, u32)>;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Registry {
     nodes: usize,
-    label_set_ids: HashMap<(String, BTreeMap<String, String>), u32>,
+    label_set_ids: FxMap<(String, BTreeMap<String, String>), u32>,
     pub label_sets: Vec<LabelSet>,
-    selector_ids: HashMap<(Namespaces, Selector), u32>,
+    selector_ids: FxMap<(Namespaces, Selector), u32>,
     pub selectors: Vec<Tracked>,
-    group_ids: HashMap<(GroupKind, PodTerm), u32>,
+    group_ids: FxMap<(GroupKind, PodTerm), u32>,
     pub groups: Vec<Group>,
 }
 

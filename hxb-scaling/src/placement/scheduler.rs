@@ -1,6 +1,5 @@
 //! The scheduler: cluster state, binding, and the scheduling cycle.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use hxb_core::error::Unschedulable;
@@ -8,11 +7,15 @@ use hxb_core::scheduling::{ClusterSnapshot, Placement, Victim};
 use hxb_core::{Error, Result};
 use k8s_openapi::api::core::v1::{Node, Pod};
 
+use super::hash::FxMap;
 use super::node::NodeTable;
 use super::pod::PodSpecInfo;
 use super::profile::Profile;
 use super::registry::Registry;
-use super::score::{PodReq, add_normalized_default, argmax, resource_pass};
+use super::score::{
+    INFEASIBLE, PodReq, add_normalized_sparse, argmax_f64, feasible_max, resource_pass,
+    resource_update,
+};
 use super::shape::Shape;
 use super::{explain, preempt, topology};
 
@@ -23,6 +26,9 @@ pub(crate) struct BoundPod {
     pub name: String,
     pub shape: u32,
     pub node: u32,
+    pub priority: i32,
+    /// `[cpu, mem, cpu_nz, mem_nz]` requests.
+    pub req: [i64; 4],
     /// Binding order, standing in for the pod's start time (earlier = older).
     pub seq: u64,
 }
@@ -49,15 +55,19 @@ pub struct Scheduler {
     pub(crate) nodes: NodeTable,
     pub(crate) reg: Registry,
     pub(crate) shapes: Vec<Shape>,
-    shape_ids: HashMap<Arc<PodSpecInfo>, u32>,
+    shape_ids: FxMap<Arc<PodSpecInfo>, u32>,
     pub(crate) pods: Vec<Option<BoundPod>>,
     free_ids: Vec<u32>,
-    by_name: HashMap<(String, String), u32>,
+    by_name: FxMap<(String, String), u32>,
     seq: u64,
-    scores: Vec<i32>,
+    /// Bound pods per priority (to skip preemption when no pod has a lower priority).
+    pub(crate) priorities: std::collections::BTreeMap<i32, usize>,
+    caches: Vec<Option<ScoreCache>>,
+    log: Vec<u32>,
+    log_base: u64,
     topo: Vec<u8>,
-    mask: Vec<u8>,
-    total: Vec<i64>,
+    feasible: Vec<f64>,
+    total: Vec<f64>,
 }
 
 fn pod_key(pod: &Pod) -> Result<(String, String)> {
@@ -84,14 +94,17 @@ impl Scheduler {
             nodes,
             reg: Registry::new(n),
             shapes: Vec::new(),
-            shape_ids: HashMap::new(),
+            shape_ids: FxMap::default(),
             pods: Vec::new(),
             free_ids: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: FxMap::default(),
             seq: 0,
-            scores: Vec::new(),
+            priorities: Default::default(),
+            caches: Vec::new(),
+            log: Vec::new(),
+            log_base: 0,
             topo: Vec::new(),
-            mask: Vec::new(),
+            feasible: Vec::new(),
             total: Vec::new(),
         };
         for pod in pods {
@@ -196,6 +209,7 @@ impl Scheduler {
 
     pub(crate) fn bind(&mut self, key: (String, String), shape: u32, node: u32) -> u32 {
         let sh = &self.shapes[shape as usize];
+        *self.priorities.entry(sh.spec.priority).or_default() += 1;
         self.nodes.account(node as usize, sh.req, 1.0);
         self.reg.bind(sh.label_set, &sh.holds, node as usize, 1);
         self.seq += 1;
@@ -204,6 +218,8 @@ impl Scheduler {
             name: key.1.clone(),
             shape,
             node,
+            priority: sh.spec.priority,
+            req: sh.req,
             seq: self.seq,
         };
         let id = match self.free_ids.pop() {
@@ -217,6 +233,7 @@ impl Scheduler {
             }
         };
         self.nodes.pods_on[node as usize].push(id);
+        self.touched(node);
         self.by_name.insert(key, id);
         id
     }
@@ -237,9 +254,16 @@ impl Scheduler {
             return;
         };
         let sh = &self.shapes[p.shape as usize];
+        if let Some(c) = self.priorities.get_mut(&sh.spec.priority) {
+            *c -= 1;
+            if *c == 0 {
+                self.priorities.remove(&sh.spec.priority);
+            }
+        }
         self.nodes.account(p.node as usize, sh.req, -1.0);
         self.reg.bind(sh.label_set, &sh.holds, p.node as usize, -1);
         self.nodes.pods_on[p.node as usize].retain(|&x| x != id);
+        self.touched(p.node);
         self.by_name.remove(&(p.namespace, p.name));
         self.free_ids.push(id);
     }
@@ -304,60 +328,124 @@ impl Scheduler {
     }
 
     /// Filter and score every node for a pod of `shape`; the best feasible node, if any.
+    ///
+    /// Resource scores are memoised per shape: a shape's cached column is brought up to date
+    /// by re-evaluating only the nodes bound or unbound since it was last used (the
+    /// modification log), or recomputed in full when too many changed. Every feasible node's
+    /// score is therefore exact and current when the maximum is taken.
     pub(crate) fn select(&mut self, shape: u32) -> Option<usize> {
+        let n = self.nodes.len();
+        self.refresh(shape);
         let sh = &self.shapes[shape as usize];
         let p = &self.profile;
-        let n = self.nodes.len();
-        let mask: &[u8] = if sh.topology_dependent()
-            || !self.reg.label_sets[sh.label_set as usize].groups.is_empty()
-        {
-            let any = topology::filter(&self.nodes, &self.reg, sh, p, &mut self.topo);
-            if any {
-                self.mask.clear();
-                self.mask.extend(
-                    sh.static_ok
-                        .iter()
-                        .zip(&self.topo)
-                        .map(|(&s, &t)| s & u8::from(t == 0)),
-                );
-                &self.mask
-            } else {
-                &sh.static_ok
-            }
-        } else {
-            &sh.static_ok
-        };
-        let req = PodReq::new(sh.req, p.filters.resources);
-        let feasible = resource_pass(
-            &self.nodes,
-            mask,
-            req,
-            p.strategy,
-            p.weights.fit,
-            p.weights.balanced,
-            &mut self.scores,
-        );
-        if feasible == 0 {
-            return None;
-        }
+        let scores = &self.caches[shape as usize]
+            .as_ref()
+            .expect("refreshed")
+            .scores;
+        let groups = !self.reg.label_sets[sh.label_set as usize].groups.is_empty();
+        let topo = (sh.topology_dependent() || groups)
+            && topology::filter(&self.nodes, &self.reg, sh, p, &mut self.topo);
         let w = &p.weights;
-        let needs_more = (sh.taint_raw.is_some() && w.taint_toleration != 0)
-            || (sh.affinity_raw.is_some() && w.node_affinity != 0)
-            || sh.topology_dependent()
-            || !self.reg.label_sets[sh.label_set as usize].groups.is_empty();
-        if !needs_more {
-            return argmax(&self.scores);
+        let taint = sh.taint_raw.as_ref().filter(|_| w.taint_toleration != 0);
+        let affinity = sh.affinity_raw.as_ref().filter(|_| w.node_affinity != 0);
+        if !topo && taint.is_none() && affinity.is_none() && !sh.topology_dependent() && !groups {
+            return argmax_f64(scores);
         }
+        // Feasible = resource-feasible and topology-feasible.
+        let feasible: &[f64] = if topo {
+            self.feasible.clear();
+            self.feasible.extend(
+                scores
+                    .iter()
+                    .zip(&self.topo)
+                    .map(|(&s, &t)| if t == 0 { s } else { INFEASIBLE }),
+            );
+            &self.feasible
+        } else {
+            scores
+        };
+        let feasible = &feasible[..n];
         self.total.clear();
-        self.total.extend(self.scores.iter().map(|&s| i64::from(s)));
+        self.total.extend_from_slice(feasible);
         let total = &mut self.total[..n];
-        if let Some(raw) = &sh.taint_raw {
-            add_normalized_default(raw, &self.scores, true, w.taint_toleration, total);
+        let max = |raw: &[f64], top: &(f64, Vec<u32>)| {
+            if top.1.iter().any(|&i| feasible[i as usize] >= 0.0) {
+                top.0
+            } else {
+                feasible_max(raw, feasible)
+            }
+        };
+        if let Some(raw) = taint {
+            add_normalized_sparse(
+                &sh.taint_sparse,
+                max(raw, &sh.taint_top),
+                true,
+                w.taint_toleration,
+                feasible,
+                total,
+            );
         }
-        if let Some(raw) = &sh.affinity_raw {
-            add_normalized_default(raw, &self.scores, false, w.node_affinity, total);
+        if let Some(raw) = affinity {
+            let m = max(raw, &sh.affinity_top);
+            add_normalized_sparse(
+                &sh.affinity_sparse,
+                m,
+                false,
+                w.node_affinity,
+                feasible,
+                total,
+            );
         }
-        topology::add_scores(&self.nodes, &self.reg, sh, p, &self.scores, total);
-        argmax(total)
+        topology::add_scores(&self.nodes, &self.reg, sh, p, feasible, total);
+        argmax_f64(total)
     }
+
+    /// Bring the shape's cached resource scores up to date.
+    fn refresh(&mut self, shape: u32) {
+        let n = self.nodes.len();
+        if self.caches.len() < self.shapes.len() {
+            self.caches.resize_with(self.shapes.len(), || None);
+        }
+        let sh = &self.shapes[shape as usize];
+        let p = &self.profile;
+        let req = PodReq::new(sh.req, p.filters.resources);
+        let end = self.log_base + self.log.len() as u64;
+        let cache = self.caches[shape as usize].get_or_insert_with(|| ScoreCache {
+            scores: Vec::new(),
+            pos: None,
+        });
+        match cache.pos {
+            Some(pos) if pos >= self.log_base && (end - pos) as usize <= n / 8 => {
+                let changed = &self.log[(pos - self.log_base) as usize..];
+                resource_update(
+                    &self.nodes,
+                    &sh.static_ok,
+                    req,
+                    p,
+                    changed,
+                    &mut cache.scores,
+                );
+            }
+            _ => {
+                resource_pass(&self.nodes, &sh.static_ok, req, p, &mut cache.scores);
+            }
+        }
+        cache.pos = Some(end);
+    }
+
+    /// Record that node `node` changed (for the score caches).
+    fn touched(&mut self, node: u32) {
+        if self.log.len() >= 4 * self.nodes.len().max(64) {
+            self.log_base += self.log.len() as u64;
+            self.log.clear();
+        }
+        self.log.push(node);
+    }
+}
+
+/// A shape's resource scores (or -1 for infeasible) and the log position they reflect.
+#[derive(Debug, Clone)]
+pub(crate) struct ScoreCache {
+    scores: Vec<f64>,
+    pos: Option<u64>,
 }

@@ -18,6 +18,8 @@ pub(crate) struct SpreadRule {
     pub selector: Option<u32>,
     pub self_match: bool,
     pub hostname: bool,
+    /// Nodes whose pods count for this constraint (static: inclusion policies and keys).
+    pub eligible: Vec<bool>,
 }
 
 /// An (anti-)affinity term of the pod being placed, with interned selector.
@@ -41,9 +43,17 @@ pub(crate) struct Shape {
     /// TaintToleration passes.
     pub taint_ok: Vec<bool>,
     /// Intolerable PreferNoSchedule taints per node; `None` when zero everywhere.
-    pub taint_raw: Option<Vec<i64>>,
+    pub taint_raw: Option<Vec<f64>>,
     /// Preferred node-affinity weight per node; `None` when zero everywhere.
-    pub affinity_raw: Option<Vec<i64>>,
+    pub affinity_raw: Option<Vec<f64>>,
+    /// The largest raw taint / affinity score over nodes passing the node-only filters, and
+    /// the nodes holding it: when one of them is feasible, it is also the feasible maximum
+    /// normalisation needs (feasible nodes are a subset and scores are non-negative).
+    pub taint_top: (f64, Vec<u32>),
+    pub affinity_top: (f64, Vec<u32>),
+    /// Nodes with a nonzero raw taint / affinity score.
+    pub taint_sparse: Vec<(u32, f64)>,
+    pub affinity_sparse: Vec<(u32, f64)>,
     pub spread: Vec<SpreadRule>,
     pub affinity: Vec<TermRule>,
     pub anti_affinity: Vec<TermRule>,
@@ -53,6 +63,8 @@ pub(crate) struct Shape {
     pub holds: Vec<u32>,
     /// The pod matches every one of its own required affinity terms.
     pub self_affine: bool,
+    /// Nodes lacking a key of a `ScheduleAnyway` constraint (they score 0 for spreading).
+    pub soft_ignored: Vec<bool>,
 }
 
 impl Shape {
@@ -87,11 +99,9 @@ impl Shape {
             affinity_raw[i] = spec.preferred_node_score(name, labels);
         }
         let nonzero = |v: Vec<i64>| {
-            if v.iter().any(|&x| x != 0) {
-                Some(v)
-            } else {
-                None
-            }
+            v.iter()
+                .any(|&x| x != 0)
+                .then(|| v.iter().map(|&x| x as f64).collect())
         };
 
         let own_ns = super::pod::Namespaces::Set([spec.namespace.clone()].into());
@@ -109,6 +119,7 @@ impl Shape {
                     hostname: c.topology_key == LABEL_HOSTNAME,
                     c: c.clone(),
                     selector,
+                    eligible: Vec::new(),
                 }
             })
             .collect();
@@ -158,22 +169,79 @@ impl Shape {
             .iter()
             .all(|t| t.matches(&spec.namespace, &spec.labels));
 
-        Shape {
+        let top = |raw: &Option<Vec<f64>>| -> (f64, Vec<u32>) {
+            let Some(raw) = raw else {
+                return (0.0, Vec::new());
+            };
+            let ok = |i: usize| static_ok[i] != 0;
+            let max = (0..n)
+                .filter(|&i| ok(i))
+                .map(|i| raw[i])
+                .fold(0.0, f64::max);
+            (
+                max,
+                (0..n)
+                    .filter(|&i| ok(i) && raw[i] == max)
+                    .map(|i| i as u32)
+                    .collect(),
+            )
+        };
+        let taint_raw = nonzero(taint_raw);
+        let affinity_raw = nonzero(affinity_raw);
+        let (taint_top, affinity_top) = (top(&taint_raw), top(&affinity_raw));
+        let sparse = |raw: &Option<Vec<f64>>| -> Vec<(u32, f64)> {
+            raw.iter()
+                .flat_map(|r| {
+                    r.iter()
+                        .enumerate()
+                        .filter(|(_, v)| **v != 0.0)
+                        .map(|(i, v)| (i as u32, *v))
+                })
+                .collect()
+        };
+        let (taint_sparse, affinity_sparse) = (sparse(&taint_raw), sparse(&affinity_raw));
+        let mut shape = Shape {
+            taint_sparse,
+            affinity_sparse,
+            taint_top,
+            affinity_top,
             req: [spec.cpu, spec.mem, spec.cpu_nz, spec.mem_nz],
             spec,
             label_set,
             static_ok,
             affinity_ok,
             taint_ok,
-            taint_raw: nonzero(taint_raw),
-            affinity_raw: nonzero(affinity_raw),
+            taint_raw,
+            affinity_raw,
             spread,
             affinity,
             anti_affinity,
             preferred,
             holds,
             self_affine,
+            soft_ignored: Vec::new(),
+        };
+        for k in 0..shape.spread.len() {
+            let c = &shape.spread[k].c;
+            let e = super::topology::spread_eligible(
+                nodes,
+                &shape,
+                c.hard,
+                c.honor_affinity,
+                c.honor_taints,
+            );
+            shape.spread[k].eligible = e;
         }
+        let soft: Vec<&[u32]> = shape
+            .spread
+            .iter()
+            .filter(|r| !r.c.hard)
+            .map(|r| &nodes.interned(&r.c.topology_key).dom[..])
+            .collect();
+        shape.soft_ignored = (0..n)
+            .map(|i| soft.iter().any(|d| d[i] == super::node::NO_DOMAIN))
+            .collect();
+        shape
     }
 
     /// Whether placement depends on where other pods are.

@@ -74,13 +74,18 @@ pub(crate) fn filter(
         );
         let none_anywhere = counts.values().all(|c| c.iter().all(|&x| x == 0));
         let allow_all = none_anywhere && shape.self_affine;
+        let terms: Vec<(&[u32], &[i64])> = shape
+            .affinity
+            .iter()
+            .map(|t| (&nodes.interned(&t.key).dom[..], &counts[t.key.as_str()][..]))
+            .collect();
         for i in 0..n {
             let mut pods_exist = true;
             let mut has_keys = true;
-            for t in &shape.affinity {
-                match nodes.interned(&t.key).dom[i] {
+            for (dom, counts) in &terms {
+                match dom[i] {
                     NO_DOMAIN => has_keys = false,
-                    d => pods_exist &= counts[t.key.as_str()][d as usize] > 0,
+                    d => pods_exist &= counts[d as usize] > 0,
                 }
             }
             if !has_keys || !(pods_exist || allow_all) {
@@ -128,24 +133,24 @@ pub(crate) fn filter(
 
 /// Nodes whose pods count for a spread constraint: node-inclusion policies plus "has every
 /// key of the constraints of this kind" (`nodeLabelsMatchSpreadConstraints`).
-fn spread_eligible(
+pub(crate) fn spread_eligible(
     nodes: &NodeTable,
     shape: &Shape,
     hard: bool,
     honor_aff: bool,
     honor_taints: bool,
 ) -> Vec<bool> {
-    let keys: Vec<&str> = shape
+    let keys: Vec<&[u32]> = shape
         .spread
         .iter()
         .filter(|r| r.c.hard == hard)
-        .map(|r| r.c.topology_key.as_str())
+        .map(|r| &nodes.interned(&r.c.topology_key).dom[..])
         .collect();
     (0..nodes.len())
         .map(|i| {
             (!honor_aff || shape.affinity_ok[i])
                 && (!honor_taints || shape.taint_ok[i])
-                && keys.iter().all(|k| nodes.interned(k).dom[i] != NO_DOMAIN)
+                && keys.iter().all(|dom| dom[i] != NO_DOMAIN)
         })
         .collect()
 }
@@ -155,13 +160,13 @@ fn spread_filter(nodes: &NodeTable, reg: &Registry, shape: &Shape, out: &mut [u8
     for r in shape.spread.iter().filter(|r| r.c.hard) {
         any = true;
         let d = nodes.interned(&r.c.topology_key);
-        let eligible = spread_eligible(nodes, shape, true, r.c.honor_affinity, r.c.honor_taints);
+        let eligible = &r.eligible;
         let counts = match r.selector {
             Some(s) => domain_counts(
                 &reg.selectors[s as usize].per_node,
                 &d.dom,
                 d.count,
-                Some(&eligible),
+                Some(eligible),
             ),
             None => vec![0; d.count],
         };
@@ -202,8 +207,8 @@ pub(crate) fn add_scores(
     reg: &Registry,
     shape: &Shape,
     profile: &Profile,
-    scores: &[i32],
-    total: &mut [i64],
+    scores: &[f64],
+    total: &mut [f64],
 ) {
     if profile.weights.topology_spread != 0 && shape.spread.iter().any(|r| !r.c.hard) {
         spread_score(
@@ -224,19 +229,14 @@ fn spread_score(
     nodes: &NodeTable,
     reg: &Registry,
     shape: &Shape,
-    scores: &[i32],
+    scores: &[f64],
     weight: i64,
-    total: &mut [i64],
+    total: &mut [f64],
 ) {
     let n = nodes.len();
     let soft: Vec<_> = shape.spread.iter().filter(|r| !r.c.hard).collect();
-    let ignored: Vec<bool> = (0..n)
-        .map(|i| {
-            soft.iter()
-                .any(|r| nodes.interned(&r.c.topology_key).dom[i] == NO_DOMAIN)
-        })
-        .collect();
-    let scored = |i: usize| scores[i] >= 0 && !ignored[i];
+    let ignored = &shape.soft_ignored;
+    let scored = |i: usize| scores[i] >= 0.0 && !ignored[i];
     let mut raw = vec![0.0f64; n];
     for r in &soft {
         let d = nodes.interned(&r.c.topology_key);
@@ -255,11 +255,7 @@ fn spread_score(
         let tp_weight = ((size + 2) as f64).ln();
         let per_node = r.selector.map(|s| &reg.selectors[s as usize].per_node);
         let counts = match per_node {
-            Some(p) if !r.hostname => {
-                let eligible =
-                    spread_eligible(nodes, shape, false, r.c.honor_affinity, r.c.honor_taints);
-                domain_counts(p, &d.dom, d.count, Some(&eligible))
-            }
+            Some(p) if !r.hostname => domain_counts(p, &d.dom, d.count, Some(&r.eligible)),
             _ => vec![0; d.count],
         };
         for i in (0..n).filter(|&i| scored(i)) {
@@ -277,7 +273,7 @@ fn spread_score(
         min = min.min(raw[i]);
         max = max.max(raw[i]);
     }
-    for i in (0..n).filter(|&i| scores[i] >= 0) {
+    for i in (0..n).filter(|&i| scores[i] >= 0.0) {
         let s = if ignored[i] {
             0
         } else if max == 0 {
@@ -285,7 +281,7 @@ fn spread_score(
         } else {
             MAX_NODE_SCORE * (max + min - raw[i]) / max
         };
-        total[i] += weight * s;
+        total[i] += (weight * s) as f64;
     }
 }
 
@@ -294,8 +290,8 @@ fn affinity_score(
     reg: &Registry,
     shape: &Shape,
     profile: &Profile,
-    scores: &[i32],
-    total: &mut [i64],
+    scores: &[f64],
+    total: &mut [f64],
 ) {
     let n = nodes.len();
     // (topology key, per-node counts, weight) contributions to topologyScore.
@@ -330,17 +326,17 @@ fn affinity_score(
         }
     }
     let (mut min, mut max) = (i64::MAX, i64::MIN);
-    for i in (0..n).filter(|&i| scores[i] >= 0) {
+    for i in (0..n).filter(|&i| scores[i] >= 0.0) {
         min = min.min(raw[i]);
         max = max.max(raw[i]);
     }
     let diff = max.saturating_sub(min);
-    for i in (0..n).filter(|&i| scores[i] >= 0) {
+    for i in (0..n).filter(|&i| scores[i] >= 0.0) {
         let s = if diff > 0 {
             (MAX_NODE_SCORE as f64 * ((raw[i] - min) as f64 / diff as f64)) as i64
         } else {
             0
         };
-        total[i] += profile.weights.inter_pod_affinity * s;
+        total[i] += (profile.weights.inter_pod_affinity * s) as f64;
     }
 }

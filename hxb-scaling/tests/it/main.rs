@@ -3,3 +3,4 @@
 mod autoscale;
 mod forecast_eval;
 mod hpa;
+mod placement;
