@@ -102,6 +102,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         methods.push(v("ens-daily", SeasonalEnsemble::builder().periods(&[24])));
         // Leave-one-out: the default ensemble without each of its components.
         let all = ensemble.components_list().to_vec();
+        for c in &all {
+            methods.push(v(
+                &format!("only {}", short_name(*c)),
+                hourly().components(&[*c]),
+            ));
+        }
         for i in 0..all.len() {
             let mut rest = all.clone();
             let gone = rest.remove(i);
