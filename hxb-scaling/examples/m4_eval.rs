@@ -101,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         methods.push(v("ens-2origins", hourly().origins(2)));
         methods.push(v("ens-daily", SeasonalEnsemble::builder().periods(&[24])));
         // Leave-one-out: the default ensemble without each of its components.
-        let all = ensemble.components_list().to_vec();
+        let all = ensemble.components().to_vec();
         for c in &all {
             methods.push(v(
                 &format!("only {}", short_name(*c)),

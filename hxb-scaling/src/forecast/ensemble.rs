@@ -259,6 +259,27 @@ impl SeasonalEnsembleBuilder {
         if e.components.is_empty() {
             e.components = default_components(&e.periods);
         }
+        for c in &e.components {
+            match *c {
+                Component::SeasonalNaive { period } => validate_period(period)?,
+                Component::ProfileMean { period, cycles }
+                | Component::ProfileSes { period, cycles }
+                | Component::ProfileDamped { period, cycles } => {
+                    validate_period(period)?;
+                    if cycles == 0 {
+                        return Err(Error::invalid(
+                            "components",
+                            "a profile needs at least one cycle",
+                        ));
+                    }
+                }
+                Component::Autoregressive { period, long } => {
+                    validate_period(period)?;
+                    validate_period(long.unwrap_or(1))?;
+                }
+                Component::Ses | Component::Damped => {}
+            }
+        }
         if e.origins == 0 {
             let longest = e.periods[e.periods.len() - 1];
             e.origins = longest.div_ceil(e.validation.max(1)).max(1);
@@ -328,7 +349,7 @@ impl SeasonalEnsemble {
 
 impl SeasonalEnsemble {
     /// The components this forecaster combines.
-    pub fn components_list(&self) -> &[Component] {
+    pub fn components(&self) -> &[Component] {
         &self.components
     }
 }

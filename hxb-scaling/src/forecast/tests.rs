@@ -71,6 +71,23 @@ fn bad_histories_get_typed_errors() {
 
 #[test]
 fn builder_rejects_bad_configuration() {
+    for bad in [
+        Component::SeasonalNaive { period: 0 },
+        Component::ProfileMean {
+            period: 24,
+            cycles: 0,
+        },
+        Component::Autoregressive {
+            period: 24,
+            long: Some(0),
+        },
+    ] {
+        let err = SeasonalEnsemble::builder()
+            .periods(&[24])
+            .components(&[bad])
+            .build();
+        assert_eq!(err.unwrap_err().kind(), ErrorKind::InvalidInput, "{bad:?}");
+    }
     assert!(SeasonalEnsemble::builder().build().is_err());
     assert!(SeasonalEnsemble::builder().periods(&[0]).build().is_err());
     assert!(
