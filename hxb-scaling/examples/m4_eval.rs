@@ -99,14 +99,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         methods.push(v("ens-top3", hourly().combine(Combine::TopMean(3))));
         methods.push(v("ens-1origin", hourly().origins(1)));
         methods.push(v("ens-2origins", hourly().origins(2)));
-        methods.push(v("ens-4origins", hourly().origins(4)));
-        methods.push(v(
-            "ens-4origins-k3",
-            hourly().origins(4).combine(Combine::TopMean(3)),
-        ));
         methods.push(v("ens-daily", SeasonalEnsemble::builder().periods(&[24])));
         // Leave-one-out: the default ensemble without each of its components.
-        let all = ensemble.components_list().to_vec();
+        let all = ensemble.components().to_vec();
+        for c in &all {
+            methods.push(v(
+                &format!("only {}", short_name(*c)),
+                hourly().components(&[*c]),
+            ));
+        }
         for i in 0..all.len() {
             let mut rest = all.clone();
             let gone = rest.remove(i);

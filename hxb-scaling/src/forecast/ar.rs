@@ -15,38 +15,73 @@ pub(crate) struct ArFit {
 /// are inside the history. `None` when there are fewer rows than `4 * (lags + 1)` or the normal
 /// equations are singular.
 pub(crate) fn fit(z: &[f64], lags: &[usize]) -> Option<ArFit> {
-    let max_lag = *lags.iter().max()?;
+    fit_prefixes(z, lags, &[z.len()]).pop().flatten()
+}
+
+/// Fits the histories `z[..cut]` for ascending `cuts`, accumulating the normal equations once
+/// (each prefix's rows are a subset of the next one's), so rolling validation origins cost
+/// little more than one fit. Same result per prefix as [`fit`].
+pub(crate) fn fit_prefixes(z: &[f64], lags: &[usize], cuts: &[usize]) -> Vec<Option<ArFit>> {
+    let Some(max_lag) = lags.iter().max().copied() else {
+        return vec![None; cuts.len()];
+    };
+    let k = lags.len() + 1;
+    // Centring constant for conditioning, known at every prefix (the intercept absorbs it).
+    let head = &z[..max_lag.min(z.len())];
+    let centre = if head.is_empty() {
+        0.0
+    } else {
+        head.iter().sum::<f64>() / head.len() as f64
+    };
+    let mut xtx = vec![0.0; k * k];
+    let mut xty = vec![0.0; k];
+    let mut row = vec![0.0; k];
+    let mut t = max_lag;
+    let mut out = Vec::with_capacity(cuts.len());
+    for &cut in cuts {
+        debug_assert!(cut <= z.len());
+        while t < cut {
+            row[0] = 1.0;
+            for (j, l) in lags.iter().enumerate() {
+                row[j + 1] = z[t - l] - centre;
+            }
+            let y = z[t] - centre;
+            for a in 0..k {
+                xty[a] += row[a] * y;
+                for b in 0..=a {
+                    xtx[a * k + b] += row[a] * row[b];
+                }
+            }
+            t += 1;
+        }
+        out.push(solve_prefix(&z[..cut], lags, &xtx, &xty, centre, max_lag));
+    }
+    out
+}
+
+fn solve_prefix(
+    z: &[f64],
+    lags: &[usize],
+    xtx: &[f64],
+    xty: &[f64],
+    centre: f64,
+    max_lag: usize,
+) -> Option<ArFit> {
     let n = z.len();
     let k = lags.len() + 1;
     if n <= max_lag || n - max_lag < 4 * k {
         return None;
     }
-    // Centre for conditioning.
-    let mean = z.iter().sum::<f64>() / n as f64;
-    let mut xtx = vec![0.0; k * k];
-    let mut xty = vec![0.0; k];
-    let mut row = vec![0.0; k];
-    for t in max_lag..n {
-        row[0] = 1.0;
-        for (j, l) in lags.iter().enumerate() {
-            row[j + 1] = z[t - l] - mean;
-        }
-        let y = z[t] - mean;
-        for a in 0..k {
-            xty[a] += row[a] * y;
-            for b in 0..=a {
-                xtx[a * k + b] += row[a] * row[b];
-            }
-        }
-    }
-    let trace: f64 = (0..k).map(|i| xtx[i * k + i]).sum();
+    let mut a = xtx.to_vec();
+    let mut b = xty.to_vec();
+    let trace: f64 = (0..k).map(|i| a[i * k + i]).sum();
     for i in 1..k {
-        xtx[i * k + i] += 1e-6 * trace / k as f64;
+        a[i * k + i] += 1e-6 * trace / k as f64;
     }
-    let mut coef = cholesky_solve(&mut xtx, &mut xty, k)?;
-    // Back to the uncentred scale: c' = mean + c - mean * sum(a).
+    let mut coef = cholesky_solve(&mut a, &mut b, k)?;
+    // Back to the uncentred scale: c' = centre + c - centre * sum(a).
     let sum_a: f64 = coef[1..].iter().sum();
-    coef[0] += mean - mean * sum_a;
+    coef[0] += centre - centre * sum_a;
     let (lo, hi) = z
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -137,6 +172,26 @@ mod tests {
             f.coef
         );
         assert!(fit(&z[..10], &[1, 4]).is_none());
+        // Prefix fits equal separate fits.
+        let many = fit_prefixes(&z, &[1, 4], &[10, 200, 400]);
+        assert!(many[0].is_none());
+        let one = fit(&z[..200], &[1, 4]).unwrap();
+        let pre = many[1].as_ref().unwrap();
+        assert!(
+            one.coef
+                .iter()
+                .zip(&pre.coef)
+                .all(|(a, b)| (a - b).abs() < 1e-9)
+        );
+        assert!(
+            many[2]
+                .as_ref()
+                .unwrap()
+                .coef
+                .iter()
+                .zip(&f.coef)
+                .all(|(a, b)| (a - b).abs() < 1e-9)
+        );
         let fc = f.forecast(10);
         assert_eq!(fc.len(), 10);
         assert!(fc.iter().all(|v| v.is_finite()));

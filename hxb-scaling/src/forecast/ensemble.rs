@@ -121,6 +121,23 @@ impl Component {
     }
 }
 
+impl Component {
+    /// Fits on each prefix `z[..cut]` (ascending `cuts`).
+    fn fit_prefixes(self, z: &[f64], cuts: &[usize]) -> Vec<Fitted> {
+        match self {
+            Component::Autoregressive { period, .. } => ar::fit_prefixes(z, &self.lags(), cuts)
+                .into_iter()
+                .zip(cuts)
+                .map(|(fit, &cut)| match fit {
+                    Some(fit) => Fitted::Ar(fit),
+                    None => Fitted::Cycle(z[cut - period.min(cut)..cut].to_vec()),
+                })
+                .collect(),
+            _ => cuts.iter().map(|&cut| self.fit(&z[..cut])).collect(),
+        }
+    }
+}
+
 /// A fitted component in the transformed scale.
 #[derive(Debug, Clone)]
 enum Fitted {
@@ -242,6 +259,27 @@ impl SeasonalEnsembleBuilder {
         if e.components.is_empty() {
             e.components = default_components(&e.periods);
         }
+        for c in &e.components {
+            match *c {
+                Component::SeasonalNaive { period } => validate_period(period)?,
+                Component::ProfileMean { period, cycles }
+                | Component::ProfileSes { period, cycles }
+                | Component::ProfileDamped { period, cycles } => {
+                    validate_period(period)?;
+                    if cycles == 0 {
+                        return Err(Error::invalid(
+                            "components",
+                            "a profile needs at least one cycle",
+                        ));
+                    }
+                }
+                Component::Autoregressive { period, long } => {
+                    validate_period(period)?;
+                    validate_period(long.unwrap_or(1))?;
+                }
+                Component::Ses | Component::Damped => {}
+            }
+        }
         if e.origins == 0 {
             let longest = e.periods[e.periods.len() - 1];
             e.origins = longest.div_ceil(e.validation.max(1)).max(1);
@@ -311,7 +349,7 @@ impl SeasonalEnsemble {
 
 impl SeasonalEnsemble {
     /// The components this forecaster combines.
-    pub fn components_list(&self) -> &[Component] {
+    pub fn components(&self) -> &[Component] {
         &self.components
     }
 }
@@ -379,35 +417,47 @@ impl Forecaster for SeasonalEnsemble {
             .take_while(|o| n > o * v && usable.iter().any(|c| c.min_len() <= n - o * v))
             .count();
         // Score every component that fits at every origin by its mean absolute error.
-        let mut scored: Vec<(f64, Component, Vec<f64>)> = Vec::new();
+        // Autoregressions fit all prefixes (and the whole history) in one pass.
+        let cuts: Vec<usize> = (1..=origins).rev().map(|o| n - o * v).collect();
+        let mut scored: Vec<Scored> = Vec::new();
         if v > 0 && origins > 0 {
             for c in usable.iter().filter(|c| c.min_len() <= n - origins * v) {
+                let incremental = matches!(c, Component::Autoregressive { .. });
+                let mut at = cuts.clone();
+                if incremental {
+                    at.push(n);
+                }
+                let mut fits = c.fit_prefixes(&z, &at);
+                let whole = if incremental { fits.pop() } else { None };
                 let mut total = 0.0;
                 let mut latest = Vec::new();
-                for o in 1..=origins {
-                    let (train, rest) = z.split_at(n - o * v);
-                    let f = c.fit(train).forecast(v);
+                for (fit, &cut) in fits.iter().zip(&cuts) {
+                    let f = fit.forecast(v);
                     total += f
                         .iter()
-                        .zip(&rest[..v])
+                        .zip(&z[cut..cut + v])
                         .map(|(a, b)| (a - b).abs())
                         .sum::<f64>();
-                    if o == 1 {
-                        latest = f;
-                    }
+                    latest = f; // the last cut is the latest origin
                 }
-                scored.push((total / (origins * v) as f64, *c, latest));
+                scored.push(Scored {
+                    error: total / (origins * v) as f64,
+                    component: *c,
+                    latest,
+                    whole,
+                });
             }
         }
-        let (chosen, spread) = if scored.is_empty() {
-            (usable.clone(), None)
+        let (fitted, spread) = if scored.is_empty() {
+            (usable.iter().map(|c| c.fit(&z)).collect::<Vec<_>>(), None)
         } else {
-            scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+            scored.sort_by(|a, b| a.error.total_cmp(&b.error));
             let k = match self.combine {
                 Combine::TopMean(k) => k.min(scored.len()),
                 Combine::Median => scored.len(),
             };
-            let val: Vec<Vec<f64>> = scored[..k].iter().map(|s| s.2.clone()).collect();
+            scored.truncate(k);
+            let val: Vec<Vec<f64>> = scored.iter().map(|s| s.latest.clone()).collect();
             let comb = combine_forecasts(&val, self.combine);
             let test = &z[n - v..];
             let mse = comb
@@ -416,9 +466,12 @@ impl Forecaster for SeasonalEnsemble {
                 .map(|(a, b)| (a - b).powi(2))
                 .sum::<f64>()
                 / v as f64;
-            (scored[..k].iter().map(|s| s.1).collect(), Some(mse.sqrt()))
+            let fitted = scored
+                .into_iter()
+                .map(|s| s.whole.unwrap_or_else(|| s.component.fit(&z)))
+                .collect();
+            (fitted, Some(mse.sqrt()))
         };
-        let fitted: Vec<Fitted> = chosen.iter().map(|c| c.fit(&z)).collect();
         Ok(Box::new(EnsembleModel {
             fitted,
             combine: self.combine,
@@ -426,6 +479,16 @@ impl Forecaster for SeasonalEnsemble {
             spread,
         }))
     }
+}
+
+/// A component's validation result.
+struct Scored {
+    error: f64,
+    component: Component,
+    /// Its forecast at the latest origin.
+    latest: Vec<f64>,
+    /// Its fit on the whole history, when computed during validation.
+    whole: Option<Fitted>,
 }
 
 struct EnsembleModel {

@@ -71,6 +71,23 @@ fn bad_histories_get_typed_errors() {
 
 #[test]
 fn builder_rejects_bad_configuration() {
+    for bad in [
+        Component::SeasonalNaive { period: 0 },
+        Component::ProfileMean {
+            period: 24,
+            cycles: 0,
+        },
+        Component::Autoregressive {
+            period: 24,
+            long: Some(0),
+        },
+    ] {
+        let err = SeasonalEnsemble::builder()
+            .periods(&[24])
+            .components(&[bad])
+            .build();
+        assert_eq!(err.unwrap_err().kind(), ErrorKind::InvalidInput, "{bad:?}");
+    }
     assert!(SeasonalEnsemble::builder().build().is_err());
     assert!(SeasonalEnsemble::builder().periods(&[0]).build().is_err());
     assert!(
@@ -158,4 +175,46 @@ proptest! {
         prop_assert_eq!(&f[..], &y[n..]);
     }
 
+
+    #[test]
+    fn lenient_ensemble_handles_any_length(
+        y in proptest::collection::vec(0.0f64..1e4, 1..300),
+        h in 1usize..60,
+    ) {
+        let e = SeasonalEnsemble::builder()
+            .periods(&[24, 168])
+            .fallback(Fallback::NonSeasonal)
+            .build()
+            .unwrap();
+        let f = e.forecast(&y, h).unwrap();
+        prop_assert_eq!(f.point.len(), h);
+        prop_assert!(f.point.iter().all(|v| v.is_finite() && *v >= 0.0));
+        if let Some(i) = f.interval {
+            prop_assert!(i.lower.iter().zip(&i.upper).all(|(l, u)| l <= u));
+        }
+    }
+
+    #[test]
+    fn smape_is_symmetric_and_bounded(
+        pairs in proptest::collection::vec((0.0f64..1e6, 0.0f64..1e6), 1..50),
+    ) {
+        let (y, f): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+        let a = metrics::smape(&y, &f).unwrap();
+        let b = metrics::smape(&f, &y).unwrap();
+        prop_assert!((a - b).abs() < 1e-9);
+        prop_assert!((0.0..=200.0).contains(&a));
+    }
+
+    #[test]
+    fn mase_is_scale_free(
+        x in proptest::collection::vec(1.0f64..1e3, 30..60),
+        f in proptest::collection::vec(1.0f64..1e3, 5),
+        y in proptest::collection::vec(1.0f64..1e3, 5),
+        k in 0.01f64..100.0,
+    ) {
+        let m = metrics::mase(&x, &y, &f, 7).unwrap();
+        let scale = |v: &[f64]| v.iter().map(|a| a * k).collect::<Vec<_>>();
+        let mk = metrics::mase(&scale(&x), &scale(&y), &scale(&f), 7).unwrap();
+        prop_assert!((m - mk).abs() <= 1e-9 * m.max(1.0));
+    }
 }
