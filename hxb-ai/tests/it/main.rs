@@ -1,3 +1,4 @@
 //! Integration tests of hxb-ai (one binary; one module per area).
 
+mod llm;
 mod nab_synthetic;
