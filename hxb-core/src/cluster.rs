@@ -52,7 +52,13 @@ pub trait Object:
 {
 }
 impl<K> Object for K where
-    K: kube::Resource<DynamicType = ()> + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
+    K: kube::Resource<DynamicType = ()>
+        + Clone
+        + Serialize
+        + DeserializeOwned
+        + Send
+        + Sync
+        + 'static
 {
 }
 
@@ -124,7 +130,9 @@ pub struct ListOptions {
 impl ListOptions {
     /// List objects matching a label selector.
     pub fn labels(selector: Selector) -> Self {
-        ListOptions { label_selector: Some(selector) }
+        ListOptions {
+            label_selector: Some(selector),
+        }
     }
 }
 
@@ -157,7 +165,10 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { field_manager: FIELD_MANAGER.to_owned(), force: true }
+        ApplyOptions {
+            field_manager: FIELD_MANAGER.to_owned(),
+            force: true,
+        }
     }
 }
 
@@ -225,8 +236,12 @@ pub trait ClusterBackend: Send + Sync + 'static {
     async fn replace_status(&self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject>;
 
     /// Get one object; [`NotFound`](crate::ErrorKind::NotFound) if absent.
-    async fn get(&self, ty: &ResourceType, namespace: Option<&str>, name: &str)
-    -> Result<DynamicObject>;
+    async fn get(
+        &self,
+        ty: &ResourceType,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<DynamicObject>;
 
     /// List objects (in one namespace, or all when `namespace` is `None`).
     async fn list(
@@ -260,9 +275,8 @@ fn to_dynamic<K: Object>(obj: &K) -> Result<DynamicObject> {
 
 fn from_dynamic<K: Object>(obj: DynamicObject) -> Result<K> {
     let v = serde_json::to_value(obj).map_err(|e| Error::internal(e.to_string()))?;
-    serde_json::from_value(v).map_err(|e| {
-        Error::backend(format!("cannot decode {}", K::kind(&())), e)
-    })
+    serde_json::from_value(v)
+        .map_err(|e| Error::backend(format!("cannot decode {}", K::kind(&())), e))
 }
 
 /// Typed access to one kind of object through any [`ClusterBackend`], in the style of
@@ -292,12 +306,22 @@ where
 {
     /// Objects of a namespaced kind in `namespace`.
     pub fn namespaced(backend: Arc<dyn ClusterBackend>, namespace: &str) -> Self {
-        Api { backend, namespace: Some(namespace.to_owned()), ty: ResourceType::of::<K>(), _kind: PhantomData }
+        Api {
+            backend,
+            namespace: Some(namespace.to_owned()),
+            ty: ResourceType::of::<K>(),
+            _kind: PhantomData,
+        }
     }
 
     /// Cluster-scoped objects, or namespaced objects across all namespaces (list/watch only).
     pub fn all(backend: Arc<dyn ClusterBackend>) -> Self {
-        Api { backend, namespace: None, ty: ResourceType::of::<K>(), _kind: PhantomData }
+        Api {
+            backend,
+            namespace: None,
+            ty: ResourceType::of::<K>(),
+            _kind: PhantomData,
+        }
     }
 
     /// The resource type.
@@ -317,7 +341,10 @@ where
                     ));
                 }
                 (None, None) => {
-                    return Err(Error::invalid("metadata.namespace", "a namespaced object needs a namespace"));
+                    return Err(Error::invalid(
+                        "metadata.namespace",
+                        "a namespaced object needs a namespace",
+                    ));
                 }
                 _ => {}
             }
@@ -327,28 +354,48 @@ where
 
     /// Create.
     pub async fn create(&self, obj: &K) -> Result<K> {
-        from_dynamic(self.backend.create(&self.ty, self.with_namespace(obj)?).await?)
+        from_dynamic(
+            self.backend
+                .create(&self.ty, self.with_namespace(obj)?)
+                .await?,
+        )
     }
 
     /// Server-side apply with field manager `hxb`.
     pub async fn apply(&self, obj: &K) -> Result<K> {
         let d = self.with_namespace(obj)?;
-        from_dynamic(self.backend.apply(&self.ty, d, &ApplyOptions::default()).await?)
+        from_dynamic(
+            self.backend
+                .apply(&self.ty, d, &ApplyOptions::default())
+                .await?,
+        )
     }
 
     /// Replace (optimistic concurrency on `metadata.resourceVersion`).
     pub async fn replace(&self, obj: &K) -> Result<K> {
-        from_dynamic(self.backend.replace(&self.ty, self.with_namespace(obj)?).await?)
+        from_dynamic(
+            self.backend
+                .replace(&self.ty, self.with_namespace(obj)?)
+                .await?,
+        )
     }
 
     /// Replace the status subresource.
     pub async fn replace_status(&self, obj: &K) -> Result<K> {
-        from_dynamic(self.backend.replace_status(&self.ty, self.with_namespace(obj)?).await?)
+        from_dynamic(
+            self.backend
+                .replace_status(&self.ty, self.with_namespace(obj)?)
+                .await?,
+        )
     }
 
     /// Get by name.
     pub async fn get(&self, name: &str) -> Result<K> {
-        from_dynamic(self.backend.get(&self.ty, self.namespace.as_deref(), name).await?)
+        from_dynamic(
+            self.backend
+                .get(&self.ty, self.namespace.as_deref(), name)
+                .await?,
+        )
     }
 
     /// Get by name, `None` if absent.
@@ -362,13 +409,18 @@ where
 
     /// List.
     pub async fn list(&self, opts: &ListOptions) -> Result<Vec<K>> {
-        let list = self.backend.list(&self.ty, self.namespace.as_deref(), opts).await?;
+        let list = self
+            .backend
+            .list(&self.ty, self.namespace.as_deref(), opts)
+            .await?;
         list.items.into_iter().map(from_dynamic).collect()
     }
 
     /// Delete by name.
     pub async fn delete(&self, name: &str) -> Result<()> {
-        self.backend.delete(&self.ty, self.namespace.as_deref(), name).await
+        self.backend
+            .delete(&self.ty, self.namespace.as_deref(), name)
+            .await
     }
 
     /// Watch, yielding typed events `(kind of change, object)`.
@@ -376,7 +428,10 @@ where
         &self,
         opts: &WatchOptions,
     ) -> Result<BoxStream<'static, Result<(ChangeKind, K)>>> {
-        let s = self.backend.watch(&self.ty, self.namespace.as_deref(), opts).await?;
+        let s = self
+            .backend
+            .watch(&self.ty, self.namespace.as_deref(), opts)
+            .await?;
         Ok(s.map(|ev| {
             let ev = ev?;
             let (kind, obj) = match ev {
@@ -399,4 +454,60 @@ pub enum ChangeKind {
     Modified,
     /// Removed.
     Deleted,
+}
+
+/// The resource types hxb knows by kind, for manifest-level calls (`apiVersion` + `kind` →
+/// plural and scope). Custom resources can be used through [`ResourceType`] directly.
+pub fn known_types() -> Vec<ResourceType> {
+    use k8s_openapi::api::{apps, autoscaling, batch, core, networking, rbac};
+    vec![
+        ResourceType::of::<core::v1::Namespace>(),
+        ResourceType::of::<core::v1::Node>(),
+        ResourceType::of::<core::v1::Pod>(),
+        ResourceType::of::<core::v1::Service>(),
+        ResourceType::of::<core::v1::ConfigMap>(),
+        ResourceType::of::<core::v1::Secret>(),
+        ResourceType::of::<core::v1::ServiceAccount>(),
+        ResourceType::of::<core::v1::ResourceQuota>(),
+        ResourceType::of::<core::v1::LimitRange>(),
+        ResourceType::of::<core::v1::PersistentVolumeClaim>(),
+        ResourceType::of::<core::v1::Event>(),
+        ResourceType::of::<core::v1::Endpoints>(),
+        ResourceType::of::<apps::v1::Deployment>(),
+        ResourceType::of::<apps::v1::StatefulSet>(),
+        ResourceType::of::<apps::v1::ReplicaSet>(),
+        ResourceType::of::<batch::v1::Job>(),
+        ResourceType::of::<batch::v1::CronJob>(),
+        ResourceType::of::<networking::v1::NetworkPolicy>(),
+        ResourceType::of::<rbac::v1::Role>(),
+        ResourceType::of::<rbac::v1::RoleBinding>(),
+        ResourceType::of::<rbac::v1::ClusterRole>(),
+        ResourceType::of::<rbac::v1::ClusterRoleBinding>(),
+        ResourceType::of::<autoscaling::v2::HorizontalPodAutoscaler>(),
+    ]
+}
+
+impl ResourceType {
+    /// Look up a known type by `apiVersion` and `kind` (e.g. `"apps/v1"`, `"Deployment"`).
+    pub fn for_kind(api_version: &str, kind: &str) -> Result<ResourceType> {
+        known_types()
+            .into_iter()
+            .find(|t| t.api_version() == api_version && t.kind == kind)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "kind",
+                    format!("unknown kind {kind:?} in apiVersion {api_version:?}"),
+                )
+            })
+    }
+
+    /// Look up a known type by kind alone (`"Pod"`, `"deployment"`, `"deployments"`),
+    /// case-insensitively, as `kubectl` does.
+    pub fn for_name(name: &str) -> Result<ResourceType> {
+        let n = name.to_ascii_lowercase();
+        known_types()
+            .into_iter()
+            .find(|t| t.kind.to_ascii_lowercase() == n || t.plural == n)
+            .ok_or_else(|| Error::invalid("kind", format!("unknown kind {name:?}")))
+    }
 }

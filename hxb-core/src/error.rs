@@ -8,9 +8,9 @@
 use std::fmt;
 
 use crate::name::NameError;
+use crate::quantity::Quantity;
 use crate::quantity::QuantityError;
 use crate::resources::ResourceName;
-use crate::quantity::Quantity;
 
 /// A boxed error used as the `source` of backend and I/O failures.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -297,17 +297,26 @@ impl Error {
 
     /// An [`Error::InvalidInput`].
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::InvalidInput { field: field.into(), reason: reason.into() }
+        Error::InvalidInput {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// An [`Error::NotFound`].
     pub fn not_found(kind: impl Into<String>, name: impl Into<String>) -> Self {
-        Error::NotFound { kind: kind.into(), name: name.into() }
+        Error::NotFound {
+            kind: kind.into(),
+            name: name.into(),
+        }
     }
 
     /// An [`Error::AlreadyExists`].
     pub fn already_exists(kind: impl Into<String>, name: impl Into<String>) -> Self {
-        Error::AlreadyExists { kind: kind.into(), name: name.into() }
+        Error::AlreadyExists {
+            kind: kind.into(),
+            name: name.into(),
+        }
     }
 
     /// An [`Error::Conflict`].
@@ -316,32 +325,48 @@ impl Error {
         name: impl Into<String>,
         reason: impl Into<String>,
     ) -> Self {
-        Error::Conflict { kind: kind.into(), name: name.into(), reason: reason.into() }
+        Error::Conflict {
+            kind: kind.into(),
+            name: name.into(),
+            reason: reason.into(),
+        }
     }
 
     /// An [`Error::Forbidden`].
     pub fn forbidden(reason: impl Into<String>) -> Self {
-        Error::Forbidden { reason: reason.into() }
+        Error::Forbidden {
+            reason: reason.into(),
+        }
     }
 
     /// An [`Error::FailedPrecondition`].
     pub fn precondition(reason: impl Into<String>) -> Self {
-        Error::FailedPrecondition { reason: reason.into() }
+        Error::FailedPrecondition {
+            reason: reason.into(),
+        }
     }
 
     /// An [`Error::Backend`] with a source.
     pub fn backend(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
-        Error::Backend { message: message.into(), source: Some(source.into()) }
+        Error::Backend {
+            message: message.into(),
+            source: Some(source.into()),
+        }
     }
 
     /// An [`Error::Unavailable`] with an optional source.
     pub fn unavailable(reason: impl Into<String>, source: Option<BoxError>) -> Self {
-        Error::Unavailable { reason: reason.into(), source }
+        Error::Unavailable {
+            reason: reason.into(),
+            source,
+        }
     }
 
     /// An [`Error::Internal`].
     pub fn internal(message: impl Into<String>) -> Self {
-        Error::Internal { message: message.into() }
+        Error::Internal {
+            message: message.into(),
+        }
     }
 }
 
@@ -362,7 +387,10 @@ mod tests {
     fn variants_map_to_kinds() {
         assert_eq!(Error::invalid("x", "y").kind(), ErrorKind::InvalidInput);
         assert_eq!(Error::not_found("Pod", "a/b").kind(), ErrorKind::NotFound);
-        assert_eq!(Error::conflict("Pod", "a/b", "stale").kind(), ErrorKind::Conflict);
+        assert_eq!(
+            Error::conflict("Pod", "a/b", "stale").kind(),
+            ErrorKind::Conflict
+        );
         assert!(Error::conflict("Pod", "a/b", "stale").is_retryable());
         assert!(!Error::Closed.is_retryable());
     }

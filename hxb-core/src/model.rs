@@ -157,10 +157,16 @@ impl Plan {
     pub fn validate(&self) -> Result<()> {
         match (self.kind, &self.node_plan) {
             (PlanKind::Dedicated, None) => {
-                return Err(Error::invalid("plan.node_plan", "a dedicated plan needs a node plan"));
+                return Err(Error::invalid(
+                    "plan.node_plan",
+                    "a dedicated plan needs a node plan",
+                ));
             }
             (PlanKind::Shared, Some(_)) => {
-                return Err(Error::invalid("plan.node_plan", "a shared plan has no node plan"));
+                return Err(Error::invalid(
+                    "plan.node_plan",
+                    "a shared plan has no node plan",
+                ));
             }
             (_, Some(np)) if np.nodes == 0 => {
                 return Err(Error::invalid("plan.node_plan.nodes", "must be at least 1"));
@@ -168,7 +174,10 @@ impl Plan {
             _ => {}
         }
         if self.monthly_price.is_negative()
-            || self.node_plan.as_ref().is_some_and(|n| n.monthly_price.is_negative())
+            || self
+                .node_plan
+                .as_ref()
+                .is_some_and(|n| n.monthly_price.is_negative())
         {
             return Err(Error::invalid("plan.monthly_price", "must not be negative"));
         }
@@ -340,7 +349,10 @@ impl Role {
             } else {
                 "admin, developer or viewer"
             };
-            Error::invalid("role", format!("unknown {level} role {role:?} (expected {allowed})"))
+            Error::invalid(
+                "role",
+                format!("unknown {level} role {role:?} (expected {allowed})"),
+            )
         })
     }
 
@@ -420,9 +432,18 @@ mod tests {
 
     #[test]
     fn roles_parse_per_level() {
-        assert_eq!(Role::parse("organization", "owner").unwrap(), Role::Organization(OrgRole::Owner));
-        assert_eq!(Role::parse("project", "viewer").unwrap(), Role::Project(ScopedRole::Viewer));
-        assert_eq!(Role::parse("workspace", "developer").unwrap().to_string(), "workspace:developer");
+        assert_eq!(
+            Role::parse("organization", "owner").unwrap(),
+            Role::Organization(OrgRole::Owner)
+        );
+        assert_eq!(
+            Role::parse("project", "viewer").unwrap(),
+            Role::Project(ScopedRole::Viewer)
+        );
+        assert_eq!(
+            Role::parse("workspace", "developer").unwrap().to_string(),
+            "workspace:developer"
+        );
         let e = Role::parse("workspace", "owner").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
         assert!(e.to_string().contains("admin, developer or viewer"), "{e}");
@@ -436,7 +457,11 @@ mod tests {
             tier: PlanTier::Starter,
             kind: PlanKind::Dedicated,
             quota: ResourceList::new(),
-            limits: PlanLimits { max_workspaces: 1, max_projects_per_workspace: 1, max_members: 1 },
+            limits: PlanLimits {
+                max_workspaces: 1,
+                max_projects_per_workspace: 1,
+                max_members: 1,
+            },
             node_plan: None,
             monthly_price: Quantity::ZERO,
         };
@@ -450,8 +475,13 @@ mod tests {
 
     #[test]
     fn status_serialises_with_phase() {
-        let s = EntityStatus::Error { reason: "boom".into() };
-        assert_eq!(serde_json::to_value(&s).unwrap(), serde_json::json!({"phase": "Error", "reason": "boom"}));
+        let s = EntityStatus::Error {
+            reason: "boom".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            serde_json::json!({"phase": "Error", "reason": "boom"})
+        );
         assert_eq!(s.to_string(), "Error: boom");
     }
 

@@ -83,7 +83,9 @@ impl fmt::Display for NameRule {
                 f,
                 "must consist of lower case alphanumeric characters or '-' (found {ch:?} at byte {at})"
             ),
-            NameRule::MustStartAlphanumeric => f.write_str("must start with an alphanumeric character"),
+            NameRule::MustStartAlphanumeric => {
+                f.write_str("must start with an alphanumeric character")
+            }
             NameRule::MustEndAlphanumeric => f.write_str("must end with an alphanumeric character"),
             NameRule::MustStartWithLetter => f.write_str("must start with an alphabetic character"),
             NameRule::EmptyPart => f.write_str("must not have an empty part between dots"),
@@ -127,13 +129,20 @@ fn check_label(s: &str, letter_first: bool) -> Result<(), NameRule> {
 
 /// Validate `s` against `kind`, returning the first broken rule.
 pub fn validate(s: &str, kind: NameKind) -> Result<(), NameError> {
-    let err = |rule| NameError { name: s.to_owned(), kind, rule };
+    let err = |rule| NameError {
+        name: s.to_owned(),
+        kind,
+        rule,
+    };
     if s.is_empty() {
         return Err(err(NameRule::Empty));
     }
     let len = s.len();
     if len > kind.max_len() {
-        return Err(err(NameRule::TooLong { max: kind.max_len(), len }));
+        return Err(err(NameRule::TooLong {
+            max: kind.max_len(),
+            len,
+        }));
     }
     match kind {
         NameKind::Dns1123Label => check_label(s, false).map_err(err),
@@ -145,9 +154,10 @@ pub fn validate(s: &str, kind: NameKind) -> Result<(), NameError> {
                     return Err(err(NameRule::EmptyPart));
                 }
                 check_label(part, false).map_err(|rule| match rule {
-                    NameRule::InvalidCharacter { ch, at } => {
-                        err(NameRule::InvalidCharacter { ch, at: at + offset })
-                    }
+                    NameRule::InvalidCharacter { ch, at } => err(NameRule::InvalidCharacter {
+                        ch,
+                        at: at + offset,
+                    }),
                     other => err(other),
                 })?;
                 offset += part.len() + 1;
@@ -256,19 +266,43 @@ mod tests {
     fn names_the_broken_rule() {
         use NameKind::*;
         assert_eq!(rule("", Dns1123Label), NameRule::Empty);
-        assert_eq!(rule(&"a".repeat(64), Dns1123Label), NameRule::TooLong { max: 63, len: 64 });
-        assert_eq!(rule("Abc", Dns1123Label), NameRule::InvalidCharacter { ch: 'A', at: 0 });
-        assert_eq!(rule("añb", Dns1123Label), NameRule::InvalidCharacter { ch: 'ñ', at: 1 });
+        assert_eq!(
+            rule(&"a".repeat(64), Dns1123Label),
+            NameRule::TooLong { max: 63, len: 64 }
+        );
+        assert_eq!(
+            rule("Abc", Dns1123Label),
+            NameRule::InvalidCharacter { ch: 'A', at: 0 }
+        );
+        assert_eq!(
+            rule("añb", Dns1123Label),
+            NameRule::InvalidCharacter { ch: 'ñ', at: 1 }
+        );
         assert_eq!(rule("-ab", Dns1123Label), NameRule::MustStartAlphanumeric);
         assert_eq!(rule("ab-", Dns1123Label), NameRule::MustEndAlphanumeric);
-        assert_eq!(rule("a_b", Dns1123Label), NameRule::InvalidCharacter { ch: '_', at: 1 });
-        assert_eq!(rule("a.b", Dns1123Label), NameRule::InvalidCharacter { ch: '.', at: 1 });
+        assert_eq!(
+            rule("a_b", Dns1123Label),
+            NameRule::InvalidCharacter { ch: '_', at: 1 }
+        );
+        assert_eq!(
+            rule("a.b", Dns1123Label),
+            NameRule::InvalidCharacter { ch: '.', at: 1 }
+        );
         assert_eq!(rule("1abc", Dns1035Label), NameRule::MustStartWithLetter);
         assert_eq!(rule("a..b", Dns1123Subdomain), NameRule::EmptyPart);
-        assert_eq!(rule("a.B", Dns1123Subdomain), NameRule::InvalidCharacter { ch: 'B', at: 2 });
-        assert_eq!(rule(&"a".repeat(254), Dns1123Subdomain), NameRule::TooLong { max: 253, len: 254 });
+        assert_eq!(
+            rule("a.B", Dns1123Subdomain),
+            NameRule::InvalidCharacter { ch: 'B', at: 2 }
+        );
+        assert_eq!(
+            rule(&"a".repeat(254), Dns1123Subdomain),
+            NameRule::TooLong { max: 253, len: 254 }
+        );
         let msg = Name::new("Bad").unwrap_err().to_string();
-        assert!(msg.contains("RFC 1123 label") && msg.contains("lower case"), "{msg}");
+        assert!(
+            msg.contains("RFC 1123 label") && msg.contains("lower case"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -123,7 +123,10 @@ pub struct Quantity {
 
 impl Quantity {
     /// Zero.
-    pub const ZERO: Quantity = Quantity { nanos: 0, format: Format::DecimalSi };
+    pub const ZERO: Quantity = Quantity {
+        nanos: 0,
+        format: Format::DecimalSi,
+    };
 
     /// A quantity of `nanos` × 10⁻⁹ written in `format`.
     pub const fn from_nanos(nanos: i128, format: Format) -> Self {
@@ -132,17 +135,26 @@ impl Quantity {
 
     /// `milli` thousandths (`Quantity::from_milli(250)` is `250m`).
     pub const fn from_milli(milli: i64) -> Self {
-        Quantity { nanos: milli as i128 * 1_000_000, format: Format::DecimalSi }
+        Quantity {
+            nanos: milli as i128 * 1_000_000,
+            format: Format::DecimalSi,
+        }
     }
 
     /// A whole number in decimal SI (`4`, `2k`).
     pub const fn from_int(n: i64) -> Self {
-        Quantity { nanos: n as i128 * NANO, format: Format::DecimalSi }
+        Quantity {
+            nanos: n as i128 * NANO,
+            format: Format::DecimalSi,
+        }
     }
 
     /// A whole number of bytes in binary SI (`from_bytes(1 << 30)` is `1Gi`).
     pub const fn from_bytes(n: i64) -> Self {
-        Quantity { nanos: n as i128 * NANO, format: Format::BinarySi }
+        Quantity {
+            nanos: n as i128 * NANO,
+            format: Format::BinarySi,
+        }
     }
 
     /// Parse the Kubernetes grammar; see the [module docs](self).
@@ -154,7 +166,9 @@ impl Quantity {
     pub fn parse_non_negative(input: &str) -> Result<Self, QuantityError> {
         let q = parse(input)?;
         if q.is_negative() {
-            return Err(QuantityError::Negative { input: input.to_owned() });
+            return Err(QuantityError::Negative {
+                input: input.to_owned(),
+            });
         }
         Ok(q)
     }
@@ -171,7 +185,10 @@ impl Quantity {
 
     /// The same value with another preferred format.
     pub const fn with_format(self, format: Format) -> Self {
-        Quantity { nanos: self.nanos, format }
+        Quantity {
+            nanos: self.nanos,
+            format,
+        }
     }
 
     /// Whether the value is zero.
@@ -209,7 +226,10 @@ impl Quantity {
         if n.abs() >= 1.0e38 {
             return None;
         }
-        Some(Quantity { nanos: n as i128, format })
+        Some(Quantity {
+            nanos: n as i128,
+            format,
+        })
     }
 
     /// `self + other`, keeping `self`'s format.
@@ -219,7 +239,10 @@ impl Quantity {
             .checked_add(other.nanos)
             .filter(|n| in_range(*n))
             .ok_or(QuantityError::Overflow { op: "add" })?;
-        Ok(Quantity { nanos, format: self.pick_format(other) })
+        Ok(Quantity {
+            nanos,
+            format: self.pick_format(other),
+        })
     }
 
     /// `self - other`, keeping `self`'s format (may go negative).
@@ -229,7 +252,10 @@ impl Quantity {
             .checked_sub(other.nanos)
             .filter(|n| in_range(*n))
             .ok_or(QuantityError::Overflow { op: "sub" })?;
-        Ok(Quantity { nanos, format: self.pick_format(other) })
+        Ok(Quantity {
+            nanos,
+            format: self.pick_format(other),
+        })
     }
 
     /// `self × n`.
@@ -239,13 +265,22 @@ impl Quantity {
             .checked_mul(n as i128)
             .filter(|n| in_range(*n))
             .ok_or(QuantityError::Overflow { op: "mul" })?;
-        Ok(Quantity { nanos, format: self.format })
+        Ok(Quantity {
+            nanos,
+            format: self.format,
+        })
     }
 
     /// `self × numerator / denominator`, rounded up (away from zero) to the nano.
-    pub fn checked_mul_ratio(&self, numerator: i64, denominator: i64) -> Result<Quantity, QuantityError> {
+    pub fn checked_mul_ratio(
+        &self,
+        numerator: i64,
+        denominator: i64,
+    ) -> Result<Quantity, QuantityError> {
         if denominator == 0 {
-            return Err(QuantityError::Overflow { op: "divide by zero" });
+            return Err(QuantityError::Overflow {
+                op: "divide by zero",
+            });
         }
         let prod = self
             .nanos
@@ -253,25 +288,46 @@ impl Quantity {
             .ok_or(QuantityError::Overflow { op: "mul_ratio" })?;
         let d = denominator as i128;
         let (q, r) = (prod / d, prod % d);
-        let nanos = if r == 0 { q } else if (prod < 0) == (d < 0) { q + 1 } else { q - 1 };
+        let nanos = if r == 0 {
+            q
+        } else if (prod < 0) == (d < 0) {
+            q + 1
+        } else {
+            q - 1
+        };
         if !in_range(nanos) {
             return Err(QuantityError::Overflow { op: "mul_ratio" });
         }
-        Ok(Quantity { nanos, format: self.format })
+        Ok(Quantity {
+            nanos,
+            format: self.format,
+        })
     }
 
     /// The larger of two quantities.
     pub fn max(self, other: Quantity) -> Quantity {
-        if other.nanos > self.nanos { other } else { self }
+        if other.nanos > self.nanos {
+            other
+        } else {
+            self
+        }
     }
 
     /// The smaller of two quantities.
     pub fn min(self, other: Quantity) -> Quantity {
-        if other.nanos < self.nanos { other } else { self }
+        if other.nanos < self.nanos {
+            other
+        } else {
+            self
+        }
     }
 
     fn pick_format(&self, other: &Quantity) -> Format {
-        if self.is_zero() { other.format } else { self.format }
+        if self.is_zero() {
+            other.format
+        } else {
+            self.format
+        }
     }
 
     /// The Kubernetes wire type, in canonical form.
@@ -368,8 +424,13 @@ fn pow10(e: u32) -> Option<i128> {
 }
 
 fn parse(input: &str) -> Result<Quantity, QuantityError> {
-    let perr = |reason| QuantityError::Parse { input: input.to_owned(), reason };
-    let range = || QuantityError::OutOfRange { input: input.to_owned() };
+    let perr = |reason| QuantityError::Parse {
+        input: input.to_owned(),
+        reason,
+    };
+    let range = || QuantityError::OutOfRange {
+        input: input.to_owned(),
+    };
     if input.is_empty() {
         return Err(perr(ParseReason::Empty));
     }
@@ -444,7 +505,13 @@ fn parse(input: &str) -> Result<Quantity, QuantityError> {
                 return Err(perr(ParseReason::BadExponent));
             }
             // Clamp absurd exponents: anything this large over- or underflows anyway.
-            let mag: i64 = body.trim_start_matches('0').parse().unwrap_or(if body.trim_start_matches('0').is_empty() { 0 } else { 10_000 });
+            let mag: i64 = body.trim_start_matches('0').parse().unwrap_or(
+                if body.trim_start_matches('0').is_empty() {
+                    0
+                } else {
+                    10_000
+                },
+            );
             (Format::DecimalExponent, sign * mag.min(10_000), 0)
         }
         other => return Err(perr(ParseReason::UnknownSuffix(other.to_owned()))),
@@ -474,7 +541,9 @@ fn parse(input: &str) -> Result<Quantity, QuantityError> {
             return Err(range());
         }
         let scale = u32::try_from(e).ok().and_then(pow10).ok_or_else(range)?;
-        d.checked_mul(scale).and_then(|v| v.checked_mul(bin)).ok_or_else(range)?
+        d.checked_mul(scale)
+            .and_then(|v| v.checked_mul(bin))
+            .ok_or_else(range)?
     } else {
         let num = d.checked_mul(bin).ok_or_else(range)?;
         let neg_e = u32::try_from(-e).unwrap_or(u32::MAX);
@@ -489,7 +558,10 @@ fn parse(input: &str) -> Result<Quantity, QuantityError> {
     if !in_range(nanos) {
         return Err(range());
     }
-    Ok(Quantity { nanos: if negative { -nanos } else { nanos }, format })
+    Ok(Quantity {
+        nanos: if negative { -nanos } else { nanos },
+        format,
+    })
 }
 
 fn decimal_suffix(exp: i32) -> Option<&'static str> {
@@ -631,17 +703,31 @@ mod tests {
                 other => panic!("{input}: {other:?}"),
             }
         }
-        for big in ["1e400", "1e30", "999999999999999999999999999999999999999999", "200000000000Ei"] {
-            assert!(matches!(Quantity::parse(big), Err(QuantityError::OutOfRange { .. })), "{big}");
+        for big in [
+            "1e400",
+            "1e30",
+            "999999999999999999999999999999999999999999",
+            "200000000000Ei",
+        ] {
+            assert!(
+                matches!(Quantity::parse(big), Err(QuantityError::OutOfRange { .. })),
+                "{big}"
+            );
         }
-        assert!(matches!(Quantity::parse_non_negative("-1"), Err(QuantityError::Negative { .. })));
+        assert!(matches!(
+            Quantity::parse_non_negative("-1"),
+            Err(QuantityError::Negative { .. })
+        ));
         assert!(Quantity::parse_non_negative("0").is_ok());
     }
 
     #[test]
     fn arithmetic_is_exact_and_checked() {
         assert_eq!(q("100m").checked_add(&q("200m")).unwrap(), q("300m"));
-        assert_eq!(q("1Gi").checked_sub(&q("512Mi")).unwrap().to_string(), "512Mi");
+        assert_eq!(
+            q("1Gi").checked_sub(&q("512Mi")).unwrap().to_string(),
+            "512Mi"
+        );
         assert_eq!(q("250m").checked_mul(4).unwrap(), q("1"));
         assert_eq!(q("1").checked_mul_ratio(115, 100).unwrap(), q("1150m"));
         assert_eq!(q("1n").checked_mul_ratio(1, 3).unwrap(), q("1n")); // rounds up

@@ -138,7 +138,9 @@ impl ResourceList {
     }
 
     /// Build from `(name, quantity)` pairs; negative amounts are refused.
-    pub fn from_quantities<'a>(pairs: impl IntoIterator<Item = (&'a str, Quantity)>) -> Result<Self> {
+    pub fn from_quantities<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, Quantity)>,
+    ) -> Result<Self> {
         let mut list = ResourceList::new();
         for (name, q) in pairs {
             list.set(ResourceName::new(name)?, q)?;
@@ -149,7 +151,10 @@ impl ResourceList {
     /// Set one resource (negative amounts are refused).
     pub fn set(&mut self, name: ResourceName, q: Quantity) -> Result<()> {
         if q.is_negative() {
-            return Err(QuantityError::Negative { input: format!("{name}={q}") }.into());
+            return Err(QuantityError::Negative {
+                input: format!("{name}={q}"),
+            }
+            .into());
         }
         self.0.insert(name, q);
         Ok(())
@@ -205,7 +210,8 @@ impl ResourceList {
         let mut out = self.clone();
         for (k, v) in &other.0 {
             let cur = out.get_or_zero(k.as_str());
-            out.0.insert(k.clone(), cur.checked_sub(v)?.max(Quantity::ZERO));
+            out.0
+                .insert(k.clone(), cur.checked_sub(v)?.max(Quantity::ZERO));
         }
         Ok(out)
     }
@@ -234,7 +240,10 @@ impl ResourceList {
         for (k, v) in &self.0 {
             let s = v.checked_mul_ratio(numerator, denominator)?;
             if s.is_negative() {
-                return Err(Error::invalid("scale", "scaling must not make amounts negative"));
+                return Err(Error::invalid(
+                    "scale",
+                    "scaling must not make amounts negative",
+                ));
             }
             out.0.insert(k.clone(), s);
         }
@@ -242,8 +251,12 @@ impl ResourceList {
     }
 
     /// Sum of many lists.
-    pub fn checked_sum<'a>(lists: impl IntoIterator<Item = &'a ResourceList>) -> Result<ResourceList> {
-        lists.into_iter().try_fold(ResourceList::new(), |acc, l| acc.checked_add(l))
+    pub fn checked_sum<'a>(
+        lists: impl IntoIterator<Item = &'a ResourceList>,
+    ) -> Result<ResourceList> {
+        lists
+            .into_iter()
+            .try_fold(ResourceList::new(), |acc, l| acc.checked_add(l))
     }
 
     /// The resources of `self` that exceed `limit`, as `(name, amount, limit)`.
@@ -275,16 +288,27 @@ impl ResourceList {
     ) -> Result<()> {
         let mut exceeded = Vec::new();
         for (k, req) in &requested.0 {
-            let Some(limit) = hard.get(k.as_str()) else { continue };
+            let Some(limit) = hard.get(k.as_str()) else {
+                continue;
+            };
             let u = used.get_or_zero(k.as_str());
             if u.checked_add(req)? > limit {
-                exceeded.push(Exceeded { resource: k.clone(), requested: *req, used: u, limit });
+                exceeded.push(Exceeded {
+                    resource: k.clone(),
+                    requested: *req,
+                    used: u,
+                    limit,
+                });
             }
         }
         if exceeded.is_empty() {
             Ok(())
         } else {
-            Err(QuotaExceeded { quota: quota.to_owned(), exceeded }.into())
+            Err(QuotaExceeded {
+                quota: quota.to_owned(),
+                exceeded,
+            }
+            .into())
         }
     }
 
@@ -292,7 +316,9 @@ impl ResourceList {
     pub fn compare(&self, other: &ResourceList) -> BTreeMap<ResourceName, Ordering> {
         let mut out = BTreeMap::new();
         for k in self.0.keys().chain(other.0.keys()) {
-            let c = self.get_or_zero(k.as_str()).cmp(&other.get_or_zero(k.as_str()));
+            let c = self
+                .get_or_zero(k.as_str())
+                .cmp(&other.get_or_zero(k.as_str()));
             out.insert(k.clone(), c);
         }
         out
@@ -321,14 +347,20 @@ impl ResourceList {
 
     /// Convert to the Kubernetes wire map.
     pub fn to_k8s(&self) -> BTreeMap<String, K8sQuantity> {
-        self.0.iter().map(|(k, v)| (k.0.clone(), v.to_k8s())).collect()
+        self.0
+            .iter()
+            .map(|(k, v)| (k.0.clone(), v.to_k8s()))
+            .collect()
     }
 
     /// Convert from the Kubernetes wire map, validating every entry.
     pub fn from_k8s(map: &BTreeMap<String, K8sQuantity>) -> Result<Self> {
         let mut list = ResourceList::new();
         for (k, v) in map {
-            list.set(ResourceName::new(k.clone())?, Quantity::parse_non_negative(&v.0)?)?;
+            list.set(
+                ResourceName::new(k.clone())?,
+                Quantity::parse_non_negative(&v.0)?,
+            )?;
         }
         Ok(list)
     }
@@ -336,7 +368,9 @@ impl ResourceList {
 
 impl fmt::Debug for ResourceList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.0.iter().map(|(k, v)| (k.as_str(), v.to_string()))).finish()
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k.as_str(), v.to_string())))
+            .finish()
     }
 }
 
@@ -374,10 +408,19 @@ mod tests {
         let b = rl(&[("cpu", "1500m"), ("pods", "3")]);
         let s = a.checked_add(&b).unwrap();
         assert_eq!(s, rl(&[("cpu", "2"), ("memory", "1Gi"), ("pods", "3")]));
-        assert_eq!(s.checked_sub(&b).unwrap(), rl(&[("cpu", "500m"), ("memory", "1Gi"), ("pods", "0")]));
+        assert_eq!(
+            s.checked_sub(&b).unwrap(),
+            rl(&[("cpu", "500m"), ("memory", "1Gi"), ("pods", "0")])
+        );
         assert!(a.checked_sub(&b).is_err());
-        assert_eq!(a.saturating_sub(&b).unwrap().get("cpu"), Some(Quantity::ZERO));
-        assert_eq!(a.checked_scale(3, 2).unwrap(), rl(&[("cpu", "750m"), ("memory", "1536Mi")]));
+        assert_eq!(
+            a.saturating_sub(&b).unwrap().get("cpu"),
+            Some(Quantity::ZERO)
+        );
+        assert_eq!(
+            a.checked_scale(3, 2).unwrap(),
+            rl(&[("cpu", "750m"), ("memory", "1536Mi")])
+        );
         let cmp = a.compare(&b);
         assert_eq!(cmp["cpu"], Ordering::Less);
         assert_eq!(cmp["memory"], Ordering::Greater);
@@ -394,28 +437,55 @@ mod tests {
 
     #[test]
     fn admission_lists_every_offender() {
-        let hard = rl(&[("requests.cpu", "2"), ("requests.memory", "4Gi"), ("pods", "2")]);
-        let used = rl(&[("requests.cpu", "1"), ("requests.memory", "3Gi"), ("pods", "1")]);
+        let hard = rl(&[
+            ("requests.cpu", "2"),
+            ("requests.memory", "4Gi"),
+            ("pods", "2"),
+        ]);
+        let used = rl(&[
+            ("requests.cpu", "1"),
+            ("requests.memory", "3Gi"),
+            ("pods", "1"),
+        ]);
         let ok = rl(&[("requests.cpu", "1"), ("pods", "1")]);
         assert!(ResourceList::admit("q", &hard, &used, &ok).is_ok());
-        let bad = rl(&[("requests.cpu", "1100m"), ("requests.memory", "2Gi"), ("pods", "1")]);
+        let bad = rl(&[
+            ("requests.cpu", "1100m"),
+            ("requests.memory", "2Gi"),
+            ("pods", "1"),
+        ]);
         let err = ResourceList::admit("ns/q", &hard, &used, &bad).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::QuotaExceeded);
-        let Error::QuotaExceeded(q) = err else { unreachable!() };
+        let Error::QuotaExceeded(q) = err else {
+            unreachable!()
+        };
         let names: Vec<_> = q.exceeded.iter().map(|e| e.resource.as_str()).collect();
         assert_eq!(names, ["requests.cpu", "requests.memory"]);
-        assert!(q.to_string().contains("requests.cpu: requested 1100m, used 1, limited 2"), "{q}");
+        assert!(
+            q.to_string()
+                .contains("requests.cpu: requested 1100m, used 1, limited 2"),
+            "{q}"
+        );
     }
 
     #[test]
     fn bad_input_is_typed() {
-        for (n, v) in [("cpu", "-1"), ("cpu", "1.5.5"), ("", "1"), ("Cpu!", "1"), ("a/b/c", "1")] {
+        for (n, v) in [
+            ("cpu", "-1"),
+            ("cpu", "1.5.5"),
+            ("", "1"),
+            ("Cpu!", "1"),
+            ("a/b/c", "1"),
+        ] {
             let e = ResourceList::parse([(n, v)]).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{n}={v}");
         }
         let huge = rl(&[("memory", "100000000000E")]);
         let e = ResourceList::checked_sum([&huge, &huge, &huge]).unwrap_err();
-        assert!(matches!(e, Error::InvalidQuantity(QuantityError::Overflow { .. })), "{e}");
+        assert!(
+            matches!(e, Error::InvalidQuantity(QuantityError::Overflow { .. })),
+            "{e}"
+        );
     }
 
     #[test]

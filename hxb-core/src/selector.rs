@@ -65,7 +65,9 @@ fn check_key(k: &str) -> Result<()> {
     if name.is_empty() || name.len() > 63 {
         return bad("must have a name of 1-63 characters");
     }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
         || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
     {
@@ -76,12 +78,17 @@ fn check_key(k: &str) -> Result<()> {
 
 fn check_value(v: &str) -> Result<()> {
     if v.len() > 63
-        || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         || (!v.is_empty()
             && (!v.starts_with(|c: char| c.is_ascii_alphanumeric())
                 || !v.ends_with(|c: char| c.is_ascii_alphanumeric())))
     {
-        return Err(Error::invalid("label selector", format!("value {v:?} is not a valid label value")));
+        return Err(Error::invalid(
+            "label selector",
+            format!("value {v:?} is not a valid label value"),
+        ));
     }
     Ok(())
 }
@@ -156,7 +163,11 @@ impl Selector {
                 return Err(err("unbalanced '('".into()));
             }
             let part = rest[..end].trim();
-            rest = if end < rest.len() { rest[end + 1..].trim_start() } else { "" };
+            rest = if end < rest.len() {
+                rest[end + 1..].trim_start()
+            } else {
+                ""
+            };
             if part.is_empty() {
                 return Err(err("empty requirement".into()));
             }
@@ -187,16 +198,27 @@ impl Selector {
             }
             let r = match e.operator.as_str() {
                 "In" | "NotIn" if values.is_empty() => {
-                    return Err(Error::invalid("label selector", format!("{} needs values", e.operator)));
+                    return Err(Error::invalid(
+                        "label selector",
+                        format!("{} needs values", e.operator),
+                    ));
                 }
                 "In" => Requirement::In(e.key.clone(), values),
                 "NotIn" => Requirement::NotIn(e.key.clone(), values),
                 "Exists" | "DoesNotExist" if !values.is_empty() => {
-                    return Err(Error::invalid("label selector", format!("{} takes no values", e.operator)));
+                    return Err(Error::invalid(
+                        "label selector",
+                        format!("{} takes no values", e.operator),
+                    ));
                 }
                 "Exists" => Requirement::Exists(e.key.clone()),
                 "DoesNotExist" => Requirement::DoesNotExist(e.key.clone()),
-                op => return Err(Error::invalid("label selector", format!("unknown operator {op:?}"))),
+                op => {
+                    return Err(Error::invalid(
+                        "label selector",
+                        format!("unknown operator {op:?}"),
+                    ));
+                }
             };
             reqs.push(r);
         }
@@ -218,8 +240,12 @@ impl Selector {
                     labels.insert(k.clone(), v.clone());
                 }
                 Requirement::NotEquals(k, v) => exprs.push(req(k, "NotIn", Some(vec![v.clone()]))),
-                Requirement::In(k, vs) => exprs.push(req(k, "In", Some(vs.iter().cloned().collect()))),
-                Requirement::NotIn(k, vs) => exprs.push(req(k, "NotIn", Some(vs.iter().cloned().collect()))),
+                Requirement::In(k, vs) => {
+                    exprs.push(req(k, "In", Some(vs.iter().cloned().collect())))
+                }
+                Requirement::NotIn(k, vs) => {
+                    exprs.push(req(k, "NotIn", Some(vs.iter().cloned().collect())))
+                }
                 Requirement::Exists(k) => exprs.push(req(k, "Exists", None)),
                 Requirement::DoesNotExist(k) => exprs.push(req(k, "DoesNotExist", None)),
             }
@@ -238,7 +264,10 @@ fn parse_set(s: &str) -> Result<BTreeSet<String>> {
         .and_then(|s| s.strip_suffix(')'))
         .ok_or_else(|| Error::invalid("label selector", format!("expected '(values)' in {s:?}")))?;
     if inner.trim().is_empty() {
-        return Err(Error::invalid("label selector", "a set of values must not be empty"));
+        return Err(Error::invalid(
+            "label selector",
+            "a set of values must not be empty",
+        ));
     }
     let mut set = BTreeSet::new();
     for v in inner.split(',') {
@@ -280,7 +309,10 @@ fn parse_requirement(part: &str) -> Result<Requirement> {
     if let Some(set) = tail.strip_prefix("in") {
         return Ok(Requirement::In(key.to_owned(), parse_set(set)?));
     }
-    Err(Error::invalid("label selector", format!("cannot parse requirement {part:?}")))
+    Err(Error::invalid(
+        "label selector",
+        format!("cannot parse requirement {part:?}"),
+    ))
 }
 
 impl fmt::Display for Selector {
@@ -310,14 +342,23 @@ mod tests {
     use proptest::prelude::*;
 
     fn labels(p: &[(&str, &str)]) -> BTreeMap<String, String> {
-        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn parses_every_operator() {
-        let s = Selector::parse("a=1, b==2,c!=3,d in (x, y),e notin (z),f,!g,hxb.io/org=acme").unwrap();
+        let s =
+            Selector::parse("a=1, b==2,c!=3,d in (x, y),e notin (z),f,!g,hxb.io/org=acme").unwrap();
         assert_eq!(s.requirements().len(), 8);
-        let l = labels(&[("a", "1"), ("b", "2"), ("d", "y"), ("f", ""), ("hxb.io/org", "acme")]);
+        let l = labels(&[
+            ("a", "1"),
+            ("b", "2"),
+            ("d", "y"),
+            ("f", ""),
+            ("hxb.io/org", "acme"),
+        ]);
         assert!(s.matches(&l));
         let mut l2 = l.clone();
         l2.insert("g".into(), "1".into());
@@ -328,7 +369,9 @@ mod tests {
 
     #[test]
     fn rejects_malformed_selectors() {
-        for bad in ["=b", "a in x", "a in (x", "a,,b", "a=b,", "A B C", "-a=b", "a in ()", "a=b c"] {
+        for bad in [
+            "=b", "a in x", "a in (x", "a,,b", "a=b,", "A B C", "-a=b", "a in ()", "a=b c",
+        ] {
             let r = Selector::parse(bad);
             assert!(r.is_err(), "{bad:?} parsed as {r:?}");
         }

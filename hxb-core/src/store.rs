@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
+mod check;
 mod memory;
 mod sqlite;
 
@@ -100,19 +101,31 @@ impl Batch {
         value: serde_json::Value,
         expect: Precondition,
     ) -> Self {
-        self.ops.push(Op::Put { collection: collection.into(), key: key.into(), value, expect });
+        self.ops.push(Op::Put {
+            collection: collection.into(),
+            key: key.into(),
+            value,
+            expect,
+        });
         self
     }
 
     /// Delete `(collection, key)` under `expect`.
     pub fn delete(mut self, collection: &str, key: &str, expect: Precondition) -> Self {
-        self.ops.push(Op::Delete { collection: collection.into(), key: key.into(), expect });
+        self.ops.push(Op::Delete {
+            collection: collection.into(),
+            key: key.into(),
+            expect,
+        });
         self
     }
 
     /// Append `entry` to `log`.
     pub fn append(mut self, log: &str, entry: serde_json::Value) -> Self {
-        self.ops.push(Op::Append { log: log.into(), entry });
+        self.ops.push(Op::Append {
+            log: log.into(),
+            entry,
+        });
         self
     }
 

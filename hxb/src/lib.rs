@@ -1,9 +1,60 @@
 //! # hxb
 //!
-//! The Hexabase.AI platform as an embeddable engine (placeholder facade; grows with each crate).
+//! The Hexabase.AI platform as an embeddable engine: multi-tenant Kubernetes (organizations →
+//! workspaces → projects with plans, quotas, RBAC and isolation), scaling and scheduling,
+//! observability and AI operations — one library, used from Rust, Python, Node.js and Swift.
+//!
+//! The [`Engine`] runs on an embedded, in-process cluster by default (no daemon, no network)
+//! and on real clusters through kube-rs.
+//!
+//! ```
+//! use hxb::prelude::*;
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> hxb::Result<()> {
+//! let engine = Engine::embedded()?;
+//! engine.apply(serde_json::json!({
+//!     "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}
+//! })).await?;
+//! engine.apply(serde_json::json!({
+//!     "apiVersion": "v1", "kind": "ResourceQuota",
+//!     "metadata": {"name": "quota", "namespace": "team-a"},
+//!     "spec": {"hard": {"requests.cpu": "1", "requests.memory": "1Gi", "pods": "10"}}
+//! })).await?;
+//! let err = engine.create(serde_json::json!({
+//!     "apiVersion": "v1", "kind": "Pod",
+//!     "metadata": {"name": "big", "namespace": "team-a"},
+//!     "spec": {"containers": [{"name": "app", "image": "nginx",
+//!         "resources": {"requests": {"cpu": "2", "memory": "512Mi"}}}]}
+//! })).await.unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::QuotaExceeded);
+//! # Ok(()) }
+//! ```
+
+mod engine;
+pub mod telemetry;
 
 #[doc(inline)]
-pub use hxb_core::{Error, ErrorKind, Name, Quantity, ResourceList, Selector};
+pub use engine::{ClusterChoice, Engine, EngineBuilder};
+
+#[doc(inline)]
+pub use hxb_core::{
+    Api, Clock, ClusterBackend, EmbeddedCluster, Error, ErrorKind, KubeBackend, ManualClock,
+    MetricsSource, Name, Quantity, ResourceList, ResourceName, ResourceType, Selector, StateStore,
+    SystemClock,
+};
+
+/// The crates behind the facade, for what the re-exports do not cover.
+pub mod core {
+    #[doc(inline)]
+    pub use hxb_core::*;
+}
 
 /// `Result` with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The version of the hxb engine.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Everything most programs need: `use hxb::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Engine, Error, ErrorKind, Name, Quantity, ResourceList, Result, Selector};
+}

@@ -1,4 +1,6 @@
-//! Integration tests of hxb-ai (one binary; one module per area).
+//! hxb-ai integration tests (one binary).
 
+mod analyze;
 mod llm;
 mod nab_synthetic;
+mod remediate;

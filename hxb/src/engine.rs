@@ -1,0 +1,368 @@
+//! The [`Engine`]: one handle over the cluster backend, the state store and the clock, into
+//! which tenancy, scaling, observability and AI operations plug.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use hxb_core::cluster::{ApplyOptions, ClusterBackend, DynamicObject, ListOptions, ResourceType};
+use hxb_core::store::{MemoryStore, SqliteStore, StateStore};
+use hxb_core::{Clock, EmbeddedCluster, Error, KubeBackend, Result, Selector, SystemClock};
+
+use crate::telemetry::Telemetry;
+
+struct Inner {
+    cluster: Arc<dyn ClusterBackend>,
+    store: Arc<dyn StateStore>,
+    clock: Arc<dyn Clock>,
+    telemetry: Telemetry,
+    closed: AtomicBool,
+}
+
+/// The hxb engine. Cheap to clone; every clone is the same engine.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> hxb::Result<()> {
+/// let engine = hxb::Engine::embedded()?;
+/// let ns = engine
+///     .apply(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}}))
+///     .await?;
+/// assert_eq!(ns["metadata"]["name"], "demo");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("backend", &self.inner.cluster.kind())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Where the engine's cluster lives.
+#[non_exhaustive]
+#[derive(Debug, Clone, Default)]
+pub enum ClusterChoice {
+    /// The embedded, in-process cluster (the default).
+    #[default]
+    Embedded,
+    /// A real cluster through a kubeconfig file (`context` `None` = current context).
+    Kubeconfig {
+        /// Path to the kubeconfig file.
+        path: PathBuf,
+        /// Context to use.
+        context: Option<String>,
+    },
+    /// Infer like kubectl: `$KUBECONFIG`, `~/.kube/config`, or in-cluster config.
+    Infer,
+}
+
+/// Builds an [`Engine`].
+#[must_use]
+#[derive(Default)]
+pub struct EngineBuilder {
+    cluster: ClusterChoice,
+    backend: Option<Arc<dyn ClusterBackend>>,
+    store: Option<Arc<dyn StateStore>>,
+    state_path: Option<PathBuf>,
+    clock: Option<Arc<dyn Clock>>,
+    nodes: Option<usize>,
+    seed: u64,
+}
+
+impl EngineBuilder {
+    /// Use the embedded cluster (default).
+    pub fn embedded(mut self) -> Self {
+        self.cluster = ClusterChoice::Embedded;
+        self
+    }
+
+    /// Use a real cluster from a kubeconfig file.
+    pub fn kubeconfig(mut self, path: impl Into<PathBuf>, context: Option<&str>) -> Self {
+        self.cluster = ClusterChoice::Kubeconfig {
+            path: path.into(),
+            context: context.map(Into::into),
+        };
+        self
+    }
+
+    /// Use any backend (a wrapped one for fault injection, a custom one).
+    pub fn backend(mut self, backend: Arc<dyn ClusterBackend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Keep desired state in an SQLite file (default: in memory).
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_path = Some(path.into());
+        self
+    }
+
+    /// Use any state store.
+    pub fn store(mut self, store: Arc<dyn StateStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Use a clock (a [`ManualClock`](hxb_core::ManualClock) for simulations).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Number of simulated nodes of the embedded cluster (default 3).
+    pub fn nodes(mut self, n: usize) -> Self {
+        self.nodes = Some(n);
+        self
+    }
+
+    /// Seed of the embedded cluster (default 0): same seed, same cluster.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Build the engine.
+    pub async fn build(self) -> Result<Engine> {
+        let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let cluster: Arc<dyn ClusterBackend> = match (self.backend, self.cluster) {
+            (Some(b), _) => b,
+            (None, ClusterChoice::Embedded) => {
+                embedded_cluster(self.nodes, self.seed, clock.clone())
+            }
+            (None, ClusterChoice::Kubeconfig { path, context }) => {
+                Arc::new(KubeBackend::from_kubeconfig(&path, context.as_deref()).await?)
+            }
+            (None, ClusterChoice::Infer) => Arc::new(KubeBackend::infer().await?),
+        };
+        let store: Arc<dyn StateStore> = match (self.store, self.state_path) {
+            (Some(s), _) => s,
+            (None, Some(p)) => Arc::new(SqliteStore::open(&p)?),
+            (None, None) => Arc::new(MemoryStore::default()),
+        };
+        Ok(Engine::from_parts(cluster, store, clock))
+    }
+}
+
+fn embedded_cluster(
+    nodes: Option<usize>,
+    seed: u64,
+    clock: Arc<dyn Clock>,
+) -> Arc<dyn ClusterBackend> {
+    EmbeddedCluster::builder()
+        .nodes(nodes.unwrap_or(3))
+        .seed(seed)
+        .clock(clock)
+        .build()
+        .into_backend()
+}
+
+impl Engine {
+    /// An engine on the embedded cluster (3 nodes), an in-memory store and the system clock.
+    /// No daemon, no network.
+    pub fn embedded() -> Result<Engine> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        Ok(Engine::from_parts(
+            embedded_cluster(None, 0, clock.clone()),
+            Arc::new(MemoryStore::default()),
+            clock,
+        ))
+    }
+
+    /// A builder for every other configuration.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// An engine on a real cluster from a kubeconfig file.
+    pub async fn connect(kubeconfig: impl Into<PathBuf>, context: Option<&str>) -> Result<Engine> {
+        Engine::builder()
+            .kubeconfig(kubeconfig, context)
+            .build()
+            .await
+    }
+
+    /// Assemble an engine from its parts.
+    pub fn from_parts(
+        cluster: Arc<dyn ClusterBackend>,
+        store: Arc<dyn StateStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                cluster,
+                store,
+                clock,
+                telemetry: Telemetry::default(),
+                closed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    fn live(&self) -> Result<&Inner> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            Err(Error::Closed)
+        } else {
+            Ok(&self.inner)
+        }
+    }
+
+    /// The cluster backend.
+    pub fn cluster(&self) -> Result<Arc<dyn ClusterBackend>> {
+        Ok(self.live()?.cluster.clone())
+    }
+
+    /// The state store.
+    pub fn store(&self) -> Result<Arc<dyn StateStore>> {
+        Ok(self.live()?.store.clone())
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
+    }
+
+    /// Typed access to one kind of object (see [`hxb_core::cluster::Api`]).
+    pub fn api<K>(&self, namespace: Option<&str>) -> Result<hxb_core::Api<K>>
+    where
+        K: hxb_core::cluster::Object,
+        K::Scope: hxb_core::cluster::ScopeInfo,
+    {
+        let c = self.cluster()?;
+        Ok(match namespace {
+            Some(ns) => hxb_core::Api::namespaced(c, ns),
+            None => hxb_core::Api::all(c),
+        })
+    }
+
+    /// The engine's own telemetry (operation counts, durations, errors).
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.inner.telemetry
+    }
+
+    /// The engine's own metrics in the Prometheus text exposition format.
+    pub fn metrics_text(&self) -> String {
+        self.inner.telemetry.render()
+    }
+
+    /// Close the engine: every later call fails with [`Error::Closed`]. Idempotent.
+    pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::Release);
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+
+    // ---- manifest-level operations (what the bindings and the CLI use) ----
+
+    /// Create an object from a manifest (`apiVersion`, `kind`, `metadata`, …).
+    pub async fn create(&self, manifest: serde_json::Value) -> Result<serde_json::Value> {
+        self.telemetry()
+            .observe("create", async {
+                let (ty, obj) = parse_manifest(manifest)?;
+                to_json(self.cluster()?.create(&ty, obj).await?)
+            })
+            .await
+    }
+
+    /// Server-side apply a manifest with field manager `hxb`.
+    pub async fn apply(&self, manifest: serde_json::Value) -> Result<serde_json::Value> {
+        self.telemetry()
+            .observe("apply", async {
+                let (ty, obj) = parse_manifest(manifest)?;
+                let c = self.cluster()?;
+                to_json(c.apply(&ty, obj, &ApplyOptions::default()).await?)
+            })
+            .await
+    }
+
+    /// Get one object by kind (`"Pod"`, `"deployments"`…), name and namespace.
+    pub async fn get(
+        &self,
+        kind: &str,
+        name: &str,
+        namespace: Option<&str>,
+    ) -> Result<serde_json::Value> {
+        self.telemetry()
+            .observe("get", async {
+                let ty = ResourceType::for_name(kind)?;
+                check_scope(&ty, namespace)?;
+                to_json(self.cluster()?.get(&ty, namespace, name).await?)
+            })
+            .await
+    }
+
+    /// List objects of a kind, optionally in one namespace and matching a label selector.
+    pub async fn list(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        selector: Option<&str>,
+    ) -> Result<Vec<serde_json::Value>> {
+        self.telemetry()
+            .observe("list", async {
+                let ty = ResourceType::for_name(kind)?;
+                let selector = selector.map(Selector::parse).transpose()?;
+                let opts = ListOptions {
+                    label_selector: selector,
+                };
+                let list = self.cluster()?.list(&ty, namespace, &opts).await?;
+                list.items.into_iter().map(to_json).collect()
+            })
+            .await
+    }
+
+    /// Delete one object.
+    pub async fn delete(&self, kind: &str, name: &str, namespace: Option<&str>) -> Result<()> {
+        self.telemetry()
+            .observe("delete", async {
+                let ty = ResourceType::for_name(kind)?;
+                check_scope(&ty, namespace)?;
+                self.cluster()?.delete(&ty, namespace, name).await
+            })
+            .await
+    }
+}
+
+fn check_scope(ty: &ResourceType, namespace: Option<&str>) -> Result<()> {
+    match (ty.namespaced, namespace) {
+        (true, None) => Err(Error::invalid(
+            "namespace",
+            format!("{} is namespaced; give a namespace", ty.kind),
+        )),
+        (false, Some(_)) => Err(Error::invalid(
+            "namespace",
+            format!("{} is cluster-scoped; give no namespace", ty.kind),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn parse_manifest(manifest: serde_json::Value) -> Result<(ResourceType, DynamicObject)> {
+    let field = |f: &str| {
+        manifest
+            .get(f)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| Error::invalid(f, "the manifest needs a string field of this name"))
+    };
+    let ty = ResourceType::for_kind(&field("apiVersion")?, &field("kind")?)?;
+    let obj: DynamicObject =
+        serde_json::from_value(manifest).map_err(|e| Error::invalid("manifest", e.to_string()))?;
+    if obj.metadata.name.as_deref().unwrap_or("").is_empty() {
+        return Err(Error::invalid("metadata.name", "the manifest needs a name"));
+    }
+    check_scope(&ty, obj.metadata.namespace.as_deref())?;
+    Ok((ty, obj))
+}
+
+fn to_json(obj: DynamicObject) -> Result<serde_json::Value> {
+    serde_json::to_value(obj).map_err(|e| Error::internal(e.to_string()))
+}
