@@ -9,9 +9,11 @@
 //! * [`analyze`]: k8sgpt-style analyzers that explain what is wrong with a cluster.
 //! * [`incidents`]: co-occurring anomalies and events grouped into incidents with ranked
 //!   root-cause hints.
+//! * [`llm`]: chat providers with tool calling (OpenAI-compatible, Ollama, offline).
 
 pub mod analyze;
 pub mod detect;
 pub mod incidents;
+pub mod llm;
 pub mod nab;
 pub mod remediate;

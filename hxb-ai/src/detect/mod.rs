@@ -11,11 +11,15 @@
 //!   bounded, subsampled history of past windows.
 //! * [`Combine`]: composes any two detectors (maximum or weighted mean), nestable.
 //! * [`Refractory`]: post-processing that lets a score spike once and stay quiet for a while.
-//! * [`Composite`]: the default detector, all of the above, configured by [`CompositeConfig`].
+//! * [`Composite`]: the default detector, the equal-weight mean of the four components
+//!   followed by a refractory period, configured by [`CompositeConfig`].
 //!
-//! Each component turns its raw surprise into a score with the same [`Calibrator`]: a raw value
-//! equal to the (slowly decaying) largest raw value seen so far scores 0.5, twice that 0.67,
-//! so scores of different series and components are comparable and one threshold fits all.
+//! Each component turns its raw surprise into a score with a [`Calibrator`]: by default the
+//! Gaussian tail probability `p` of a short average of the raw values against their long-run
+//! mean and spread, reported as `min(1, −log10(p)/10)` (0.5 = a one-in-10⁵ event). Scores of
+//! different series and components are therefore comparable and one threshold fits all; the
+//! mean of calibrated scores is the mean of the components' `−log10 p` (a Fisher-style
+//! combination of evidence).
 //!
 //! Input handling: a NaN or infinite value is skipped (score 0, state unchanged); a point
 //! whose timestamp is not after the previous one is skipped the same way; a gap (time step

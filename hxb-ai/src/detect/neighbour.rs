@@ -20,7 +20,8 @@ pub struct Neighbour {
     level: Level,
     clock: Clock,
     cal: Calibrator,
-    /// Last `window` standardised values (ring).
+    /// Last `window` standardised values, stored twice (`recent[i]` and `recent[i + window]`)
+    /// so the current window is always the contiguous slice `recent[head..head + window]`.
     recent: Vec<f32>,
     recent_head: usize,
     filled: usize,
@@ -30,7 +31,6 @@ pub struct Neighbour {
     stamps: Vec<u64>,
     stored: usize,
     bank_head: usize,
-    current: Vec<f32>,
     dist: Vec<f32>,
     n: u64,
 }
@@ -48,14 +48,13 @@ impl Neighbour {
             level: Level::new(0.01, 0.01, 3.0),
             clock: Clock::default(),
             cal,
-            recent: vec![0.0; window],
+            recent: vec![0.0; 2 * window],
             recent_head: 0,
             filled: 0,
             bank: vec![0.0; window * capacity],
             stamps: vec![0; capacity],
             stored: 0,
             bank_head: 0,
-            current: vec![0.0; window],
             dist: vec![0.0; capacity],
             n: 0,
         }
@@ -63,30 +62,42 @@ impl Neighbour {
 
     /// Bytes of heap state; fixed at construction.
     pub fn heap_bytes(&self) -> usize {
-        (self.recent.capacity()
-            + self.bank.capacity()
-            + self.current.capacity()
-            + self.dist.capacity())
-            * 4
+        (self.recent.capacity() + self.bank.capacity() + self.dist.capacity()) * 4
             + self.stamps.capacity() * 8
     }
 
     fn nearest(&mut self) -> f32 {
         let (w, cap, m) = (self.window, self.capacity, self.stored);
+        let current = &self.recent[self.recent_head..self.recent_head + w];
         let dist = &mut self.dist[..m];
         dist.fill(0.0);
-        for (k, &c) in self.current.iter().enumerate() {
+        for (k, &c) in current.iter().enumerate() {
             let col = &self.bank[k * cap..k * cap + m];
             for (d, &b) in dist.iter_mut().zip(col) {
                 let e = b - c;
                 *d += e * e;
             }
         }
-        let mut best = f32::INFINITY;
-        for (j, &d) in dist.iter().enumerate() {
-            if d < best && self.n - self.stamps[j] >= w as u64 {
-                best = d;
+        // Exclude stored windows that overlap the current one (only the most recent few).
+        let mut j = self.bank_head;
+        for _ in 0..m {
+            j = if j == 0 { cap - 1 } else { j - 1 };
+            if j >= m || self.n - self.stamps[j] >= w as u64 {
+                break;
             }
+            dist[j] = f32::INFINITY;
+        }
+        // Lane-wise minimum (vectorises; no NaN can occur here).
+        let mut lanes = [f32::INFINITY; 8];
+        let mut chunks = dist.chunks_exact(8);
+        for c in &mut chunks {
+            for (l, &d) in lanes.iter_mut().zip(c) {
+                *l = if d < *l { d } else { *l };
+            }
+        }
+        let mut best = f32::INFINITY;
+        for &d in lanes.iter().chain(chunks.remainder()) {
+            best = if d < best { d } else { best };
         }
         best
     }
@@ -117,15 +128,17 @@ impl Detector for Neighbour {
         };
         self.level.learn(value);
         self.n += 1;
+        let w = self.window;
         self.recent[self.recent_head] = u as f32;
-        self.recent_head = (self.recent_head + 1) % self.window;
-        self.filled = (self.filled + 1).min(self.window);
-        if self.filled < self.window {
+        self.recent[self.recent_head + w] = u as f32;
+        self.recent_head = if self.recent_head + 1 == w {
+            0
+        } else {
+            self.recent_head + 1
+        };
+        self.filled = (self.filled + 1).min(w);
+        if self.filled < w {
             return 0.0;
-        }
-        let (head, w) = (self.recent_head, self.window);
-        for k in 0..w {
-            self.current[k] = self.recent[(head + k) % w];
         }
         let best = if self.stored > 0 {
             self.nearest()
@@ -134,8 +147,9 @@ impl Detector for Neighbour {
         };
         if self.n.is_multiple_of(self.stride) {
             let j = self.bank_head;
-            for k in 0..w {
-                self.bank[k * self.capacity + j] = self.current[k];
+            let current = &self.recent[self.recent_head..self.recent_head + w];
+            for (k, &c) in current.iter().enumerate() {
+                self.bank[k * self.capacity + j] = c;
             }
             self.stamps[j] = self.n;
             self.bank_head = (j + 1) % self.capacity;
