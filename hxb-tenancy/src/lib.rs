@@ -21,6 +21,7 @@ pub mod render;
 
 pub use plans::PlanCatalog;
 pub use render::{DesiredObject, ProjectInput, RenderConfig, render_project};
+pub mod crd;
 pub mod engine;
 pub mod reconcile;
 pub mod testing;

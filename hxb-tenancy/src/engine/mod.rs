@@ -19,6 +19,7 @@
 
 mod access;
 pub mod audit;
+pub mod invitations;
 mod members;
 mod org;
 mod project;
@@ -38,6 +39,7 @@ use crate::reconcile::RetryPolicy;
 use crate::render::RenderConfig;
 use audit::AuditEntry;
 
+pub use invitations::{Invitation, Invite};
 pub use members::{AddMember, RemoveMember};
 pub use org::{CreateOrganization, DeleteOrganization, UpdateOrganization};
 pub use project::{CreateProject, DeleteProject, UpdateProject};

@@ -21,16 +21,16 @@ pub struct Env {
     pub cluster: Arc<dyn ClusterBackend>,
     pub counting: Arc<CountingBackend>,
     pub store: Arc<dyn StateStore>,
+    pub clock: ManualClock,
 }
 
 pub fn env() -> Env {
     let cluster = EmbeddedCluster::builder().nodes(3).seed(1).build().into_backend();
     let counting = Arc::new(CountingBackend::new(cluster.clone()));
     let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
-    let tenancy = Tenancy::builder(counting.clone(), store.clone())
-        .clock(Arc::new(ManualClock::at_epoch()))
-        .build();
-    Env { tenancy, cluster, counting, store }
+    let clock = ManualClock::at_epoch();
+    let tenancy = Tenancy::builder(counting.clone(), store.clone()).clock(Arc::new(clock.clone())).build();
+    Env { tenancy, cluster, counting, store, clock }
 }
 
 fn q(cpu: &str, mem: &str) -> ResourceList {
@@ -58,7 +58,7 @@ pub async fn managed(cluster: &dyn ClusterBackend) -> Vec<String> {
 /// Snapshot of every store collection (not the audit log).
 pub async fn store_dump(store: &dyn StateStore) -> Vec<(String, String, serde_json::Value)> {
     let mut out = Vec::new();
-    for c in ["organizations", "workspaces", "projects", "namespaces", "members"] {
+    for c in ["organizations", "workspaces", "projects", "namespaces", "members", "invitations"] {
         for r in store.list(c, "").await.unwrap() {
             out.push((c.to_owned(), r.key, r.value));
         }

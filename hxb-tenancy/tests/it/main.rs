@@ -2,9 +2,11 @@
 
 mod access;
 mod concurrency;
+mod crd;
 mod engine;
 mod faults;
 mod golden;
+mod invitations;
 mod ledger_concurrency;
 mod rbac_matrix;
 mod support;
