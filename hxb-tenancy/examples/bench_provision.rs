@@ -34,21 +34,49 @@ fn vm_hwm_kib() -> Option<u64> {
 async fn provision_org(t: Tenancy, o: usize, workspaces: usize) -> hxb_core::Result<usize> {
     let org = format!("org{o:03}");
     let mut ops = 0;
-    t.create_organization(&org).plan("professional").execute().await?;
-    t.add_member(&org, &format!("owner@{org}")).role("owner").execute().await?;
+    t.create_organization(&org)
+        .plan("professional")
+        .execute()
+        .await?;
+    t.add_member(&org, &format!("owner@{org}"))
+        .role("owner")
+        .execute()
+        .await?;
     ops += 2;
     let ws_quota = quota("800m", "1600Mi", "10Gi", "10", "5", "2")?;
     let prj_quota = quota("200m", "400Mi", "2Gi", "2", "1", "0")?;
     let sub_quota = quota("100m", "200Mi", "1Gi", "1", "1", "0")?;
     for w in 0..workspaces {
         let ws = format!("ws{w}");
-        t.create_workspace(&org, &ws).quota(ws_quota.clone()).execute().await?;
-        t.add_member(&org, &format!("dev{w}@{org}")).workspace(&ws).role("developer").execute().await?;
-        t.create_project(&org, &ws, "web").quota(prj_quota.clone()).execute().await?;
-        t.create_project(&org, &ws, "api").parent("web").quota(sub_quota.clone()).execute().await?;
-        t.create_project(&org, &ws, "db").quota(prj_quota.clone()).execute().await?;
+        t.create_workspace(&org, &ws)
+            .quota(ws_quota.clone())
+            .execute()
+            .await?;
+        t.add_member(&org, &format!("dev{w}@{org}"))
+            .workspace(&ws)
+            .role("developer")
+            .execute()
+            .await?;
+        t.create_project(&org, &ws, "web")
+            .quota(prj_quota.clone())
+            .execute()
+            .await?;
+        t.create_project(&org, &ws, "api")
+            .parent("web")
+            .quota(sub_quota.clone())
+            .execute()
+            .await?;
+        t.create_project(&org, &ws, "db")
+            .quota(prj_quota.clone())
+            .execute()
+            .await?;
         for p in ["web", "api", "db"] {
-            t.add_member(&org, &format!("view-{p}{w}@{org}")).workspace(&ws).project(p).role("viewer").execute().await?;
+            t.add_member(&org, &format!("view-{p}{w}@{org}"))
+                .workspace(&ws)
+                .project(p)
+                .role("viewer")
+                .execute()
+                .await?;
         }
         ops += 8;
     }
@@ -104,11 +132,25 @@ async fn main() -> hxb_core::Result<()> {
     println!("managed objects:          {objects}");
     println!("cluster writes (provision): {writes_provision}");
     println!("provision wall time:      {:.2} s", provision.as_secs_f64());
-    println!("objects/s:                {:.0}", objects as f64 / provision.as_secs_f64());
-    println!("operations/s:             {:.0}", ops as f64 / provision.as_secs_f64());
-    println!("no-op reconcile:          {:.2} s, {} objects unchanged, {} cluster writes (report: {})",
-        noop.as_secs_f64(), report.unchanged, noop_writes, report.writes());
-    println!("peak memory (VmHWM):      {} MiB", vm_hwm_kib().unwrap_or(0) / 1024);
+    println!(
+        "objects/s:                {:.0}",
+        objects as f64 / provision.as_secs_f64()
+    );
+    println!(
+        "operations/s:             {:.0}",
+        ops as f64 / provision.as_secs_f64()
+    );
+    println!(
+        "no-op reconcile:          {:.2} s, {} objects unchanged, {} cluster writes (report: {})",
+        noop.as_secs_f64(),
+        report.unchanged,
+        noop_writes,
+        report.writes()
+    );
+    println!(
+        "peak memory (VmHWM):      {} MiB",
+        vm_hwm_kib().unwrap_or(0) / 1024
+    );
     assert_eq!(noop_writes, 0, "a no-op reconcile must not write");
     Ok(())
 }

@@ -46,7 +46,12 @@ where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
     let patch = serde_json::json!({ "status": status });
-    api.patch_status(name, &PatchParams::apply("hxb").force(), &Patch::Merge(&patch)).await?;
+    api.patch_status(
+        name,
+        &PatchParams::apply("hxb").force(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
     Ok(())
 }
 
@@ -61,7 +66,11 @@ async fn reconcile_org(obj: Arc<Organization>, ctx: Arc<Ctx>) -> Result<Action, 
                 Ok::<_, Error>(Action::requeue(Duration::from_secs(300)))
             }
             Event::Cleanup(o) => {
-                t.delete_organization(&o.spec.name).cascade(true).actor("crd").execute().await?;
+                t.delete_organization(&o.spec.name)
+                    .cascade(true)
+                    .actor("crd")
+                    .execute()
+                    .await?;
                 Ok::<_, Error>(Action::await_change())
             }
         }
@@ -81,7 +90,11 @@ async fn reconcile_ws(obj: Arc<Workspace>, ctx: Arc<Ctx>) -> Result<Action, Erro
                 Ok::<_, Error>(Action::requeue(Duration::from_secs(300)))
             }
             Event::Cleanup(o) => {
-                t.delete_workspace(&o.spec.organization, &o.spec.name).cascade(true).actor("crd").execute().await?;
+                t.delete_workspace(&o.spec.organization, &o.spec.name)
+                    .cascade(true)
+                    .actor("crd")
+                    .execute()
+                    .await?;
                 Ok::<_, Error>(Action::await_change())
             }
         }
@@ -102,7 +115,11 @@ async fn reconcile_prj(obj: Arc<Project>, ctx: Arc<Ctx>) -> Result<Action, Error
             }
             Event::Cleanup(o) => {
                 let s = &o.spec;
-                t.delete_project(&s.organization, &s.workspace, &s.name).cascade(true).actor("crd").execute().await?;
+                t.delete_project(&s.organization, &s.workspace, &s.name)
+                    .cascade(true)
+                    .actor("crd")
+                    .execute()
+                    .await?;
                 Ok::<_, Error>(Action::await_change())
             }
         }
@@ -127,15 +144,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     hxb_core::install_crypto_provider();
     let client = Client::try_default().await?;
-    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(args.get(2).map(String::as_str).unwrap_or("hxb-state.db"))?);
+    let store: Arc<dyn StateStore> = Arc::new(SqliteStore::open(
+        args.get(2).map(String::as_str).unwrap_or("hxb-state.db"),
+    )?);
     let backend = Arc::new(KubeBackend::infer().await?);
-    let ctx = Arc::new(Ctx { client: client.clone(), tenancy: Tenancy::new(backend, store) });
-    let orgs = Controller::new(Api::<Organization>::all(client.clone()), watcher::Config::default())
-        .run(reconcile_org, error_policy, ctx.clone())
-        .for_each(|_| async {});
-    let wss = Controller::new(Api::<Workspace>::all(client.clone()), watcher::Config::default())
-        .run(reconcile_ws, error_policy, ctx.clone())
-        .for_each(|_| async {});
+    let ctx = Arc::new(Ctx {
+        client: client.clone(),
+        tenancy: Tenancy::new(backend, store),
+    });
+    let orgs = Controller::new(
+        Api::<Organization>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .run(reconcile_org, error_policy, ctx.clone())
+    .for_each(|_| async {});
+    let wss = Controller::new(
+        Api::<Workspace>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .run(reconcile_ws, error_policy, ctx.clone())
+    .for_each(|_| async {});
     let prjs = Controller::new(Api::<Project>::all(client), watcher::Config::default())
         .run(reconcile_prj, error_policy, ctx)
         .for_each(|_| async {});

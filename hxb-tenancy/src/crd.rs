@@ -36,13 +36,22 @@ impl From<&EntityStatus> for TenantStatus {
             EntityStatus::Error { reason } => Some(reason.clone()),
             _ => None,
         };
-        TenantStatus { phase: s.phase().to_owned(), reason, namespace: None }
+        TenantStatus {
+            phase: s.phase().to_owned(),
+            reason,
+            namespace: None,
+        }
     }
 }
 
 /// An organization.
 #[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "hxb.io", version = "v1alpha1", kind = "Organization", plural = "organizations")]
+#[kube(
+    group = "hxb.io",
+    version = "v1alpha1",
+    kind = "Organization",
+    plural = "organizations"
+)]
 #[kube(status = "TenantStatus", shortname = "org")]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationSpec {
@@ -57,7 +66,12 @@ pub struct OrganizationSpec {
 
 /// A workspace.
 #[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "hxb.io", version = "v1alpha1", kind = "Workspace", plural = "workspaces")]
+#[kube(
+    group = "hxb.io",
+    version = "v1alpha1",
+    kind = "Workspace",
+    plural = "workspaces"
+)]
 #[kube(status = "TenantStatus", shortname = "ws")]
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceSpec {
@@ -75,7 +89,12 @@ pub struct WorkspaceSpec {
 
 /// A project.
 #[derive(CustomResource, Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[kube(group = "hxb.io", version = "v1alpha1", kind = "Project", plural = "projects")]
+#[kube(
+    group = "hxb.io",
+    version = "v1alpha1",
+    kind = "Project",
+    plural = "projects"
+)]
 #[kube(status = "TenantStatus", shortname = "prj")]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectSpec {
@@ -94,7 +113,9 @@ pub struct ProjectSpec {
 }
 
 fn quota(q: &Option<BTreeMap<String, String>>) -> Result<Option<ResourceList>> {
-    q.as_ref().map(|m| ResourceList::parse(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))).transpose()
+    q.as_ref()
+        .map(|m| ResourceList::parse(m.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+        .transpose()
 }
 
 fn missing(e: &hxb_core::Error) -> bool {
@@ -105,7 +126,10 @@ fn missing(e: &hxb_core::Error) -> bool {
 pub async fn apply_organization(t: &Tenancy, spec: &OrganizationSpec) -> Result<TenantStatus> {
     let org = match t.organization(&spec.name).await {
         Err(e) if missing(&e) => {
-            let mut b = t.create_organization(&spec.name).plan(&spec.plan).actor("crd");
+            let mut b = t
+                .create_organization(&spec.name)
+                .plan(&spec.plan)
+                .actor("crd");
             if let Some(d) = &spec.display_name {
                 b = b.display_name(d);
             }
@@ -113,9 +137,17 @@ pub async fn apply_organization(t: &Tenancy, spec: &OrganizationSpec) -> Result<
         }
         Err(e) => return Err(e),
         Ok(cur) => {
-            let d = spec.display_name.clone().unwrap_or_else(|| cur.display_name.clone());
+            let d = spec
+                .display_name
+                .clone()
+                .unwrap_or_else(|| cur.display_name.clone());
             if cur.plan.as_str() != spec.plan || cur.display_name != d {
-                t.update_organization(&spec.name).plan(&spec.plan).display_name(&d).actor("crd").execute().await?
+                t.update_organization(&spec.name)
+                    .plan(&spec.plan)
+                    .display_name(&d)
+                    .actor("crd")
+                    .execute()
+                    .await?
             } else {
                 cur
             }
@@ -129,7 +161,9 @@ pub async fn apply_workspace(t: &Tenancy, spec: &WorkspaceSpec) -> Result<Tenant
     let q = quota(&spec.quota)?;
     let ws = match t.workspace(&spec.organization, &spec.name).await {
         Err(e) if missing(&e) => {
-            let mut b = t.create_workspace(&spec.organization, &spec.name).actor("crd");
+            let mut b = t
+                .create_workspace(&spec.organization, &spec.name)
+                .actor("crd");
             if let Some(p) = &spec.plan {
                 b = b.plan(p);
             }
@@ -143,7 +177,9 @@ pub async fn apply_workspace(t: &Tenancy, spec: &WorkspaceSpec) -> Result<Tenant
             let plan_changed = spec.plan.as_deref().is_some_and(|p| p != cur.plan.as_str());
             let quota_changed = q.as_ref().is_some_and(|q| *q != cur.quota);
             if plan_changed || quota_changed {
-                let mut b = t.update_workspace(&spec.organization, &spec.name).actor("crd");
+                let mut b = t
+                    .update_workspace(&spec.organization, &spec.name)
+                    .actor("crd");
                 if let Some(p) = spec.plan.as_deref().filter(|_| plan_changed) {
                     b = b.plan(p);
                 }
@@ -163,9 +199,14 @@ pub async fn apply_workspace(t: &Tenancy, spec: &WorkspaceSpec) -> Result<Tenant
 /// refused ([`InvalidInput`](hxb_core::ErrorKind::InvalidInput)): projects do not move.
 pub async fn apply_project(t: &Tenancy, spec: &ProjectSpec) -> Result<TenantStatus> {
     let q = quota(&spec.quota)?;
-    let prj = match t.project(&spec.organization, &spec.workspace, &spec.name).await {
+    let prj = match t
+        .project(&spec.organization, &spec.workspace, &spec.name)
+        .await
+    {
         Err(e) if missing(&e) => {
-            let mut b = t.create_project(&spec.organization, &spec.workspace, &spec.name).actor("crd");
+            let mut b = t
+                .create_project(&spec.organization, &spec.workspace, &spec.name)
+                .actor("crd");
             if let Some(p) = &spec.parent {
                 b = b.parent(p);
             }
@@ -177,11 +218,18 @@ pub async fn apply_project(t: &Tenancy, spec: &ProjectSpec) -> Result<TenantStat
         Err(e) => return Err(e),
         Ok(cur) => {
             if cur.parent.as_ref().map(|p| p.as_str()) != spec.parent.as_deref() {
-                return Err(hxb_core::Error::invalid("spec.parent", "a project's parent cannot change"));
+                return Err(hxb_core::Error::invalid(
+                    "spec.parent",
+                    "a project's parent cannot change",
+                ));
             }
             match q {
                 Some(q) if q != cur.quota => {
-                    t.update_project(&spec.organization, &spec.workspace, &spec.name).quota(q).actor("crd").execute().await?
+                    t.update_project(&spec.organization, &spec.workspace, &spec.name)
+                        .quota(q)
+                        .actor("crd")
+                        .execute()
+                        .await?
                 }
                 _ => cur,
             }
@@ -203,10 +251,22 @@ mod tests {
             assert_eq!(crd.spec.group, "hxb.io");
             assert_eq!(crd.spec.scope, "Cluster");
             let v = &crd.spec.versions[0];
-            assert!(v.subresources.as_ref().and_then(|s| s.status.as_ref()).is_some());
+            assert!(
+                v.subresources
+                    .as_ref()
+                    .and_then(|s| s.status.as_ref())
+                    .is_some()
+            );
             let schema = serde_json::to_value(v.schema.as_ref().unwrap()).unwrap();
             let spec = &schema["openAPIV3Schema"]["properties"]["spec"];
-            assert!(spec["required"].as_array().unwrap().iter().any(|r| r == "name"), "{spec}");
+            assert!(
+                spec["required"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r == "name"),
+                "{spec}"
+            );
         }
         let p = serde_json::to_value(Project::crd()).unwrap();
         assert_eq!(p["spec"]["names"]["shortNames"][0], "prj");

@@ -73,11 +73,15 @@ fn org_of(path: &str) -> &str {
 
 impl OrgTree {
     fn node(&self, path: &str) -> Result<&Node> {
-        self.nodes.get(path).ok_or_else(|| Error::not_found("quota node", path))
+        self.nodes
+            .get(path)
+            .ok_or_else(|| Error::not_found("quota node", path))
     }
 
     fn node_mut(&mut self, path: &str) -> Result<&mut Node> {
-        self.nodes.get_mut(path).ok_or_else(|| Error::not_found("quota node", path))
+        self.nodes
+            .get_mut(path)
+            .ok_or_else(|| Error::not_found("quota node", path))
     }
 }
 
@@ -150,7 +154,9 @@ impl QuotaLedger {
         let mut t = tree.lock();
         let n = t.node(path)?;
         if !n.children.is_empty() || !n.usage.is_zero() {
-            return Err(Error::precondition(format!("{path} still has children or usage")));
+            return Err(Error::precondition(format!(
+                "{path} still has children or usage"
+            )));
         }
         let limit = n.limit.clone();
         if let Some(parent) = parent_of(path) {
@@ -212,11 +218,13 @@ impl QuotaLedger {
         let tree = self.tree(org)?;
         let t = tree.lock();
         for (path, n) in &t.nodes {
-            let sum = ResourceList::checked_sum(
-                n.children.iter().map(|c| &t.nodes[c.as_str()].limit),
-            )?;
+            let sum =
+                ResourceList::checked_sum(n.children.iter().map(|c| &t.nodes[c.as_str()].limit))?;
             if !sum.compare(&n.carved).values().all(|o| o.is_eq()) {
-                return Err(Error::internal(format!("{path}: carved {:?} ≠ Σ children {sum:?}", n.carved)));
+                return Err(Error::internal(format!(
+                    "{path}: carved {:?} ≠ Σ children {sum:?}",
+                    n.carved
+                )));
             }
             if !n.used()?.fits_within(&n.limit) {
                 return Err(Error::internal(format!("{path}: overcommitted")));
@@ -232,12 +240,21 @@ pub fn check_shrink(path: &str, used: &ResourceList, limit: &ResourceList) -> Re
     let exceeded: Vec<Exceeded> = used
         .exceeding(limit)
         .into_iter()
-        .map(|(resource, used, limit)| Exceeded { resource, requested: Quantity::ZERO, used, limit })
+        .map(|(resource, used, limit)| Exceeded {
+            resource,
+            requested: Quantity::ZERO,
+            used,
+            limit,
+        })
         .collect();
     if exceeded.is_empty() {
         Ok(())
     } else {
-        Err(QuotaExceeded { quota: path.to_owned(), exceeded }.into())
+        Err(QuotaExceeded {
+            quota: path.to_owned(),
+            exceeded,
+        }
+        .into())
     }
 }
 
@@ -264,17 +281,33 @@ mod tests {
         // the parent project's own room shrinks by what the sub-project carved
         assert_eq!(l.status("acme/dev/web").unwrap().1, rl("1", "5"));
         l.allocate("acme/dev/web", &rl("3", "1")).unwrap();
-        assert_eq!(l.allocate("acme/dev/web", &rl("1", "1")).unwrap_err().kind(), ErrorKind::QuotaExceeded);
+        assert_eq!(
+            l.allocate("acme/dev/web", &rl("1", "1"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::QuotaExceeded
+        );
         // shrinking below use is refused, listing the resources
         let e = l.carve("acme/dev/web", rl("3", "20")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::QuotaExceeded);
-        assert_eq!(l.set_organization("acme", rl("4", "100")).unwrap_err().kind(), ErrorKind::QuotaExceeded);
+        assert_eq!(
+            l.set_organization("acme", rl("4", "100"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::QuotaExceeded
+        );
         // a node with children cannot go
-        assert_eq!(l.remove("acme/dev/web").unwrap_err().kind(), ErrorKind::FailedPrecondition);
+        assert_eq!(
+            l.remove("acme/dev/web").unwrap_err().kind(),
+            ErrorKind::FailedPrecondition
+        );
         l.remove("acme/dev/web/api").unwrap();
         l.release("acme/dev/web", &rl("3", "1")).unwrap();
         l.remove("acme/dev/web").unwrap();
-        assert_eq!(l.status("acme/dev").unwrap().1, ResourceList::parse([("requests.cpu", "0"), ("pods", "0")]).unwrap());
+        assert_eq!(
+            l.status("acme/dev").unwrap().1,
+            ResourceList::parse([("requests.cpu", "0"), ("pods", "0")]).unwrap()
+        );
         l.verify("acme").unwrap();
     }
 
@@ -284,7 +317,10 @@ mod tests {
         l.set_organization("o", rl("4", "10")).unwrap();
         l.carve("o/w", rl("3", "5")).unwrap();
         l.carve("o/w", rl("4", "10")).unwrap(); // grows into the whole org, not 3 + 4
-        assert_eq!(l.carve("o/x", rl("1", "1")).unwrap_err().kind(), ErrorKind::QuotaExceeded);
+        assert_eq!(
+            l.carve("o/x", rl("1", "1")).unwrap_err().kind(),
+            ErrorKind::QuotaExceeded
+        );
         l.verify("o").unwrap();
     }
 
@@ -302,8 +338,14 @@ mod tests {
     #[test]
     fn unknown_nodes_are_not_found() {
         let l = QuotaLedger::new();
-        assert_eq!(l.fits("nope/x", &rl("1", "1")).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            l.fits("nope/x", &rl("1", "1")).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
         l.set_organization("o", rl("1", "1")).unwrap();
-        assert_eq!(l.carve("o/a/b", rl("1", "1")).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            l.carve("o/a/b", rl("1", "1")).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
     }
 }

@@ -111,7 +111,10 @@ mod tests {
 
     #[test]
     fn short_names_read_naturally() {
-        assert_eq!(project_namespace(&n("acme"), &n("dev"), &n("web")), "acme-dev-web");
+        assert_eq!(
+            project_namespace(&n("acme"), &n("dev"), &n("web")),
+            "acme-dev-web"
+        );
         assert_eq!(pool_id(&n("acme"), &n("dev")), "acme.dev");
     }
 

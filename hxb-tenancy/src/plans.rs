@@ -37,7 +37,11 @@ pub fn quota(
     services: &str,
     pvcs: &str,
 ) -> Result<ResourceList> {
-    ResourceList::parse(QUOTA_RESOURCES.into_iter().zip([cpu, memory, storage, pods, services, pvcs]))
+    ResourceList::parse(
+        QUOTA_RESOURCES
+            .into_iter()
+            .zip([cpu, memory, storage, pods, services, pvcs]),
+    )
 }
 
 /// The set of plans an engine offers, by id.
@@ -63,7 +67,9 @@ fn node_plan(size: NodeSize, cpu: &str, memory: &str, nodes: u32, price: i64) ->
 impl PlanCatalog {
     /// An empty catalogue.
     pub fn empty() -> Self {
-        PlanCatalog { plans: BTreeMap::new() }
+        PlanCatalog {
+            plans: BTreeMap::new(),
+        }
     }
 
     /// The default catalogue:
@@ -85,15 +91,16 @@ impl PlanCatalog {
             max_projects_per_workspace: p,
             max_members: m,
         };
-        let shared = |id: &str, tier: PlanTier, quota: ResourceList, l: PlanLimits, price: i64| Plan {
-            id: name(id),
-            tier,
-            kind: PlanKind::Shared,
-            quota,
-            limits: l,
-            node_plan: None,
-            monthly_price: Quantity::from_int(price),
-        };
+        let shared =
+            |id: &str, tier: PlanTier, quota: ResourceList, l: PlanLimits, price: i64| Plan {
+                id: name(id),
+                tier,
+                kind: PlanKind::Shared,
+                quota,
+                limits: l,
+                node_plan: None,
+                monthly_price: Quantity::from_int(price),
+            };
         let starter = shared(
             "starter",
             PlanTier::Starter,
@@ -147,7 +154,9 @@ impl PlanCatalog {
 
     /// A plan by id, or [`NotFound`](hxb_core::ErrorKind::NotFound).
     pub fn get(&self, id: &str) -> Result<&Plan> {
-        self.plans.get(id).ok_or_else(|| Error::not_found("plan", id))
+        self.plans
+            .get(id)
+            .ok_or_else(|| Error::not_found("plan", id))
     }
 
     /// Every plan, by id.
@@ -192,7 +201,11 @@ pub fn check_plan_change(subject: &str, usage: &PlanUsage, target: &Plan) -> Res
         })
         .collect();
     let counts = [
-        ("limits.workspaces", usage.workspaces, target.limits.max_workspaces),
+        (
+            "limits.workspaces",
+            usage.workspaces,
+            target.limits.max_workspaces,
+        ),
         (
             "limits.projects-per-workspace",
             usage.projects_per_workspace,
@@ -213,7 +226,11 @@ pub fn check_plan_change(subject: &str, usage: &PlanUsage, target: &Plan) -> Res
     if exceeded.is_empty() {
         Ok(())
     } else {
-        Err(QuotaExceeded { quota: format!("plan {} for {subject}", target.id), exceeded }.into())
+        Err(QuotaExceeded {
+            quota: format!("plan {} for {subject}", target.id),
+            exceeded,
+        }
+        .into())
     }
 }
 
@@ -226,7 +243,10 @@ mod tests {
     fn defaults_match_the_published_figures() {
         let c = PlanCatalog::defaults();
         let starter = c.get("starter").unwrap();
-        assert_eq!(starter.quota, quota("2", "4Gi", "20Gi", "20", "10", "5").unwrap());
+        assert_eq!(
+            starter.quota,
+            quota("2", "4Gi", "20Gi", "20", "10", "5").unwrap()
+        );
         assert_eq!(
             c.get("professional").unwrap().quota,
             quota("8", "16Gi", "100Gi", "100", "50", "20").unwrap()
@@ -265,12 +285,17 @@ mod tests {
             members: 3,
         };
         check_plan_change("organization acme", &usage, c.get("professional").unwrap()).unwrap();
-        let err = check_plan_change("organization acme", &usage, c.get("starter").unwrap())
-            .unwrap_err();
+        let err =
+            check_plan_change("organization acme", &usage, c.get("starter").unwrap()).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::QuotaExceeded);
-        let Error::QuotaExceeded(q) = err else { unreachable!() };
+        let Error::QuotaExceeded(q) = err else {
+            unreachable!()
+        };
         let names: Vec<_> = q.exceeded.iter().map(|e| e.resource.as_str()).collect();
-        assert_eq!(names, ["requests.cpu", "requests.storage", "limits.workspaces"]);
+        assert_eq!(
+            names,
+            ["requests.cpu", "requests.storage", "limits.workspaces"]
+        );
         assert_eq!(q.exceeded[0].used, Quantity::from_int(6));
         assert_eq!(q.exceeded[0].limit, Quantity::from_int(2));
     }

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use hxb_core::cluster::{
-    ApplyOptions, BackendKind, DynamicObject, ListOptions, ObjectList, ResourceType,
-    WatchOptions, WatchStream,
+    ApplyOptions, BackendKind, DynamicObject, ListOptions, ObjectList, ResourceType, WatchOptions,
+    WatchStream,
 };
 use hxb_core::{ClusterBackend, Error, Result};
 use parking_lot::Mutex;
@@ -34,7 +34,10 @@ pub struct CountingBackend {
 impl CountingBackend {
     /// Wrap `inner`.
     pub fn new(inner: Arc<dyn ClusterBackend>) -> Self {
-        CountingBackend { inner, counts: Arc::default() }
+        CountingBackend {
+            inner,
+            counts: Arc::default(),
+        }
     }
 
     /// The shared counters.
@@ -65,7 +68,12 @@ impl ClusterBackend for CountingBackend {
         self.w();
         self.inner.create(ty, obj).await
     }
-    async fn apply(&self, ty: &ResourceType, obj: DynamicObject, o: &ApplyOptions) -> Result<DynamicObject> {
+    async fn apply(
+        &self,
+        ty: &ResourceType,
+        obj: DynamicObject,
+        o: &ApplyOptions,
+    ) -> Result<DynamicObject> {
         self.w();
         self.inner.apply(ty, obj, o).await
     }
@@ -81,7 +89,12 @@ impl ClusterBackend for CountingBackend {
         self.r();
         self.inner.get(ty, ns, name).await
     }
-    async fn list(&self, ty: &ResourceType, ns: Option<&str>, o: &ListOptions) -> Result<ObjectList> {
+    async fn list(
+        &self,
+        ty: &ResourceType,
+        ns: Option<&str>,
+        o: &ListOptions,
+    ) -> Result<ObjectList> {
         self.r();
         self.inner.list(ty, ns, o).await
     }
@@ -89,7 +102,12 @@ impl ClusterBackend for CountingBackend {
         self.w();
         self.inner.delete(ty, ns, name).await
     }
-    async fn watch(&self, ty: &ResourceType, ns: Option<&str>, o: &WatchOptions) -> Result<WatchStream> {
+    async fn watch(
+        &self,
+        ty: &ResourceType,
+        ns: Option<&str>,
+        o: &WatchOptions,
+    ) -> Result<WatchStream> {
         self.r();
         self.inner.watch(ty, ns, o).await
     }
@@ -146,11 +164,17 @@ impl FaultyBackend {
             return None;
         }
         self.injected.fetch_add(1, Ordering::SeqCst);
-        let strike = if rng.random_bool(0.5) { Strike::Before } else { Strike::After };
+        let strike = if rng.random_bool(0.5) {
+            Strike::Before
+        } else {
+            Strike::After
+        };
         let err = match rng.random_range(0..3) {
             0 => Error::conflict("injected", what, "injected conflict"),
             1 => Error::unavailable(format!("injected server error on {what}"), None),
-            _ => Error::Timeout { operation: format!("injected timeout on {what}") },
+            _ => Error::Timeout {
+                operation: format!("injected timeout on {what}"),
+            },
         };
         Some((strike, err))
     }
@@ -178,25 +202,42 @@ impl ClusterBackend for FaultyBackend {
     async fn create(&self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject> {
         self.guarded("create", self.inner.create(ty, obj)).await
     }
-    async fn apply(&self, ty: &ResourceType, obj: DynamicObject, o: &ApplyOptions) -> Result<DynamicObject> {
+    async fn apply(
+        &self,
+        ty: &ResourceType,
+        obj: DynamicObject,
+        o: &ApplyOptions,
+    ) -> Result<DynamicObject> {
         self.guarded("apply", self.inner.apply(ty, obj, o)).await
     }
     async fn replace(&self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject> {
         self.guarded("replace", self.inner.replace(ty, obj)).await
     }
     async fn replace_status(&self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject> {
-        self.guarded("replace_status", self.inner.replace_status(ty, obj)).await
+        self.guarded("replace_status", self.inner.replace_status(ty, obj))
+            .await
     }
     async fn get(&self, ty: &ResourceType, ns: Option<&str>, name: &str) -> Result<DynamicObject> {
         self.guarded("get", self.inner.get(ty, ns, name)).await
     }
-    async fn list(&self, ty: &ResourceType, ns: Option<&str>, o: &ListOptions) -> Result<ObjectList> {
+    async fn list(
+        &self,
+        ty: &ResourceType,
+        ns: Option<&str>,
+        o: &ListOptions,
+    ) -> Result<ObjectList> {
         self.guarded("list", self.inner.list(ty, ns, o)).await
     }
     async fn delete(&self, ty: &ResourceType, ns: Option<&str>, name: &str) -> Result<()> {
-        self.guarded("delete", self.inner.delete(ty, ns, name)).await
+        self.guarded("delete", self.inner.delete(ty, ns, name))
+            .await
     }
-    async fn watch(&self, ty: &ResourceType, ns: Option<&str>, o: &WatchOptions) -> Result<WatchStream> {
+    async fn watch(
+        &self,
+        ty: &ResourceType,
+        ns: Option<&str>,
+        o: &WatchOptions,
+    ) -> Result<WatchStream> {
         self.guarded("watch", self.inner.watch(ty, ns, o)).await
     }
 }

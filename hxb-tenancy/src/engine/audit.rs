@@ -4,8 +4,8 @@
 //! the log never claims a change that did not happen nor misses one that did. A refused
 //! request is recorded on its own (result `refused`), changing nothing else.
 
-use hxb_core::{Error, Result, StateStore, Timestamp};
 use hxb_core::store::Batch;
+use hxb_core::{Error, Result, StateStore, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::state::{AUDIT, encode};
@@ -43,7 +43,10 @@ impl AuditEntry {
 
     /// A refused request.
     pub fn refused(at: Timestamp, actor: &str, action: &str, target: &str, e: &Error) -> Self {
-        AuditEntry { result: format!("refused: {}: {e}", e.kind()), ..Self::ok(at, actor, action, target) }
+        AuditEntry {
+            result: format!("refused: {}: {e}", e.kind()),
+            ..Self::ok(at, actor, action, target)
+        }
     }
 
     /// Append this entry to `batch`.

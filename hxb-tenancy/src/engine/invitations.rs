@@ -64,12 +64,18 @@ impl Tenancy {
     pub async fn accept_invitation(&self, token: &str) -> Result<Member> {
         match self.accept(token).await {
             Ok(m) => Ok(m),
-            Err(e) => Err(self.refused(SYSTEM_ACTOR, "accept_invitation", "invitation", e).await),
+            Err(e) => Err(self
+                .refused(SYSTEM_ACTOR, "accept_invitation", "invitation", e)
+                .await),
         }
     }
 
     async fn accept(&self, token: &str) -> Result<Member> {
-        let rec = self.store().get(INVITATIONS, token).await?.ok_or_else(|| Error::not_found("invitation", "(token)"))?;
+        let rec = self
+            .store()
+            .get(INVITATIONS, token)
+            .await?
+            .ok_or_else(|| Error::not_found("invitation", "(token)"))?;
         let mut inv: Invitation = decode(&rec)?;
         let org = inv.scope.organization().to_string();
         let _guard = self.lock(&org).await;
@@ -78,11 +84,16 @@ impl Tenancy {
             return Err(Error::precondition("invitation already used"));
         }
         if now >= inv.expires_at {
-            return Err(Error::precondition(format!("invitation expired at {}", inv.expires_at)));
+            return Err(Error::precondition(format!(
+                "invitation expired at {}",
+                inv.expires_at
+            )));
         }
         let snap = OrgSnapshot::load(self.store().as_ref(), &org).await?;
         if snap.org.0.status == EntityStatus::Deleting {
-            return Err(Error::precondition(format!("organization {org} is being deleted")));
+            return Err(Error::precondition(format!(
+                "organization {org} is being deleted"
+            )));
         }
         let part = match &inv.scope {
             Scope::Workspace { workspace, .. } | Scope::Project { workspace, .. } => {
@@ -91,13 +102,39 @@ impl Tenancy {
             }
             _ => Part::All,
         };
-        let member = Member { subject: inv.subject.clone(), scope: inv.scope.clone(), role: inv.role, added_at: now };
+        let member = Member {
+            subject: inv.subject.clone(),
+            scope: inv.scope.clone(),
+            role: inv.role,
+            added_at: now,
+        };
         inv.used = true;
         let batch = Batch::new()
-            .put(INVITATIONS, token, encode(&inv)?, Precondition::Revision(rec.revision))
-            .put(MEMBERS, &state::member_key(&member), encode(&member)?, Precondition::None)
-            .put(ORGS, &org, encode(&snap.org.0)?, Precondition::Revision(snap.org.1));
-        self.commit(batch, inv.subject.as_str(), "accept_invitation", &format!("{} as {}", state::member_key(&member), member.role)).await?;
+            .put(
+                INVITATIONS,
+                token,
+                encode(&inv)?,
+                Precondition::Revision(rec.revision),
+            )
+            .put(
+                MEMBERS,
+                &state::member_key(&member),
+                encode(&member)?,
+                Precondition::None,
+            )
+            .put(
+                ORGS,
+                &org,
+                encode(&snap.org.0)?,
+                Precondition::Revision(snap.org.1),
+            );
+        self.commit(
+            batch,
+            inv.subject.as_str(),
+            "accept_invitation",
+            &format!("{} as {}", state::member_key(&member), member.role),
+        )
+        .await?;
         self.sync(&org, part).await?;
         Ok(member)
     }
@@ -156,7 +193,9 @@ impl Invite<'_> {
         let t = self.inner.tenancy();
         let (member, _) = self.inner.validate().await?;
         let now = t.now();
-        let expires_at = now.checked_add(self.valid_for).map_err(|e| Error::invalid("valid_for", e.to_string()))?;
+        let expires_at = now
+            .checked_add(self.valid_for)
+            .map_err(|e| Error::invalid("valid_for", e.to_string()))?;
         let inv = Invitation {
             token: new_token(now),
             subject: member.subject,
@@ -167,7 +206,8 @@ impl Invite<'_> {
         };
         let target = format!("{} as {}", inv.subject, inv.role);
         let batch = Batch::new().put(INVITATIONS, &inv.token, encode(&inv)?, Precondition::Absent);
-        t.commit(batch, self.inner.actor_name(), "invite", &target).await?;
+        t.commit(batch, self.inner.actor_name(), "invite", &target)
+            .await?;
         Ok(inv)
     }
 }

@@ -26,7 +26,14 @@ impl Tenancy {
 
     /// Start removing a membership.
     pub fn remove_member(&self, org: &str, subject: &str) -> RemoveMember<'_> {
-        RemoveMember { t: self, org: org.into(), subject: subject.into(), workspace: None, project: None, actor: SYSTEM_ACTOR.into() }
+        RemoveMember {
+            t: self,
+            org: org.into(),
+            subject: subject.into(),
+            workspace: None,
+            project: None,
+            actor: SYSTEM_ACTOR.into(),
+        }
     }
 
     /// Every membership of an organization.
@@ -34,26 +41,57 @@ impl Tenancy {
         if self.store().get(ORGS, org).await?.is_none() {
             return Err(Error::not_found("organization", org));
         }
-        self.store().list(MEMBERS, &format!("{org}/")).await?.iter().map(decode).collect()
+        self.store()
+            .list(MEMBERS, &format!("{org}/"))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 }
 
 /// Build and check a scope against a snapshot.
-fn scope_of(snap: &OrgSnapshot, ws: Option<&str>, project: Option<&str>) -> Result<(Scope, &'static str, Part)> {
+fn scope_of(
+    snap: &OrgSnapshot,
+    ws: Option<&str>,
+    project: Option<&str>,
+) -> Result<(Scope, &'static str, Part)> {
     let organization = snap.org.0.name.clone();
     match (ws, project) {
-        (None, None) => Ok((Scope::Organization { organization }, "organization", Part::All)),
+        (None, None) => Ok((
+            Scope::Organization { organization },
+            "organization",
+            Part::All,
+        )),
         (Some(w), None) => {
             let workspace = name_arg(w)?;
             snap.workspace(&workspace)?;
-            Ok((Scope::Workspace { organization, workspace: workspace.clone() }, "workspace", Part::Workspace(workspace)))
+            Ok((
+                Scope::Workspace {
+                    organization,
+                    workspace: workspace.clone(),
+                },
+                "workspace",
+                Part::Workspace(workspace),
+            ))
         }
         (Some(w), Some(p)) => {
             let (workspace, project): (Name, Name) = (name_arg(w)?, name_arg(p)?);
             snap.project(&workspace, &project)?;
-            Ok((Scope::Project { organization, workspace: workspace.clone(), project }, "project", Part::Workspace(workspace)))
+            Ok((
+                Scope::Project {
+                    organization,
+                    workspace: workspace.clone(),
+                    project,
+                },
+                "project",
+                Part::Workspace(workspace),
+            ))
         }
-        (None, Some(_)) => Err(Error::invalid("scope", "a project scope needs its workspace")),
+        (None, Some(_)) => Err(Error::invalid(
+            "scope",
+            "a project scope needs its workspace",
+        )),
     }
 }
 
@@ -96,7 +134,11 @@ impl<'a> AddMember<'a> {
 
     /// Validate, record, reconcile the bindings.
     pub async fn execute(self) -> Result<Member> {
-        let (t, actor, target) = (self.t, self.actor.clone(), format!("{}:{}", self.org, self.subject));
+        let (t, actor, target) = (
+            self.t,
+            self.actor.clone(),
+            format!("{}:{}", self.org, self.subject),
+        );
         match self.run().await {
             Ok(o) => Ok(o),
             Err(e) => Err(t.refused(&actor, "add_member", &target, e).await),
@@ -121,15 +163,24 @@ impl<'a> AddMember<'a> {
         let subject = Subject::new(self.subject.clone())?;
         let _guard = self.t.lock(&self.org).await;
         let snap = OrgSnapshot::load(self.t.store().as_ref(), &self.org).await?;
-        Ok(self.check(&snap, subject)?)
+        self.check(&snap, subject)
     }
 
     fn check(&self, snap: &OrgSnapshot, subject: Subject) -> Result<(Member, Part)> {
         if snap.org.0.status == EntityStatus::Deleting {
-            return Err(Error::precondition(format!("organization {} is being deleted", self.org)));
+            return Err(Error::precondition(format!(
+                "organization {} is being deleted",
+                self.org
+            )));
         }
-        let (scope, level, part) = scope_of(snap, self.workspace.as_deref(), self.project.as_deref())?;
-        let role: Role = Role::parse(level, self.role.as_deref().ok_or_else(|| Error::invalid("role", "required"))?)?;
+        let (scope, level, part) =
+            scope_of(snap, self.workspace.as_deref(), self.project.as_deref())?;
+        let role: Role = Role::parse(
+            level,
+            self.role
+                .as_deref()
+                .ok_or_else(|| Error::invalid("role", "required"))?,
+        )?;
         let plan = self.t.plans().get(snap.org.0.plan.as_str())?;
         let is_new_subject = !snap.members.iter().any(|m| m.subject == subject);
         if is_new_subject && snap.member_count() >= plan.limits.max_members {
@@ -138,7 +189,15 @@ impl<'a> AddMember<'a> {
                 self.org, plan.limits.max_members
             )));
         }
-        Ok((Member { subject, scope, role, added_at: self.t.now() }, part))
+        Ok((
+            Member {
+                subject,
+                scope,
+                role,
+                added_at: self.t.now(),
+            },
+            part,
+        ))
     }
 
     async fn run(self) -> Result<Member> {
@@ -149,8 +208,20 @@ impl<'a> AddMember<'a> {
         let key = state::member_key(&member);
         let batch = Batch::new()
             .put(MEMBERS, &key, encode(&member)?, Precondition::None)
-            .put(ORGS, snap.org.0.name.as_str(), encode(&snap.org.0)?, Precondition::Revision(snap.org.1));
-        self.t.commit(batch, &self.actor, "add_member", &format!("{key} as {}", member.role)).await?;
+            .put(
+                ORGS,
+                snap.org.0.name.as_str(),
+                encode(&snap.org.0)?,
+                Precondition::Revision(snap.org.1),
+            );
+        self.t
+            .commit(
+                batch,
+                &self.actor,
+                "add_member",
+                &format!("{key} as {}", member.role),
+            )
+            .await?;
         self.t.sync(&self.org, part).await?;
         Ok(member)
     }
@@ -188,7 +259,11 @@ impl RemoveMember<'_> {
 
     /// Remove, reconcile (the subject's bindings go).
     pub async fn execute(self) -> Result<()> {
-        let (t, actor, target) = (self.t, self.actor.clone(), format!("{}:{}", self.org, self.subject));
+        let (t, actor, target) = (
+            self.t,
+            self.actor.clone(),
+            format!("{}:{}", self.org, self.subject),
+        );
         match self.run().await {
             Ok(o) => Ok(o),
             Err(e) => Err(t.refused(&actor, "remove_member", &target, e).await),
@@ -207,7 +282,9 @@ impl RemoveMember<'_> {
             .ok_or_else(|| Error::not_found("member", format!("{subject} in {}", self.org)))?;
         let key = state::member_key(found);
         let batch = Batch::new().delete(MEMBERS, &key, Precondition::Exists);
-        self.t.commit(batch, &self.actor, "remove_member", &key).await?;
+        self.t
+            .commit(batch, &self.actor, "remove_member", &key)
+            .await?;
         self.t.sync(&self.org, part).await?;
         Ok(())
     }

@@ -164,12 +164,24 @@ impl Tenancy {
     }
 
     pub(crate) async fn lock(&self, org: &str) -> tokio::sync::OwnedMutexGuard<()> {
-        let m = self.inner.locks.lock().entry(org.to_owned()).or_default().clone();
+        let m = self
+            .inner
+            .locks
+            .lock()
+            .entry(org.to_owned())
+            .or_default()
+            .clone();
         m.lock_owned().await
     }
 
     /// Commit a change with its audit entry, atomically.
-    pub(crate) async fn commit(&self, batch: Batch, actor: &str, action: &str, target: &str) -> Result<u64> {
+    pub(crate) async fn commit(
+        &self,
+        batch: Batch,
+        actor: &str,
+        action: &str,
+        target: &str,
+    ) -> Result<u64> {
         let entry = AuditEntry::ok(self.now(), actor, action, target);
         self.inner.store.commit(entry.append_to(batch)?).await
     }
@@ -177,10 +189,10 @@ impl Tenancy {
     /// Record a refusal in the audit log (best effort) and hand the error back.
     pub(crate) async fn refused(&self, actor: &str, action: &str, target: &str, e: Error) -> Error {
         let entry = AuditEntry::refused(self.now(), actor, action, target, &e);
-        if let Ok(b) = entry.append_to(Batch::new()) {
-            if let Err(log_err) = self.inner.store.commit(b).await {
-                tracing::warn!(%log_err, "could not audit a refused request");
-            }
+        if let Ok(b) = entry.append_to(Batch::new())
+            && let Err(log_err) = self.inner.store.commit(b).await
+        {
+            tracing::warn!(%log_err, "could not audit a refused request");
         }
         e
     }

@@ -22,23 +22,43 @@ impl Tenancy {
 
     /// One organization.
     pub async fn organization(&self, name: &str) -> Result<Organization> {
-        let r = self.store().get(ORGS, name).await?.ok_or_else(|| Error::not_found("organization", name))?;
+        let r = self
+            .store()
+            .get(ORGS, name)
+            .await?
+            .ok_or_else(|| Error::not_found("organization", name))?;
         decode(&r)
     }
 
     /// Every organization, by name.
     pub async fn organizations(&self) -> Result<Vec<Organization>> {
-        self.store().list(ORGS, "").await?.iter().map(decode).collect()
+        self.store()
+            .list(ORGS, "")
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// Start updating organization `name`.
     pub fn update_organization(&self, name: &str) -> UpdateOrganization<'_> {
-        UpdateOrganization { t: self, name: name.to_owned(), plan: None, display_name: None, actor: SYSTEM_ACTOR.to_owned() }
+        UpdateOrganization {
+            t: self,
+            name: name.to_owned(),
+            plan: None,
+            display_name: None,
+            actor: SYSTEM_ACTOR.to_owned(),
+        }
     }
 
     /// Start deleting organization `name`.
     pub fn delete_organization(&self, name: &str) -> DeleteOrganization<'_> {
-        DeleteOrganization { t: self, name: name.to_owned(), cascade: false, actor: SYSTEM_ACTOR.to_owned() }
+        DeleteOrganization {
+            t: self,
+            name: name.to_owned(),
+            cascade: false,
+            actor: SYSTEM_ACTOR.to_owned(),
+        }
     }
 }
 
@@ -92,7 +112,9 @@ impl CreateOrganization<'_> {
             created_at: self.t.now(),
         };
         let batch = Batch::new().put(ORGS, org.name.as_str(), encode(&org)?, Precondition::Absent);
-        self.t.commit(batch, &self.actor, "create_organization", org.name.as_str()).await?;
+        self.t
+            .commit(batch, &self.actor, "create_organization", org.name.as_str())
+            .await?;
         self.t.sync(org.name.as_str(), Part::All).await?;
         self.t.organization(org.name.as_str()).await
     }
@@ -142,12 +164,17 @@ impl UpdateOrganization<'_> {
         let snap = OrgSnapshot::load(self.t.store().as_ref(), &self.name).await?;
         let (mut org, rev) = snap.org.clone();
         if org.status == EntityStatus::Deleting {
-            return Err(Error::precondition(format!("organization {} is being deleted", org.name)));
+            return Err(Error::precondition(format!(
+                "organization {} is being deleted",
+                org.name
+            )));
         }
         if let Some(p) = &self.plan {
             let plan = self.t.plans().get(p)?;
             let usage = PlanUsage {
-                resources: ResourceList::checked_sum(snap.workspaces.values().map(|(w, _)| &w.quota))?,
+                resources: ResourceList::checked_sum(
+                    snap.workspaces.values().map(|(w, _)| &w.quota),
+                )?,
                 workspaces: u32::try_from(snap.workspaces.len()).unwrap_or(u32::MAX),
                 projects_per_workspace: 0, // a workspace's project count is bounded by its own plan
                 members: snap.member_count(),
@@ -158,8 +185,15 @@ impl UpdateOrganization<'_> {
         if let Some(d) = self.display_name {
             org.display_name = d;
         }
-        let batch = Batch::new().put(ORGS, org.name.as_str(), encode(&org)?, Precondition::Revision(rev));
-        self.t.commit(batch, &self.actor, "update_organization", org.name.as_str()).await?;
+        let batch = Batch::new().put(
+            ORGS,
+            org.name.as_str(),
+            encode(&org)?,
+            Precondition::Revision(rev),
+        );
+        self.t
+            .commit(batch, &self.actor, "update_organization", org.name.as_str())
+            .await?;
         self.t.sync(org.name.as_str(), Part::All).await?;
         self.t.organization(org.name.as_str()).await
     }
@@ -212,19 +246,36 @@ impl DeleteOrganization<'_> {
         let mut batch = Batch::new();
         let (mut org, rev) = snap.org.clone();
         org.status = EntityStatus::Deleting;
-        batch = batch.put(ORGS, org.name.as_str(), encode(&org)?, Precondition::Revision(rev));
+        batch = batch.put(
+            ORGS,
+            org.name.as_str(),
+            encode(&org)?,
+            Precondition::Revision(rev),
+        );
         for (w, rev) in snap.workspaces.values() {
             let mut w = w.clone();
             w.status = EntityStatus::Deleting;
-            batch = batch.put(state::WORKSPACES, &state::ws_key(&w.organization, &w.name), encode(&w)?, Precondition::Revision(*rev));
+            batch = batch.put(
+                state::WORKSPACES,
+                &state::ws_key(&w.organization, &w.name),
+                encode(&w)?,
+                Precondition::Revision(*rev),
+            );
         }
         for (p, rev) in snap.projects.values() {
             let mut p = p.clone();
             p.status = EntityStatus::Deleting;
             let key = state::project_key(&p.organization, &p.workspace, &p.name);
-            batch = batch.put(state::PROJECTS, &key, encode(&p)?, Precondition::Revision(*rev));
+            batch = batch.put(
+                state::PROJECTS,
+                &key,
+                encode(&p)?,
+                Precondition::Revision(*rev),
+            );
         }
-        self.t.commit(batch, &self.actor, "delete_organization", org.name.as_str()).await?;
+        self.t
+            .commit(batch, &self.actor, "delete_organization", org.name.as_str())
+            .await?;
         self.t.sync(org.name.as_str(), Part::All).await?;
         Ok(self.t.store().get(ORGS, org.name.as_str()).await?.is_none())
     }

@@ -35,35 +35,69 @@ impl Tenancy {
     /// One project.
     pub async fn project(&self, org: &str, ws: &str, name: &str) -> Result<Project> {
         let key = format!("{org}/{ws}/{name}");
-        let r = self.store().get(PROJECTS, &key).await?.ok_or_else(|| Error::not_found("project", key))?;
+        let r = self
+            .store()
+            .get(PROJECTS, &key)
+            .await?
+            .ok_or_else(|| Error::not_found("project", key))?;
         decode(&r)
     }
 
     /// Projects of a workspace (sub-projects included), by name.
     pub async fn projects(&self, org: &str, ws: &str) -> Result<Vec<Project>> {
-        if self.store().get(WORKSPACES, &format!("{org}/{ws}")).await?.is_none() {
+        if self
+            .store()
+            .get(WORKSPACES, &format!("{org}/{ws}"))
+            .await?
+            .is_none()
+        {
             return Err(Error::not_found("workspace", format!("{org}/{ws}")));
         }
-        self.store().list(PROJECTS, &format!("{org}/{ws}/")).await?.iter().map(decode).collect()
+        self.store()
+            .list(PROJECTS, &format!("{org}/{ws}/"))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// Start updating a project's quota.
     pub fn update_project(&self, org: &str, ws: &str, name: &str) -> UpdateProject<'_> {
-        UpdateProject { t: self, org: org.into(), ws: ws.into(), name: name.into(), quota: None, actor: SYSTEM_ACTOR.into() }
+        UpdateProject {
+            t: self,
+            org: org.into(),
+            ws: ws.into(),
+            name: name.into(),
+            quota: None,
+            actor: SYSTEM_ACTOR.into(),
+        }
     }
 
     /// Start deleting a project.
     pub fn delete_project(&self, org: &str, ws: &str, name: &str) -> DeleteProject<'_> {
-        DeleteProject { t: self, org: org.into(), ws: ws.into(), name: name.into(), cascade: false, actor: SYSTEM_ACTOR.into() }
+        DeleteProject {
+            t: self,
+            org: org.into(),
+            ws: ws.into(),
+            name: name.into(),
+            cascade: false,
+            actor: SYSTEM_ACTOR.into(),
+        }
     }
 
     /// What a namespace uses now, from its hxb ResourceQuota's status (empty if none yet).
     pub async fn live_usage(&self, namespace: &str) -> Result<ResourceList> {
         let ty = ResourceType::of::<ResourceQuota>();
-        match retry(self.inner.retry, || self.cluster().get(&ty, Some(namespace), "hxb-quota")).await {
+        match retry(self.inner.retry, || {
+            self.cluster().get(&ty, Some(namespace), "hxb-quota")
+        })
+        .await
+        {
             Ok(obj) => {
-                let rq: ResourceQuota = serde_json::from_value(serde_json::to_value(obj).map_err(|e| Error::internal(e.to_string()))?)
-                    .map_err(|e| Error::backend("cannot decode ResourceQuota", e))?;
+                let rq: ResourceQuota = serde_json::from_value(
+                    serde_json::to_value(obj).map_err(|e| Error::internal(e.to_string()))?,
+                )
+                .map_err(|e| Error::backend("cannot decode ResourceQuota", e))?;
                 match rq.status.and_then(|s| s.used) {
                     Some(used) => ResourceList::from_k8s(&used),
                     None => Ok(ResourceList::new()),
@@ -84,14 +118,25 @@ async fn check_parent_room(
     name: &Name,
     quota: &ResourceList,
 ) -> Result<()> {
-    let siblings: Vec<&ResourceList> =
-        snap.children(ws, parent).filter(|p| &p.name != name).map(|p| &p.quota).collect();
+    let siblings: Vec<&ResourceList> = snap
+        .children(ws, parent)
+        .filter(|p| &p.name != name)
+        .map(|p| &p.quota)
+        .collect();
     let (label, limit, own_usage) = match parent {
-        None => (format!("workspace {}/{ws}", snap.org.0.name), snap.workspace(ws)?.0.quota.clone(), ResourceList::new()),
+        None => (
+            format!("workspace {}/{ws}", snap.org.0.name),
+            snap.workspace(ws)?.0.quota.clone(),
+            ResourceList::new(),
+        ),
         Some(p) => {
             let parent = &snap.project(ws, p)?.0;
             let usage = t.live_usage(&parent.namespace).await?;
-            (format!("project {}/{ws}/{p}", snap.org.0.name), parent.quota.clone(), usage)
+            (
+                format!("project {}/{ws}/{p}", snap.org.0.name),
+                parent.quota.clone(),
+                usage,
+            )
         }
     };
     check_carve(&label, &limit, &siblings, &own_usage, quota)
@@ -117,7 +162,7 @@ impl CreateProject<'_> {
     }
 
     /// Quota carved from the parent. Default: the parent's quota divided by the workspace
-    /// plan's project limit, so that many default projects always fit.
+    /// plan's project limit (rounded up, so the last of that many may be refused by a rounding margin).
     pub fn quota(mut self, q: ResourceList) -> Self {
         self.quota = Some(q);
         self
@@ -131,7 +176,11 @@ impl CreateProject<'_> {
 
     /// Validate, record, reconcile.
     pub async fn execute(self) -> Result<Project> {
-        let (t, actor, target) = (self.t, self.actor.clone(), format!("{}/{}/{}", self.org, self.ws, self.name));
+        let (t, actor, target) = (
+            self.t,
+            self.actor.clone(),
+            format!("{}/{}/{}", self.org, self.ws, self.name),
+        );
         match self.run().await {
             Ok(o) => Ok(o),
             Err(e) => Err(t.refused(&actor, "create_project", &target, e).await),
@@ -145,16 +194,24 @@ impl CreateProject<'_> {
         let snap = OrgSnapshot::load(self.t.store().as_ref(), &self.org).await?;
         let (ws, ws_rev) = snap.workspace(&ws_name)?.clone();
         if snap.org.0.status == EntityStatus::Deleting || ws.status == EntityStatus::Deleting {
-            return Err(Error::precondition(format!("workspace {}/{ws_name} is being deleted", self.org)));
+            return Err(Error::precondition(format!(
+                "workspace {}/{ws_name} is being deleted",
+                self.org
+            )));
         }
         if snap.projects.contains_key(&(ws_name.clone(), name.clone())) {
-            return Err(Error::already_exists("project", format!("{}/{ws_name}/{name}", self.org)));
+            return Err(Error::already_exists(
+                "project",
+                format!("{}/{ws_name}/{name}", self.org),
+            ));
         }
         let parent_quota = match &parent {
             Some(p) => {
                 let pp = &snap.project(&ws_name, p)?.0;
                 if pp.status == EntityStatus::Deleting {
-                    return Err(Error::precondition(format!("parent project {p} is being deleted")));
+                    return Err(Error::precondition(format!(
+                        "parent project {p} is being deleted"
+                    )));
                 }
                 pp.quota.clone()
             }
@@ -170,14 +227,18 @@ impl CreateProject<'_> {
         }
         let quota = match self.quota {
             Some(q) => q,
-            None => parent_quota.checked_scale(1, i64::from(plan.limits.max_projects_per_workspace.max(1)))?,
+            None => parent_quota
+                .checked_scale(1, i64::from(plan.limits.max_projects_per_workspace.max(1)))?,
         };
         check_parent_room(self.t, &snap, &ws_name, parent.as_ref(), &name, &quota).await?;
         let namespace = project_namespace(&snap.org.0.name, &ws_name, &name);
         if let Some(owner) = self.t.store().get(NAMESPACES, &namespace).await? {
             return Err(Error::already_exists(
                 "namespace",
-                format!("{namespace} (the name project {}/{ws_name}/{name} maps to is owned by {})", self.org, owner.value),
+                format!(
+                    "{namespace} (the name project {}/{ws_name}/{name} maps to is owned by {})",
+                    self.org, owner.value
+                ),
             ));
         }
         let prj = Project {
@@ -197,8 +258,15 @@ impl CreateProject<'_> {
         let batch = Batch::new()
             .put(PROJECTS, &key, encode(&prj)?, Precondition::Absent)
             .put(NAMESPACES, &namespace, owner, Precondition::Absent)
-            .put(WORKSPACES, &state::ws_key(&ws.organization, &ws.name), encode(&ws)?, Precondition::Revision(ws_rev));
-        self.t.commit(batch, &self.actor, "create_project", &key).await?;
+            .put(
+                WORKSPACES,
+                &state::ws_key(&ws.organization, &ws.name),
+                encode(&ws)?,
+                Precondition::Revision(ws_rev),
+            );
+        self.t
+            .commit(batch, &self.actor, "create_project", &key)
+            .await?;
         self.t.sync(&self.org, Part::Workspace(ws_name)).await?;
         self.t.project(&self.org, &self.ws, prj.name.as_str()).await
     }
@@ -231,7 +299,11 @@ impl UpdateProject<'_> {
 
     /// Validate, record, reconcile.
     pub async fn execute(self) -> Result<Project> {
-        let (t, actor, target) = (self.t, self.actor.clone(), format!("{}/{}/{}", self.org, self.ws, self.name));
+        let (t, actor, target) = (
+            self.t,
+            self.actor.clone(),
+            format!("{}/{}/{}", self.org, self.ws, self.name),
+        );
         match self.run().await {
             Ok(o) => Ok(o),
             Err(e) => Err(t.refused(&actor, "update_project", &target, e).await),
@@ -244,11 +316,23 @@ impl UpdateProject<'_> {
         let snap = OrgSnapshot::load(self.t.store().as_ref(), &self.org).await?;
         let (mut prj, rev) = snap.project(&ws_name, &name)?.clone();
         if prj.status == EntityStatus::Deleting {
-            return Err(Error::precondition(format!("project {} is being deleted", prj.name)));
+            return Err(Error::precondition(format!(
+                "project {} is being deleted",
+                prj.name
+            )));
         }
         if let Some(q) = self.quota {
-            let held = snap.carved(&ws_name, Some(&name))?.checked_add(&self.t.live_usage(&prj.namespace).await?)?;
-            check_shrink(&format!("project {}/{ws_name}/{name} (held by sub-projects and workloads)", self.org), &held, &q)?;
+            let held = snap
+                .carved(&ws_name, Some(&name))?
+                .checked_add(&self.t.live_usage(&prj.namespace).await?)?;
+            check_shrink(
+                &format!(
+                    "project {}/{ws_name}/{name} (held by sub-projects and workloads)",
+                    self.org
+                ),
+                &held,
+                &q,
+            )?;
             check_parent_room(self.t, &snap, &ws_name, prj.parent.as_ref(), &name, &q).await?;
             prj.quota = q;
         }
@@ -257,8 +341,15 @@ impl UpdateProject<'_> {
         let (ws, ws_rev) = snap.workspace(&ws_name)?;
         let batch = Batch::new()
             .put(PROJECTS, &key, encode(&prj)?, Precondition::Revision(rev))
-            .put(WORKSPACES, &state::ws_key(&ws.organization, &ws.name), encode(ws)?, Precondition::Revision(*ws_rev));
-        self.t.commit(batch, &self.actor, "update_project", &key).await?;
+            .put(
+                WORKSPACES,
+                &state::ws_key(&ws.organization, &ws.name),
+                encode(ws)?,
+                Precondition::Revision(*ws_rev),
+            );
+        self.t
+            .commit(batch, &self.actor, "update_project", &key)
+            .await?;
         self.t.sync(&self.org, Part::Workspace(ws_name)).await?;
         self.t.project(&self.org, &self.ws, &self.name).await
     }
@@ -290,7 +381,11 @@ impl DeleteProject<'_> {
 
     /// Mark `Deleting`, reconcile, finalize. Returns whether it is fully gone.
     pub async fn execute(self) -> Result<bool> {
-        let (t, actor, target) = (self.t, self.actor.clone(), format!("{}/{}/{}", self.org, self.ws, self.name));
+        let (t, actor, target) = (
+            self.t,
+            self.actor.clone(),
+            format!("{}/{}/{}", self.org, self.ws, self.name),
+        );
         match self.run().await {
             Ok(o) => Ok(o),
             Err(e) => Err(t.refused(&actor, "delete_project", &target, e).await),
@@ -306,7 +401,10 @@ impl DeleteProject<'_> {
         let mut subtree = vec![prj.clone()];
         let mut i = 0;
         while i < subtree.len() {
-            let children: Vec<Project> = snap.children(&ws_name, Some(&subtree[i].name)).cloned().collect();
+            let children: Vec<Project> = snap
+                .children(&ws_name, Some(&subtree[i].name))
+                .cloned()
+                .collect();
             subtree.extend(children);
             i += 1;
         }
@@ -325,7 +423,9 @@ impl DeleteProject<'_> {
             batch = batch.put(PROJECTS, &k, encode(&p)?, Precondition::Revision(*rev));
         }
         let key = state::project_key(&snap.org.0.name, &ws_name, &name);
-        self.t.commit(batch, &self.actor, "delete_project", &key).await?;
+        self.t
+            .commit(batch, &self.actor, "delete_project", &key)
+            .await?;
         self.t.sync(&self.org, Part::Workspace(ws_name)).await?;
         Ok(self.t.store().get(PROJECTS, &key).await?.is_none())
     }

@@ -13,7 +13,9 @@
 use std::collections::BTreeMap;
 
 use hxb_core::store::Record;
-use hxb_core::{Error, Member, Name, Organization, Project, ResourceList, Result, Scope, StateStore, Workspace};
+use hxb_core::{
+    Error, Member, Name, Organization, Project, ResourceList, Result, Scope, StateStore, Workspace,
+};
 use serde::de::DeserializeOwned;
 
 /// Collection of organizations.
@@ -44,7 +46,9 @@ pub fn member_key(m: &Member) -> String {
     let subject = m.subject.as_str().replace('%', "%25").replace('/', "%2F");
     let scope = match &m.scope {
         Scope::Workspace { workspace, .. } => format!("ws:{workspace}"),
-        Scope::Project { workspace, project, .. } => format!("prj:{workspace}:{project}"),
+        Scope::Project {
+            workspace, project, ..
+        } => format!("prj:{workspace}:{project}"),
         _ => "org".to_owned(),
     };
     format!("{}/{scope}/{subject}", m.scope.organization())
@@ -75,7 +79,10 @@ pub struct OrgSnapshot {
 impl OrgSnapshot {
     /// Load `org`; [`NotFound`](hxb_core::ErrorKind::NotFound) if it does not exist.
     pub async fn load(store: &dyn StateStore, org: &str) -> Result<Self> {
-        let rec = store.get(ORGS, org).await?.ok_or_else(|| Error::not_found("organization", org))?;
+        let rec = store
+            .get(ORGS, org)
+            .await?
+            .ok_or_else(|| Error::not_found("organization", org))?;
         let prefix = format!("{org}/");
         let mut workspaces = BTreeMap::new();
         for r in store.list(WORKSPACES, &prefix).await? {
@@ -93,7 +100,12 @@ impl OrgSnapshot {
             .iter()
             .map(decode)
             .collect::<Result<Vec<Member>>>()?;
-        Ok(OrgSnapshot { org: (decode(&rec)?, rec.revision), workspaces, projects, members })
+        Ok(OrgSnapshot {
+            org: (decode(&rec)?, rec.revision),
+            workspaces,
+            projects,
+            members,
+        })
     }
 
     /// A workspace, or [`NotFound`](hxb_core::ErrorKind::NotFound).
@@ -112,12 +124,20 @@ impl OrgSnapshot {
 
     /// Projects of a workspace.
     pub fn projects_of<'a>(&'a self, ws: &'a Name) -> impl Iterator<Item = &'a Project> + 'a {
-        self.projects.values().map(|(p, _)| p).filter(move |p| &p.workspace == ws)
+        self.projects
+            .values()
+            .map(|(p, _)| p)
+            .filter(move |p| &p.workspace == ws)
     }
 
     /// Direct children of `parent` (`None`: top-level projects) in `ws`.
-    pub fn children<'a>(&'a self, ws: &'a Name, parent: Option<&'a Name>) -> impl Iterator<Item = &'a Project> + 'a {
-        self.projects_of(ws).filter(move |p| p.parent.as_ref() == parent)
+    pub fn children<'a>(
+        &'a self,
+        ws: &'a Name,
+        parent: Option<&'a Name>,
+    ) -> impl Iterator<Item = &'a Project> + 'a {
+        self.projects_of(ws)
+            .filter(move |p| p.parent.as_ref() == parent)
     }
 
     /// Ancestors of a project, nearest first.
@@ -128,7 +148,10 @@ impl OrgSnapshot {
             if out.contains(&name) {
                 break; // defensive: a cycle cannot be created through the API
             }
-            cur = self.projects.get(&(ws.clone(), name.clone())).and_then(|(x, _)| x.parent.clone());
+            cur = self
+                .projects
+                .get(&(ws.clone(), name.clone()))
+                .and_then(|(x, _)| x.parent.clone());
             out.push(name);
         }
         out

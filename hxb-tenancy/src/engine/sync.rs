@@ -27,7 +27,11 @@ fn live(s: &EntityStatus) -> bool {
 
 impl Tenancy {
     /// The objects the store says should exist for `part` of a snapshot.
-    pub(crate) fn render_snapshot(&self, snap: &OrgSnapshot, part: &Part) -> Result<Vec<DesiredObject>> {
+    pub(crate) fn render_snapshot(
+        &self,
+        snap: &OrgSnapshot,
+        part: &Part,
+    ) -> Result<Vec<DesiredObject>> {
         let org = &snap.org.0;
         let mut out = Vec::new();
         if !live(&org.status) {
@@ -70,8 +74,13 @@ impl Tenancy {
     /// finalize deletions, record statuses. An unchanged world costs zero cluster writes.
     pub async fn reconcile(&self) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
-        let orgs: Vec<String> =
-            self.store().list(ORGS, "").await?.into_iter().map(|r| r.key).collect();
+        let orgs: Vec<String> = self
+            .store()
+            .list(ORGS, "")
+            .await?
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
         for org in &orgs {
             let _guard = self.lock(org).await;
             report.merge(self.sync(org, Part::All).await?);
@@ -96,19 +105,36 @@ impl Tenancy {
         let desired = self.render_snapshot(&snap, &part)?;
         let mut sel = Selector::from_labels([(MANAGED_BY, MANAGER), (LABEL_ORG, org)]);
         if let Part::Workspace(ws) = &part {
-            sel = Selector::from_labels([(MANAGED_BY, MANAGER), (LABEL_ORG, org), (LABEL_WORKSPACE, ws.as_str())]);
+            sel = Selector::from_labels([
+                (MANAGED_BY, MANAGER),
+                (LABEL_ORG, org),
+                (LABEL_WORKSPACE, ws.as_str()),
+            ]);
         }
-        let report =
-            reconcile_objects(self.cluster().as_ref(), &desired, &sel, &managed_types(), self.inner.retry).await;
+        let report = reconcile_objects(
+            self.cluster().as_ref(),
+            &desired,
+            &sel,
+            &managed_types(),
+            self.inner.retry,
+        )
+        .await;
         self.record_outcome(&snap, &part, &report).await?;
         Ok(report)
     }
 
     /// Set statuses after a reconcile and finalize entities whose cluster objects are gone.
-    async fn record_outcome(&self, snap: &OrgSnapshot, part: &Part, report: &ReconcileReport) -> Result<()> {
+    async fn record_outcome(
+        &self,
+        snap: &OrgSnapshot,
+        part: &Part,
+        report: &ReconcileReport,
+    ) -> Result<()> {
         let outcome = match report.errors.first() {
             None => EntityStatus::Active,
-            Some((obj, e)) => EntityStatus::Error { reason: format!("{obj}: {e}") },
+            Some((obj, e)) => EntityStatus::Error {
+                reason: format!("{obj}: {e}"),
+            },
         };
         let in_part = |ws: &Name| !matches!(part, Part::Workspace(w) if w != ws);
         let org_name = snap.org.0.name.clone();
@@ -127,7 +153,9 @@ impl Tenancy {
                     next.status = outcome.clone();
                     batch = batch.put(PROJECTS, &key, encode(&next)?, Precondition::Revision(*rev));
                 }
-            } else if report.is_clean() && self.namespace_gone(&prj.namespace).await.unwrap_or(false) {
+            } else if report.is_clean()
+                && self.namespace_gone(&prj.namespace).await.unwrap_or(false)
+            {
                 batch = batch
                     .delete(PROJECTS, &key, Precondition::Revision(*rev))
                     .delete(NAMESPACES, &prj.namespace, Precondition::None);
@@ -146,9 +174,17 @@ impl Tenancy {
                 if w.status != outcome {
                     let mut next = w.clone();
                     next.status = outcome.clone();
-                    batch = batch.put(WORKSPACES, &key, encode(&next)?, Precondition::Revision(*rev));
+                    batch = batch.put(
+                        WORKSPACES,
+                        &key,
+                        encode(&next)?,
+                        Precondition::Revision(*rev),
+                    );
                 }
-            } else if snap.projects_of(ws).all(|p| removed_projects.contains(&(ws.clone(), p.name.clone()))) {
+            } else if snap
+                .projects_of(ws)
+                .all(|p| removed_projects.contains(&(ws.clone(), p.name.clone())))
+            {
                 batch = batch.delete(WORKSPACES, &key, Precondition::Revision(*rev));
                 removed_ws.push(ws.clone());
                 finalized.push(format!("workspace {key}"));
@@ -161,7 +197,12 @@ impl Tenancy {
                 if org.status != outcome {
                     let mut next = org.clone();
                     next.status = outcome.clone();
-                    batch = batch.put(ORGS, org.name.as_str(), encode(&next)?, Precondition::Revision(*rev));
+                    batch = batch.put(
+                        ORGS,
+                        org.name.as_str(),
+                        encode(&next)?,
+                        Precondition::Revision(*rev),
+                    );
                 }
             } else if snap.workspaces.keys().all(|w| removed_ws.contains(w)) {
                 batch = batch.delete(ORGS, org.name.as_str(), Precondition::Revision(*rev));
@@ -177,7 +218,13 @@ impl Tenancy {
         let res = if finalized.is_empty() {
             self.store().commit(batch).await
         } else {
-            self.commit(batch, super::SYSTEM_ACTOR, "finalize", &finalized.join(", ")).await
+            self.commit(
+                batch,
+                super::SYSTEM_ACTOR,
+                "finalize",
+                &finalized.join(", "),
+            )
+            .await
         };
         match res {
             // a concurrent change moved a record on: the next reconcile records the outcome
@@ -205,7 +252,13 @@ impl Tenancy {
         let list = retry(self.inner.retry, || self.cluster().list(&ty, None, &opts)).await?;
         let mut report = ReconcileReport::default();
         for ns in list.items {
-            let Some(org) = ns.metadata.labels.as_ref().and_then(|l| l.get(LABEL_ORG)).cloned() else {
+            let Some(org) = ns
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_ORG))
+                .cloned()
+            else {
                 continue;
             };
             let _guard = self.lock(&org).await;
@@ -216,7 +269,9 @@ impl Tenancy {
             match retry(self.inner.retry, || self.cluster().delete(&ty, None, &name)).await {
                 Ok(()) => report.deleted += 1,
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
-                Err(e) => report.errors.push((format!("delete Namespace {name}"), e.to_string())),
+                Err(e) => report
+                    .errors
+                    .push((format!("delete Namespace {name}"), e.to_string())),
             }
         }
         Ok(report)

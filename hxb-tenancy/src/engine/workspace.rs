@@ -17,13 +17,24 @@ use crate::plans::{PlanUsage, check_plan_change};
 impl Tenancy {
     /// Start creating workspace `name` in organization `org`.
     pub fn create_workspace(&self, org: &str, name: &str) -> CreateWorkspace<'_> {
-        CreateWorkspace { t: self, org: org.into(), name: name.into(), plan: None, quota: None, actor: SYSTEM_ACTOR.into() }
+        CreateWorkspace {
+            t: self,
+            org: org.into(),
+            name: name.into(),
+            plan: None,
+            quota: None,
+            actor: SYSTEM_ACTOR.into(),
+        }
     }
 
     /// One workspace.
     pub async fn workspace(&self, org: &str, name: &str) -> Result<Workspace> {
         let key = format!("{org}/{name}");
-        let r = self.store().get(WORKSPACES, &key).await?.ok_or_else(|| Error::not_found("workspace", key))?;
+        let r = self
+            .store()
+            .get(WORKSPACES, &key)
+            .await?
+            .ok_or_else(|| Error::not_found("workspace", key))?;
         decode(&r)
     }
 
@@ -32,23 +43,44 @@ impl Tenancy {
         if self.store().get(ORGS, org).await?.is_none() {
             return Err(Error::not_found("organization", org));
         }
-        self.store().list(WORKSPACES, &format!("{org}/")).await?.iter().map(decode).collect()
+        self.store()
+            .list(WORKSPACES, &format!("{org}/"))
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// Start updating a workspace.
     pub fn update_workspace(&self, org: &str, name: &str) -> UpdateWorkspace<'_> {
-        UpdateWorkspace { t: self, org: org.into(), name: name.into(), plan: None, quota: None, actor: SYSTEM_ACTOR.into() }
+        UpdateWorkspace {
+            t: self,
+            org: org.into(),
+            name: name.into(),
+            plan: None,
+            quota: None,
+            actor: SYSTEM_ACTOR.into(),
+        }
     }
 
     /// Start deleting a workspace.
     pub fn delete_workspace(&self, org: &str, name: &str) -> DeleteWorkspace<'_> {
-        DeleteWorkspace { t: self, org: org.into(), name: name.into(), cascade: false, actor: SYSTEM_ACTOR.into() }
+        DeleteWorkspace {
+            t: self,
+            org: org.into(),
+            name: name.into(),
+            cascade: false,
+            actor: SYSTEM_ACTOR.into(),
+        }
     }
 }
 
 fn live_org(snap: &OrgSnapshot) -> Result<()> {
     if snap.org.0.status == EntityStatus::Deleting {
-        return Err(Error::precondition(format!("organization {} is being deleted", snap.org.0.name)));
+        return Err(Error::precondition(format!(
+            "organization {} is being deleted",
+            snap.org.0.name
+        )));
     }
     Ok(())
 }
@@ -57,8 +89,12 @@ fn live_org(snap: &OrgSnapshot) -> Result<()> {
 /// quotas counted (its own old quota excluded).
 fn check_org_room(t: &Tenancy, snap: &OrgSnapshot, ws: &str, quota: &ResourceList) -> Result<()> {
     let org_plan = t.plans().get(snap.org.0.plan.as_str())?;
-    let siblings: Vec<&ResourceList> =
-        snap.workspaces.values().filter(|(w, _)| w.name.as_str() != ws).map(|(w, _)| &w.quota).collect();
+    let siblings: Vec<&ResourceList> = snap
+        .workspaces
+        .values()
+        .filter(|(w, _)| w.name.as_str() != ws)
+        .map(|(w, _)| &w.quota)
+        .collect();
     check_carve(
         &format!("organization {} plan {}", snap.org.0.name, org_plan.id),
         &org_plan.quota,
@@ -101,7 +137,11 @@ impl CreateWorkspace<'_> {
 
     /// Validate, record, reconcile.
     pub async fn execute(self) -> Result<Workspace> {
-        let (t, actor, target) = (self.t, self.actor.clone(), format!("{}/{}", self.org, self.name));
+        let (t, actor, target) = (
+            self.t,
+            self.actor.clone(),
+            format!("{}/{}", self.org, self.name),
+        );
         match self.run().await {
             Ok(o) => Ok(o),
             Err(e) => Err(t.refused(&actor, "create_workspace", &target, e).await),
@@ -115,7 +155,10 @@ impl CreateWorkspace<'_> {
         live_org(&snap)?;
         let org = &snap.org.0;
         if snap.workspaces.contains_key(&name) {
-            return Err(Error::already_exists("workspace", format!("{}/{name}", org.name)));
+            return Err(Error::already_exists(
+                "workspace",
+                format!("{}/{name}", org.name),
+            ));
         }
         let org_plan = self.t.plans().get(org.plan.as_str())?;
         if snap.workspaces.len() >= org_plan.limits.max_workspaces as usize {
@@ -124,7 +167,10 @@ impl CreateWorkspace<'_> {
                 org.name, org_plan.limits.max_workspaces
             )));
         }
-        let plan = self.t.plans().get(self.plan.as_deref().unwrap_or(org.plan.as_str()))?;
+        let plan = self
+            .t
+            .plans()
+            .get(self.plan.as_deref().unwrap_or(org.plan.as_str()))?;
         let quota = self.quota.unwrap_or_else(|| plan.quota.clone());
         check_org_room(self.t, &snap, name.as_str(), &quota)?;
         let ws = Workspace {
@@ -139,9 +185,18 @@ impl CreateWorkspace<'_> {
         let batch = Batch::new()
             .put(WORKSPACES, &key, encode(&ws)?, Precondition::Absent)
             // compare-and-swap on the parent: a concurrent writer elsewhere forces a re-check
-            .put(ORGS, org.name.as_str(), encode(org)?, Precondition::Revision(snap.org.1));
-        self.t.commit(batch, &self.actor, "create_workspace", &key).await?;
-        self.t.sync(&self.org, Part::Workspace(ws.name.clone())).await?;
+            .put(
+                ORGS,
+                org.name.as_str(),
+                encode(org)?,
+                Precondition::Revision(snap.org.1),
+            );
+        self.t
+            .commit(batch, &self.actor, "create_workspace", &key)
+            .await?;
+        self.t
+            .sync(&self.org, Part::Workspace(ws.name.clone()))
+            .await?;
         self.t.workspace(&self.org, ws.name.as_str()).await
     }
 }
@@ -179,7 +234,11 @@ impl UpdateWorkspace<'_> {
 
     /// Validate, record, reconcile.
     pub async fn execute(self) -> Result<Workspace> {
-        let (t, actor, target) = (self.t, self.actor.clone(), format!("{}/{}", self.org, self.name));
+        let (t, actor, target) = (
+            self.t,
+            self.actor.clone(),
+            format!("{}/{}", self.org, self.name),
+        );
         match self.run().await {
             Ok(o) => Ok(o),
             Err(e) => Err(t.refused(&actor, "update_workspace", &target, e).await),
@@ -193,7 +252,10 @@ impl UpdateWorkspace<'_> {
         live_org(&snap)?;
         let (mut ws, rev) = snap.workspace(&name)?.clone();
         if ws.status == EntityStatus::Deleting {
-            return Err(Error::precondition(format!("workspace {}/{name} is being deleted", self.org)));
+            return Err(Error::precondition(format!(
+                "workspace {}/{name} is being deleted",
+                self.org
+            )));
         }
         let held = snap.carved(&name, None)?;
         let count = u32::try_from(snap.projects_of(&name).count()).unwrap_or(u32::MAX);
@@ -212,7 +274,11 @@ impl UpdateWorkspace<'_> {
             ws.plan = plan.id.clone();
         }
         if let Some(q) = self.quota {
-            check_shrink(&format!("workspace {}/{name} (held by its projects)", self.org), &held, &q)?;
+            check_shrink(
+                &format!("workspace {}/{name} (held by its projects)", self.org),
+                &held,
+                &q,
+            )?;
             check_org_room(self.t, &snap, name.as_str(), &q)?;
             ws.quota = q;
         }
@@ -220,9 +286,18 @@ impl UpdateWorkspace<'_> {
         let key = state::ws_key(&ws.organization, &ws.name);
         let batch = Batch::new()
             .put(WORKSPACES, &key, encode(&ws)?, Precondition::Revision(rev))
-            .put(ORGS, snap.org.0.name.as_str(), encode(&snap.org.0)?, Precondition::Revision(snap.org.1));
-        self.t.commit(batch, &self.actor, "update_workspace", &key).await?;
-        self.t.sync(&self.org, Part::Workspace(name.clone())).await?;
+            .put(
+                ORGS,
+                snap.org.0.name.as_str(),
+                encode(&snap.org.0)?,
+                Precondition::Revision(snap.org.1),
+            );
+        self.t
+            .commit(batch, &self.actor, "update_workspace", &key)
+            .await?;
+        self.t
+            .sync(&self.org, Part::Workspace(name.clone()))
+            .await?;
         self.t.workspace(&self.org, name.as_str()).await
     }
 }
@@ -252,7 +327,11 @@ impl DeleteWorkspace<'_> {
 
     /// Mark `Deleting`, reconcile, finalize. Returns whether it is fully gone.
     pub async fn execute(self) -> Result<bool> {
-        let (t, actor, target) = (self.t, self.actor.clone(), format!("{}/{}", self.org, self.name));
+        let (t, actor, target) = (
+            self.t,
+            self.actor.clone(),
+            format!("{}/{}", self.org, self.name),
+        );
         match self.run().await {
             Ok(o) => Ok(o),
             Err(e) => Err(t.refused(&actor, "delete_workspace", &target, e).await),
@@ -264,7 +343,11 @@ impl DeleteWorkspace<'_> {
         let _guard = self.t.lock(&self.org).await;
         let snap = OrgSnapshot::load(self.t.store().as_ref(), &self.org).await?;
         let (mut ws, rev) = snap.workspace(&name)?.clone();
-        let projects: Vec<_> = snap.projects.values().filter(|(p, _)| p.workspace == name).collect();
+        let projects: Vec<_> = snap
+            .projects
+            .values()
+            .filter(|(p, _)| p.workspace == name)
+            .collect();
         if !projects.is_empty() && !self.cascade {
             return Err(Error::precondition(format!(
                 "workspace {}/{name} still has {} project(s); delete them first or cascade",
@@ -274,14 +357,22 @@ impl DeleteWorkspace<'_> {
         }
         ws.status = EntityStatus::Deleting;
         let key = state::ws_key(&ws.organization, &ws.name);
-        let mut batch = Batch::new().put(WORKSPACES, &key, encode(&ws)?, Precondition::Revision(rev));
+        let mut batch =
+            Batch::new().put(WORKSPACES, &key, encode(&ws)?, Precondition::Revision(rev));
         for (p, rev) in projects {
             let mut p = p.clone();
             p.status = EntityStatus::Deleting;
             let k = state::project_key(&p.organization, &p.workspace, &p.name);
-            batch = batch.put(state::PROJECTS, &k, encode(&p)?, Precondition::Revision(*rev));
+            batch = batch.put(
+                state::PROJECTS,
+                &k,
+                encode(&p)?,
+                Precondition::Revision(*rev),
+            );
         }
-        self.t.commit(batch, &self.actor, "delete_workspace", &key).await?;
+        self.t
+            .commit(batch, &self.actor, "delete_workspace", &key)
+            .await?;
         self.t.sync(&self.org, Part::Workspace(name)).await?;
         Ok(self.t.store().get(WORKSPACES, &key).await?.is_none())
     }

@@ -38,7 +38,13 @@ pub struct AccessRequest {
 
 impl AccessRequest {
     /// A request by `user` to `verb` `group`/`resource` in `namespace`.
-    pub fn new(user: &str, verb: &str, group: &str, resource: &str, namespace: Option<&str>) -> Self {
+    pub fn new(
+        user: &str,
+        verb: &str,
+        group: &str,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> Self {
         AccessRequest {
             user: user.to_owned(),
             groups: Vec::new(),
@@ -99,8 +105,10 @@ impl RbacSet {
 
     /// Add a ClusterRole.
     pub fn add_cluster_role(&mut self, r: ClusterRole) {
-        self.cluster_roles
-            .insert(r.metadata.name.unwrap_or_default(), r.rules.unwrap_or_default());
+        self.cluster_roles.insert(
+            r.metadata.name.unwrap_or_default(),
+            r.rules.unwrap_or_default(),
+        );
     }
 
     /// Add a RoleBinding.
@@ -114,7 +122,8 @@ impl RbacSet {
 
     /// Add a ClusterRoleBinding.
     pub fn add_cluster_role_binding(&mut self, b: ClusterRoleBinding) {
-        self.cluster_role_bindings.push((b.subjects.unwrap_or_default(), b.role_ref));
+        self.cluster_role_bindings
+            .push((b.subjects.unwrap_or_default(), b.role_ref));
     }
 
     fn rules_of(&self, namespace: Option<&str>, r: &RoleRef) -> &[PolicyRule] {
@@ -137,7 +146,9 @@ impl RbacSet {
                 return true;
             }
         }
-        let Some(ns) = req.namespace.as_deref() else { return false };
+        let Some(ns) = req.namespace.as_deref() else {
+            return false;
+        };
         self.role_bindings.iter().any(|(bns, subjects, rr)| {
             bns == ns && grants(subjects, Some(bns), self.rules_of(Some(bns), rr))
         })
@@ -147,7 +158,7 @@ impl RbacSet {
 fn subject_matches(s: &Subject, binding_ns: Option<&str>, req: &AccessRequest) -> bool {
     match s.kind.as_str() {
         "User" => s.name == req.user,
-        "Group" => req.groups.iter().any(|g| *g == s.name),
+        "Group" => req.groups.contains(&s.name),
         "ServiceAccount" => {
             let ns = s.namespace.as_deref().or(binding_ns).unwrap_or_default();
             req.user == format!("system:serviceaccount:{ns}:{}", s.name)
@@ -203,15 +214,28 @@ mod tests {
     }
 
     fn meta(ns: Option<&str>, name: &str) -> ObjectMeta {
-        ObjectMeta { namespace: ns.map(Into::into), name: Some(name.into()), ..Default::default() }
+        ObjectMeta {
+            namespace: ns.map(Into::into),
+            name: Some(name.into()),
+            ..Default::default()
+        }
     }
 
     fn subject(kind: &str, name: &str, ns: Option<&str>) -> Subject {
-        Subject { kind: kind.into(), name: name.into(), namespace: ns.map(Into::into), ..Default::default() }
+        Subject {
+            kind: kind.into(),
+            name: name.into(),
+            namespace: ns.map(Into::into),
+            ..Default::default()
+        }
     }
 
     fn rref(kind: &str, name: &str) -> RoleRef {
-        RoleRef { api_group: "rbac.authorization.k8s.io".into(), kind: kind.into(), name: name.into() }
+        RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: kind.into(),
+            name: name.into(),
+        }
     }
 
     #[test]
@@ -227,11 +251,29 @@ mod tests {
             subjects: Some(vec![subject("User", "alice", None)]),
             role_ref: rref("ClusterRole", "edit"),
         });
-        assert!(s.allows(&AccessRequest::new("alice", "delete", "", "pods", Some("a"))));
-        assert!(!s.allows(&AccessRequest::new("alice", "delete", "", "pods", Some("b"))));
+        assert!(s.allows(&AccessRequest::new(
+            "alice",
+            "delete",
+            "",
+            "pods",
+            Some("a")
+        )));
+        assert!(!s.allows(&AccessRequest::new(
+            "alice",
+            "delete",
+            "",
+            "pods",
+            Some("b")
+        )));
         assert!(!s.allows(&AccessRequest::new("alice", "list", "", "pods", None)));
         assert!(!s.allows(&AccessRequest::new("bob", "get", "", "pods", Some("a"))));
-        assert!(!s.allows(&AccessRequest::new("alice", "get", "", "pods/log", Some("a"))));
+        assert!(!s.allows(&AccessRequest::new(
+            "alice",
+            "get",
+            "",
+            "pods/log",
+            Some("a")
+        )));
     }
 
     #[test]
@@ -246,17 +288,35 @@ mod tests {
         });
         s.add_role_binding(RoleBinding {
             metadata: meta(Some("a"), "b"),
-            subjects: Some(vec![subject("Group", "devs", None), subject("ServiceAccount", "bot", None)]),
+            subjects: Some(vec![
+                subject("Group", "devs", None),
+                subject("ServiceAccount", "bot", None),
+            ]),
             role_ref: rref("Role", "r"),
         });
         let mut req = AccessRequest::new("x", "get", "apps", "deployments/scale", Some("a"));
         assert!(!s.allows(&req));
         req.groups = vec!["devs".into()];
         assert!(s.allows(&req));
-        let sa = AccessRequest::new("system:serviceaccount:a:bot", "get", "apps", "deployments/scale", Some("a"));
+        let sa = AccessRequest::new(
+            "system:serviceaccount:a:bot",
+            "get",
+            "apps",
+            "deployments/scale",
+            Some("a"),
+        );
         assert!(s.allows(&sa));
-        assert!(!s.allows(&AccessRequest { group: "".into(), ..sa.clone() }));
-        let mut cm = AccessRequest::new("system:serviceaccount:a:bot", "get", "", "configmaps", Some("a"));
+        assert!(!s.allows(&AccessRequest {
+            group: "".into(),
+            ..sa.clone()
+        }));
+        let mut cm = AccessRequest::new(
+            "system:serviceaccount:a:bot",
+            "get",
+            "",
+            "configmaps",
+            Some("a"),
+        );
         assert!(!s.allows(&cm));
         cm.name = Some("one".into());
         assert!(s.allows(&cm));
@@ -278,7 +338,13 @@ mod tests {
             role_ref: rref("ClusterRole", "ns-reader"),
         });
         assert!(s.allows(&AccessRequest::new("root", "list", "", "namespaces", None)));
-        assert!(s.allows(&AccessRequest::new("root", "list", "", "namespaces", Some("any"))));
+        assert!(s.allows(&AccessRequest::new(
+            "root",
+            "list",
+            "",
+            "namespaces",
+            Some("any")
+        )));
         // a binding to a missing role grants nothing
         s.add_role_binding(RoleBinding {
             metadata: meta(Some("a"), "dangling"),

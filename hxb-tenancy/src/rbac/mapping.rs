@@ -80,20 +80,60 @@ pub struct RoleMapping {
 }
 
 const fn row(role: Role, access: Option<Access>, reach: Reach) -> RoleMapping {
-    RoleMapping { role, access, reach }
+    RoleMapping {
+        role,
+        access,
+        reach,
+    }
 }
 
 /// hxb role → access tier and reach. Every [`Role`] appears exactly once (tested).
 pub const ROLE_MAPPING: [RoleMapping; 9] = [
-    row(Role::Organization(OrgRole::Owner), Some(Access::Admin), Reach::Organization),
-    row(Role::Organization(OrgRole::Admin), Some(Access::Admin), Reach::Organization),
-    row(Role::Organization(OrgRole::Member), None, Reach::Organization),
-    row(Role::Workspace(ScopedRole::Admin), Some(Access::Admin), Reach::Workspace),
-    row(Role::Workspace(ScopedRole::Developer), Some(Access::Developer), Reach::Workspace),
-    row(Role::Workspace(ScopedRole::Viewer), Some(Access::Viewer), Reach::Workspace),
-    row(Role::Project(ScopedRole::Admin), Some(Access::Admin), Reach::ProjectSubtree),
-    row(Role::Project(ScopedRole::Developer), Some(Access::Developer), Reach::ProjectSubtree),
-    row(Role::Project(ScopedRole::Viewer), Some(Access::Viewer), Reach::ProjectSubtree),
+    row(
+        Role::Organization(OrgRole::Owner),
+        Some(Access::Admin),
+        Reach::Organization,
+    ),
+    row(
+        Role::Organization(OrgRole::Admin),
+        Some(Access::Admin),
+        Reach::Organization,
+    ),
+    row(
+        Role::Organization(OrgRole::Member),
+        None,
+        Reach::Organization,
+    ),
+    row(
+        Role::Workspace(ScopedRole::Admin),
+        Some(Access::Admin),
+        Reach::Workspace,
+    ),
+    row(
+        Role::Workspace(ScopedRole::Developer),
+        Some(Access::Developer),
+        Reach::Workspace,
+    ),
+    row(
+        Role::Workspace(ScopedRole::Viewer),
+        Some(Access::Viewer),
+        Reach::Workspace,
+    ),
+    row(
+        Role::Project(ScopedRole::Admin),
+        Some(Access::Admin),
+        Reach::ProjectSubtree,
+    ),
+    row(
+        Role::Project(ScopedRole::Developer),
+        Some(Access::Developer),
+        Reach::ProjectSubtree,
+    ),
+    row(
+        Role::Project(ScopedRole::Viewer),
+        Some(Access::Viewer),
+        Reach::ProjectSubtree,
+    ),
 ];
 
 /// The mapping row of `role`.
@@ -105,12 +145,25 @@ pub fn mapping(role: Role) -> RoleMapping {
 }
 
 /// `(apiGroups, resources, verbs)`.
-type RuleSpec = (&'static [&'static str], &'static [&'static str], &'static [&'static str]);
+type RuleSpec = (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
 
 const READ: &[&str] = &["get", "list", "watch"];
 #[cfg(test)]
 const WRITE: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
-const ALL_VERBS: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
+const ALL_VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
 
 /// Workload and configuration resources every tier sees, by API group.
 const WORKLOADS: &[(&[&str], &[&str])] = &[
@@ -125,7 +178,10 @@ const WORKLOADS: &[(&[&str], &[&str])] = &[
             "replicationcontrollers",
         ],
     ),
-    (&["apps"], &["deployments", "statefulsets", "replicasets", "daemonsets"]),
+    (
+        &["apps"],
+        &["deployments", "statefulsets", "replicasets", "daemonsets"],
+    ),
     (&["batch"], &["jobs", "cronjobs"]),
     (&["autoscaling"], &["horizontalpodautoscalers"]),
     (&["networking.k8s.io"], &["ingresses"]),
@@ -140,13 +196,30 @@ const ENFORCED_READ: RuleSpec = (
 const VIEWER_EXTRA: &[RuleSpec] = &[(&[""], &["pods/log"], READ), ENFORCED_READ];
 const DEVELOPER_EXTRA: &[RuleSpec] = &[
     (&[""], &["secrets"], ALL_VERBS),
-    (&[""], &["pods/exec", "pods/portforward", "pods/attach", "pods/eviction"], &["create", "get"]),
-    (&["apps"], &["deployments/scale", "statefulsets/scale"], &["get", "update", "patch"]),
+    (
+        &[""],
+        &[
+            "pods/exec",
+            "pods/portforward",
+            "pods/attach",
+            "pods/eviction",
+        ],
+        &["create", "get"],
+    ),
+    (
+        &["apps"],
+        &["deployments/scale", "statefulsets/scale"],
+        &["get", "update", "patch"],
+    ),
     (&[""], &["serviceaccounts"], READ),
 ];
 const ADMIN_EXTRA: &[RuleSpec] = &[
     (&[""], &["serviceaccounts"], ALL_VERBS),
-    (&["rbac.authorization.k8s.io"], &["roles", "rolebindings"], ALL_VERBS),
+    (
+        &["rbac.authorization.k8s.io"],
+        &["roles", "rolebindings"],
+        ALL_VERBS,
+    ),
 ];
 
 fn rule((groups, resources, verbs): RuleSpec) -> PolicyRule {
@@ -161,9 +234,15 @@ fn rule((groups, resources, verbs): RuleSpec) -> PolicyRule {
 
 /// The rules of the namespace Role for `access` (tiers nest: each includes the lower ones).
 pub fn access_rules(access: Access) -> Vec<PolicyRule> {
-    let workload_verbs = if access >= Access::Developer { ALL_VERBS } else { READ };
-    let mut rules: Vec<PolicyRule> =
-        WORKLOADS.iter().map(|(g, r)| rule((g, r, workload_verbs))).collect();
+    let workload_verbs = if access >= Access::Developer {
+        ALL_VERBS
+    } else {
+        READ
+    };
+    let mut rules: Vec<PolicyRule> = WORKLOADS
+        .iter()
+        .map(|(g, r)| rule((g, r, workload_verbs)))
+        .collect();
     rules.extend(VIEWER_EXTRA.iter().copied().map(rule));
     if access >= Access::Developer {
         rules.extend(DEVELOPER_EXTRA.iter().copied().map(rule));
@@ -199,8 +278,16 @@ mod tests {
             for r in access_rules(a) {
                 let res = r.resources.unwrap();
                 let writes = r.verbs.iter().any(|v| WRITE.contains(&v.as_str()));
-                for enforced in ["resourcequotas", "limitranges", "networkpolicies", "namespaces"] {
-                    assert!(!(writes && res.iter().any(|x| x == enforced)), "{a:?} writes {enforced}");
+                for enforced in [
+                    "resourcequotas",
+                    "limitranges",
+                    "networkpolicies",
+                    "namespaces",
+                ] {
+                    assert!(
+                        !(writes && res.iter().any(|x| x == enforced)),
+                        "{a:?} writes {enforced}"
+                    );
                 }
                 assert!(!res.iter().any(|x| x == "*"));
                 assert!(!r.verbs.iter().any(|x| x == "*"));

@@ -24,7 +24,10 @@ pub const OWNED_ANNOTATIONS: [&str; 2] = [
 /// Owned annotation keys present on `live` but not wanted by `desired`.
 pub fn stale_annotations(live: &Value, desired: &Value) -> Vec<&'static str> {
     let has = |v: &Value, k: &str| v["metadata"]["annotations"].get(k).is_some();
-    OWNED_ANNOTATIONS.into_iter().filter(|k| has(live, k) && !has(desired, k)).collect()
+    OWNED_ANNOTATIONS
+        .into_iter()
+        .filter(|k| has(live, k) && !has(desired, k))
+        .collect()
 }
 
 /// Whether `live` contains everything `desired` specifies.
@@ -37,7 +40,9 @@ pub fn contains(live: &Value, desired: &Value) -> bool {
             let lm = live.get("metadata");
             OWNED_METADATA.iter().all(|f| match d.get(*f) {
                 None | Some(Value::Null) => true,
-                Some(want) => lm.and_then(|m| m.get(*f)).is_some_and(|have| subset(have, want)),
+                Some(want) => lm
+                    .and_then(|m| m.get(*f))
+                    .is_some_and(|have| subset(have, want)),
             })
         }
         _ => live.get(k).is_some_and(|l| subset(l, d)),

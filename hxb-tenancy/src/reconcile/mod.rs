@@ -56,7 +56,10 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { attempts: 5, backoff: Duration::from_millis(5) }
+        RetryPolicy {
+            attempts: 5,
+            backoff: Duration::from_millis(5),
+        }
     }
 }
 
@@ -121,7 +124,10 @@ impl ReconcileReport {
     pub fn to_error(&self) -> Option<Error> {
         self.errors.first().map(|(obj, e)| {
             Error::unavailable(
-                format!("reconcile left {} error(s); first: {obj}: {e}", self.errors.len()),
+                format!(
+                    "reconcile left {} error(s); first: {obj}: {e}",
+                    self.errors.len()
+                ),
                 None,
             )
         })
@@ -131,7 +137,11 @@ impl ReconcileReport {
 type Key = (ResourceType, Option<String>, String);
 
 fn key_of(ty: &ResourceType, o: &DynamicObject) -> Key {
-    (ty.clone(), o.metadata.namespace.clone(), o.metadata.name.clone().unwrap_or_default())
+    (
+        ty.clone(),
+        o.metadata.namespace.clone(),
+        o.metadata.name.clone().unwrap_or_default(),
+    )
 }
 
 fn describe(k: &Key) -> String {
@@ -165,11 +175,12 @@ pub async fn reconcile_objects(
         .filter_map(|d| d.object.metadata.name.clone())
         .collect();
     for ty in ordered {
-        let scopes: Vec<Option<String>> = if ty.namespaced && namespaces.len() <= PER_NAMESPACE_LISTS {
-            namespaces.iter().map(|n| Some(n.clone())).collect()
-        } else {
-            vec![None]
-        };
+        let scopes: Vec<Option<String>> =
+            if ty.namespaced && namespaces.len() <= PER_NAMESPACE_LISTS {
+                namespaces.iter().map(|n| Some(n.clone())).collect()
+            } else {
+                vec![None]
+            };
         let mut ok = true;
         for ns in scopes {
             match retry(policy, || backend.list(ty, ns.as_deref(), &opts)).await {
@@ -183,7 +194,9 @@ pub async fn reconcile_objects(
                 }
                 Err(e) => {
                     ok = false;
-                    report.errors.push((format!("list {}", ty.plural), e.to_string()));
+                    report
+                        .errors
+                        .push((format!("list {}", ty.plural), e.to_string()));
                 }
             }
         }
@@ -198,13 +211,17 @@ pub async fn reconcile_objects(
         wanted.insert(key.clone());
         let current = live.get(&key);
         if let Some(cur) = current {
-            let (Ok(l), Ok(w)) = (serde_json::to_value(cur), serde_json::to_value(&d.object)) else {
-                report.errors.push((describe(&key), "cannot serialise".into()));
+            let (Ok(l), Ok(w)) = (serde_json::to_value(cur), serde_json::to_value(&d.object))
+            else {
+                report
+                    .errors
+                    .push((describe(&key), "cannot serialise".into()));
                 continue;
             };
             let stale = diff::stale_annotations(&l, &w);
             if !stale.is_empty() {
-                let res = retry(policy, || remove_annotations(backend, &d.ty, &key, &stale)).await
+                let res = retry(policy, || remove_annotations(backend, &d.ty, &key, &stale))
+                    .await
                     .and(Ok(()));
                 match res {
                     Ok(()) => report.updated += 1,
@@ -226,7 +243,10 @@ pub async fn reconcile_objects(
             // we could not list this type, so we do not know; do not blindly write
             continue;
         }
-        let res = retry(policy, || backend.apply(&d.ty, d.object.clone(), &apply_opts)).await;
+        let res = retry(policy, || {
+            backend.apply(&d.ty, d.object.clone(), &apply_opts)
+        })
+        .await;
         match res {
             Ok(_) if current.is_some() => report.updated += 1,
             Ok(_) => report.created += 1,
@@ -239,14 +259,20 @@ pub async fn reconcile_objects(
         .map(|k| k.2.clone())
         .collect();
     for key in live.keys().filter(|k| !wanted.contains(*k)) {
-        if key.1.as_ref().is_some_and(|ns| orphan_namespaces.contains(ns)) {
+        if key
+            .1
+            .as_ref()
+            .is_some_and(|ns| orphan_namespaces.contains(ns))
+        {
             continue; // goes with its namespace
         }
         let res = retry(policy, || backend.delete(&key.0, key.1.as_deref(), &key.2)).await;
         match res {
             Ok(()) => report.deleted += 1,
             Err(e) if e.kind() == ErrorKind::NotFound => {}
-            Err(e) => report.errors.push((format!("delete {}", describe(key)), e.to_string())),
+            Err(e) => report
+                .errors
+                .push((format!("delete {}", describe(key)), e.to_string())),
         }
     }
     report
@@ -277,7 +303,10 @@ mod tests {
     #[tokio::test]
     async fn retry_stops_at_success_or_a_permanent_error() {
         let n = AtomicU32::new(0);
-        let p = RetryPolicy { attempts: 5, backoff: Duration::ZERO };
+        let p = RetryPolicy {
+            attempts: 5,
+            backoff: Duration::ZERO,
+        };
         let r = retry(p, || async {
             if n.fetch_add(1, Ordering::SeqCst) < 2 {
                 Err(Error::conflict("x", "y", "stale"))
@@ -299,7 +328,9 @@ mod tests {
         n.store(0, Ordering::SeqCst);
         let r: Result<()> = retry(p, || async {
             n.fetch_add(1, Ordering::SeqCst);
-            Err(Error::Timeout { operation: "x".into() })
+            Err(Error::Timeout {
+                operation: "x".into(),
+            })
         })
         .await;
         assert_eq!(r.unwrap_err().kind(), ErrorKind::Timeout);

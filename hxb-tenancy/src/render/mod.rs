@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 
 use hxb_core::cluster::{DynamicObject, Object, ResourceType, ScopeInfo};
 use hxb_core::{
-    Error, Member, Name, Organization, Plan, PlanKind, Project, ResourceList, Result, Scope, Subject,
-    Workspace,
+    Error, Member, Name, Organization, Plan, PlanKind, Project, ResourceList, Result, Scope,
+    Subject, Workspace,
 };
 use k8s_openapi::api::core::v1::{
     LimitRange, LimitRangeItem, LimitRangeSpec, Namespace, ResourceQuota, ResourceQuotaSpec,
@@ -58,7 +58,10 @@ impl DesiredObject {
             map.insert("kind".into(), K::kind(&()).into_owned().into());
         }
         let object = serde_json::from_value(v).map_err(|e| Error::internal(e.to_string()))?;
-        Ok(DesiredObject { ty: ResourceType::of::<K>(), object })
+        Ok(DesiredObject {
+            ty: ResourceType::of::<K>(),
+            object,
+        })
     }
 
     /// `(type, namespace, name)`: the object's identity.
@@ -118,17 +121,32 @@ pub struct ProjectInput<'a> {
 
 /// The highest access tier each subject has in the project's namespace.
 pub fn effective_access(input: &ProjectInput<'_>) -> BTreeMap<Subject, Access> {
-    let (org, ws, prj) = (&input.organization.name, &input.workspace.name, &input.project.name);
+    let (org, ws, prj) = (
+        &input.organization.name,
+        &input.workspace.name,
+        &input.project.name,
+    );
     let mut out: BTreeMap<Subject, Access> = BTreeMap::new();
     for m in input.members {
         let row = mapping(m.role);
         let Some(access) = row.access else { continue };
         let reaches = match (&m.scope, row.reach) {
             (Scope::Organization { organization }, Reach::Organization) => organization == org,
-            (Scope::Workspace { organization, workspace }, Reach::Workspace) => {
-                organization == org && workspace == ws
-            }
-            (Scope::Project { organization, workspace, project }, Reach::ProjectSubtree) => {
+            (
+                Scope::Workspace {
+                    organization,
+                    workspace,
+                },
+                Reach::Workspace,
+            ) => organization == org && workspace == ws,
+            (
+                Scope::Project {
+                    organization,
+                    workspace,
+                    project,
+                },
+                Reach::ProjectSubtree,
+            ) => {
                 organization == org
                     && workspace == ws
                     && (project == prj || input.ancestors.contains(project))
@@ -166,7 +184,11 @@ pub fn placement(
     )
 }
 
-fn namespace(input: &ProjectInput<'_>, labels: &BTreeMap<String, String>, cfg: &RenderConfig) -> Result<Namespace> {
+fn namespace(
+    input: &ProjectInput<'_>,
+    labels: &BTreeMap<String, String>,
+    cfg: &RenderConfig,
+) -> Result<Namespace> {
     let mut labels = labels.clone();
     if let Some(level) = &cfg.pod_security {
         labels.insert("pod-security.kubernetes.io/enforce".into(), level.clone());
@@ -175,8 +197,15 @@ fn namespace(input: &ProjectInput<'_>, labels: &BTreeMap<String, String>, cfg: &
         placement(&input.organization.name, &input.workspace.name, input.plan);
     let mut annotations = BTreeMap::new();
     if !selector.is_empty() {
-        let sel = selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-        annotations.insert("scheduler.alpha.kubernetes.io/node-selector".to_owned(), sel);
+        let sel = selector
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        annotations.insert(
+            "scheduler.alpha.kubernetes.io/node-selector".to_owned(),
+            sel,
+        );
         annotations.insert(
             "scheduler.alpha.kubernetes.io/defaultTolerations".to_owned(),
             serde_json::to_string(&tolerations).map_err(|e| Error::internal(e.to_string()))?,
@@ -211,7 +240,10 @@ pub fn render_project(input: &ProjectInput<'_>, cfg: &RenderConfig) -> Result<Ve
     let mut out = vec![DesiredObject::from_typed(&namespace(input, &labels, cfg)?)?];
     out.push(DesiredObject::from_typed(&ResourceQuota {
         metadata: meta("hxb-quota"),
-        spec: Some(ResourceQuotaSpec { hard: Some(input.namespace_quota.to_k8s()), ..Default::default() }),
+        spec: Some(ResourceQuotaSpec {
+            hard: Some(input.namespace_quota.to_k8s()),
+            ..Default::default()
+        }),
         ..Default::default()
     })?);
     out.push(DesiredObject::from_typed(&LimitRange {

@@ -64,9 +64,14 @@ impl Default for NetworkConfig {
         NetworkConfig {
             egress: vec![EgressRule {
                 cidr: "0.0.0.0/0".into(),
-                except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]
-                    .map(String::from)
-                    .into(),
+                except: [
+                    "10.0.0.0/8",
+                    "172.16.0.0/12",
+                    "192.168.0.0/16",
+                    "169.254.0.0/16",
+                ]
+                .map(String::from)
+                .into(),
             }],
             dns: DnsTarget::default(),
         }
@@ -74,12 +79,18 @@ impl Default for NetworkConfig {
 }
 
 fn selector(labels: BTreeMap<String, String>) -> LabelSelector {
-    LabelSelector { match_labels: Some(labels), ..Default::default() }
+    LabelSelector {
+        match_labels: Some(labels),
+        ..Default::default()
+    }
 }
 
 fn policy(meta: &ObjectMeta, name: &str, spec: NetworkPolicySpec) -> NetworkPolicy {
     NetworkPolicy {
-        metadata: ObjectMeta { name: Some(name.into()), ..meta.clone() },
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            ..meta.clone()
+        },
         spec: Some(spec),
     }
 }
@@ -106,7 +117,11 @@ pub fn network_policies(
         policy(
             meta,
             "hxb-default-deny",
-            NetworkPolicySpec { pod_selector: all_pods.clone(), policy_types: types(&BOTH), ..Default::default() },
+            NetworkPolicySpec {
+                pod_selector: all_pods.clone(),
+                policy_types: types(&BOTH),
+                ..Default::default()
+            },
         ),
         policy(
             meta,
@@ -168,7 +183,10 @@ pub fn network_policies(
             NetworkPolicySpec {
                 pod_selector: all_pods,
                 policy_types: types(&["Egress"]),
-                egress: Some(vec![NetworkPolicyEgressRule { to: Some(to), ports: None }]),
+                egress: Some(vec![NetworkPolicyEgressRule {
+                    to: Some(to),
+                    ports: None,
+                }]),
                 ..Default::default()
             },
         ));

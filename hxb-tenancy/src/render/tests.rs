@@ -3,7 +3,12 @@ use crate::plans::PlanCatalog;
 use hxb_core::{EntityStatus, OrgRole, Role, ScopedRole, Timestamp};
 
 fn member(subject: &str, scope: Scope, role: Role, at: Timestamp) -> Result<Member> {
-    Ok(Member { subject: Subject::new(subject)?, scope, role, added_at: at })
+    Ok(Member {
+        subject: Subject::new(subject)?,
+        scope,
+        role,
+        added_at: at,
+    })
 }
 
 fn n(s: &str) -> Name {
@@ -50,7 +55,11 @@ fn world() -> World {
 }
 
 fn scope_prj(p: &str) -> Scope {
-    Scope::Project { organization: n("acme"), workspace: n("dev"), project: n(p) }
+    Scope::Project {
+        organization: n("acme"),
+        workspace: n("dev"),
+        project: n(p),
+    }
 }
 
 #[test]
@@ -59,16 +68,82 @@ fn effective_access_takes_the_highest_reaching_role() {
     let plan = PlanCatalog::defaults().get("professional").unwrap().clone();
     let q = ResourceList::new();
     let members = vec![
-        member("owner", Scope::Organization { organization: n("acme") }, Role::Organization(OrgRole::Owner), t0()).unwrap(),
-        member("m", Scope::Organization { organization: n("acme") }, Role::Organization(OrgRole::Member), t0()).unwrap(),
-        member("other-org-owner", Scope::Organization { organization: n("globex") }, Role::Organization(OrgRole::Owner), t0()).unwrap(),
-        member("wsdev", Scope::Workspace { organization: n("acme"), workspace: n("dev") }, Role::Workspace(ScopedRole::Developer), t0()).unwrap(),
-        member("wsdev", scope_prj("api"), Role::Project(ScopedRole::Viewer), t0()).unwrap(),
-        member("otherws", Scope::Workspace { organization: n("acme"), workspace: n("prod") }, Role::Workspace(ScopedRole::Admin), t0()).unwrap(),
-        member("parent-admin", scope_prj("web"), Role::Project(ScopedRole::Admin), t0()).unwrap(),
-        member("sibling", scope_prj("db"), Role::Project(ScopedRole::Admin), t0()).unwrap(),
+        member(
+            "owner",
+            Scope::Organization {
+                organization: n("acme"),
+            },
+            Role::Organization(OrgRole::Owner),
+            t0(),
+        )
+        .unwrap(),
+        member(
+            "m",
+            Scope::Organization {
+                organization: n("acme"),
+            },
+            Role::Organization(OrgRole::Member),
+            t0(),
+        )
+        .unwrap(),
+        member(
+            "other-org-owner",
+            Scope::Organization {
+                organization: n("globex"),
+            },
+            Role::Organization(OrgRole::Owner),
+            t0(),
+        )
+        .unwrap(),
+        member(
+            "wsdev",
+            Scope::Workspace {
+                organization: n("acme"),
+                workspace: n("dev"),
+            },
+            Role::Workspace(ScopedRole::Developer),
+            t0(),
+        )
+        .unwrap(),
+        member(
+            "wsdev",
+            scope_prj("api"),
+            Role::Project(ScopedRole::Viewer),
+            t0(),
+        )
+        .unwrap(),
+        member(
+            "otherws",
+            Scope::Workspace {
+                organization: n("acme"),
+                workspace: n("prod"),
+            },
+            Role::Workspace(ScopedRole::Admin),
+            t0(),
+        )
+        .unwrap(),
+        member(
+            "parent-admin",
+            scope_prj("web"),
+            Role::Project(ScopedRole::Admin),
+            t0(),
+        )
+        .unwrap(),
+        member(
+            "sibling",
+            scope_prj("db"),
+            Role::Project(ScopedRole::Admin),
+            t0(),
+        )
+        .unwrap(),
         // wrong-level role on a scope grants nothing
-        member("odd", scope_prj("api"), Role::Workspace(ScopedRole::Admin), t0()).unwrap(),
+        member(
+            "odd",
+            scope_prj("api"),
+            Role::Workspace(ScopedRole::Admin),
+            t0(),
+        )
+        .unwrap(),
     ];
     let ancestors = [n("web")];
     let input = ProjectInput {
@@ -80,8 +155,10 @@ fn effective_access_takes_the_highest_reaching_role() {
         plan: &plan,
         namespace_quota: &q,
     };
-    let got: Vec<(String, Access)> =
-        effective_access(&input).into_iter().map(|(s, a)| (s.to_string(), a)).collect();
+    let got: Vec<(String, Access)> = effective_access(&input)
+        .into_iter()
+        .map(|(s, a)| (s.to_string(), a))
+        .collect();
     assert_eq!(
         got,
         [
@@ -106,12 +183,25 @@ fn dedicated_plans_pin_the_namespace_to_the_pool() {
         plan,
         namespace_quota: &q,
     };
-    let shared = render_project(&input(cat.get("professional").unwrap()), &RenderConfig::default()).unwrap();
+    let shared = render_project(
+        &input(cat.get("professional").unwrap()),
+        &RenderConfig::default(),
+    )
+    .unwrap();
     assert!(shared[0].object.metadata.annotations.is_none());
-    let ded = render_project(&input(cat.get("professional-dedicated").unwrap()), &RenderConfig::default()).unwrap();
+    let ded = render_project(
+        &input(cat.get("professional-dedicated").unwrap()),
+        &RenderConfig::default(),
+    )
+    .unwrap();
     let ann = ded[0].object.metadata.annotations.clone().unwrap();
-    assert_eq!(ann["scheduler.alpha.kubernetes.io/node-selector"], "hxb.io/pool=acme.dev");
-    assert!(ann["scheduler.alpha.kubernetes.io/defaultTolerations"].contains("\"value\":\"acme.dev\""));
+    assert_eq!(
+        ann["scheduler.alpha.kubernetes.io/node-selector"],
+        "hxb.io/pool=acme.dev"
+    );
+    assert!(
+        ann["scheduler.alpha.kubernetes.io/defaultTolerations"].contains("\"value\":\"acme.dev\"")
+    );
     // every object is labelled as managed and owned
     for o in &ded {
         let l = o.object.metadata.labels.as_ref().unwrap();

@@ -18,20 +18,31 @@ fn to_yaml(objects: &[DesiredObject]) -> String {
 }
 
 fn check(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("HXB_UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with HXB_UPDATE_GOLDEN=1 to create)", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with HXB_UPDATE_GOLDEN=1 to create)",
+            path.display()
+        )
+    });
     assert!(
         expected == actual,
         "{name} differs from the golden file; rerun with HXB_UPDATE_GOLDEN=1 if intended.\n--- actual ---\n{actual}"
     );
 }
 
-fn render(plan: &str, project_name: &str, parent: Option<&str>, own_quota: &ResourceList) -> String {
+fn render(
+    plan: &str,
+    project_name: &str,
+    parent: Option<&str>,
+    own_quota: &ResourceList,
+) -> String {
     let cat = PlanCatalog::defaults();
     let o = org("acme", "enterprise");
     let ws = workspace("acme", "dev", plan);
@@ -53,17 +64,26 @@ fn render(plan: &str, project_name: &str, parent: Option<&str>, own_quota: &Reso
 #[test]
 fn shared_top_level_project() {
     let q = quota("1", "2Gi", "10Gi", "10", "5", "2").unwrap();
-    check("project-shared.yaml", &render("professional", "web", None, &q));
+    check(
+        "project-shared.yaml",
+        &render("professional", "web", None, &q),
+    );
 }
 
 #[test]
 fn dedicated_sub_project() {
     let q = quota("2", "4Gi", "20Gi", "20", "10", "5").unwrap();
-    check("subproject-dedicated.yaml", &render("professional-dedicated", "api", Some("web"), &q));
+    check(
+        "subproject-dedicated.yaml",
+        &render("professional-dedicated", "api", Some("web"), &q),
+    );
 }
 
 #[test]
 fn rendering_is_deterministic() {
     let q = quota("1", "2Gi", "10Gi", "10", "5", "2").unwrap();
-    assert_eq!(render("professional", "web", None, &q), render("professional", "web", None, &q));
+    assert_eq!(
+        render("professional", "web", None, &q),
+        render("professional", "web", None, &q)
+    );
 }

@@ -23,7 +23,11 @@ async fn concurrent_workload_allocations_never_overcommit() {
     // (5 - 2) / 0.1 = 30 by cpu and 40 - 10 = 30 by pods.
     for i in 0..500 {
         let (ledger, ok) = (ledger.clone(), ok.clone());
-        let path = if i % 5 == 0 { "acme/dev/web/api" } else { "acme/dev/web" };
+        let path = if i % 5 == 0 {
+            "acme/dev/web/api"
+        } else {
+            "acme/dev/web"
+        };
         tasks.push(tokio::spawn(async move {
             tokio::task::yield_now().await;
             match ledger.allocate(path, &rl("100m", "1")) {
@@ -72,7 +76,13 @@ async fn concurrent_carving_of_workspaces_never_exceeds_the_plan() {
     assert!(used.fits_within(&limit), "{used:?} > {limit:?}");
     // every attempt asks for one more cpu and nothing is released, so a failure means the
     // room was zero: the plan ends exactly full on cpu
-    assert_eq!(used.get_or_zero("requests.cpu"), limit.get_or_zero("requests.cpu"));
+    assert_eq!(
+        used.get_or_zero("requests.cpu"),
+        limit.get_or_zero("requests.cpu")
+    );
     assert!(ok.load(Ordering::SeqCst) >= 16);
-    assert_eq!(ledger.carve("acme/late", rl("1", "1")).unwrap_err().kind(), ErrorKind::QuotaExceeded);
+    assert_eq!(
+        ledger.carve("acme/late", rl("1", "1")).unwrap_err().kind(),
+        ErrorKind::QuotaExceeded
+    );
 }

@@ -25,36 +25,86 @@ const ACTIONS: &[(&str, &str, &str, Option<Access>)] = &[
     ("list", "", "secrets", Some(Access::Developer)),
     ("create", "", "secrets", Some(Access::Developer)),
     ("get", "", "persistentvolumeclaims", Some(Access::Viewer)),
-    ("create", "", "persistentvolumeclaims", Some(Access::Developer)),
+    (
+        "create",
+        "",
+        "persistentvolumeclaims",
+        Some(Access::Developer),
+    ),
     ("get", "apps", "deployments", Some(Access::Viewer)),
     ("create", "apps", "deployments", Some(Access::Developer)),
     ("patch", "apps", "deployments", Some(Access::Developer)),
     ("delete", "apps", "statefulsets", Some(Access::Developer)),
-    ("update", "apps", "deployments/scale", Some(Access::Developer)),
+    (
+        "update",
+        "apps",
+        "deployments/scale",
+        Some(Access::Developer),
+    ),
     ("create", "batch", "cronjobs", Some(Access::Developer)),
     ("list", "batch", "jobs", Some(Access::Viewer)),
-    ("create", "autoscaling", "horizontalpodautoscalers", Some(Access::Developer)),
-    ("create", "networking.k8s.io", "ingresses", Some(Access::Developer)),
+    (
+        "create",
+        "autoscaling",
+        "horizontalpodautoscalers",
+        Some(Access::Developer),
+    ),
+    (
+        "create",
+        "networking.k8s.io",
+        "ingresses",
+        Some(Access::Developer),
+    ),
     ("list", "", "events", Some(Access::Viewer)),
     ("get", "", "serviceaccounts", Some(Access::Developer)),
     ("create", "", "serviceaccounts", Some(Access::Admin)),
-    ("create", "rbac.authorization.k8s.io", "rolebindings", Some(Access::Admin)),
-    ("update", "rbac.authorization.k8s.io", "roles", Some(Access::Admin)),
-    ("list", "rbac.authorization.k8s.io", "rolebindings", Some(Access::Admin)),
+    (
+        "create",
+        "rbac.authorization.k8s.io",
+        "rolebindings",
+        Some(Access::Admin),
+    ),
+    (
+        "update",
+        "rbac.authorization.k8s.io",
+        "roles",
+        Some(Access::Admin),
+    ),
+    (
+        "list",
+        "rbac.authorization.k8s.io",
+        "rolebindings",
+        Some(Access::Admin),
+    ),
     // what hxb enforces isolation and quota with: readable, never writable by tenants
     ("get", "", "resourcequotas", Some(Access::Viewer)),
     ("update", "", "resourcequotas", None),
     ("delete", "", "resourcequotas", None),
     ("patch", "", "limitranges", None),
-    ("get", "networking.k8s.io", "networkpolicies", Some(Access::Viewer)),
+    (
+        "get",
+        "networking.k8s.io",
+        "networkpolicies",
+        Some(Access::Viewer),
+    ),
     ("delete", "networking.k8s.io", "networkpolicies", None),
     ("create", "networking.k8s.io", "networkpolicies", None),
     ("delete", "", "namespaces", None),
     ("update", "", "namespaces", None),
-    ("create", "rbac.authorization.k8s.io", "clusterrolebindings", None),
+    (
+        "create",
+        "rbac.authorization.k8s.io",
+        "clusterrolebindings",
+        None,
+    ),
     ("escalate", "rbac.authorization.k8s.io", "roles", None),
     ("impersonate", "", "users", None),
-    ("create", "apiextensions.k8s.io", "customresourcedefinitions", None),
+    (
+        "create",
+        "apiextensions.k8s.io",
+        "customresourcedefinitions",
+        None,
+    ),
     ("list", "", "nodes", None),
 ];
 
@@ -83,7 +133,10 @@ fn expected_tier(user: &str, ns: &str) -> Option<Access> {
             _ => None, // member
         },
         Some(("dev", role)) => ns_rest.starts_with("dev-").then(|| tier(role)).flatten(),
-        Some(("web", role)) => ["dev-web", "dev-api"].contains(&ns_rest).then(|| tier(role)).flatten(),
+        Some(("web", role)) => ["dev-web", "dev-api"]
+            .contains(&ns_rest)
+            .then(|| tier(role))
+            .flatten(),
         Some(("api", role)) => (ns_rest == "dev-api").then(|| tier(role)).flatten(),
         Some(_) => None,
     }
@@ -125,7 +178,10 @@ fn every_role_verb_resource_and_tenant_cell() {
                 let want = matches!((tier, min), (Some(t), Some(m)) if t >= m);
                 let req = AccessRequest::new(&user, verb, group, resource, ns.as_deref());
                 let got = rbac.allows(&req);
-                assert_eq!(got, want, "{user} {verb} {group}/{resource} in {ns:?}: got {got}, want {want}");
+                assert_eq!(
+                    got, want,
+                    "{user} {verb} {group}/{resource} in {ns:?}: got {got}, want {want}"
+                );
                 cells += 1;
                 allowed += usize::from(got);
             }
@@ -133,7 +189,10 @@ fn every_role_verb_resource_and_tenant_cell() {
     }
     // 25 users × 11 namespaces × 46 actions, a real mix of grants and denials
     assert_eq!(cells, users().len() * namespaces.len() * ACTIONS.len());
-    assert!(allowed > 1000 && allowed < cells / 2, "{allowed} of {cells}");
+    assert!(
+        allowed > 1000 && allowed < cells / 2,
+        "{allowed} of {cells}"
+    );
 }
 
 #[test]
@@ -157,7 +216,13 @@ fn no_role_of_one_organization_reaches_another() {
 fn a_members_groups_do_not_widen_access() {
     let world = render_world();
     let rbac = RbacSet::from_objects(world.iter().map(|o| &o.object)).unwrap();
-    let mut req = AccessRequest::new("acme-api-viewer", "create", "", "pods", Some("acme-dev-api"));
+    let mut req = AccessRequest::new(
+        "acme-api-viewer",
+        "create",
+        "",
+        "pods",
+        Some("acme-dev-api"),
+    );
     req.groups = vec!["system:authenticated".into(), "acme".into()];
     assert!(!rbac.allows(&req));
 }

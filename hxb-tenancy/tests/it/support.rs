@@ -51,23 +51,63 @@ pub fn project(org: &str, ws: &str, name: &str, parent: Option<&str>) -> Project
 }
 
 pub fn member(subject: &str, scope: Scope, role: Role) -> Member {
-    Member { subject: Subject::new(subject).unwrap(), scope, role, added_at: t0() }
+    Member {
+        subject: Subject::new(subject).unwrap(),
+        scope,
+        role,
+        added_at: t0(),
+    }
 }
 
 /// Members of organization `o`, named `<o>-<role>` / `<o>-<ws>-<role>` / `<o>-<project>-<role>`.
 pub fn members_of(o: &str) -> Vec<Member> {
     let org_scope = Scope::Organization { organization: n(o) };
-    let ws_scope = Scope::Workspace { organization: n(o), workspace: n("dev") };
-    let prj = |p: &str| Scope::Project { organization: n(o), workspace: n("dev"), project: n(p) };
+    let ws_scope = Scope::Workspace {
+        organization: n(o),
+        workspace: n("dev"),
+    };
+    let prj = |p: &str| Scope::Project {
+        organization: n(o),
+        workspace: n("dev"),
+        project: n(p),
+    };
     let mut m = vec![
-        member(&format!("{o}-owner"), org_scope.clone(), Role::Organization(OrgRole::Owner)),
-        member(&format!("{o}-admin"), org_scope.clone(), Role::Organization(OrgRole::Admin)),
-        member(&format!("{o}-member"), org_scope, Role::Organization(OrgRole::Member)),
+        member(
+            &format!("{o}-owner"),
+            org_scope.clone(),
+            Role::Organization(OrgRole::Owner),
+        ),
+        member(
+            &format!("{o}-admin"),
+            org_scope.clone(),
+            Role::Organization(OrgRole::Admin),
+        ),
+        member(
+            &format!("{o}-member"),
+            org_scope,
+            Role::Organization(OrgRole::Member),
+        ),
     ];
-    for (r, name) in [(ScopedRole::Admin, "admin"), (ScopedRole::Developer, "developer"), (ScopedRole::Viewer, "viewer")] {
-        m.push(member(&format!("{o}-dev-{name}"), ws_scope.clone(), Role::Workspace(r)));
-        m.push(member(&format!("{o}-web-{name}"), prj("web"), Role::Project(r)));
-        m.push(member(&format!("{o}-api-{name}"), prj("api"), Role::Project(r)));
+    for (r, name) in [
+        (ScopedRole::Admin, "admin"),
+        (ScopedRole::Developer, "developer"),
+        (ScopedRole::Viewer, "viewer"),
+    ] {
+        m.push(member(
+            &format!("{o}-dev-{name}"),
+            ws_scope.clone(),
+            Role::Workspace(r),
+        ));
+        m.push(member(
+            &format!("{o}-web-{name}"),
+            prj("web"),
+            Role::Project(r),
+        ));
+        m.push(member(
+            &format!("{o}-api-{name}"),
+            prj("api"),
+            Role::Project(r),
+        ));
     }
     m
 }
