@@ -38,6 +38,7 @@
 pub mod crd;
 pub mod engine;
 pub mod ledger;
+pub mod metering;
 pub mod naming;
 pub mod plans;
 pub mod rbac;

@@ -25,6 +25,7 @@ mod org;
 mod project;
 pub mod state;
 mod sync;
+pub mod usage;
 mod workspace;
 
 use std::collections::HashMap;

@@ -104,7 +104,7 @@ pub async fn seed(t: &Tenancy) {
         .unwrap();
     t.create_project("acme", "dev", "api")
         .parent("web")
-        .quota(q("1", "1Gi"))
+        .quota(quota("1", "1Gi", "5Gi", "5", "2", "1").unwrap())
         .execute()
         .await
         .unwrap();

@@ -10,3 +10,4 @@ mod invitations;
 mod ledger_concurrency;
 mod rbac_matrix;
 mod support;
+mod usage;
