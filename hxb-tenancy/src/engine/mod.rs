@@ -22,6 +22,7 @@ pub mod audit;
 pub mod invitations;
 mod members;
 mod org;
+pub mod pools;
 mod project;
 pub mod state;
 mod sync;

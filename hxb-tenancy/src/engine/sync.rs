@@ -111,7 +111,7 @@ impl Tenancy {
                 (LABEL_WORKSPACE, ws.as_str()),
             ]);
         }
-        let report = reconcile_objects(
+        let mut report = reconcile_objects(
             self.cluster().as_ref(),
             &desired,
             &sel,
@@ -119,6 +119,7 @@ impl Tenancy {
             self.inner.retry,
         )
         .await;
+        report.merge(self.sync_pools(&snap, &part).await);
         self.record_outcome(&snap, &part, &report).await?;
         Ok(report)
     }

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use hxb_core::cluster::{ApplyOptions, ListOptions, ResourceType};
+use hxb_core::embedded::NodePool;
 use hxb_core::store::MemoryStore;
 use hxb_core::{
     ClusterBackend, EmbeddedCluster, EntityStatus, ErrorKind, ManualClock, ResourceList, Selector,
     StateStore,
 };
 use hxb_tenancy::Tenancy;
+use hxb_tenancy::engine::pools::LABEL_NODE_SIZE;
 use hxb_tenancy::naming::{MANAGED_BY, MANAGER};
 use hxb_tenancy::plans::quota;
 use hxb_tenancy::reconcile::managed_types;
@@ -24,9 +26,19 @@ pub struct Env {
     pub clock: ManualClock,
 }
 
+/// `n` nodes of size M (8 cpu / 32Gi) offered as dedicated capacity.
+pub fn dedicated_capacity(n: usize) -> NodePool {
+    NodePool::new("ded-m")
+        .count(n)
+        .cpu("8")
+        .memory("32Gi")
+        .label(LABEL_NODE_SIZE, "m")
+}
+
 pub fn env() -> Env {
     let cluster = EmbeddedCluster::builder()
         .nodes(3)
+        .node_pool(dedicated_capacity(4))
         .seed(1)
         .build()
         .into_backend();

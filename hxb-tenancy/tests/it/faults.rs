@@ -42,6 +42,7 @@ fn ws_q(cpu: &str) -> hxb_core::ResourceList {
 async fn scenario(seed: u64) -> (u64, usize) {
     let cluster = EmbeddedCluster::builder()
         .nodes(2)
+        .node_pool(crate::engine::dedicated_capacity(4))
         .seed(seed)
         .build()
         .into_backend();

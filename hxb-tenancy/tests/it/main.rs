@@ -8,6 +8,7 @@ mod faults;
 mod golden;
 mod invitations;
 mod ledger_concurrency;
+mod pools;
 mod rbac_matrix;
 mod support;
 mod usage;
