@@ -35,6 +35,7 @@
 //! cluster, only differences written), [`crd`] (custom resources for GitOps) and [`testing`]
 //! (write-counting and fault-injecting backends). Design notes: `docs/tenancy.md`.
 
+pub mod apps;
 pub mod crd;
 pub mod engine;
 pub mod ledger;

@@ -18,6 +18,7 @@
 //! namespace is gone, so nothing is orphaned.
 
 mod access;
+mod apps;
 pub mod audit;
 pub mod invitations;
 mod members;
@@ -41,6 +42,7 @@ use crate::reconcile::RetryPolicy;
 use crate::render::RenderConfig;
 use audit::AuditEntry;
 
+pub use apps::CreateApp;
 pub use invitations::{Invitation, Invite};
 pub use members::{AddMember, RemoveMember};
 pub use org::{CreateOrganization, DeleteOrganization, UpdateOrganization};

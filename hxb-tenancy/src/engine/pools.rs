@@ -37,14 +37,6 @@ pub fn size_label(s: NodeSize) -> &'static str {
     }
 }
 
-fn pool_of(n: &DynamicObject) -> Option<&str> {
-    n.metadata
-        .labels
-        .as_ref()
-        .and_then(|l| l.get(LABEL_POOL))
-        .map(String::as_str)
-}
-
 fn name_of(n: &DynamicObject) -> String {
     n.metadata.name.clone().unwrap_or_default()
 }

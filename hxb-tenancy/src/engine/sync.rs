@@ -59,6 +59,19 @@ impl Tenancy {
                     namespace_quota: &own,
                 };
                 out.extend(render_project(&input, &self.inner.render)?);
+                let labels =
+                    crate::naming::project_labels(&org.name, &ws.name, &p.name, p.parent.as_ref());
+                let (node_selector, tolerations) =
+                    crate::render::placement(&org.name, &ws.name, plan);
+                let place = crate::apps::Placement {
+                    node_selector,
+                    tolerations,
+                };
+                for ((w, pn, _), (app, _)) in &snap.apps {
+                    if *w == ws.name && *pn == p.name {
+                        out.extend(crate::apps::render_app(app, &p.namespace, &labels, &place)?);
+                    }
+                }
             }
         }
         Ok(out)
@@ -160,6 +173,12 @@ impl Tenancy {
                 batch = batch
                     .delete(PROJECTS, &key, Precondition::Revision(*rev))
                     .delete(NAMESPACES, &prj.namespace, Precondition::None);
+                for ((w, pn, a), (_, arev)) in &snap.apps {
+                    if w == ws && pn == p {
+                        let k = state::app_key(&org_name, w, pn, a);
+                        batch = batch.delete(state::APPS, &k, Precondition::Revision(*arev));
+                    }
+                }
                 removed_projects.push((ws.clone(), p.clone()));
                 finalized.push(format!("project {key}"));
             }

@@ -22,13 +22,16 @@ use std::time::Duration;
 
 use hxb_core::cluster::{ApplyOptions, DynamicObject, ListOptions, ResourceType};
 use hxb_core::{ClusterBackend, Error, ErrorKind, Result, Selector};
-use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, ServiceAccount};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 
 use crate::render::DesiredObject;
 
-/// The types tenancy rendering produces, in apply order (Namespace first).
+/// The types tenancy rendering produces (projects and applications), in apply order
+/// (Namespace first).
 pub fn managed_types() -> Vec<ResourceType> {
     vec![
         ResourceType::of::<Namespace>(),
@@ -38,6 +41,10 @@ pub fn managed_types() -> Vec<ResourceType> {
         ResourceType::of::<Role>(),
         ResourceType::of::<RoleBinding>(),
         ResourceType::of::<ServiceAccount>(),
+        ResourceType::of::<Service>(),
+        ResourceType::of::<Deployment>(),
+        ResourceType::of::<StatefulSet>(),
+        ResourceType::of::<CronJob>(),
     ]
 }
 

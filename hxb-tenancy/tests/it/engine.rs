@@ -89,6 +89,7 @@ pub async fn store_dump(store: &dyn StateStore) -> Vec<(String, String, serde_js
         "namespaces",
         "members",
         "invitations",
+        "applications",
     ] {
         for r in store.list(c, "").await.unwrap() {
             out.push((c.to_owned(), r.key, r.value));

@@ -1,6 +1,7 @@
 //! hxb-tenancy integration tests (one binary).
 
 mod access;
+mod apps;
 mod concurrency;
 mod crd;
 mod engine;
