@@ -6,6 +6,7 @@
 //! | stateless | Deployment + Service (when a port is given) |
 //! | stateful | StatefulSet with a volume claim template + headless Service |
 //! | cron job | CronJob (manual runs are Jobs made from its template) |
+//! | function | Deployment + Service of the active version (`hxb.io/function-version`) |
 //!
 //! Every object carries the project's owner labels plus `hxb.io/app=<name>`, the workspace's
 //! dedicated placement (node selector and toleration) if any, and the application's own
@@ -29,6 +30,8 @@ use crate::render::DesiredObject;
 
 /// Label naming the application an object belongs to.
 pub const LABEL_APP: &str = "hxb.io/app";
+/// Pod label carrying a function's active version.
+pub const LABEL_FUNCTION_VERSION: &str = "hxb.io/function-version";
 /// Pod-template annotation bumped by a restart.
 pub const RESTARTED_AT: &str = "hxb.io/restarted-at";
 
@@ -48,6 +51,13 @@ pub enum AppKind {
     CronJob {
         /// Cron schedule, e.g. `*/5 * * * *`.
         schedule: String,
+    },
+    /// A function: versioned images, one active, served by a Deployment + Service.
+    Function {
+        /// Images by version (version `n` is `versions[n - 1]`).
+        versions: Vec<String>,
+        /// The active version (1-based).
+        active: usize,
     },
 }
 
@@ -144,6 +154,14 @@ impl Application {
             return Err(Error::invalid(
                 "schedule",
                 format!("{schedule:?} needs five fields"),
+            ));
+        }
+        if let AppKind::Function { versions, active } = &self.kind
+            && (*active == 0 || *active > versions.len())
+        {
+            return Err(Error::invalid(
+                "version",
+                format!("{active} is not one of 1..={}", versions.len()),
             ));
         }
         for k in self.requests.iter().map(|(k, _)| k.as_str()) {
@@ -247,6 +265,10 @@ pub fn render_app(
 ) -> Result<Vec<DesiredObject>> {
     let mut labels = owner.clone();
     labels.insert(LABEL_APP.to_owned(), app.name.to_string());
+    let mut pod_labels = labels.clone();
+    if let AppKind::Function { active, .. } = &app.kind {
+        pod_labels.insert(LABEL_FUNCTION_VERSION.to_owned(), active.to_string());
+    }
     let selector = BTreeMap::from([(LABEL_APP.to_owned(), app.name.to_string())]);
     let meta = ObjectMeta {
         name: Some(app.name.to_string()),
@@ -254,7 +276,7 @@ pub fn render_app(
         labels: Some(labels.clone()),
         ..Default::default()
     };
-    let template = pod_template(app, &labels, place);
+    let template = pod_template(app, &pod_labels, place);
     let sel = LabelSelector {
         match_labels: Some(selector.clone()),
         ..Default::default()
@@ -274,7 +296,7 @@ pub fn render_app(
         ..Default::default()
     };
     match &app.kind {
-        AppKind::Stateless => {
+        AppKind::Stateless | AppKind::Function { .. } => {
             out.push(DesiredObject::from_typed(&Deployment {
                 metadata: meta.clone(),
                 spec: Some(DeploymentSpec {

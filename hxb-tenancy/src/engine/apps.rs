@@ -108,6 +108,68 @@ impl Tenancy {
         .await
     }
 
+    /// Deploy a new version of a function and make it active; returns the version number.
+    pub async fn deploy_function(
+        &self,
+        org: &str,
+        ws: &str,
+        project: &str,
+        name: &str,
+        image: &str,
+    ) -> Result<usize> {
+        let mut version = 0;
+        self.modify_app(org, ws, project, name, "deploy_function", |a| {
+            let AppKind::Function { versions, active } = &mut a.kind else {
+                return Err(Error::invalid(
+                    "application",
+                    format!("{} is not a function", a.name),
+                ));
+            };
+            if image.trim().is_empty() {
+                return Err(Error::invalid("image", "must not be empty"));
+            }
+            versions.push(image.to_owned());
+            *active = versions.len();
+            version = *active;
+            a.image = image.to_owned();
+            Ok(())
+        })
+        .await?;
+        Ok(version)
+    }
+
+    /// Make an earlier (or later) version of a function active again.
+    pub async fn rollback_function(
+        &self,
+        org: &str,
+        ws: &str,
+        project: &str,
+        name: &str,
+        version: usize,
+    ) -> Result<Application> {
+        self.modify_app(org, ws, project, name, "rollback_function", |a| {
+            let AppKind::Function { versions, active } = &mut a.kind else {
+                return Err(Error::invalid(
+                    "application",
+                    format!("{} is not a function", a.name),
+                ));
+            };
+            let image = versions
+                .get(version.wrapping_sub(1))
+                .cloned()
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "version",
+                        format!("{version} is not one of 1..={}", versions.len()),
+                    )
+                })?;
+            *active = version;
+            a.image = image;
+            Ok(())
+        })
+        .await
+    }
+
     /// Delete an application, its objects and its cron-job runs.
     pub async fn delete_app(&self, org: &str, ws: &str, project: &str, name: &str) -> Result<()> {
         let target = format!("{org}/{ws}/{project}/{name}");
@@ -337,6 +399,17 @@ impl CreateApp<'_> {
         self
     }
 
+    /// A function with `image` as version 1 (served on port 8080 unless `.port()` says
+    /// otherwise).
+    pub fn function(mut self, image: &str) -> Self {
+        self.kind = Some(AppKind::Function {
+            versions: vec![image.into()],
+            active: 1,
+        });
+        self.image = image.into();
+        self
+    }
+
     /// Replicas (default 1).
     pub fn replicas(mut self, n: i32) -> Self {
         self.replicas = n;
@@ -373,9 +446,13 @@ impl CreateApp<'_> {
 
     async fn run(self) -> Result<Application> {
         let (org, ws, project, name) = &self.at;
-        let kind = self
-            .kind
-            .ok_or_else(|| Error::invalid("kind", "choose stateless, stateful or cron_job"))?;
+        let kind = self.kind.ok_or_else(|| {
+            Error::invalid("kind", "choose stateless, stateful, cron_job or function")
+        })?;
+        let port = match kind {
+            AppKind::Function { .. } => self.port.or(Some(8080)),
+            _ => self.port,
+        };
         let app = Application {
             organization: name_arg(org)?,
             workspace: name_arg(ws)?,
@@ -385,7 +462,7 @@ impl CreateApp<'_> {
             image: self.image,
             replicas: self.replicas,
             stopped: false,
-            port: self.port,
+            port,
             requests: self.requests,
             node_affinity: self.affinity.into_iter().collect(),
             restarted_at: None,

@@ -324,3 +324,76 @@ async fn stateful_cron_and_dedicated_placement() {
             .all(|o| !o.contains("acme-dev-web"))
     );
 }
+
+#[tokio::test]
+async fn functions_have_versions_an_active_one_and_rollback() {
+    let e = env();
+    let t = &e.tenancy;
+    seed(t).await;
+    let image = |e: &crate::engine::Env| {
+        let e = e.cluster.clone();
+        async move {
+            let d = e
+                .get(
+                    &ResourceType::of::<Deployment>(),
+                    Some("acme-dev-api"),
+                    "hello",
+                )
+                .await
+                .unwrap();
+            let d: Deployment = serde_json::from_value(serde_json::to_value(d).unwrap()).unwrap();
+            let tpl = d.spec.unwrap().template;
+            (
+                tpl.spec.unwrap().containers[0].image.clone().unwrap(),
+                tpl.metadata.unwrap().labels.unwrap()["hxb.io/function-version"].clone(),
+            )
+        }
+    };
+    t.create_app("acme", "dev", "api", "hello")
+        .function("hello:1")
+        .requests(req("100m", "64Mi"))
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(image(&e).await, ("hello:1".to_string(), "1".to_string()));
+    let svc: Service = get(&e, ResourceType::of::<Service>(), "acme-dev-api", "hello")
+        .await
+        .unwrap();
+    assert_eq!(svc.spec.unwrap().ports.unwrap()[0].port, 8080);
+    assert_eq!(
+        t.deploy_function("acme", "dev", "api", "hello", "hello:2")
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(image(&e).await, ("hello:2".to_string(), "2".to_string()));
+    let app = t
+        .rollback_function("acme", "dev", "api", "hello", 1)
+        .await
+        .unwrap();
+    assert_eq!(app.image, "hello:1");
+    assert_eq!(image(&e).await, ("hello:1".to_string(), "1".to_string()));
+    let before = store_dump(e.store.as_ref()).await;
+    assert_eq!(
+        t.rollback_function("acme", "dev", "api", "hello", 3)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        t.rollback_function("acme", "dev", "api", "hello", 0)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        t.deploy_function("acme", "dev", "api", "hello", " ")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(store_dump(e.store.as_ref()).await, before);
+}
