@@ -104,6 +104,9 @@ impl State {
                 _ => {}
             }
         }
+        if is(ty, "apps", "Deployment") || is(ty, "apps", "StatefulSet") {
+            super::controllers::validate_workload(obj)?;
+        }
         if ty.namespaced && !is(ty, "", "ResourceQuota") {
             self.admit_quota(ty, ns, old, obj)?;
         }

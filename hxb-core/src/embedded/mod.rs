@@ -13,7 +13,8 @@
 //!   usage accounting (`status.hard`/`status.used` kept up to date);
 //! - **watches** with label selectors and a bounded replay history;
 //! - **simulated nodes** and a scheduler binding every pod (see [`LeastAllocated`], or plug in
-//!   any [`PodScheduler`]), with `core/v1` Events for scheduling outcomes.
+//!   any [`PodScheduler`]), with `core/v1` Events for scheduling outcomes;
+//! - minimal **Deployment and StatefulSet controllers** keeping pods at `spec.replicas`.
 //!
 //! There are no background threads or tasks: all controller work happens synchronously inside
 //! the API call that triggers it, and uids come from a seeded generator, so a run reproduces
@@ -34,12 +35,15 @@
 //! ```
 
 mod admission;
+mod controllers;
 mod events;
 mod json;
 mod limitrange;
 mod namespace;
 mod nodes;
 mod pods;
+#[cfg(test)]
+mod proptests;
 mod quota;
 mod scheduler;
 mod state;
@@ -139,6 +143,17 @@ impl EmbeddedCluster {
     /// The current (latest) resourceVersion of the whole cluster.
     pub fn resource_version(&self) -> u64 {
         self.inner.read().rv
+    }
+
+    /// Every object of every kind, ordered by kind (in order of first creation), namespace
+    /// and name: a full snapshot to compare states in tests.
+    pub fn objects(&self) -> Vec<DynamicObject> {
+        self.inner
+            .read()
+            .store
+            .all()
+            .map(|o| DynamicObject::clone(o))
+            .collect()
     }
 
     /// How many objects the cluster holds (all kinds, Events included).

@@ -79,6 +79,10 @@ pub(crate) struct State {
     pub(crate) scheduler: Arc<dyn PodScheduler>,
     pub(crate) watch: WatchLog,
     pub(crate) sched: SchedCache,
+    /// Workloads waiting for their controller, and its re-entrancy guard.
+    pub(crate) reconcile_queue:
+        std::collections::BTreeSet<(super::controllers::Workload, String, String)>,
+    pub(crate) reconciling: bool,
     /// Re-entrancy guard of the pending-pod retry loop.
     pub(crate) retrying: bool,
     pub(crate) retry_again: bool,
@@ -127,6 +131,8 @@ impl State {
             scheduler,
             watch: WatchLog::new(watch_history),
             sched: SchedCache::default(),
+            reconcile_queue: Default::default(),
+            reconciling: false,
             retrying: false,
             retry_again: false,
         }
@@ -223,6 +229,7 @@ impl State {
         }
         if ty.namespaced {
             self.on_namespaced_change(ty, ns, new.is_none());
+            self.on_workload_trigger(ty, ns, old, new);
         }
     }
 
@@ -263,6 +270,9 @@ impl State {
                 "resourceVersion should not be set on objects to be created",
             ));
         }
+        if ty.namespaced {
+            self.check_namespace_active(&ns)?;
+        }
         if self.store.get(ty, &ns, &name).is_some() {
             return Err(Error::already_exists(
                 ty.plural.clone(),
@@ -272,9 +282,6 @@ impl State {
                     format!("{ns}/{name}")
                 },
             ));
-        }
-        if ty.namespaced {
-            self.check_namespace_active(&ns)?;
         }
         self.admit(ty, &ns, None, &mut obj)?;
         self.initialise(ty, &mut obj);
@@ -378,7 +385,9 @@ impl State {
         if finished {
             self.finish_deletion(ty, &ns, &name);
         }
-        Ok(DynamicObject::clone(&written))
+        Ok(self
+            .latest(ty, &ns, &name)
+            .unwrap_or_else(|| DynamicObject::clone(&written)))
     }
 
     /// Server-side apply, approximated: create, or merge the applied fields over the object

@@ -83,17 +83,6 @@ impl Store {
         self.table(ty)?.by_ns.get(ns)?.get(name)
     }
 
-    /// Insert or overwrite; returns the previous object.
-    pub(crate) fn insert(
-        &mut self,
-        ty: &ResourceType,
-        ns: &str,
-        name: &str,
-        obj: Arc<DynamicObject>,
-    ) -> Option<Arc<DynamicObject>> {
-        self.insert_typed(ty, ns, name, obj).1
-    }
-
     /// Insert or overwrite; returns the kind's shared type and the previous object.
     pub(crate) fn insert_typed(
         &mut self,
@@ -154,6 +143,11 @@ impl Store {
             .flat_map(move |t| t.iter(Some(ns)).map(move |o| (&t.ty, o)))
     }
 
+    /// Every object, table by table.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<DynamicObject>> {
+        self.tables.iter().flat_map(|t| t.iter(None))
+    }
+
     /// Whether `ns` holds no namespaced object.
     pub(crate) fn namespace_is_empty(&self, ns: &str) -> bool {
         self.tables
@@ -178,9 +172,9 @@ mod tests {
     fn insert_get_remove_keep_counts_and_order() {
         let ty = ResourceType::of::<ConfigMap>();
         let mut s = Store::default();
-        assert!(s.insert(&ty, "ns", "b", obj("b")).is_none());
-        assert!(s.insert(&ty, "ns", "a", obj("a")).is_none());
-        assert!(s.insert(&ty, "ns", "a", obj("a")).is_some());
+        assert!(s.insert_typed(&ty, "ns", "b", obj("b")).1.is_none());
+        assert!(s.insert_typed(&ty, "ns", "a", obj("a")).1.is_none());
+        assert!(s.insert_typed(&ty, "ns", "a", obj("a")).1.is_some());
         assert_eq!(s.len(), 2);
         let names: Vec<_> = s
             .table(&ty)

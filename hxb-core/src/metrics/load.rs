@@ -182,10 +182,8 @@ impl LoadProfile {
                     start_ms,
                     duration_ms,
                     factor,
-                } => {
-                    if t_ms >= start_ms && t_ms < start_ms + duration_ms {
-                        rps *= factor.max(1.0);
-                    }
+                } if t_ms >= start_ms && t_ms < start_ms + duration_ms => {
+                    rps *= factor.max(1.0);
                 }
                 Incident::MemoryLeak {
                     start_ms,
@@ -201,14 +199,12 @@ impl LoadProfile {
                     start_ms,
                     duration_ms,
                     period_ms,
-                } if period_ms > 0 => {
-                    if t_ms >= start_ms {
-                        let end = t_ms.min(start_ms + duration_ms);
-                        restarts += ((end - start_ms) / period_ms) as u32;
-                        if t_ms < start_ms + duration_ms {
-                            // Down for the first third of every period.
-                            up = (t_ms - start_ms) % period_ms >= period_ms / 3;
-                        }
+                } if period_ms > 0 && t_ms >= start_ms => {
+                    let end = t_ms.min(start_ms + duration_ms);
+                    restarts += ((end - start_ms) / period_ms) as u32;
+                    if t_ms < start_ms + duration_ms {
+                        // Down for the first third of every period.
+                        up = (t_ms - start_ms) % period_ms >= period_ms / 3;
                     }
                 }
                 _ => {}

@@ -9,10 +9,13 @@ use serde_json::json;
 
 /// Every implementation, freshly created, with a label for assertion messages. The file store
 /// lives in a temporary directory kept alive by the returned guard.
-fn stores() -> (Vec<(&'static str, Arc<dyn StateStore>)>, tempfile::TempDir) {
+/// Labelled stores under test.
+type Stores = Vec<(&'static str, Arc<dyn StateStore>)>;
+
+fn stores() -> (Stores, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = SqliteStore::open(dir.path().join("state.db")).unwrap();
-    let stores: Vec<(&'static str, Arc<dyn StateStore>)> = vec![
+    let stores: Stores = vec![
         ("memory", Arc::new(MemoryStore::new())),
         ("sqlite-memory", Arc::new(SqliteStore::in_memory().unwrap())),
         ("sqlite-file", Arc::new(file)),
