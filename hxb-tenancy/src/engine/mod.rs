@@ -20,6 +20,7 @@
 mod access;
 mod apps;
 pub mod audit;
+pub mod credentials;
 pub mod invitations;
 mod members;
 mod org;
@@ -43,6 +44,7 @@ use crate::render::RenderConfig;
 use audit::AuditEntry;
 
 pub use apps::CreateApp;
+pub use credentials::ScopedKubeconfig;
 pub use invitations::{Invitation, Invite};
 pub use members::{AddMember, RemoveMember};
 pub use org::{CreateOrganization, DeleteOrganization, UpdateOrganization};

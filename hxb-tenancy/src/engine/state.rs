@@ -86,6 +86,8 @@ pub struct OrgSnapshot {
     pub members: Vec<Member>,
     /// Applications by `(workspace, project, application)`.
     pub apps: BTreeMap<(Name, Name, Name), (Application, u64)>,
+    /// Scoped-kubeconfig credentials.
+    pub credentials: Vec<super::credentials::Credential>,
 }
 
 impl OrgSnapshot {
@@ -120,12 +122,19 @@ impl OrgSnapshot {
                 (a, r.revision),
             );
         }
+        let credentials = store
+            .list(super::credentials::CREDENTIALS, &prefix)
+            .await?
+            .iter()
+            .map(decode)
+            .collect::<Result<Vec<_>>>()?;
         Ok(OrgSnapshot {
             org: (decode(&rec)?, rec.revision),
             workspaces,
             projects,
             members,
             apps,
+            credentials,
         })
     }
 

@@ -73,6 +73,21 @@ impl Tenancy {
                     }
                 }
             }
+            let creds: Vec<_> = snap
+                .credentials
+                .iter()
+                .filter(|c| c.workspace == ws.name)
+                .cloned()
+                .collect();
+            if !creds.is_empty()
+                && let Some(home) = snap
+                    .children(&ws.name, None)
+                    .filter(|p| live(&p.status))
+                    .min_by_key(|p| p.name.clone())
+            {
+                let labels = crate::naming::project_labels(&org.name, &ws.name, &home.name, None);
+                super::credentials::bind_credentials(snap, &ws.name, &creds, &labels, &mut out)?;
+            }
         }
         Ok(out)
     }
@@ -206,6 +221,13 @@ impl Tenancy {
                 .all(|p| removed_projects.contains(&(ws.clone(), p.name.clone())))
             {
                 batch = batch.delete(WORKSPACES, &key, Precondition::Revision(*rev));
+                for c in snap.credentials.iter().filter(|c| &c.workspace == ws) {
+                    batch = batch.delete(
+                        super::credentials::CREDENTIALS,
+                        &super::credentials::credential_key(c),
+                        Precondition::None,
+                    );
+                }
                 removed_ws.push(ws.clone());
                 finalized.push(format!("workspace {key}"));
             }

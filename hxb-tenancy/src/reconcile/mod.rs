@@ -24,7 +24,9 @@ use hxb_core::cluster::{ApplyOptions, DynamicObject, ListOptions, ResourceType};
 use hxb_core::{ClusterBackend, Error, ErrorKind, Result, Selector};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::batch::v1::CronJob;
-use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, Service, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    LimitRange, Namespace, ResourceQuota, Secret, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 
@@ -41,6 +43,7 @@ pub fn managed_types() -> Vec<ResourceType> {
         ResourceType::of::<Role>(),
         ResourceType::of::<RoleBinding>(),
         ResourceType::of::<ServiceAccount>(),
+        ResourceType::of::<Secret>(),
         ResourceType::of::<Service>(),
         ResourceType::of::<Deployment>(),
         ResourceType::of::<StatefulSet>(),

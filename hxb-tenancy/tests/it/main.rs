@@ -8,6 +8,7 @@ mod engine;
 mod faults;
 mod golden;
 mod invitations;
+mod kubeconfig;
 mod ledger_concurrency;
 mod pools;
 mod rbac_matrix;
