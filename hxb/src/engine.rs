@@ -17,6 +17,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     telemetry: Telemetry,
     closed: AtomicBool,
+    tenancy: std::sync::OnceLock<hxb_tenancy::Tenancy>,
 }
 
 /// The hxb engine. Cheap to clone; every clone is the same engine.
@@ -200,6 +201,7 @@ impl Engine {
                 clock,
                 telemetry: Telemetry::default(),
                 closed: AtomicBool::new(false),
+                tenancy: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -238,6 +240,34 @@ impl Engine {
             Some(ns) => hxb_core::Api::namespaced(c, ns),
             None => hxb_core::Api::all(c),
         })
+    }
+
+    /// The tenancy engine (organizations, workspaces, projects, plans, members, quotas,
+    /// isolation) over this engine's cluster, store and clock. One per engine, shared by
+    /// clones, so its per-organization locks serialise every caller.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> hxb::Result<()> {
+    /// let engine = hxb::Engine::embedded()?;
+    /// let t = engine.tenancy()?;
+    /// t.create_organization("acme").plan("starter").display_name("Acme").execute().await?;
+    /// t.create_workspace("acme", "dev").execute().await?;
+    /// let web = t.create_project("acme", "dev", "web").execute().await?;
+    /// assert_eq!(web.namespace, "acme-dev-web");
+    /// t.add_member("acme", "alice@example.com").workspace("dev").role("developer").execute().await?;
+    /// assert_eq!(t.reconcile().await?.writes(), 0); // already converged
+    /// # Ok(()) }
+    /// ```
+    pub fn tenancy(&self) -> Result<hxb_tenancy::Tenancy> {
+        let inner = self.live()?;
+        Ok(inner
+            .tenancy
+            .get_or_init(|| {
+                hxb_tenancy::Tenancy::builder(inner.cluster.clone(), inner.store.clone())
+                    .clock(inner.clock.clone())
+                    .build()
+            })
+            .clone())
     }
 
     /// The engine's own telemetry (operation counts, durations, errors).

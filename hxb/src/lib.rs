@@ -42,6 +42,16 @@ pub use hxb_core::{
     SystemClock,
 };
 
+/// The tenancy engine: organizations → workspaces → projects, plans, members and roles,
+/// hierarchical quota, rendering to Kubernetes and reconcile (see [`Engine::tenancy`]).
+pub mod tenancy {
+    #[doc(inline)]
+    pub use hxb_tenancy::*;
+}
+
+#[doc(inline)]
+pub use hxb_tenancy::Tenancy;
+
 /// The crates behind the facade, for what the re-exports do not cover.
 pub mod core {
     #[doc(inline)]

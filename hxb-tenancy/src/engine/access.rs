@@ -10,8 +10,8 @@ use k8s_openapi::api::core::v1::ResourceQuota;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 
 use super::Tenancy;
-use crate::reconcile::retry;
 use crate::rbac::{AccessRequest, RbacSet};
+use crate::reconcile::retry;
 
 impl Tenancy {
     /// Whether the cluster allows `req`. A real cluster is asked through a
@@ -24,18 +24,35 @@ impl Tenancy {
             return self.subject_access_review(req).await;
         }
         let mut objects = Vec::new();
-        objects.extend(self.list_all(ResourceType::of::<ClusterRole>(), None).await?);
-        objects.extend(self.list_all(ResourceType::of::<ClusterRoleBinding>(), None).await?);
+        objects.extend(
+            self.list_all(ResourceType::of::<ClusterRole>(), None)
+                .await?,
+        );
+        objects.extend(
+            self.list_all(ResourceType::of::<ClusterRoleBinding>(), None)
+                .await?,
+        );
         if let Some(ns) = req.namespace.as_deref() {
             objects.extend(self.list_all(ResourceType::of::<Role>(), Some(ns)).await?);
-            objects.extend(self.list_all(ResourceType::of::<RoleBinding>(), Some(ns)).await?);
+            objects.extend(
+                self.list_all(ResourceType::of::<RoleBinding>(), Some(ns))
+                    .await?,
+            );
         }
         Ok(RbacSet::from_objects(objects.iter())?.allows(req))
     }
 
-    async fn list_all(&self, ty: ResourceType, ns: Option<&str>) -> Result<Vec<hxb_core::cluster::DynamicObject>> {
+    async fn list_all(
+        &self,
+        ty: ResourceType,
+        ns: Option<&str>,
+    ) -> Result<Vec<hxb_core::cluster::DynamicObject>> {
         let all = ListOptions::default();
-        Ok(retry(self.inner.retry, || self.cluster().list(&ty, ns, &all)).await?.items)
+        Ok(
+            retry(self.inner.retry, || self.cluster().list(&ty, ns, &all))
+                .await?
+                .items,
+        )
     }
 
     async fn subject_access_review(&self, req: &AccessRequest) -> Result<bool> {
@@ -61,7 +78,10 @@ impl Tenancy {
             ..Default::default()
         };
         let obj = crate::render::DesiredObject::from_typed(&sar)?;
-        let created = retry(self.inner.retry, || self.cluster().create(&obj.ty, obj.object.clone())).await?;
+        let created = retry(self.inner.retry, || {
+            self.cluster().create(&obj.ty, obj.object.clone())
+        })
+        .await?;
         Ok(created.data["status"]["allowed"].as_bool().unwrap_or(false))
     }
 
@@ -73,24 +93,43 @@ impl Tenancy {
     /// This is advice for callers (a UI, an agent); the binding check is the cluster's own
     /// quota admission when the workload is created, which is atomic per namespace, so
     /// concurrent creations cannot overcommit either.
-    pub async fn workload_fits(&self, org: &str, ws: &str, project: &str, request: &ResourceList) -> Result<()> {
+    pub async fn workload_fits(
+        &self,
+        org: &str,
+        ws: &str,
+        project: &str,
+        request: &ResourceList,
+    ) -> Result<()> {
         let prj = self.project(org, ws, project).await?;
         let ty = ResourceType::of::<ResourceQuota>();
-        let rq = match retry(self.inner.retry, || self.cluster().get(&ty, Some(&prj.namespace), "hxb-quota")).await {
+        let rq = match retry(self.inner.retry, || {
+            self.cluster().get(&ty, Some(&prj.namespace), "hxb-quota")
+        })
+        .await
+        {
             Ok(o) => o,
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                return Err(Error::precondition(format!("project {org}/{ws}/{project} is not reconciled yet")));
+                return Err(Error::precondition(format!(
+                    "project {org}/{ws}/{project} is not reconciled yet"
+                )));
             }
             Err(e) => return Err(e),
         };
-        let rq: ResourceQuota = serde_json::from_value(serde_json::to_value(rq).map_err(|e| Error::internal(e.to_string()))?)
-            .map_err(|e| Error::backend("cannot decode ResourceQuota", e))?;
+        let rq: ResourceQuota = serde_json::from_value(
+            serde_json::to_value(rq).map_err(|e| Error::internal(e.to_string()))?,
+        )
+        .map_err(|e| Error::backend("cannot decode ResourceQuota", e))?;
         let status = rq.status.unwrap_or_default();
         let hard = match status.hard {
             Some(h) => ResourceList::from_k8s(&h)?,
             None => ResourceList::from_k8s(&rq.spec.and_then(|s| s.hard).unwrap_or_default())?,
         };
         let used = ResourceList::from_k8s(&status.used.unwrap_or_default())?;
-        ResourceList::admit(&format!("{}/hxb-quota", prj.namespace), &hard, &used, request)
+        ResourceList::admit(
+            &format!("{}/hxb-quota", prj.namespace),
+            &hard,
+            &used,
+            request,
+        )
     }
 }

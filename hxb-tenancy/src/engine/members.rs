@@ -107,7 +107,7 @@ pub struct AddMember<'a> {
     actor: String,
 }
 
-impl AddMember<'_> {
+impl<'a> AddMember<'a> {
     /// Scope the membership to a workspace.
     pub fn workspace(mut self, ws: &str) -> Self {
         self.workspace = Some(ws.into());
@@ -145,10 +145,28 @@ impl AddMember<'_> {
         }
     }
 
-    async fn run(self) -> Result<Member> {
+    pub(crate) fn tenancy(&self) -> &'a Tenancy {
+        self.t
+    }
+
+    pub(crate) fn actor_name(&self) -> &str {
+        &self.actor
+    }
+
+    pub(crate) fn target(&self) -> String {
+        format!("{}:{}", self.org, self.subject)
+    }
+
+    /// Check subject, scope, role and the member limit; returns the membership and the part
+    /// of the organization to reconcile. Takes the organization lock while checking.
+    pub(crate) async fn validate(&self) -> Result<(Member, Part)> {
         let subject = Subject::new(self.subject.clone())?;
         let _guard = self.t.lock(&self.org).await;
         let snap = OrgSnapshot::load(self.t.store().as_ref(), &self.org).await?;
+        self.check(&snap, subject)
+    }
+
+    fn check(&self, snap: &OrgSnapshot, subject: Subject) -> Result<(Member, Part)> {
         if snap.org.0.status == EntityStatus::Deleting {
             return Err(Error::precondition(format!(
                 "organization {} is being deleted",
@@ -156,7 +174,7 @@ impl AddMember<'_> {
             )));
         }
         let (scope, level, part) =
-            scope_of(&snap, self.workspace.as_deref(), self.project.as_deref())?;
+            scope_of(snap, self.workspace.as_deref(), self.project.as_deref())?;
         let role: Role = Role::parse(
             level,
             self.role
@@ -171,12 +189,22 @@ impl AddMember<'_> {
                 self.org, plan.limits.max_members
             )));
         }
-        let member = Member {
-            subject,
-            scope,
-            role,
-            added_at: self.t.now(),
-        };
+        Ok((
+            Member {
+                subject,
+                scope,
+                role,
+                added_at: self.t.now(),
+            },
+            part,
+        ))
+    }
+
+    async fn run(self) -> Result<Member> {
+        let subject = Subject::new(self.subject.clone())?;
+        let _guard = self.t.lock(&self.org).await;
+        let snap = OrgSnapshot::load(self.t.store().as_ref(), &self.org).await?;
+        let (member, part) = self.check(&snap, subject)?;
         let key = state::member_key(&member);
         let batch = Batch::new()
             .put(MEMBERS, &key, encode(&member)?, Precondition::None)
@@ -191,7 +219,7 @@ impl AddMember<'_> {
                 batch,
                 &self.actor,
                 "add_member",
-                &format!("{key} as {role}"),
+                &format!("{key} as {}", member.role),
             )
             .await?;
         self.t.sync(&self.org, part).await?;

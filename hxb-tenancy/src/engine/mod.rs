@@ -18,12 +18,17 @@
 //! namespace is gone, so nothing is orphaned.
 
 mod access;
+mod apps;
 pub mod audit;
+pub mod credentials;
+pub mod invitations;
 mod members;
 mod org;
+pub mod pools;
 mod project;
 pub mod state;
 mod sync;
+pub mod usage;
 mod workspace;
 
 use std::collections::HashMap;
@@ -38,6 +43,9 @@ use crate::reconcile::RetryPolicy;
 use crate::render::RenderConfig;
 use audit::AuditEntry;
 
+pub use apps::CreateApp;
+pub use credentials::ScopedKubeconfig;
+pub use invitations::{Invitation, Invite};
 pub use members::{AddMember, RemoveMember};
 pub use org::{CreateOrganization, DeleteOrganization, UpdateOrganization};
 pub use project::{CreateProject, DeleteProject, UpdateProject};
@@ -187,10 +195,10 @@ impl Tenancy {
     /// Record a refusal in the audit log (best effort) and hand the error back.
     pub(crate) async fn refused(&self, actor: &str, action: &str, target: &str, e: Error) -> Error {
         let entry = AuditEntry::refused(self.now(), actor, action, target, &e);
-        if let Ok(b) = entry.append_to(Batch::new()) {
-            if let Err(log_err) = self.inner.store.commit(b).await {
-                tracing::warn!(%log_err, "could not audit a refused request");
-            }
+        if let Ok(b) = entry.append_to(Batch::new())
+            && let Err(log_err) = self.inner.store.commit(b).await
+        {
+            tracing::warn!(%log_err, "could not audit a refused request");
         }
         e
     }

@@ -162,7 +162,7 @@ impl CreateProject<'_> {
     }
 
     /// Quota carved from the parent. Default: the parent's quota divided by the workspace
-    /// plan's project limit, so that many default projects always fit.
+    /// plan's project limit (rounded up, so the last of that many may be refused by a rounding margin).
     pub fn quota(mut self, q: ResourceList) -> Self {
         self.quota = Some(q);
         self

@@ -8,6 +8,7 @@
 //! | `projects` | `<org>/<ws>/<project>` | [`Project`] |
 //! | `namespaces` | `<namespace>` | owner `{organization, workspace, project}` (uniqueness index) |
 //! | `members` | `<org>/<scope>/<subject>` | [`Member`] |
+//! | `applications` | `<org>/<ws>/<project>/<app>` | [`Application`] |
 //! | log `audit` | — | [`AuditEntry`](super::audit::AuditEntry) |
 
 use std::collections::BTreeMap;
@@ -17,6 +18,8 @@ use hxb_core::{
     Error, Member, Name, Organization, Project, ResourceList, Result, Scope, StateStore, Workspace,
 };
 use serde::de::DeserializeOwned;
+
+use crate::apps::Application;
 
 /// Collection of organizations.
 pub const ORGS: &str = "organizations";
@@ -28,6 +31,8 @@ pub const PROJECTS: &str = "projects";
 pub const NAMESPACES: &str = "namespaces";
 /// Collection of memberships.
 pub const MEMBERS: &str = "members";
+/// Collection of applications.
+pub const APPS: &str = "applications";
 /// The audit log.
 pub const AUDIT: &str = "audit";
 
@@ -39,6 +44,11 @@ pub fn ws_key(org: &Name, ws: &Name) -> String {
 /// Key of a project.
 pub fn project_key(org: &Name, ws: &Name, p: &Name) -> String {
     format!("{org}/{ws}/{p}")
+}
+
+/// Key of an application.
+pub fn app_key(org: &Name, ws: &Name, p: &Name, app: &Name) -> String {
+    format!("{org}/{ws}/{p}/{app}")
 }
 
 /// Key of a membership (the subject is escaped so it cannot contain `/`).
@@ -74,6 +84,10 @@ pub struct OrgSnapshot {
     pub projects: BTreeMap<(Name, Name), (Project, u64)>,
     /// Memberships.
     pub members: Vec<Member>,
+    /// Applications by `(workspace, project, application)`.
+    pub apps: BTreeMap<(Name, Name, Name), (Application, u64)>,
+    /// Scoped-kubeconfig credentials.
+    pub credentials: Vec<super::credentials::Credential>,
 }
 
 impl OrgSnapshot {
@@ -100,11 +114,27 @@ impl OrgSnapshot {
             .iter()
             .map(decode)
             .collect::<Result<Vec<Member>>>()?;
+        let mut apps = BTreeMap::new();
+        for r in store.list(APPS, &prefix).await? {
+            let a: Application = decode(&r)?;
+            apps.insert(
+                (a.workspace.clone(), a.project.clone(), a.name.clone()),
+                (a, r.revision),
+            );
+        }
+        let credentials = store
+            .list(super::credentials::CREDENTIALS, &prefix)
+            .await?
+            .iter()
+            .map(decode)
+            .collect::<Result<Vec<_>>>()?;
         Ok(OrgSnapshot {
             org: (decode(&rec)?, rec.revision),
             workspaces,
             projects,
             members,
+            apps,
+            credentials,
         })
     }
 

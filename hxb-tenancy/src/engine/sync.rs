@@ -59,6 +59,34 @@ impl Tenancy {
                     namespace_quota: &own,
                 };
                 out.extend(render_project(&input, &self.inner.render)?);
+                let labels =
+                    crate::naming::project_labels(&org.name, &ws.name, &p.name, p.parent.as_ref());
+                let (node_selector, tolerations) =
+                    crate::render::placement(&org.name, &ws.name, plan);
+                let place = crate::apps::Placement {
+                    node_selector,
+                    tolerations,
+                };
+                for ((w, pn, _), (app, _)) in &snap.apps {
+                    if *w == ws.name && *pn == p.name {
+                        out.extend(crate::apps::render_app(app, &p.namespace, &labels, &place)?);
+                    }
+                }
+            }
+            let creds: Vec<_> = snap
+                .credentials
+                .iter()
+                .filter(|c| c.workspace == ws.name)
+                .cloned()
+                .collect();
+            if !creds.is_empty()
+                && let Some(home) = snap
+                    .children(&ws.name, None)
+                    .filter(|p| live(&p.status))
+                    .min_by_key(|p| p.name.clone())
+            {
+                let labels = crate::naming::project_labels(&org.name, &ws.name, &home.name, None);
+                super::credentials::bind_credentials(snap, &ws.name, &creds, &labels, &mut out)?;
             }
         }
         Ok(out)
@@ -111,7 +139,7 @@ impl Tenancy {
                 (LABEL_WORKSPACE, ws.as_str()),
             ]);
         }
-        let report = reconcile_objects(
+        let mut report = reconcile_objects(
             self.cluster().as_ref(),
             &desired,
             &sel,
@@ -119,6 +147,7 @@ impl Tenancy {
             self.inner.retry,
         )
         .await;
+        report.merge(self.sync_pools(&snap, &part).await);
         self.record_outcome(&snap, &part, &report).await?;
         Ok(report)
     }
@@ -153,10 +182,18 @@ impl Tenancy {
                     next.status = outcome.clone();
                     batch = batch.put(PROJECTS, &key, encode(&next)?, Precondition::Revision(*rev));
                 }
-            } else if report.is_clean() && self.namespace_gone(&prj.namespace).await.unwrap_or(false) {
+            } else if report.is_clean()
+                && self.namespace_gone(&prj.namespace).await.unwrap_or(false)
+            {
                 batch = batch
                     .delete(PROJECTS, &key, Precondition::Revision(*rev))
                     .delete(NAMESPACES, &prj.namespace, Precondition::None);
+                for ((w, pn, a), (_, arev)) in &snap.apps {
+                    if w == ws && pn == p {
+                        let k = state::app_key(&org_name, w, pn, a);
+                        batch = batch.delete(state::APPS, &k, Precondition::Revision(*arev));
+                    }
+                }
                 removed_projects.push((ws.clone(), p.clone()));
                 finalized.push(format!("project {key}"));
             }
@@ -184,6 +221,13 @@ impl Tenancy {
                 .all(|p| removed_projects.contains(&(ws.clone(), p.name.clone())))
             {
                 batch = batch.delete(WORKSPACES, &key, Precondition::Revision(*rev));
+                for c in snap.credentials.iter().filter(|c| &c.workspace == ws) {
+                    batch = batch.delete(
+                        super::credentials::CREDENTIALS,
+                        &super::credentials::credential_key(c),
+                        Precondition::None,
+                    );
+                }
                 removed_ws.push(ws.clone());
                 finalized.push(format!("workspace {key}"));
             }

@@ -158,7 +158,7 @@ impl RbacSet {
 fn subject_matches(s: &Subject, binding_ns: Option<&str>, req: &AccessRequest) -> bool {
     match s.kind.as_str() {
         "User" => s.name == req.user,
-        "Group" => req.groups.iter().any(|g| *g == s.name),
+        "Group" => req.groups.contains(&s.name),
         "ServiceAccount" => {
             let ns = s.namespace.as_deref().or(binding_ns).unwrap_or_default();
             req.user == format!("system:serviceaccount:{ns}:{}", s.name)

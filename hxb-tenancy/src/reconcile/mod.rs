@@ -22,13 +22,18 @@ use std::time::Duration;
 
 use hxb_core::cluster::{ApplyOptions, DynamicObject, ListOptions, ResourceType};
 use hxb_core::{ClusterBackend, Error, ErrorKind, Result, Selector};
-use k8s_openapi::api::core::v1::{LimitRange, Namespace, ResourceQuota, ServiceAccount};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::{
+    LimitRange, Namespace, ResourceQuota, Secret, Service, ServiceAccount,
+};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 
 use crate::render::DesiredObject;
 
-/// The types tenancy rendering produces, in apply order (Namespace first).
+/// The types tenancy rendering produces (projects and applications), in apply order
+/// (Namespace first).
 pub fn managed_types() -> Vec<ResourceType> {
     vec![
         ResourceType::of::<Namespace>(),
@@ -38,8 +43,17 @@ pub fn managed_types() -> Vec<ResourceType> {
         ResourceType::of::<Role>(),
         ResourceType::of::<RoleBinding>(),
         ResourceType::of::<ServiceAccount>(),
+        ResourceType::of::<Secret>(),
+        ResourceType::of::<Service>(),
+        ResourceType::of::<Deployment>(),
+        ResourceType::of::<StatefulSet>(),
+        ResourceType::of::<CronJob>(),
     ]
 }
+
+/// Up to this many namespaces in scope, namespaced types are listed per namespace; beyond,
+/// once across the cluster with the owner selector.
+pub const PER_NAMESPACE_LISTS: usize = 16;
 
 /// How often and how patiently to retry retryable failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,17 +174,44 @@ pub async fn reconcile_objects(
     let mut live: BTreeMap<Key, DynamicObject> = BTreeMap::new();
     let opts = ListOptions::labels(owned.clone());
     let mut listed: BTreeSet<ResourceType> = BTreeSet::new();
-    for ty in types {
-        match retry(policy, || backend.list(ty, None, &opts)).await {
-            Ok(list) => {
-                listed.insert(ty.clone());
-                for o in list.items {
-                    live.insert(key_of(ty, &o), o);
+    // Cluster-scoped types first: the namespaces found (plus the desired ones) bound where
+    // namespaced objects can be, so small scopes list namespace by namespace instead of
+    // scanning the whole cluster.
+    let mut ordered: Vec<&ResourceType> = types.iter().filter(|t| !t.namespaced).collect();
+    ordered.extend(types.iter().filter(|t| t.namespaced));
+    let mut namespaces: BTreeSet<String> = desired
+        .iter()
+        .filter(|d| d.ty.kind == "Namespace" && d.ty.group.is_empty())
+        .filter_map(|d| d.object.metadata.name.clone())
+        .collect();
+    for ty in ordered {
+        let scopes: Vec<Option<String>> =
+            if ty.namespaced && namespaces.len() <= PER_NAMESPACE_LISTS {
+                namespaces.iter().map(|n| Some(n.clone())).collect()
+            } else {
+                vec![None]
+            };
+        let mut ok = true;
+        for ns in scopes {
+            match retry(policy, || backend.list(ty, ns.as_deref(), &opts)).await {
+                Ok(list) => {
+                    for o in list.items {
+                        if ty.kind == "Namespace" && ty.group.is_empty() {
+                            namespaces.extend(o.metadata.name.clone());
+                        }
+                        live.insert(key_of(ty, &o), o);
+                    }
+                }
+                Err(e) => {
+                    ok = false;
+                    report
+                        .errors
+                        .push((format!("list {}", ty.plural), e.to_string()));
                 }
             }
-            Err(e) => report
-                .errors
-                .push((format!("list {}", ty.plural), e.to_string())),
+        }
+        if ok {
+            listed.insert(ty.clone());
         }
     }
     let apply_opts = ApplyOptions::default();

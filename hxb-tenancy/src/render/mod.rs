@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use hxb_core::cluster::{DynamicObject, Object, ResourceType, ScopeInfo};
 use hxb_core::{
-    Error, Member, Name, Organization, Plan, PlanKind, Project, ResourceList, Result, Role, Scope,
+    Error, Member, Name, Organization, Plan, PlanKind, Project, ResourceList, Result, Scope,
     Subject, Workspace,
 };
 use k8s_openapi::api::core::v1::{
@@ -303,16 +303,6 @@ pub fn render_project(input: &ProjectInput<'_>, cfg: &RenderConfig) -> Result<Ve
         ..Default::default()
     })?);
     Ok(out)
-}
-
-/// A member's role as recorded; kept here so rendering tests can build members tersely.
-pub fn member(subject: &str, scope: Scope, role: Role, at: hxb_core::Timestamp) -> Result<Member> {
-    Ok(Member {
-        subject: Subject::new(subject)?,
-        scope,
-        role,
-        added_at: at,
-    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,15 @@
 use super::*;
 use crate::plans::PlanCatalog;
-use hxb_core::{EntityStatus, OrgRole, ScopedRole, Timestamp};
+use hxb_core::{EntityStatus, OrgRole, Role, ScopedRole, Timestamp};
+
+fn member(subject: &str, scope: Scope, role: Role, at: Timestamp) -> Result<Member> {
+    Ok(Member {
+        subject: Subject::new(subject)?,
+        scope,
+        role,
+        added_at: at,
+    })
+}
 
 fn n(s: &str) -> Name {
     Name::new(s).unwrap()

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use hxb_core::cluster::{ApplyOptions, ListOptions, ResourceType};
+use hxb_core::embedded::NodePool;
 use hxb_core::store::MemoryStore;
 use hxb_core::{
     ClusterBackend, EmbeddedCluster, EntityStatus, ErrorKind, ManualClock, ResourceList, Selector,
     StateStore,
 };
 use hxb_tenancy::Tenancy;
+use hxb_tenancy::engine::pools::LABEL_NODE_SIZE;
 use hxb_tenancy::naming::{MANAGED_BY, MANAGER};
 use hxb_tenancy::plans::quota;
 use hxb_tenancy::reconcile::managed_types;
@@ -21,24 +23,37 @@ pub struct Env {
     pub cluster: Arc<dyn ClusterBackend>,
     pub counting: Arc<CountingBackend>,
     pub store: Arc<dyn StateStore>,
+    pub clock: ManualClock,
+}
+
+/// `n` nodes of size M (8 cpu / 32Gi) offered as dedicated capacity.
+pub fn dedicated_capacity(n: usize) -> NodePool {
+    NodePool::new("ded-m")
+        .count(n)
+        .cpu("8")
+        .memory("32Gi")
+        .label(LABEL_NODE_SIZE, "m")
 }
 
 pub fn env() -> Env {
     let cluster = EmbeddedCluster::builder()
         .nodes(3)
+        .node_pool(dedicated_capacity(4))
         .seed(1)
         .build()
         .into_backend();
     let counting = Arc::new(CountingBackend::new(cluster.clone()));
     let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let clock = ManualClock::at_epoch();
     let tenancy = Tenancy::builder(counting.clone(), store.clone())
-        .clock(Arc::new(ManualClock::at_epoch()))
+        .clock(Arc::new(clock.clone()))
         .build();
     Env {
         tenancy,
         cluster,
         counting,
         store,
+        clock,
     }
 }
 
@@ -73,6 +88,8 @@ pub async fn store_dump(store: &dyn StateStore) -> Vec<(String, String, serde_js
         "projects",
         "namespaces",
         "members",
+        "invitations",
+        "applications",
     ] {
         for r in store.list(c, "").await.unwrap() {
             out.push((c.to_owned(), r.key, r.value));
@@ -100,7 +117,7 @@ pub async fn seed(t: &Tenancy) {
         .unwrap();
     t.create_project("acme", "dev", "api")
         .parent("web")
-        .quota(q("1", "1Gi"))
+        .quota(quota("1", "1Gi", "5Gi", "5", "2", "1").unwrap())
         .execute()
         .await
         .unwrap();

@@ -40,23 +40,76 @@ fn ws_q(cpu: &str) -> hxb_core::ResourceList {
 }
 
 async fn scenario(seed: u64) -> (u64, usize) {
-    let cluster = EmbeddedCluster::builder().nodes(2).seed(seed).build().into_backend();
+    let cluster = EmbeddedCluster::builder()
+        .nodes(2)
+        .node_pool(crate::engine::dedicated_capacity(4))
+        .seed(seed)
+        .build()
+        .into_backend();
     let faulty = Arc::new(FaultyBackend::new(cluster.clone(), seed, 0.2));
     let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
     let t = Tenancy::builder(faulty.clone(), store.clone())
         .clock(Arc::new(ManualClock::at_epoch()))
-        .retry(RetryPolicy { attempts: 3, backoff: std::time::Duration::ZERO })
+        .retry(RetryPolicy {
+            attempts: 3,
+            backoff: std::time::Duration::ZERO,
+        })
         .build();
     eventually(|| t.create_organization("acme").plan("professional").execute()).await;
     eventually(|| t.create_workspace("acme", "dev").quota(ws_q("4")).execute()).await;
-    eventually(|| t.create_workspace("acme", "prod").plan("professional-dedicated").quota(ws_q("2")).execute()).await;
-    eventually(|| t.create_project("acme", "dev", "web").quota(hxb_tenancy::plans::quota("2", "3Gi", "20Gi", "20", "10", "4").unwrap()).execute()).await;
-    eventually(|| t.create_project("acme", "dev", "api").parent("web").quota(q("1")).execute()).await;
-    eventually(|| t.create_project("acme", "dev", "db").quota(q("1")).execute()).await;
-    eventually(|| t.create_project("acme", "prod", "svc").quota(q("1")).execute()).await;
-    eventually(|| t.add_member("acme", "alice").workspace("dev").role("developer").execute()).await;
-    eventually(|| t.add_member("acme", "bob").workspace("dev").project("api").role("admin").execute()).await;
-    eventually(|| t.update_workspace("acme", "dev").plan("professional-dedicated").execute()).await;
+    eventually(|| {
+        t.create_workspace("acme", "prod")
+            .plan("professional-dedicated")
+            .quota(ws_q("2"))
+            .execute()
+    })
+    .await;
+    eventually(|| {
+        t.create_project("acme", "dev", "web")
+            .quota(hxb_tenancy::plans::quota("2", "3Gi", "20Gi", "20", "10", "4").unwrap())
+            .execute()
+    })
+    .await;
+    eventually(|| {
+        t.create_project("acme", "dev", "api")
+            .parent("web")
+            .quota(q("1"))
+            .execute()
+    })
+    .await;
+    eventually(|| {
+        t.create_project("acme", "dev", "db")
+            .quota(q("1"))
+            .execute()
+    })
+    .await;
+    eventually(|| {
+        t.create_project("acme", "prod", "svc")
+            .quota(q("1"))
+            .execute()
+    })
+    .await;
+    eventually(|| {
+        t.add_member("acme", "alice")
+            .workspace("dev")
+            .role("developer")
+            .execute()
+    })
+    .await;
+    eventually(|| {
+        t.add_member("acme", "bob")
+            .workspace("dev")
+            .project("api")
+            .role("admin")
+            .execute()
+    })
+    .await;
+    eventually(|| {
+        t.update_workspace("acme", "dev")
+            .plan("professional-dedicated")
+            .execute()
+    })
+    .await;
     eventually(|| t.delete_project("acme", "dev", "db").execute()).await;
     eventually(|| t.remove_member("acme", "alice").workspace("dev").execute()).await;
     let mut rounds = 0;
@@ -77,32 +130,72 @@ async fn scenario(seed: u64) -> (u64, usize) {
     let desired = t.desired_objects("acme").await.unwrap();
     let mut want: Vec<String> = desired
         .iter()
-        .map(|d| format!("{} {}/{}", d.ty.kind, d.object.metadata.namespace.clone().unwrap_or_default(), d.object.metadata.name.clone().unwrap_or_default()))
+        .map(|d| {
+            format!(
+                "{} {}/{}",
+                d.ty.kind,
+                d.object.metadata.namespace.clone().unwrap_or_default(),
+                d.object.metadata.name.clone().unwrap_or_default()
+            )
+        })
         .collect();
     want.sort();
     assert_eq!(managed(cluster.as_ref()).await, want, "seed {seed}");
     for d in &desired {
         let live = cluster
-            .get(&d.ty, d.object.metadata.namespace.as_deref(), d.object.metadata.name.as_deref().unwrap())
+            .get(
+                &d.ty,
+                d.object.metadata.namespace.as_deref(),
+                d.object.metadata.name.as_deref().unwrap(),
+            )
             .await
             .unwrap();
-        let (l, w) = (serde_json::to_value(&live).unwrap(), serde_json::to_value(&d.object).unwrap());
+        let (l, w) = (
+            serde_json::to_value(&live).unwrap(),
+            serde_json::to_value(&d.object).unwrap(),
+        );
         assert!(contains(&l, &w), "seed {seed}: {} differs", d.ty.kind);
     }
     // one namespace per project, none for the deleted one, and no stale store records
-    let ns_list = hxb_core::cluster::Api::<Namespace>::all(cluster.clone()).list(&Default::default()).await.unwrap();
+    let ns_list = hxb_core::cluster::Api::<Namespace>::all(cluster.clone())
+        .list(&Default::default())
+        .await
+        .unwrap();
     let mut per_project: BTreeMap<String, usize> = BTreeMap::new();
     for ns in ns_list {
-        if let Some(p) = ns.metadata.labels.as_ref().and_then(|l| l.get("hxb.io/project")) {
+        if let Some(p) = ns
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("hxb.io/project"))
+        {
             *per_project.entry(p.clone()).or_default() += 1;
         }
     }
-    assert_eq!(per_project, BTreeMap::from([("api".into(), 1), ("svc".into(), 1), ("web".into(), 1)]), "seed {seed}");
-    assert!(store.get("projects", "acme/dev/db").await.unwrap().is_none());
-    assert!(store.get("namespaces", "acme-dev-db").await.unwrap().is_none());
+    assert_eq!(
+        per_project,
+        BTreeMap::from([("api".into(), 1), ("svc".into(), 1), ("web".into(), 1)]),
+        "seed {seed}"
+    );
+    assert!(
+        store
+            .get("projects", "acme/dev/db")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .get("namespaces", "acme-dev-db")
+            .await
+            .unwrap()
+            .is_none()
+    );
     // and it stays put: a further reconcile writes nothing
     let counting = Arc::new(CountingBackend::new(cluster.clone()));
-    let t2 = Tenancy::builder(counting.clone(), store.clone()).clock(Arc::new(ManualClock::at_epoch())).build();
+    let t2 = Tenancy::builder(counting.clone(), store.clone())
+        .clock(Arc::new(ManualClock::at_epoch()))
+        .build();
     assert_eq!(t2.reconcile().await.unwrap().writes(), 0, "seed {seed}");
     assert_eq!(counting.writes(), 0);
     (faulty.injected(), rounds)
@@ -114,5 +207,8 @@ async fn converges_under_random_faults_over_many_seeds() {
     for seed in 0..60 {
         injected += scenario(seed).await.0;
     }
-    assert!(injected > 500, "too few faults injected to mean anything: {injected}");
+    assert!(
+        injected > 500,
+        "too few faults injected to mean anything: {injected}"
+    );
 }
