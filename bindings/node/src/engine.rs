@@ -1,0 +1,143 @@
+//! `Engine`: one method per facade operation; async ones return Promises.
+
+use std::future::Future;
+
+use hxb_bindings_common::join_error;
+use hxb_bindings_common::ops::{self, EngineOptions};
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::errors::{IntoNapi, guard};
+
+/// Options of `Engine.embedded` / `Engine.open`.
+#[napi(object)]
+#[derive(Default)]
+pub struct Options {
+    /// Simulated nodes of the embedded cluster (default 3).
+    pub nodes: Option<u32>,
+    /// Seed of the embedded cluster (default 0).
+    pub seed: Option<u32>,
+    /// SQLite file for the desired state (default: in memory).
+    pub state_file: Option<String>,
+    /// A kubeconfig file: use that real cluster instead of the embedded one.
+    pub kubeconfig: Option<String>,
+    /// The kubeconfig context (default: its current context).
+    pub context: Option<String>,
+}
+
+impl From<Options> for EngineOptions {
+    fn from(o: Options) -> Self {
+        EngineOptions {
+            nodes: o.nodes,
+            seed: o.seed.map(u64::from),
+            state_file: o.state_file,
+            kubeconfig: o.kubeconfig,
+            context: o.context,
+        }
+    }
+}
+
+/// Run a facade future as its own task (a panic becomes an `internal` error).
+async fn run<T, F>(fut: F) -> napi::Result<T>
+where
+    F: Future<Output = hxb::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::spawn(fut)
+        .await
+        .map_err(join_error)
+        .and_then(|r| r)
+        .napi()
+}
+
+/// The hxb engine: one handle over the cluster, the state store and the clock.
+#[napi]
+pub struct Engine {
+    engine: hxb::Engine,
+}
+
+#[napi]
+impl Engine {
+    /// An engine on the embedded, in-process cluster (3 nodes, in-memory state).
+    #[napi(factory)]
+    pub fn embedded() -> napi::Result<Engine> {
+        Ok(Engine {
+            engine: guard(hxb::Engine::embedded)?,
+        })
+    }
+
+    /// An engine configured by `options` (embedded unless `kubeconfig` is given).
+    #[napi]
+    pub async fn open(options: Option<Options>) -> napi::Result<Engine> {
+        let opts = EngineOptions::from(options.unwrap_or_default());
+        Ok(Engine {
+            engine: run(ops::open(opts)).await?,
+        })
+    }
+
+    /// Close the engine; later calls reject with code `closed`. Idempotent.
+    #[napi]
+    pub fn close(&self) {
+        self.engine.close();
+    }
+
+    /// Whether `close()` was called.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.engine.is_closed()
+    }
+
+    /// Create an object from a manifest.
+    #[napi]
+    pub async fn create(&self, manifest: Value) -> napi::Result<Value> {
+        let e = self.engine.clone();
+        run(async move { e.create(manifest).await }).await
+    }
+
+    /// Server-side apply a manifest.
+    #[napi]
+    pub async fn apply(&self, manifest: Value) -> napi::Result<Value> {
+        let e = self.engine.clone();
+        run(async move { e.apply(manifest).await }).await
+    }
+
+    /// Get one object by kind, name and (for namespaced kinds) namespace.
+    #[napi]
+    pub async fn get(
+        &self,
+        kind: String,
+        name: String,
+        namespace: Option<String>,
+    ) -> napi::Result<Value> {
+        let e = self.engine.clone();
+        run(async move { e.get(&kind, &name, namespace.as_deref()).await }).await
+    }
+
+    /// List objects of a kind, optionally in one namespace and matching a label selector.
+    #[napi]
+    pub async fn list(
+        &self,
+        kind: String,
+        namespace: Option<String>,
+        selector: Option<String>,
+    ) -> napi::Result<Vec<Value>> {
+        let e = self.engine.clone();
+        run(async move {
+            e.list(&kind, namespace.as_deref(), selector.as_deref())
+                .await
+        })
+        .await
+    }
+
+    /// Delete one object.
+    #[napi]
+    pub async fn delete(
+        &self,
+        kind: String,
+        name: String,
+        namespace: Option<String>,
+    ) -> napi::Result<()> {
+        let e = self.engine.clone();
+        run(async move { e.delete(&kind, &name, namespace.as_deref()).await }).await
+    }
+}
