@@ -8,15 +8,16 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::errors::{IntoNapi, guard};
+use crate::values::int_arg;
 
 /// Options of `Engine.embedded` / `Engine.open`.
 #[napi(object)]
 #[derive(Default)]
 pub struct Options {
     /// Simulated nodes of the embedded cluster (default 3).
-    pub nodes: Option<u32>,
+    pub nodes: Option<f64>,
     /// Seed of the embedded cluster (default 0).
-    pub seed: Option<u32>,
+    pub seed: Option<f64>,
     /// SQLite file for the desired state (default: in memory).
     pub state_file: Option<String>,
     /// A kubeconfig file: use that real cluster instead of the embedded one.
@@ -25,15 +26,24 @@ pub struct Options {
     pub context: Option<String>,
 }
 
-impl From<Options> for EngineOptions {
-    fn from(o: Options) -> Self {
-        EngineOptions {
-            nodes: o.nodes,
-            seed: o.seed.map(u64::from),
+impl TryFrom<Options> for EngineOptions {
+    type Error = napi::Error;
+
+    fn try_from(o: Options) -> napi::Result<Self> {
+        let count = |v: Option<f64>, field: &str| -> napi::Result<Option<i64>> {
+            let n = v.map(|v| int_arg(v, field)).transpose()?;
+            match n {
+                Some(n) if n < 0 => Err(hxb::Error::invalid(field, "must not be negative")).napi(),
+                _ => Ok(n),
+            }
+        };
+        Ok(EngineOptions {
+            nodes: count(o.nodes, "nodes")?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            seed: count(o.seed, "seed")?.map(|n| n as u64),
             state_file: o.state_file,
             kubeconfig: o.kubeconfig,
             context: o.context,
-        }
+        })
     }
 }
 
@@ -69,7 +79,7 @@ impl Engine {
     /// An engine configured by `options` (embedded unless `kubeconfig` is given).
     #[napi]
     pub async fn open(options: Option<Options>) -> napi::Result<Engine> {
-        let opts = EngineOptions::from(options.unwrap_or_default());
+        let opts = EngineOptions::try_from(options.unwrap_or_default())?;
         Ok(Engine {
             engine: run(ops::open(opts)).await?,
         })

@@ -8,6 +8,16 @@ use napi_derive::napi;
 
 use crate::errors::{IntoNapi, guard};
 
+/// A JavaScript number that must be a safe integer (NaN, fractions and |n| > 2^53 refused).
+pub fn int_arg(v: f64, field: &str) -> napi::Result<i64> {
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    if v.is_finite() && v.trunc() == v && v.abs() <= MAX_SAFE {
+        Ok(v as i64)
+    } else {
+        Err(hxb::Error::invalid(field, format!("{v} is not a safe integer"))).napi()
+    }
+}
+
 fn sorted(m: HashMap<String, String>) -> BTreeMap<String, String> {
     m.into_iter().collect()
 }
@@ -70,9 +80,10 @@ impl Quantity {
         Ok(Quantity { q })
     }
 
-    /// `this × n`.
+    /// `this × n` (`n` a safe integer).
     #[napi]
-    pub fn mul(&self, n: i64) -> napi::Result<Quantity> {
+    pub fn mul(&self, n: f64) -> napi::Result<Quantity> {
+        let n = int_arg(n, "n")?;
         let q = self.q.checked_mul(n).map_err(hxb::Error::from).napi()?;
         Ok(Quantity { q })
     }

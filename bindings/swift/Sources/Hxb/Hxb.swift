@@ -794,7 +794,7 @@ open func create(manifestJson: String)async throws  -> String  {
     /**
      * Delete one object.
      */
-open func delete(kind: String, name: String, namespace: String?)async throws   {
+open func delete(kind: String, name: String, namespace: String? = nil)async throws   {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -813,7 +813,7 @@ open func delete(kind: String, name: String, namespace: String?)async throws   {
     /**
      * Get one object (as JSON) by kind, name and (for namespaced kinds) namespace.
      */
-open func get(kind: String, name: String, namespace: String?)async throws  -> String  {
+open func get(kind: String, name: String, namespace: String? = nil)async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -845,7 +845,7 @@ open func isClosed() -> Bool  {
      * List objects of a kind (each as JSON), optionally in one namespace and matching a
      * label selector.
      */
-open func list(kind: String, namespace: String?, selector: String?)async throws  -> [String]  {
+open func list(kind: String, namespace: String? = nil, selector: String? = nil)async throws  -> [String]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2002,16 +2002,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_method_engine_create() != 4376) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_delete() != 50641) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_delete() != 1996) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_get() != 46073) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_get() != 2083) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_is_closed() != 45362) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_list() != 43820) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_list() != 19412) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_quantity_add() != 61120) {
