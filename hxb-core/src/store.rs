@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
+mod check;
 mod memory;
 mod sqlite;
 

@@ -9,10 +9,13 @@ use hxb_core::cluster::{ApplyOptions, ClusterBackend, DynamicObject, ListOptions
 use hxb_core::store::{MemoryStore, SqliteStore, StateStore};
 use hxb_core::{Clock, EmbeddedCluster, Error, KubeBackend, Result, Selector, SystemClock};
 
+use crate::telemetry::Telemetry;
+
 struct Inner {
     cluster: Arc<dyn ClusterBackend>,
     store: Arc<dyn StateStore>,
     clock: Arc<dyn Clock>,
+    telemetry: Telemetry,
     closed: AtomicBool,
 }
 
@@ -195,6 +198,7 @@ impl Engine {
                 cluster,
                 store,
                 clock,
+                telemetry: Telemetry::default(),
                 closed: AtomicBool::new(false),
             }),
         }
@@ -236,6 +240,16 @@ impl Engine {
         })
     }
 
+    /// The engine's own telemetry (operation counts, durations, errors).
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.inner.telemetry
+    }
+
+    /// The engine's own metrics in the Prometheus text exposition format.
+    pub fn metrics_text(&self) -> String {
+        self.inner.telemetry.render()
+    }
+
     /// Close the engine: every later call fails with [`Error::Closed`]. Idempotent.
     pub fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);
@@ -250,18 +264,23 @@ impl Engine {
 
     /// Create an object from a manifest (`apiVersion`, `kind`, `metadata`, …).
     pub async fn create(&self, manifest: serde_json::Value) -> Result<serde_json::Value> {
-        let (ty, obj) = parse_manifest(manifest)?;
-        to_json(self.cluster()?.create(&ty, obj).await?)
+        self.telemetry()
+            .observe("create", async {
+                let (ty, obj) = parse_manifest(manifest)?;
+                to_json(self.cluster()?.create(&ty, obj).await?)
+            })
+            .await
     }
 
     /// Server-side apply a manifest with field manager `hxb`.
     pub async fn apply(&self, manifest: serde_json::Value) -> Result<serde_json::Value> {
-        let (ty, obj) = parse_manifest(manifest)?;
-        to_json(
-            self.cluster()?
-                .apply(&ty, obj, &ApplyOptions::default())
-                .await?,
-        )
+        self.telemetry()
+            .observe("apply", async {
+                let (ty, obj) = parse_manifest(manifest)?;
+                let c = self.cluster()?;
+                to_json(c.apply(&ty, obj, &ApplyOptions::default()).await?)
+            })
+            .await
     }
 
     /// Get one object by kind (`"Pod"`, `"deployments"`…), name and namespace.
@@ -271,9 +290,13 @@ impl Engine {
         name: &str,
         namespace: Option<&str>,
     ) -> Result<serde_json::Value> {
-        let ty = ResourceType::for_name(kind)?;
-        check_scope(&ty, namespace)?;
-        to_json(self.cluster()?.get(&ty, namespace, name).await?)
+        self.telemetry()
+            .observe("get", async {
+                let ty = ResourceType::for_name(kind)?;
+                check_scope(&ty, namespace)?;
+                to_json(self.cluster()?.get(&ty, namespace, name).await?)
+            })
+            .await
     }
 
     /// List objects of a kind, optionally in one namespace and matching a label selector.
@@ -283,19 +306,28 @@ impl Engine {
         namespace: Option<&str>,
         selector: Option<&str>,
     ) -> Result<Vec<serde_json::Value>> {
-        let ty = ResourceType::for_name(kind)?;
-        let opts = ListOptions {
-            label_selector: selector.map(Selector::parse).transpose()?,
-        };
-        let list = self.cluster()?.list(&ty, namespace, &opts).await?;
-        list.items.into_iter().map(to_json).collect()
+        self.telemetry()
+            .observe("list", async {
+                let ty = ResourceType::for_name(kind)?;
+                let selector = selector.map(Selector::parse).transpose()?;
+                let opts = ListOptions {
+                    label_selector: selector,
+                };
+                let list = self.cluster()?.list(&ty, namespace, &opts).await?;
+                list.items.into_iter().map(to_json).collect()
+            })
+            .await
     }
 
     /// Delete one object.
     pub async fn delete(&self, kind: &str, name: &str, namespace: Option<&str>) -> Result<()> {
-        let ty = ResourceType::for_name(kind)?;
-        check_scope(&ty, namespace)?;
-        self.cluster()?.delete(&ty, namespace, name).await
+        self.telemetry()
+            .observe("delete", async {
+                let ty = ResourceType::for_name(kind)?;
+                check_scope(&ty, namespace)?;
+                self.cluster()?.delete(&ty, namespace, name).await
+            })
+            .await
     }
 }
 

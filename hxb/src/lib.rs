@@ -30,6 +30,7 @@
 //! ```
 
 mod engine;
+pub mod telemetry;
 
 #[doc(inline)]
 pub use engine::{ClusterChoice, Engine, EngineBuilder};

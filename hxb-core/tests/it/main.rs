@@ -1,3 +1,9 @@
 //! hxb-core integration tests (one binary).
 
 mod conformance;
+mod embedded;
+mod embedded_workloads;
+mod kube_live;
+mod kube_mock;
+mod prometheus;
+mod store;

@@ -12,6 +12,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::model::Timestamp;
 
+pub mod alerts;
+pub mod load;
+pub mod prometheus;
+pub mod promql;
+mod tsdb;
+
+pub use prometheus::PrometheusSource;
+pub use tsdb::{EmbeddedMetrics, TsdbConfig, labels};
+
 /// Label set of a series.
 pub type Labels = BTreeMap<String, String>;
 

@@ -1,0 +1,214 @@
+//! Scores the default detector on the NAB corpus with NAB's rules and measures throughput.
+//!
+//! ```text
+//! cargo run --release -p hxb-ai --example nab_eval -- [NAB_DIR] [--export DIR] [--per-file] [--ablation] [--loco]
+//! ```
+//!
+//! * `NAB_DIR` defaults to `../shared/data/nab`.
+//! * `--export DIR` writes `DIR/hxb/<category>/hxb_<file>.csv` (NAB's results layout).
+//! * `--per-file` prints each file's raw standard-profile score.
+//! * `--ablation` also scores each component alone and the composite without each part.
+//! * `--loco` leave-one-category-out: the threshold is optimised on the other categories and
+//!   applied to the held-out one.
+
+use std::time::Instant;
+
+use hxb_ai::detect::{Composite, CompositeConfig, Detector, score_points};
+use hxb_ai::nab::{Corpus, Evaluator, Profile, export_results, perfect_scores};
+
+const REFERENCE: &[(&str, [f64; 3])] = &[
+    ("numenta (HTM)", [72.3, 69.1, 76.0]),
+    ("contextOSE", [71.6, 67.2, 75.5]),
+    ("ARTime", [69.8, 60.0, 75.2]),
+    ("knncad", [57.0, 46.6, 62.1]),
+    ("earthgeckoSkyline", [55.1, 43.2, 60.8]),
+    ("randomCutForest", [53.7, 44.9, 60.1]),
+    ("relativeEntropy", [50.1, 42.9, 53.7]),
+    ("twitterADVec", [41.2, 23.5, 49.7]),
+    ("windowedGaussian", [26.5, 2.2, 37.1]),
+    ("random", [20.8, 7.7, 29.5]),
+    ("null", [0.0, 0.0, 0.0]),
+];
+
+fn run(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<Vec<Vec<f64>>> {
+    Ok(corpus
+        .files
+        .iter()
+        .map(|f| score_points(&mut config.build(), &f.points()))
+        .collect())
+}
+
+fn normalized(corpus: &Corpus, scores: &[Vec<f64>]) -> hxb_core::Result<[f64; 3]> {
+    let r = Evaluator::new().evaluate_all(corpus, scores)?;
+    Ok([r[0].normalized, r[1].normalized, r[2].normalized])
+}
+
+fn main() -> hxb_core::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut dir = "../shared/data/nab".to_string();
+    let (mut export, mut per_file, mut ablation, mut loco) = (None, false, false, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--export" => export = it.next().cloned(),
+            "--per-file" => per_file = true,
+            "--ablation" => ablation = true,
+            "--loco" => loco = true,
+            other => dir = other.to_string(),
+        }
+    }
+    let corpus = Corpus::load(&dir)?;
+    println!(
+        "corpus {dir}: {} files, {} rows, {} windows",
+        corpus.files.len(),
+        corpus.row_count(),
+        corpus.window_count()
+    );
+
+    // Evaluator self-check on this corpus: the null detector scores 0, a perfect one 100.
+    let null: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .map(|f| vec![0.5; f.values.len()])
+        .collect();
+    let perfect: Vec<Vec<f64>> = corpus.files.iter().map(perfect_scores).collect();
+    let (n, p) = (normalized(&corpus, &null)?, normalized(&corpus, &perfect)?);
+    println!(
+        "evaluator check: null detector {:.1}/{:.1}/{:.1}, perfect detector {:.1}/{:.1}/{:.1}",
+        n[0], n[1], n[2], p[0], p[1], p[2]
+    );
+
+    let config = Composite::builder();
+    let scores = run(&corpus, config)?;
+    let results = Evaluator::new().evaluate_all(&corpus, &scores)?;
+
+    println!("\n| detector | standard | low FP | low FN |\n|---|---|---|---|");
+    println!(
+        "| **hxb composite (this run)** | **{:.1}** | **{:.1}** | **{:.1}** |",
+        results[0].normalized, results[1].normalized, results[2].normalized
+    );
+    for (name, s) in REFERENCE {
+        println!(
+            "| {name} (README) | {:.1} | {:.1} | {:.1} |",
+            s[0], s[1], s[2]
+        );
+    }
+    println!();
+    for r in &results {
+        println!(
+            "{:<20} threshold {:.4}  raw {:>8.3}  null {:>6.1}  perfect {:>5.1}  tp {} fp {} fn {}",
+            r.profile.name,
+            r.best.threshold,
+            r.best.score,
+            r.null,
+            r.perfect,
+            r.best.tp,
+            r.best.fp,
+            r.best.fn_
+        );
+    }
+
+    if per_file {
+        println!("\nper file (standard, raw score at the optimised threshold):");
+        for (name, s) in &results[0].per_file {
+            println!("  {s:>8.3}  {name}");
+        }
+    }
+
+    if ablation {
+        println!("\nablation (standard / low FP / low FN):");
+        let variants: Vec<(&str, CompositeConfig)> = vec![
+            (
+                "value z only",
+                config.diff_z(false).cusum(false).neighbour(false),
+            ),
+            (
+                "diff z only",
+                config.value_z(false).cusum(false).neighbour(false),
+            ),
+            (
+                "cusum only",
+                config.value_z(false).diff_z(false).neighbour(false),
+            ),
+            (
+                "neighbour only",
+                config.value_z(false).diff_z(false).cusum(false),
+            ),
+            ("without value z", config.value_z(false)),
+            ("without diff z", config.diff_z(false)),
+            ("without cusum", config.cusum(false)),
+            ("without neighbour", config.neighbour(false)),
+            ("without refractory", config.refractory(0, 0.5)),
+        ];
+        for (name, c) in variants {
+            let s = normalized(&corpus, &run(&corpus, c)?)?;
+            println!("  {name:<20} {:>6.1} {:>6.1} {:>6.1}", s[0], s[1], s[2]);
+        }
+    }
+
+    if loco {
+        println!("\nleave-one-category-out (standard; threshold from the other categories):");
+        let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
+        cats.dedup();
+        for cat in cats {
+            let split = |keep: bool| {
+                let idx: Vec<usize> = (0..corpus.files.len())
+                    .filter(|&i| (corpus.files[i].category() == cat) == keep)
+                    .collect();
+                let c = Corpus {
+                    files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
+                };
+                let s: Vec<Vec<f64>> = idx.iter().map(|&i| scores[i].clone()).collect();
+                (c, s)
+            };
+            let (held, held_s) = split(true);
+            let (rest, rest_s) = split(false);
+            let ev = Evaluator::new();
+            let t = ev
+                .evaluate(&rest, &rest_s, &Profile::STANDARD)?
+                .best
+                .threshold;
+            let transferred = ev.evaluate_at(&held, &held_s, &Profile::STANDARD, t)?;
+            let own = ev.evaluate(&held, &held_s, &Profile::STANDARD)?;
+            println!(
+                "  {cat:<22} threshold {t:.4}: normalised {:>6.1} (raw {:>7.3}); own optimum {:.4}: {:>6.1} (raw {:>7.3})",
+                transferred.normalized,
+                transferred.best.score,
+                own.best.threshold,
+                own.normalized,
+                own.best.score
+            );
+        }
+    }
+
+    // Throughput: the default detector over every file, one thread, repeated.
+    let series: Vec<Vec<(i64, f64)>> = corpus.files.iter().map(|f| f.points()).collect();
+    let points: usize = series.iter().map(Vec::len).sum();
+    let reps = 10;
+    let mut checksum = 0.0;
+    let start = Instant::now();
+    for _ in 0..reps {
+        for s in &series {
+            let mut d = Composite::default();
+            for &(t, v) in s {
+                checksum += d.update(t, v);
+            }
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "\nthroughput: {:.0} points/s on one core ({} points x {reps} in {secs:.3} s; checksum {checksum:.1})",
+        (points * reps) as f64 / secs,
+        points
+    );
+    println!(
+        "state per series: {} bytes",
+        Composite::default().state_bytes()
+    );
+
+    if let Some(out) = export {
+        let written = export_results(&out, "hxb", &corpus, &scores)?;
+        println!("exported {} files under {out}/hxb/", written.len());
+    }
+    Ok(())
+}

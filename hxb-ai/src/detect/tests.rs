@@ -1,0 +1,239 @@
+use proptest::prelude::*;
+
+use super::*;
+
+const STEP: i64 = 300_000;
+
+fn sine(i: i64) -> f64 {
+    10.0 + (i as f64 * std::f64::consts::TAU / 288.0).sin()
+        + 0.05 * ((i * 7919 % 101) as f64 / 101.0)
+}
+
+fn all_detectors() -> Vec<Box<dyn Detector>> {
+    vec![
+        Box::new(Composite::default()),
+        Box::new(RobustZ::values()),
+        Box::new(RobustZ::diffs()),
+        Box::new(Cusum::default()),
+        Box::new(Neighbour::default()),
+        Box::new(Combine::max(RobustZ::values(), Cusum::default())),
+        Box::new(Refractory::new(
+            Neighbour::new(4, 8, 1, Calibrator::record(100.0, 10)),
+            0.5,
+            20,
+        )),
+    ]
+}
+
+#[test]
+fn constant_series_never_alarms() {
+    for mut d in all_detectors() {
+        for i in 0..3000 {
+            assert_eq!(d.update(i * STEP, 42.0), 0.0);
+        }
+    }
+    let mut d = Composite::default();
+    for i in 0..3000 {
+        assert_eq!(d.update(i * STEP, 0.0), 0.0);
+    }
+}
+
+#[test]
+fn a_spike_scores_high_once_and_then_quietens() {
+    let mut d = Composite::default();
+    let mut scores = Vec::new();
+    for i in 0..3000 {
+        let v = if i == 2000 { sine(i) + 30.0 } else { sine(i) };
+        scores.push(d.update(i * STEP, v));
+    }
+    let before = scores[300..2000].iter().cloned().fold(0.0, f64::max);
+    assert!(scores[2000] > 0.5, "spike {}", scores[2000]);
+    assert!(before < scores[2000], "background {before}");
+    assert!(scores[2001..2100].iter().all(|&s| s < 0.5));
+}
+
+#[test]
+fn a_level_shift_is_detected_near_its_start() {
+    let mut d = Composite::default();
+    let mut first = None;
+    for i in 0..3000 {
+        let v = sine(i) + if i >= 2000 { 8.0 } else { 0.0 };
+        if d.update(i * STEP, v) >= 0.5 && i >= 300 && first.is_none() {
+            first = Some(i);
+        }
+    }
+    let first = first.expect("shift detected");
+    assert!((2000..2020).contains(&first), "{first}");
+}
+
+#[test]
+fn batch_api_rejects_bad_input_and_changes_nothing() {
+    let mut d = Composite::default();
+    let warm: Vec<(i64, f64)> = (0..500).map(|i| (i * STEP, sine(i))).collect();
+    score_series(&mut d, &warm).unwrap();
+    let before = d.clone();
+    for bad in [
+        vec![(500 * STEP, 1.0), (500 * STEP, 2.0)],
+        vec![(502 * STEP, 1.0), (501 * STEP, 2.0)],
+        vec![(501 * STEP, f64::NAN)],
+        vec![(501 * STEP, f64::INFINITY)],
+    ] {
+        let e = score_series(&mut d, &bad).unwrap_err();
+        assert_eq!(e.kind(), hxb_core::ErrorKind::InvalidInput);
+        assert_eq!(d, before);
+    }
+}
+
+#[test]
+fn streaming_skips_nan_and_stale_points_without_changing_state() {
+    let mut d = Composite::default();
+    for i in 0..500 {
+        d.update(i * STEP, sine(i));
+    }
+    let before = d.clone();
+    assert_eq!(d.update(500 * STEP, f64::NAN), 0.0);
+    assert_eq!(d.update(499 * STEP, 1.0), 0.0);
+    assert_eq!(d.update(10 * STEP, 1.0), 0.0);
+    assert_eq!(d, before);
+    let s = score_points(&mut d, &[(500 * STEP, 1.0), (500 * STEP, 2.0)]);
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[1], 0.0);
+}
+
+#[test]
+fn gaps_restart_context_but_do_not_alarm_on_a_smooth_series() {
+    let mut d = Composite::default();
+    let mut t = 0;
+    let mut max_after_gap: f64 = 0.0;
+    for i in 0..3000 {
+        t += if i == 2000 { 50 * STEP } else { STEP };
+        let s = d.update(t, sine(i));
+        if i >= 2000 {
+            max_after_gap = max_after_gap.max(s);
+        }
+    }
+    assert!(max_after_gap < 0.5, "{max_after_gap}");
+}
+
+#[test]
+fn reset_behaves_like_new() {
+    let pts: Vec<(i64, f64)> = (0..1000)
+        .map(|i| (i * STEP, sine(i) + if i == 700 { 9.0 } else { 0.0 }))
+        .collect();
+    let mut d = Composite::default();
+    let a = score_points(&mut d, &pts);
+    d.reset();
+    assert_eq!(d, Composite::default());
+    assert_eq!(score_points(&mut d, &pts), a);
+}
+
+#[test]
+fn state_is_constant_in_size() {
+    let mut d = Composite::default();
+    let bytes = d.state_bytes();
+    assert!(bytes < 16 * 1024, "{bytes}");
+    for i in 0..20_000 {
+        d.update(i * STEP, sine(i) * (1.0 + (i % 977) as f64));
+    }
+    assert_eq!(d.state_bytes(), bytes);
+}
+
+struct Fixed(f64);
+impl Detector for Fixed {
+    fn update(&mut self, _: i64, _: f64) -> f64 {
+        self.0
+    }
+    fn reset(&mut self) {}
+}
+
+#[test]
+fn combine_and_refractory_semantics() {
+    assert_eq!(Combine::max(Fixed(0.2), Fixed(0.7)).update(0, 0.0), 0.7);
+    assert!((Combine::mean(Fixed(0.2), Fixed(0.6), 0.25).update(0, 0.0) - 0.5).abs() < 1e-12);
+    assert_eq!(
+        Combine::mean(Fixed(1.0), None::<Fixed>, 1.0).update(0, 0.0),
+        1.0
+    );
+    let mut r = Refractory::new(Fixed(0.8), 0.5, 4);
+    let out: Vec<f64> = (0..6).map(|i| r.update(i, 0.0)).collect();
+    assert_eq!(out[0], 0.8);
+    assert_eq!(out[1], 0.0);
+    // Damping rises linearly, and re-arms as soon as a damped score reaches the level again.
+    assert!(out[1..].iter().all(|&s| s < 0.8));
+}
+
+#[test]
+fn composite_builder_switches_components() {
+    let only_cusum = Composite::builder()
+        .value_z(false)
+        .diff_z(false)
+        .neighbour(false)
+        .build();
+    assert!(!only_cusum.config().eq(&CompositeConfig::default()));
+    let none = Composite::builder()
+        .value_z(false)
+        .diff_z(false)
+        .cusum(false)
+        .neighbour(false)
+        .build();
+    let mut none = none;
+    for i in 0..1000 {
+        assert_eq!(
+            none.update(i * STEP, sine(i) + if i == 600 { 50.0 } else { 0.0 }),
+            0.0
+        );
+    }
+}
+
+fn arb_points() -> impl Strategy<Value = Vec<(i64, f64)>> {
+    let value = prop_oneof![
+        8 => -1e6f64..1e6,
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(0.0),
+        1 => any::<f64>(),
+    ];
+    let dt =
+        prop_oneof![8 => Just(STEP), 1 => 0i64..3 * STEP, 1 => -STEP..0i64, 1 => Just(100 * STEP)];
+    proptest::collection::vec((dt, value), 0..400).prop_map(|steps| {
+        let mut t = 0i64;
+        steps
+            .into_iter()
+            .map(|(dt, v)| {
+                t = t.saturating_add(dt);
+                (t, v)
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn scores_stay_in_unit_interval_and_nothing_panics(points in arb_points()) {
+        for mut d in all_detectors() {
+            for &(t, v) in &points {
+                let s = d.update(t, v);
+                prop_assert!((0.0..=1.0).contains(&s), "score {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn memory_does_not_grow(points in arb_points()) {
+        let mut d = Composite::default();
+        let bytes = d.state_bytes();
+        for &(t, v) in &points {
+            d.update(t, v);
+        }
+        prop_assert_eq!(d.state_bytes(), bytes);
+    }
+
+    #[test]
+    fn batch_api_accepts_exactly_valid_series(points in arb_points()) {
+        let mut d = Composite::default();
+        let valid = points.windows(2).all(|w| w[0].0 < w[1].0) && points.iter().all(|p| p.1.is_finite());
+        prop_assert_eq!(score_series(&mut d, &points).is_ok(), valid);
+    }
+}

@@ -1,0 +1,4 @@
+//! hxb-scaling integration tests (one binary).
+
+mod forecast_eval;
+mod hpa;

@@ -1,0 +1,103 @@
+//! The facade's engine: manifest-level operations, typed errors, closing, telemetry.
+
+use hxb::prelude::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn manifest_operations_and_typed_errors() {
+    let engine = Engine::embedded().unwrap();
+    engine
+        .apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}))
+        .await
+        .unwrap();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "c", "namespace": "a", "labels": {"tier": "web"}}, "data": {"k": "v"}});
+    engine.create(cm.clone()).await.unwrap();
+    assert_eq!(
+        engine.create(cm).await.unwrap_err().kind(),
+        ErrorKind::AlreadyExists
+    );
+    let got = engine.get("configmap", "c", Some("a")).await.unwrap();
+    assert_eq!(got["data"]["k"], "v");
+    assert_eq!(
+        engine
+            .list("ConfigMap", Some("a"), Some("tier=web"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        engine
+            .list("ConfigMap", Some("a"), Some("tier=db"))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    engine.delete("configmaps", "c", Some("a")).await.unwrap();
+    assert_eq!(
+        engine
+            .get("ConfigMap", "c", Some("a"))
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+
+    // Bad input: each is typed and changes nothing.
+    let bad = [
+        json!({"kind": "ConfigMap", "metadata": {"name": "x", "namespace": "a"}}),
+        json!({"apiVersion": "v1", "kind": "Gizmo", "metadata": {"name": "x"}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "a"}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x", "namespace": "a"}}),
+    ];
+    for m in bad {
+        assert_eq!(
+            engine.create(m.clone()).await.unwrap_err().kind(),
+            ErrorKind::InvalidInput,
+            "{m}"
+        );
+    }
+    assert_eq!(
+        engine
+            .list("ConfigMap", Some("a"), Some("a in ("))
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        engine.get("ConfigMap", "c", None).await.unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert!(
+        engine
+            .list("ConfigMap", None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn closed_engine_refuses_calls_and_telemetry_counts() {
+    let engine = Engine::embedded().unwrap();
+    let _ = engine.get("Namespace", "missing", None).await;
+    assert_eq!(engine.telemetry().operations("get"), 1);
+    let text = engine.metrics_text();
+    assert!(
+        text.contains("hxb_engine_operations_total{operation=\"get\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hxb_engine_errors_total{operation=\"get\",kind=\"not_found\"} 1"),
+        "{text}"
+    );
+    let clone = engine.clone();
+    engine.close();
+    assert!(clone.is_closed());
+    let e = clone.get("Namespace", "x", None).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Closed);
+}

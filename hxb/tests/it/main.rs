@@ -1,0 +1,3 @@
+//! hxb facade integration tests (one binary).
+
+mod engine;
