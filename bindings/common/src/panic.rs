@@ -35,17 +35,25 @@ mod tests {
     fn a_panic_becomes_an_internal_error() {
         let err = guard::<()>(|| panic!("boom {}", 1)).unwrap_err();
         assert_eq!(err.kind(), hxb::ErrorKind::Internal);
-        assert_eq!(err.to_string(), "internal error: panic in native code: boom 1");
+        assert_eq!(
+            err.to_string(),
+            "internal error: panic in native code: boom 1"
+        );
         assert_eq!(guard(|| Ok(3)).unwrap(), 3);
     }
 
     #[test]
     fn a_panicking_task_becomes_an_internal_error() {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let err = rt
-            .block_on(tokio::spawn(async { panic!("in task") }))
+            .block_on(async { tokio::spawn(async { panic!("in task") }).await })
             .map_err(join_error)
             .unwrap_err();
-        assert_eq!(err.to_string(), "internal error: panic in native code: in task");
+        assert_eq!(
+            err.to_string(),
+            "internal error: panic in native code: in task"
+        );
     }
 }

@@ -6,6 +6,8 @@
 //! with a stable `code` and a `cause` chain. Async methods return Promises driven by napi's
 //! tokio runtime.
 
+#![cfg_attr(test, allow(dead_code))] // napi registers exports outside test builds only
+
 mod engine;
 mod errors;
 mod values;

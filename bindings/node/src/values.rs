@@ -14,7 +14,11 @@ pub fn int_arg(v: f64, field: &str) -> napi::Result<i64> {
     if v.is_finite() && v.trunc() == v && v.abs() <= MAX_SAFE {
         Ok(v as i64)
     } else {
-        Err(hxb::Error::invalid(field, format!("{v} is not a safe integer"))).napi()
+        Err(hxb::Error::invalid(
+            field,
+            format!("{v} is not a safe integer"),
+        ))
+        .napi()
     }
 }
 
@@ -24,7 +28,6 @@ fn sorted(m: HashMap<String, String>) -> BTreeMap<String, String> {
 
 /// An exact Kubernetes resource quantity (nano precision, canonical `toString()`).
 #[napi]
-#[derive(Clone, Copy)]
 pub struct Quantity {
     q: hxb::Quantity,
 }
@@ -50,7 +53,9 @@ impl Quantity {
     pub fn from_number(value: f64) -> napi::Result<Self> {
         hxb::Quantity::from_f64(value, Default::default())
             .map(|q| Quantity { q })
-            .ok_or_else(|| hxb::Error::invalid("value", format!("{value} is not a finite quantity")))
+            .ok_or_else(|| {
+                hxb::Error::invalid("value", format!("{value} is not a finite quantity"))
+            })
             .napi()
     }
 
@@ -69,14 +74,22 @@ impl Quantity {
     /// `this + other`.
     #[napi]
     pub fn add(&self, other: &Quantity) -> napi::Result<Quantity> {
-        let q = self.q.checked_add(&other.q).map_err(hxb::Error::from).napi()?;
+        let q = self
+            .q
+            .checked_add(&other.q)
+            .map_err(hxb::Error::from)
+            .napi()?;
         Ok(Quantity { q })
     }
 
     /// `this - other`.
     #[napi]
     pub fn sub(&self, other: &Quantity) -> napi::Result<Quantity> {
-        let q = self.q.checked_sub(&other.q).map_err(hxb::Error::from).napi()?;
+        let q = self
+            .q
+            .checked_sub(&other.q)
+            .map_err(hxb::Error::from)
+            .napi()?;
         Ok(Quantity { q })
     }
 

@@ -45,7 +45,10 @@ pub fn text(s: &Bound<'_, PyString>, field: &str) -> PyResult<String> {
 
 fn from_py(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(invalid(path, format!("nested deeper than {MAX_DEPTH} levels")));
+        return Err(invalid(
+            path,
+            format!("nested deeper than {MAX_DEPTH} levels"),
+        ));
     }
     if obj.is_none() {
         return Ok(Value::Null);

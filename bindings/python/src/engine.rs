@@ -65,7 +65,9 @@ impl Engine {
     /// Create an object from a manifest.
     async fn create(&self, manifest: Json) -> Res<Json> {
         let e = self.engine.clone();
-        Ok(Json(spawn(async move { e.create(manifest.0).await }).await?))
+        Ok(Json(
+            spawn(async move { e.create(manifest.0).await }).await?,
+        ))
     }
 
     /// Server-side apply a manifest.
@@ -126,6 +128,13 @@ impl Engine {
     }
 
     fn __repr__(&self) -> String {
-        format!("Engine(closed={})", if self.engine.is_closed() { "True" } else { "False" })
+        format!(
+            "Engine(closed={})",
+            if self.engine.is_closed() {
+                "True"
+            } else {
+                "False"
+            }
+        )
     }
 }

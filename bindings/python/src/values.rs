@@ -19,7 +19,9 @@ impl Quantity {
     /// Parse the Kubernetes grammar (`"1.5Gi"`, `"250m"`, `"2e3"`).
     #[new]
     fn new(value: &Bound<'_, PyString>) -> PyResult<Self> {
-        Ok(Quantity(ops::parse_quantity(&text(value, "quantity")?).map_err(crate::errors::Error)?))
+        Ok(Quantity(
+            ops::parse_quantity(&text(value, "quantity")?).map_err(crate::errors::Error)?,
+        ))
     }
 
     /// The same as the constructor.
@@ -49,11 +51,15 @@ impl Quantity {
     }
 
     fn __add__(&self, other: &Self) -> Res<Self> {
-        Ok(Quantity(self.0.checked_add(&other.0).map_err(hxb::Error::from)?))
+        Ok(Quantity(
+            self.0.checked_add(&other.0).map_err(hxb::Error::from)?,
+        ))
     }
 
     fn __sub__(&self, other: &Self) -> Res<Self> {
-        Ok(Quantity(self.0.checked_sub(&other.0).map_err(hxb::Error::from)?))
+        Ok(Quantity(
+            self.0.checked_sub(&other.0).map_err(hxb::Error::from)?,
+        ))
     }
 
     fn __mul__(&self, n: i64) -> Res<Self> {

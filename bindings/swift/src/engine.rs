@@ -138,4 +138,3 @@ impl Engine {
         run(async move { e.delete(&kind, &name, namespace.as_deref()).await }).await
     }
 }
-
