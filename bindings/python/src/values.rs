@@ -90,30 +90,59 @@ pub fn validate_name(name: &Bound<'_, PyString>) -> PyResult<String> {
 }
 
 /// Parse every quantity of `items` and add them up exactly (one call for the whole batch).
+///
+/// The texts are read in place (no copy) and parsed with the GIL released.
 #[pyfunction]
-pub fn sum_quantities(items: &Bound<'_, PyAny>) -> PyResult<Quantity> {
-    let mut texts = Vec::new();
-    let mut push = |i: usize, item: Bound<'_, PyAny>| -> PyResult<()> {
-        let field = || format!("items[{i}]");
+pub fn sum_quantities<'py>(items: &Bound<'py, PyAny>) -> PyResult<Quantity> {
+    let py = items.py();
+    let mut held: Vec<Bound<'py, PyString>> = Vec::new();
+    let mut hold = |i: usize, item: Bound<'py, PyAny>| -> PyResult<()> {
         let s = item
-            .cast::<PyString>()
-            .map_err(|_| invalid(field(), "expected a str"))?;
-        texts.push(text(s, &field())?);
+            .cast_into::<PyString>()
+            .map_err(|_| invalid(format!("items[{i}]"), "expected a str"))?;
+        held.push(s);
         Ok(())
     };
     if let Ok(list) = items.cast::<PyList>() {
         for (i, item) in list.iter().enumerate() {
-            push(i, item)?;
+            hold(i, item)?;
         }
     } else {
         for (i, item) in items.try_iter()?.enumerate() {
-            push(i, item?)?;
+            hold(i, item?)?;
         }
     }
-    let total = items
-        .py()
-        .detach(|| ops::sum_quantities(texts.iter().map(String::as_str)));
+    let texts = held
+        .iter()
+        .enumerate()
+        .map(|(i, s)| utf8(s, || format!("items[{i}]")))
+        .collect::<PyResult<Vec<&str>>>()?;
+    let total = py.detach(|| ops::sum_quantities(texts.iter().copied()));
     Ok(Quantity(total.map_err(crate::errors::Error)?))
+}
+
+/// The UTF-8 text of a `str` without copying: CPython keeps a UTF-8 form (for ASCII, the
+/// string's own buffer) alive as long as the string. A lone surrogate is `InvalidInputError`.
+fn utf8<'a>(s: &'a Bound<'_, PyString>, field: impl FnOnce() -> String) -> PyResult<&'a str> {
+    unsafe extern "C" {
+        // Exported by every CPython 3 and in the stable ABI since 3.10; pyo3 declares it only
+        // from abi3-py310 on, so it is declared here for the abi3-py39 wheel.
+        fn PyUnicode_AsUTF8AndSize(
+            unicode: *mut pyo3::ffi::PyObject,
+            size: *mut pyo3::ffi::Py_ssize_t,
+        ) -> *const std::os::raw::c_char;
+    }
+    let mut size: pyo3::ffi::Py_ssize_t = 0;
+    // SAFETY: `s` is a live `str` and the GIL is held (a `Bound` proves both).
+    let data = unsafe { PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut size) };
+    if data.is_null() {
+        let _ = PyErr::take(s.py());
+        return Err(invalid(field(), "not valid unicode (lone surrogate)"));
+    }
+    let len = usize::try_from(size).unwrap_or(0);
+    // SAFETY: CPython returns `size` bytes of valid UTF-8 that live as long as the string,
+    // which `'a` borrows.
+    Ok(unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(data.cast(), len)) })
 }
 
 /// Quota admission: `None` if `requested` fits in `hard` on top of `used`, else

@@ -102,3 +102,17 @@ def test_calls_after_close_raise_closed_error():
                 await coro
 
     asyncio.run(calls())
+
+
+def test_batch_reads_any_text_in_place_and_refuses_bad_items():
+    assert str(hxb.sum_quantities(["1", "2"] * 1000)) == "3k"
+    with pytest.raises(hxb.InvalidInputError) as exc:
+        hxb.sum_quantities(["1", "１"])  # non-ASCII text is read, then refused by the parser
+    assert "１" in str(exc.value)
+    with pytest.raises(hxb.InvalidInputError) as exc:
+        hxb.sum_quantities(["1", "2", "\udcff"])
+    assert "items[2]" in str(exc.value)
+    with pytest.raises(TypeError):
+        hxb.sum_quantities(None)
+    with pytest.raises(TypeError):
+        hxb.sum_quantities(5)
