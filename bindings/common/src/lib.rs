@@ -22,4 +22,4 @@ pub mod ops;
 mod panic;
 
 pub use error::{ErrorInfo, sample_error};
-pub use panic::{guard, join_error};
+pub use panic::{guard, join_error, panic_error};

@@ -18,7 +18,8 @@ pub fn join_error(err: tokio::task::JoinError) -> Error {
     }
 }
 
-fn panic_error(payload: &(dyn Any + Send)) -> Error {
+/// The [`Error::Internal`] of a caught panic's payload.
+pub fn panic_error(payload: &(dyn Any + Send)) -> Error {
     let msg = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 
 use crate::convert::Json;
 use crate::errors::Res;
-use crate::runtime::{block_on, enter, spawn};
+use crate::runtime::{block_on, enter, run};
 
 /// The hxb engine (see `hxb.Engine` in the stubs).
 #[pyclass(module = "hxb._native", frozen)]
@@ -47,7 +47,7 @@ impl Engine {
             context,
             ..EngineOptions::default()
         };
-        let engine = spawn(ops::open(opts)).await?;
+        let engine = run(ops::open(opts)).await?;
         Ok(Engine { engine })
     }
 
@@ -65,15 +65,13 @@ impl Engine {
     /// Create an object from a manifest.
     async fn create(&self, manifest: Json) -> Res<Json> {
         let e = self.engine.clone();
-        Ok(Json(
-            spawn(async move { e.create(manifest.0).await }).await?,
-        ))
+        Ok(Json(run(async move { e.create(manifest.0).await }).await?))
     }
 
     /// Server-side apply a manifest.
     async fn apply(&self, manifest: Json) -> Res<Json> {
         let e = self.engine.clone();
-        Ok(Json(spawn(async move { e.apply(manifest.0).await }).await?))
+        Ok(Json(run(async move { e.apply(manifest.0).await }).await?))
     }
 
     /// Get one object.
@@ -81,7 +79,7 @@ impl Engine {
     async fn get(&self, kind: String, name: String, namespace: Option<String>) -> Res<Json> {
         let e = self.engine.clone();
         let fut = async move { e.get(&kind, &name, namespace.as_deref()).await };
-        Ok(Json(spawn(fut).await?))
+        Ok(Json(run(fut).await?))
     }
 
     /// List objects of a kind.
@@ -97,14 +95,14 @@ impl Engine {
             e.list(&kind, namespace.as_deref(), selector.as_deref())
                 .await
         };
-        Ok(spawn(fut).await?.into_iter().map(Json).collect())
+        Ok(run(fut).await?.into_iter().map(Json).collect())
     }
 
     /// Delete one object.
     #[pyo3(signature = (kind, name, namespace=None))]
     async fn delete(&self, kind: String, name: String, namespace: Option<String>) -> Res<()> {
         let e = self.engine.clone();
-        spawn(async move { e.delete(&kind, &name, namespace.as_deref()).await }).await
+        run(async move { e.delete(&kind, &name, namespace.as_deref()).await }).await
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
