@@ -1,13 +1,17 @@
 //! `Engine`: one method per facade operation; async ones return Promises.
 
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::task::{Context, Poll, Waker};
 
-use hxb_bindings_common::join_error;
 use hxb_bindings_common::ops::{self, EngineOptions};
+use hxb_bindings_common::{join_error, panic_error};
+use napi::Env;
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::errors::{IntoNapi, guard};
+use crate::errors::{IntoNapi, guard, to_napi};
 use crate::values::int_arg;
 
 /// Options of `Engine.embedded` / `Engine.open`.
@@ -60,6 +64,28 @@ where
         .napi()
 }
 
+/// A Promise of a facade future. The future is polled once right away, on the JavaScript
+/// thread inside the runtime's context: a call that completes without waiting (the embedded
+/// cluster) settles the Promise with no thread hop; otherwise the same future goes on on
+/// napi's tokio runtime.
+fn promise<T, F>(env: &Env, fut: F) -> napi::Result<PromiseRaw<'_, T>>
+where
+    F: Future<Output = hxb::Result<T>> + Send + 'static,
+    T: ToNapiValue + Send + 'static,
+{
+    let mut fut = Box::pin(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    let first = napi::bindgen_prelude::within_runtime_if_available(|| {
+        catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx)))
+    });
+    match first {
+        Ok(Poll::Ready(Ok(v))) => PromiseRaw::resolve(env, v),
+        Ok(Poll::Ready(Err(e))) => PromiseRaw::reject(env, to_napi(e)),
+        Ok(Poll::Pending) => env.spawn_future(run(fut)),
+        Err(p) => PromiseRaw::reject(env, to_napi(panic_error(p.as_ref()))),
+    }
+}
+
 /// The hxb engine: one handle over the cluster, the state store and the clock.
 #[napi]
 pub struct Engine {
@@ -98,56 +124,70 @@ impl Engine {
     }
 
     /// Create an object from a manifest.
-    #[napi]
-    pub async fn create(&self, manifest: Value) -> napi::Result<Value> {
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn create<'env>(
+        &self,
+        env: &'env Env,
+        manifest: Value,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
         let e = self.engine.clone();
-        run(async move { e.create(manifest).await }).await
+        promise(env, async move { e.create(manifest).await })
     }
 
     /// Server-side apply a manifest.
-    #[napi]
-    pub async fn apply(&self, manifest: Value) -> napi::Result<Value> {
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn apply<'env>(
+        &self,
+        env: &'env Env,
+        manifest: Value,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
         let e = self.engine.clone();
-        run(async move { e.apply(manifest).await }).await
+        promise(env, async move { e.apply(manifest).await })
     }
 
     /// Get one object by kind, name and (for namespaced kinds) namespace.
-    #[napi]
-    pub async fn get(
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get<'env>(
         &self,
+        env: &'env Env,
         kind: String,
         name: String,
         namespace: Option<String>,
-    ) -> napi::Result<Value> {
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
         let e = self.engine.clone();
-        run(async move { e.get(&kind, &name, namespace.as_deref()).await }).await
+        promise(env, async move {
+            e.get(&kind, &name, namespace.as_deref()).await
+        })
     }
 
     /// List objects of a kind, optionally in one namespace and matching a label selector.
-    #[napi]
-    pub async fn list(
+    #[napi(ts_return_type = "Promise<Array<any>>")]
+    pub fn list<'env>(
         &self,
+        env: &'env Env,
         kind: String,
         namespace: Option<String>,
         selector: Option<String>,
-    ) -> napi::Result<Vec<Value>> {
+    ) -> napi::Result<PromiseRaw<'env, Vec<Value>>> {
         let e = self.engine.clone();
-        run(async move {
+        promise(env, async move {
             e.list(&kind, namespace.as_deref(), selector.as_deref())
                 .await
         })
-        .await
     }
 
     /// Delete one object.
-    #[napi]
-    pub async fn delete(
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn delete<'env>(
         &self,
+        env: &'env Env,
         kind: String,
         name: String,
         namespace: Option<String>,
-    ) -> napi::Result<()> {
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
         let e = self.engine.clone();
-        run(async move { e.delete(&kind, &name, namespace.as_deref()).await }).await
+        promise(env, async move {
+            e.delete(&kind, &name, namespace.as_deref()).await
+        })
     }
 }
