@@ -55,3 +55,31 @@ test('open with options', async (t) => {
 test('a missing kubeconfig is a typed rejection', async () => {
   await assert.rejects(hxb.Engine.open({ kubeconfig: '/nonexistent/kubeconfig' }), hxb.HxbError)
 })
+
+test('a call that waits is woken and keeps the error chain', async () => {
+  // A real cluster that is not there (a closed loopback port): the Promise stays pending on
+  // I/O, then rejects with a typed error whose cause chain is the Rust one.
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const path = require('node:path')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hxb-'))
+  const kubeconfig = path.join(dir, 'kubeconfig')
+  fs.writeFileSync(kubeconfig, [
+    'apiVersion: v1', 'kind: Config',
+    'clusters:', '- name: nowhere',
+    '  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}',
+    'contexts:', '- name: nowhere', '  context: {cluster: nowhere, user: nobody}',
+    'current-context: nowhere',
+    'users:', '- name: nobody', '  user: {token: x}', ''].join('\n'))
+  try {
+    const e = await hxb.Engine.open({ kubeconfig })
+    await assert.rejects(e.get('Namespace', 'x'), (err) => {
+      assert.ok(err instanceof hxb.UnavailableError || err instanceof hxb.BackendError, err.name)
+      assert.ok(err.cause instanceof Error)
+      return true
+    })
+    e.close()
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -84,3 +84,34 @@ def test_options_and_repr():
 def test_connect_to_a_missing_kubeconfig_is_a_typed_error():
     with pytest.raises(hxb.HxbError):
         asyncio.run(hxb.Engine.connect("/nonexistent/kubeconfig"))
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}
+contexts:
+- name: nowhere
+  context: {cluster: nowhere, user: nobody}
+current-context: nowhere
+users:
+- name: nobody
+  user: {token: x}
+"""
+
+
+def test_a_call_that_waits_is_woken_and_keeps_the_error_chain(tmp_path):
+    # A real cluster that is not there (a closed loopback port): the call waits on I/O, is
+    # woken by the runtime, and fails with a typed error whose cause chain is the Rust one.
+    path = tmp_path / "kubeconfig"
+    path.write_text(KUBECONFIG)
+
+    async def call():
+        engine = await hxb.Engine.connect(str(path))
+        with pytest.raises((hxb.UnavailableError, hxb.BackendError)) as exc:
+            await engine.get("Namespace", "x")
+        assert isinstance(exc.value.__cause__, hxb.ErrorCause)
+        engine.close()
+
+    asyncio.run(call())

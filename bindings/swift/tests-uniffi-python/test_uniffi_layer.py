@@ -205,3 +205,32 @@ def test_engine_open_with_options():
         raise
     assert not e.is_closed()
     e.close()
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}
+contexts:
+- name: nowhere
+  context: {cluster: nowhere, user: nobody}
+current-context: nowhere
+users:
+- name: nobody
+  user: {token: x}
+"""
+
+
+def test_a_call_that_waits_is_woken_and_keeps_the_error_chain(tmp_path):
+    path = tmp_path / "kubeconfig"
+    path.write_text(KUBECONFIG)
+
+    async def call():
+        engine = await Engine.open(EngineOptions(kubeconfig=str(path)))
+        with pytest.raises((HxbError.Unavailable, HxbError.Backend)) as exc:
+            await engine.get("Namespace", "x")
+        assert exc.value.causes
+        engine.close()
+
+    asyncio.run(call())
