@@ -1,7 +1,6 @@
 # Type stubs of the native module hxb._native (checked against it by tests/test_stubs.py).
 from os import PathLike
-from types import TracebackType
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Type, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from typing_extensions import Self
 

@@ -83,7 +83,7 @@ def test_class_members_match_and_async_ones_are_coroutines():
         assert runtime_names == stub_names, cls_node.name
 
 
-def test_async_stubs_are_awaitables_at_runtime(engine_or_none=None):
+def test_async_stubs_are_awaitables_at_runtime():
     tree = stub_tree()
     engine_stub = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Engine")
     async_names = {f.name for f in engine_stub.body if isinstance(f, ast.AsyncFunctionDef)}

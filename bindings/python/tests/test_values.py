@@ -1,6 +1,3 @@
-import math
-import pickle  # noqa: F401 - documents that Quantity is not pickled (no __reduce__)
-
 import pytest
 
 import hxb
@@ -68,4 +65,4 @@ def test_batch_sum():
 
 def test_version():
     assert hxb.__version__ == hxb.VERSION
-    assert not math.isnan(float(hxb.VERSION.split(".")[0]))
+    assert [int(p) for p in hxb.VERSION.split(".")[:3]] >= [0, 1, 0]
