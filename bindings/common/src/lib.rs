@@ -1,0 +1,25 @@
+//! # hxb-bindings-common
+//!
+//! The Rust half that the Python (pyo3), Node.js (napi-rs) and Swift (uniffi) bindings share,
+//! so that each binding is only a mapping of arguments and results:
+//!
+//! - [`ErrorInfo`]: one record per [`hxb::Error`] (stable kind code, message, the `source()`
+//!   chain, structured details) that every binding turns into its own typed error in exactly
+//!   one place;
+//! - [`guard`] / [`join_error`]: a panic in native code becomes an `internal` error, never a
+//!   crash of the host process;
+//! - [`ops`]: calls over plain data (strings, maps) that forward to the facade.
+//!
+//! ```
+//! let err = hxb::Quantity::parse("1.5.5Gi").map_err(hxb::Error::from).unwrap_err();
+//! let info = hxb_bindings_common::ErrorInfo::from_error(&err);
+//! assert_eq!(info.kind, "invalid_input");
+//! assert_eq!(info.details["reason"], "more than one decimal point");
+//! ```
+
+mod error;
+pub mod ops;
+mod panic;
+
+pub use error::{ErrorInfo, sample_error};
+pub use panic::{guard, join_error, panic_error};

@@ -1,0 +1,200 @@
+// hxb for Node.js: the typed loader over the native addon (hxb.node).
+//
+// Generic on purpose: every native class, static, method, getter and function is wrapped the
+// same way, so that any error leaving native code becomes an HxbError with a stable `code`, the
+// Rust `source()` chain as `cause`, and structured `details`. Adding an operation in Rust needs
+// no change here except its name in the export list (a test checks it).
+'use strict'
+
+const fs = require('node:fs')
+const path = require('node:path')
+
+function loadNative() {
+  const candidates = [
+    process.env.HXB_NODE_ADDON,
+    path.join(__dirname, 'hxb.node'),
+    path.join(__dirname, `hxb.${process.platform}-${process.arch}.node`),
+  ].filter(Boolean)
+  for (const file of candidates) {
+    if (!fs.existsSync(file)) continue
+    // dlopen rather than require: the addon may be a link to the cargo-built cdylib (.so).
+    const mod = { exports: {} }
+    process.dlopen(mod, file)
+    return mod.exports
+  }
+  throw new Error(`hxb: native addon not found (looked for ${candidates.join(', ')}); build it with bindings/test.sh`)
+}
+
+const native = loadNative()
+
+/** Prefix of an error record encoded by the addon (see bindings/node/src/errors.rs). */
+const MARKER = '\u0001hxb:'
+/** napi's own argument-conversion failures: wrong JavaScript types, null, undefined. */
+const NAPI_ARGUMENT_CODES = new Set([
+  'InvalidArg', 'ObjectExpected', 'StringExpected', 'NameExpected', 'FunctionExpected',
+  'NumberExpected', 'BooleanExpected', 'ArrayExpected', 'BigintExpected', 'DateExpected',
+  'ArrayBufferExpected', 'DetachableArraybufferExpected',
+])
+
+class HxbError extends Error {
+  constructor(message, { code = 'internal', details = {}, retryable = false, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.name = new.target.name
+    this.code = code
+    this.details = details
+    this.retryable = retryable
+  }
+}
+
+const KIND_CLASSES = {
+  invalid_input: 'InvalidInputError',
+  not_found: 'NotFoundError',
+  already_exists: 'AlreadyExistsError',
+  conflict: 'ConflictError',
+  quota_exceeded: 'QuotaExceededError',
+  forbidden: 'ForbiddenError',
+  failed_precondition: 'FailedPreconditionError',
+  unschedulable: 'UnschedulableError',
+  unavailable: 'UnavailableError',
+  timeout: 'TimeoutError',
+  backend: 'BackendError',
+  closed: 'ClosedError',
+  internal: 'InternalError',
+}
+
+const errors = { HxbError }
+const classOf = {}
+for (const [code, name] of Object.entries(KIND_CLASSES)) {
+  const cls = {
+    [name]: class extends HxbError {
+      constructor(message, opts = {}) {
+        super(message, { ...opts, code })
+      }
+    },
+  }[name]
+  errors[name] = cls
+  classOf[code] = cls
+}
+
+function fromRecord(info) {
+  let cause
+  for (const text of [...info.causes].reverse()) {
+    cause = new Error(text, cause === undefined ? undefined : { cause })
+  }
+  const cls = classOf[info.kind] ?? HxbError
+  const err = new cls(info.message, { details: info.details, retryable: info.retryable, cause })
+  if (cls === HxbError) err.code = info.kind
+  return err
+}
+
+function convert(e) {
+  if (e instanceof HxbError || e === null || typeof e !== 'object') return e
+  if (typeof e.message === 'string' && e.message.startsWith(MARKER)) {
+    return fromRecord(JSON.parse(e.message.slice(MARKER.length)))
+  }
+  if (NAPI_ARGUMENT_CODES.has(e.code) || e instanceof TypeError) {
+    return new errors.InvalidInputError(e.message, { details: { reason: e.message }, cause: e })
+  }
+  return e
+}
+
+function wrap(fn) {
+  return function hxbCall(...args) {
+    let out
+    try {
+      out = fn.apply(this, args)
+    } catch (e) {
+      throw convert(e)
+    }
+    return out instanceof Promise ? out.catch((e) => Promise.reject(convert(e))) : out
+  }
+}
+
+function wrapPrototype(proto) {
+  for (const key of Object.getOwnPropertyNames(proto)) {
+    if (key === 'constructor') continue
+    const d = Object.getOwnPropertyDescriptor(proto, key)
+    if (!d.configurable) continue
+    if (typeof d.value === 'function') d.value = wrap(d.value)
+    if (typeof d.get === 'function') d.get = wrap(d.get)
+    if (typeof d.set === 'function') d.set = wrap(d.set)
+    Object.defineProperty(proto, key, d)
+  }
+}
+
+// Native statics are read-only, so each class gets a stand-in constructor sharing the native
+// prototype (instances made natively are still `instanceof` it) with wrapped statics.
+function wrapClass(cls) {
+  wrapPrototype(cls.prototype)
+  const Wrapped = function (...args) {
+    if (!new.target) throw new TypeError(`Class constructor ${cls.name} cannot be invoked without 'new'`)
+    try {
+      return Reflect.construct(cls, args, cls)
+    } catch (e) {
+      throw convert(e)
+    }
+  }
+  Object.defineProperty(Wrapped, 'name', { value: cls.name })
+  Wrapped.prototype = cls.prototype
+  for (const key of Object.getOwnPropertyNames(cls)) {
+    if (['length', 'name', 'prototype', 'arguments', 'caller'].includes(key)) continue
+    const d = Object.getOwnPropertyDescriptor(cls, key)
+    if (typeof d.value === 'function') Wrapped[key] = wrap(d.value.bind(cls))
+    else if (typeof d.get === 'function') Object.defineProperty(Wrapped, key, { get: wrap(d.get.bind(cls)) })
+    else Wrapped[key] = d.value
+  }
+  return Wrapped
+}
+
+function wrapExport(value) {
+  if (typeof value !== 'function') return value
+  const isClass = value.prototype && Object.getOwnPropertyNames(value.prototype).length > 1
+  return isClass ? wrapClass(value) : wrap(value)
+}
+
+const api = {}
+for (const [key, value] of Object.entries(native)) api[key] = wrapExport(value)
+
+const Engine = api.Engine
+const Quantity = api.Quantity
+const validateName = api.validateName
+const sumQuantities = api.sumQuantities
+const admit = api.admit
+const addResources = api.addResources
+const version = api.version
+const errorKinds = api.errorKinds
+const _raiseSampleError = api._raiseSampleError
+const VERSION = native.version()
+
+const {
+  InvalidInputError, NotFoundError, AlreadyExistsError, ConflictError, QuotaExceededError,
+  ForbiddenError, FailedPreconditionError, UnschedulableError, UnavailableError, TimeoutError,
+  BackendError, ClosedError, InternalError,
+} = errors
+
+module.exports = {
+  Engine,
+  Quantity,
+  validateName,
+  sumQuantities,
+  admit,
+  addResources,
+  version,
+  errorKinds,
+  _raiseSampleError,
+  VERSION,
+  HxbError,
+  InvalidInputError,
+  NotFoundError,
+  AlreadyExistsError,
+  ConflictError,
+  QuotaExceededError,
+  ForbiddenError,
+  FailedPreconditionError,
+  UnschedulableError,
+  UnavailableError,
+  TimeoutError,
+  BackendError,
+  ClosedError,
+  InternalError,
+}

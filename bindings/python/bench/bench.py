@@ -1,0 +1,74 @@
+"""Binding benchmark, Python side (bindings/bench.sh): prints one JSON object.
+
+Measures what the issue asks: the overhead of a cheap call (µs/call) and the throughput of
+one batch call over 100,000 quantities, with the same inputs as examples/bench_native.rs.
+"""
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+
+import hxb
+
+
+def batch():
+    out = []
+    for i in range(100_000):
+        n = (i * 7919) % 1000
+        out.append([f"{n}m", f"{n}Mi", f"{n}", f"{n}.5Gi"][i % 4])
+    return out
+
+
+def per_call(runs, iters, f):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        for _ in range(iters):
+            f()
+        times.append((time.perf_counter() - t) / iters)
+    return statistics.median(times)
+
+
+def main():
+    name_s = per_call(5, 200_000, lambda: hxb.validate_name("team-a"))
+    parse_s = per_call(5, 200_000, lambda: hxb.Quantity("250m"))
+    items = batch()
+    total = None
+
+    def run_batch():
+        nonlocal total
+        total = str(hxb.sum_quantities(items))
+
+    batch_s = per_call(5, 10, run_batch)
+
+    engine = hxb.Engine.embedded()
+
+    async def gets():
+        await engine.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}})
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            for _ in range(5_000):
+                await engine.get("Namespace", "team-a")
+            times.append((time.perf_counter() - t) / 5_000)
+        return statistics.median(times)
+
+    get_s = asyncio.run(gets())
+    engine.close()
+    print(json.dumps({
+        "language": "python",
+        "runtime": f"CPython {sys.version.split()[0]}",
+        "validate_name_us": name_s * 1e6,
+        "parse_quantity_us": parse_s * 1e6,
+        "engine_get_us": get_s * 1e6,
+        "batch_items": len(items),
+        "batch_ms": batch_s * 1e3,
+        "batch_items_per_s": len(items) / batch_s,
+        "batch_total": total,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+// XCTest suite of the Swift package (run where a Swift toolchain exists:
+// `cargo build -p hxb-uniffi && swift test --package-path bindings/swift`).
+// The same layer is exercised on every CI run through uniffi's Python bindings
+// (bindings/swift/tests-uniffi-python).
+import Foundation
+import XCTest
+
+@testable import Hxb
+
+final class ValueTests: XCTestCase {
+    func testQuantityParsesAndPrintsCanonically() throws {
+        let q = try Quantity(value: "1.5Gi")
+        XCTAssertEqual(q.description, "1536Mi")
+        XCTAssertEqual(try q.value(), 1_610_612_736)
+        XCTAssertEqual(try Quantity(value: "0.1").milliValue(), 100)
+        XCTAssertEqual(q, try Quantity(value: "1536Mi"))
+        XCTAssertEqual(try q.add(other: Quantity(value: "512Mi")).description, "2Gi")
+        XCTAssertEqual(try Quantity(value: "250m").mul(n: 4).description, "1")
+        XCTAssertEqual(try Quantity(value: "1").compare(other: Quantity(value: "999m")), 1)
+    }
+
+    func testBadInputThrowsInvalidInput() {
+        for bad in ["", "1.5.5Gi", "12XB", "Gi"] {
+            XCTAssertThrowsError(try Quantity(value: bad)) { error in
+                guard case HxbError.InvalidInput = error else { return XCTFail("\(error)") }
+            }
+        }
+        XCTAssertThrowsError(try Quantity.fromDouble(value: .nan))
+        XCTAssertThrowsError(try Quantity(value: "100E").mul(n: 1 << 62))
+        XCTAssertThrowsError(try validateName(name: "Team_A"))
+        XCTAssertEqual(try validateName(name: "team-a"), "team-a")
+    }
+
+    func testQuotaAdmissionListsExceededResources() throws {
+        let hard = ["requests.cpu": "1"]
+        try admit(quota: "q", hard: hard, used: [:], requested: ["requests.cpu": "500m"])
+        XCTAssertThrowsError(
+            try admit(quota: "q", hard: hard, used: ["requests.cpu": "800m"],
+                      requested: ["requests.cpu": "500m"])
+        ) { error in
+            guard case let HxbError.QuotaExceeded(_, _, detailsJson) = error else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertTrue(detailsJson.contains("requests.cpu"))
+        }
+    }
+
+    func testEveryErrorKindHasItsCaseAndChain() {
+        XCTAssertEqual(errorKinds().count, 13)
+        XCTAssertThrowsError(try raiseSampleError(kind: "backend")) { error in
+            guard case let HxbError.Backend(_, causes, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(causes, ["connection refused", "no route to host"])
+        }
+        XCTAssertThrowsError(try raiseSampleError(kind: "closed")) { error in
+            guard case HxbError.Closed = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testBatchSum() throws {
+        let items = Array(repeating: "100m", count: 10_000)
+        XCTAssertEqual(try sumQuantities(items: items).description, "1k")
+    }
+}
+
+final class EngineTests: XCTestCase {
+    func testNamespacesAndQuotaAdmission() async throws {
+        let engine = try Engine.embedded()
+        defer { engine.close() }
+        let ns = #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-a"}}"#
+        _ = try await engine.apply(manifestJson: ns)
+        let quota = #"{"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"q","namespace":"team-a"},"spec":{"hard":{"requests.cpu":"1"}}}"#
+        _ = try await engine.apply(manifestJson: quota)
+        let pod = #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"big","namespace":"team-a"},"spec":{"containers":[{"name":"a","image":"nginx","resources":{"requests":{"cpu":"2"}}}]}}"#
+        do {
+            _ = try await engine.create(manifestJson: pod)
+            XCTFail("admitted a pod over quota")
+        } catch HxbError.QuotaExceeded {}
+        let names = try await engine.list(kind: "Namespace")
+        XCTAssertTrue(names.contains { $0.contains("team-a") })
+    }
+
+    func testCallsAfterCloseThrowClosed() async throws {
+        let engine = try Engine.embedded()
+        engine.close()
+        XCTAssertTrue(engine.isClosed())
+        do {
+            _ = try await engine.get(kind: "Namespace", name: "team-a")
+            XCTFail("a closed engine answered")
+        } catch HxbError.Closed {}
+    }
+}
