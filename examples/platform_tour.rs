@@ -84,7 +84,7 @@ async fn tour() -> Result<()> {
                 .unwrap_or("-"),
             alloc.get_or_zero("cpu").to_string(),
             alloc.get_or_zero("memory").to_string(),
-            alloc.get_or_zero("pods").to_string(),
+            alloc.get_or_zero("pods"),
         );
     }
 
