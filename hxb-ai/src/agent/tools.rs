@@ -224,9 +224,14 @@ impl ToolEnv {
                     s.iter()
                         .find_map(|c| c["state"]["waiting"]["reason"].as_str())
                 });
+                let owner = p["metadata"]["ownerReferences"]
+                    .as_array()
+                    .and_then(|o| o.first())
+                    .map(|o| json!({"kind": o["kind"], "name": o["name"]}));
                 json!({
                     "kind": "Pod",
                     "name": p["metadata"]["name"],
+                    "owner": owner,
                     "namespace": p["metadata"]["namespace"],
                     "labels": p["metadata"]["labels"],
                     "phase": p["status"]["phase"],
