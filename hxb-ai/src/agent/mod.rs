@@ -246,6 +246,9 @@ impl Agent {
         for ns in &self.env.namespaces {
             anon.register(NameKind::Namespace, ns);
         }
+        for (kind, name) in self.env.known_names().await {
+            anon.register(NameKind::of_kind(&kind), &name);
+        }
         let tools = tools::specs(self.env.write);
         let mut messages = vec![
             Message::system(SYSTEM_PROMPT),

@@ -194,6 +194,43 @@ impl ToolEnv {
             .collect()
     }
 
+    /// Names of the objects in scope the caller may list (pods, workloads, services, nodes),
+    /// so the question can be pseudonymised before the first tool runs. Anything the caller
+    /// may not list is skipped.
+    pub(crate) async fn known_names(&self) -> Vec<(String, String)> {
+        let types = [
+            ResourceType::of::<Pod>(),
+            ResourceType::of::<Deployment>(),
+            ResourceType::of::<StatefulSet>(),
+            ResourceType::of::<DaemonSet>(),
+            ResourceType::of::<Job>(),
+            ResourceType::of::<CronJob>(),
+            ResourceType::of::<Service>(),
+        ];
+        let mut out = Vec::new();
+        let mut scopes: Vec<Option<&str>> =
+            self.namespaces.iter().map(|n| Some(n.as_str())).collect();
+        scopes.push(None);
+        for ns in scopes {
+            let node = [ResourceType::of::<Node>()];
+            let tys: &[ResourceType] = if ns.is_some() { &types } else { &node };
+            for ty in tys {
+                if self.check("list", ty, ns).await.is_err() {
+                    continue;
+                }
+                if let Ok(list) = self.cluster.list(ty, ns, &ListOptions::default()).await {
+                    out.extend(
+                        list.items
+                            .into_iter()
+                            .filter_map(|o| o.metadata.name)
+                            .map(|n| (ty.kind.clone(), n)),
+                    );
+                }
+            }
+        }
+        out
+    }
+
     /// Runs tool `name` with (real, de-anonymised) `args`.
     pub(crate) async fn run(&self, name: &str, args: &Value) -> Result<Value> {
         if !offered(name, self.write) {

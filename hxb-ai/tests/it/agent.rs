@@ -131,7 +131,7 @@ async fn full_loop_over_http_with_anonymisation_both_ways() {
     ]);
     let a = agent(&f, provider(&url, Duration::from_secs(5)));
     let ans = a
-        .ask("What runs in shop? Mail carol@acme.example.")
+        .ask("What runs in shop? Is debug healthy? Mail carol@acme.example.")
         .await
         .unwrap();
     assert_eq!(ans.stop, StopReason::Answered);
@@ -151,6 +151,8 @@ async fn full_loop_over_http_with_anonymisation_both_ways() {
 
     let sent = bodies(&rx);
     assert_eq!(sent.len(), 3);
+    let question = sent[0]["messages"][1]["content"].as_str().unwrap();
+    assert_eq!(question, "What runs in <ns-1>? Is <pod-5> healthy? Mail <email-1>.");
     let wire = sent[2].to_string();
     // What left the process: no namespace, pod, e-mail or IP, no injection text.
     for leak in [
