@@ -315,4 +315,28 @@ mod tests {
         let s = a.anonymise("key AbCdEf0123456789XyZabc9876 here");
         assert!(s.contains("<secret-1>"), "{s}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn round_trip_and_no_registered_name_survives(
+            words in proptest::collection::vec("[a-z]{1,8}|shop|api|api-db|node-1|[.,;/ ]", 0..40),
+            email_user in "[a-z]{1,8}",
+            octet in 0u8..=255,
+        ) {
+            let mut a = Anonymiser::new();
+            for (k, n) in [(NameKind::Namespace, "shop"), (NameKind::Workload, "api"),
+                           (NameKind::Workload, "api-db"), (NameKind::Node, "node-1")] {
+                a.register(k, n);
+            }
+            let text = format!("{} {email_user}@corp.example 10.0.{octet}.9", words.join(" "));
+            let anon = a.anonymise(&text);
+            proptest::prop_assert_eq!(a.restore(&anon), text.clone());
+            proptest::prop_assert!(!anon.contains("@corp.example"));
+            // Outside placeholders, no registered name is left.
+            let bare = Regex::new(r"<[a-z]+-\d+>").unwrap().replace_all(&anon, " ").into_owned();
+            for w in bare.split(|c: char| !is_word(c)) {
+                proptest::prop_assert!(!["shop", "api", "api-db", "node-1"].contains(&w), "{} in {}", w, anon);
+            }
+        }
+    }
 }

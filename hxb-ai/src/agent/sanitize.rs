@@ -171,4 +171,17 @@ mod tests {
         assert_eq!(a.placeholder("n1"), Some("<node-1>"));
         assert_eq!(a.placeholder("web"), Some("<workload-1>"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn truncated_output_fits_the_budget(s in "\\PC{0,600}", budget in 64usize..700) {
+            let mut t = s.clone();
+            let cut = truncate(&mut t, budget);
+            proptest::prop_assert!(t.len() <= budget);
+            proptest::prop_assert_eq!(cut, s.len() > budget);
+            if !cut {
+                proptest::prop_assert_eq!(t, s);
+            }
+        }
+    }
 }

@@ -152,7 +152,10 @@ async fn full_loop_over_http_with_anonymisation_both_ways() {
     let sent = bodies(&rx);
     assert_eq!(sent.len(), 3);
     let question = sent[0]["messages"][1]["content"].as_str().unwrap();
-    assert_eq!(question, "What runs in <ns-1>? Is <pod-5> healthy? Mail <email-1>.");
+    assert_eq!(
+        question,
+        "What runs in <ns-1>? Is <pod-5> healthy? Mail <email-1>."
+    );
     let wire = sent[2].to_string();
     // What left the process: no namespace, pod, e-mail or IP, no injection text.
     for leak in [
