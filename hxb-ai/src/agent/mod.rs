@@ -1,6 +1,7 @@
 //! An LLM agent whose tools are the engine's own operations.
 //!
-//! * **Tools**: read-only `list_pods`, `get_object`, `list_events`, `analyze`; with a
+//! * **Tools**: read-only `list_pods`, `get_object`, `list_events`, `analyze` (and
+//!   `incidents` when an [`IncidentGrouper`] is attached); with a
 //!   [`WriteMode`] other than `Off`, also `restart_workload`, `scale_workload`,
 //!   `cordon_node`, which only ever go through the [`remediate::Guard`](crate::remediate::Guard)
 //!   as the caller (RBAC, blast radius, approval and audit apply; the model cannot approve).
@@ -31,6 +32,7 @@ use hxb_core::{ClusterBackend, Error, Result, Subject};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::incidents::IncidentGrouper;
 use crate::llm::{ChatRequest, LlmProvider, Message};
 use crate::remediate::{Authorizer, Guard};
 use tools::ToolEnv;
@@ -104,6 +106,7 @@ pub struct AgentBuilder {
     guard: Option<Guard>,
     namespaces: Vec<String>,
     write: WriteMode,
+    incidents: Option<Arc<parking_lot::Mutex<IncidentGrouper>>>,
     max_tool_calls: usize,
     max_turns: usize,
     max_repeats: usize,
@@ -130,6 +133,11 @@ impl AgentBuilder {
     /// Offer write tools (default [`WriteMode::Off`]).
     pub fn write_mode(mut self, mode: WriteMode) -> Self {
         self.write = mode;
+        self
+    }
+    /// Offer the `incidents` tool over `grouper` (filtered to what the caller may read).
+    pub fn incidents(mut self, grouper: Arc<parking_lot::Mutex<IncidentGrouper>>) -> Self {
+        self.incidents = Some(grouper);
         self
     }
     /// Tool calls per question (default 8).
@@ -184,6 +192,7 @@ impl AgentBuilder {
                 subject: self.subject,
                 namespaces: self.namespaces,
                 write: self.write,
+                incidents: self.incidents,
             },
             max_tool_calls: self.max_tool_calls,
             max_turns: self.max_turns,
@@ -231,6 +240,7 @@ impl Agent {
             guard: None,
             namespaces: Vec::new(),
             write: WriteMode::Off,
+            incidents: None,
             max_tool_calls: 8,
             max_turns: 6,
             max_repeats: 2,
@@ -249,7 +259,7 @@ impl Agent {
         for (kind, name) in self.env.known_names().await {
             anon.register(NameKind::of_kind(&kind), &name);
         }
-        let tools = tools::specs(self.env.write);
+        let tools = tools::specs(self.env.write, self.env.incidents.is_some());
         let mut messages = vec![
             Message::system(SYSTEM_PROMPT),
             Message::user(anon.anonymise(question)),
@@ -284,7 +294,7 @@ impl Agent {
                     return Ok(stopped(&anon, traces, StopReason::Loop));
                 }
                 let args = anon.restore_json(&call.arguments);
-                let (content, trace) = if tools::offered(&call.name, self.env.write) {
+                let (content, trace) = if self.env.offered(&call.name) {
                     self.run_tool(&call.name, args, &mut anon).await
                 } else {
                     unknown += 1;

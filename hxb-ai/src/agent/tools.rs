@@ -12,6 +12,7 @@ use k8s_openapi::api::core::v1::{
 use serde_json::{Value, json};
 
 use crate::analyze::{Snapshot, analyze};
+use crate::incidents::{Incident, IncidentGrouper};
 use crate::llm::ToolSpec;
 use crate::remediate::{Action, Authorizer, Guard, WorkloadKind};
 
@@ -38,6 +39,7 @@ pub(crate) struct ToolEnv {
     pub subject: Subject,
     pub namespaces: Vec<String>,
     pub write: WriteMode,
+    pub incidents: Option<Arc<parking_lot::Mutex<IncidentGrouper>>>,
 }
 
 const READ_TOOLS: &[&str] = &["list_pods", "get_object", "list_events", "analyze"];
@@ -47,8 +49,8 @@ fn ns_param() -> Value {
     json!({"type": "string", "description": "namespace (placeholder as given)"})
 }
 
-/// The tool specifications offered for `write`.
-pub(crate) fn specs(write: WriteMode) -> Vec<ToolSpec> {
+/// The tool specifications offered for `write` (with `incidents` when a grouper is attached).
+pub(crate) fn specs(write: WriteMode, incidents: bool) -> Vec<ToolSpec> {
     let obj = |props: Value, req: &[&str]| json!({"type": "object", "properties": props, "required": req});
     let mut v = vec![
         ToolSpec {
@@ -82,6 +84,15 @@ pub(crate) fn specs(write: WriteMode) -> Vec<ToolSpec> {
             parameters: obj(json!({"namespace": ns_param()}), &[]),
         },
     ];
+    if incidents {
+        v.push(ToolSpec {
+            name: "incidents".into(),
+            description: "List incidents (grouped anomalies and events) with ranked root-cause \
+                          hints, limited to objects in namespaces the caller may read."
+                .into(),
+            parameters: obj(json!({}), &[]),
+        });
+    }
     if write != WriteMode::Off {
         let wl = json!({"namespace": ns_param(), "name": {"type": "string"},
             "kind": {"type": "string", "enum": ["Deployment", "StatefulSet"]}});
@@ -106,9 +117,22 @@ pub(crate) fn specs(write: WriteMode) -> Vec<ToolSpec> {
     v
 }
 
-/// Whether `name` is a tool offered under `write`.
-pub(crate) fn offered(name: &str, write: WriteMode) -> bool {
-    READ_TOOLS.contains(&name) || (write != WriteMode::Off && WRITE_TOOLS.contains(&name))
+impl ToolEnv {
+    /// Whether `name` is a tool this agent offers.
+    pub(crate) fn offered(&self, name: &str) -> bool {
+        READ_TOOLS.contains(&name)
+            || (name == "incidents" && self.incidents.is_some())
+            || (self.write != WriteMode::Off && WRITE_TOOLS.contains(&name))
+    }
+}
+
+/// `Kind namespace/name` (or `Kind name`) as used by incident signals.
+fn parse_object(s: &str) -> Value {
+    let (kind, rest) = s.split_once(' ').unwrap_or(("", s));
+    match rest.split_once('/') {
+        Some((ns, name)) => json!({"kind": kind, "namespace": ns, "name": name}),
+        None => json!({"kind": kind, "name": rest}),
+    }
 }
 
 fn str_arg<'a>(args: &'a Value, key: &str) -> Result<&'a str> {
@@ -233,7 +257,7 @@ impl ToolEnv {
 
     /// Runs tool `name` with (real, de-anonymised) `args`.
     pub(crate) async fn run(&self, name: &str, args: &Value) -> Result<Value> {
-        if !offered(name, self.write) {
+        if !self.offered(name) {
             return Err(Error::invalid("tool", format!("no tool named `{name}`")));
         }
         match name {
@@ -244,6 +268,7 @@ impl ToolEnv {
                 self.analyze(args.get("namespace").and_then(Value::as_str))
                     .await
             }
+            "incidents" => self.incidents().await,
             _ => self.write(name, args).await,
         }
     }
@@ -358,6 +383,43 @@ impl ToolEnv {
             findings.extend(analyze(&snap));
         }
         Ok(json!({ "namespaces": targets, "findings": findings }))
+    }
+
+    /// Incidents whose every signal and root cause concerns a namespace in scope where the
+    /// caller may list events (cluster-scoped objects need `list events` cluster-wide).
+    async fn incidents(&self) -> Result<Value> {
+        let all: Vec<Incident> = match &self.incidents {
+            Some(g) => g.lock().incidents().to_vec(),
+            None => Vec::new(),
+        };
+        let events = ResourceType::of::<Event>();
+        let mut visible = Vec::new();
+        let mut hidden = 0usize;
+        for inc in all {
+            let objects: Vec<Value> = inc
+                .signals
+                .iter()
+                .map(|s| parse_object(&s.object))
+                .chain(inc.root_causes.iter().map(|c| parse_object(&c.object)))
+                .collect();
+            let mut ok = true;
+            for o in &objects {
+                if self
+                    .check("list", &events, o["namespace"].as_str())
+                    .await
+                    .is_err()
+                {
+                    ok = false;
+                    break;
+                }
+            }
+            if ok {
+                visible.push(json!({"incident": inc, "objects": objects}));
+            } else {
+                hidden += 1;
+            }
+        }
+        Ok(json!({"incidents": visible, "hidden_outside_your_access": hidden}))
     }
 
     async fn write(&self, name: &str, args: &Value) -> Result<Value> {

@@ -470,3 +470,56 @@ async fn an_agent_needs_an_authorizer_and_writes_need_a_guard() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
+
+#[tokio::test]
+async fn incidents_are_filtered_to_what_the_caller_may_read() {
+    use hxb_ai::incidents::{IncidentGrouper, Signal, SignalKind};
+    use hxb_core::Timestamp;
+    let f = cluster().await;
+    let mut g = IncidentGrouper::new(Duration::from_secs(600));
+    for (scope, object, reason) in [
+        ("acme/shop", "Deployment shop/api", "CrashLoopBackOff"),
+        ("acme/vault", "Deployment vault/db", "OOMKilled"),
+    ] {
+        g.ingest(Signal {
+            at: Timestamp::UNIX_EPOCH,
+            scope: scope.into(),
+            object: object.into(),
+            kind: SignalKind::Event {
+                reason: reason.into(),
+            },
+            message: format!("{reason} on {object}"),
+        });
+    }
+    let grouper = Arc::new(parking_lot::Mutex::new(g));
+    let agent = Agent::builder(Arc::new(OfflineProvider), f.cluster.clone(), who("alice"))
+        .authorizer(grant(&reader_rows()))
+        .namespaces(["shop"])
+        .incidents(grouper)
+        .build()
+        .unwrap();
+    let ans = agent.ask("Any incidents?").await.unwrap();
+    assert_eq!(ans.tool_calls[0].name, "incidents");
+    assert!(ans.tool_calls[0].error.is_none());
+    assert!(
+        ans.text.contains("CrashLoopBackOff on Deployment shop/api"),
+        "{}",
+        ans.text
+    );
+    assert!(!ans.text.contains("vault") && !ans.text.contains("OOMKilled"));
+    assert!(
+        ans.text.contains(r#""hidden_outside_your_access":1"#),
+        "{}",
+        ans.text
+    );
+    // Without a grouper the tool is not offered.
+    let plain = agent_without_incidents(&f)
+        .ask("Any incidents?")
+        .await
+        .unwrap();
+    assert_eq!(plain.tool_calls[0].name, "analyze");
+}
+
+fn agent_without_incidents(f: &Fixture) -> Agent {
+    agent(f, Arc::new(OfflineProvider))
+}
