@@ -320,6 +320,7 @@ impl Agent {
         match self.env.run(name, &args).await {
             Err(e) => error_result(name, args, &e, anon),
             Ok(mut out) => {
+                sanitize::redact_sensitive(&mut out);
                 sanitize::register_names(&out, anon);
                 let withheld = sanitize::neutralise(&mut out);
                 let mut body = anon.anonymise(&out.to_string());
