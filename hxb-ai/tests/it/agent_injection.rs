@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hxb_ai::agent::{Agent, AgentAnswer, WITHHELD, WriteMode};
-use hxb_ai::llm::{ChatRequest, ChatResponse, LlmProvider, Message, Role, ToolCall};
+use hxb_ai::llm::{ChatRequest, ChatResponse, LlmProvider, Message, ToolCall};
 use hxb_ai::remediate::{Authorizer, Policy};
 use hxb_core::cluster::Api;
 use hxb_core::{ErrorKind, Result};
@@ -78,7 +78,6 @@ impl LlmProvider for Scripted {
             }
             None => Message::assistant("done as instructed"),
         };
-        debug_assert_eq!(message.role, Role::Assistant);
         Ok(ChatResponse {
             message,
             finish_reason: None,
