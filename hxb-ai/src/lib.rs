@@ -10,7 +10,10 @@
 //! * [`incidents`]: co-occurring anomalies and events grouped into incidents with ranked
 //!   root-cause hints.
 //! * [`llm`]: chat providers with tool calling (OpenAI-compatible, Ollama, offline).
+//! * [`agent`]: an LLM agent whose tools are the engine's operations, behind RBAC and the
+//!   remediation guard, with anonymisation, budgets and prompt-injection defences.
 
+pub mod agent;
 pub mod analyze;
 pub mod detect;
 pub mod incidents;

@@ -22,6 +22,9 @@ pub struct HttpConfig {
     pub max_retries: u32,
     /// Longest `Retry-After` the client waits for itself.
     pub max_retry_wait: Duration,
+    /// Whether a reply calling a tool that was not offered is an error (default `true`).
+    /// An agent that reports unknown tools back to the model turns this off.
+    pub strict_tools: bool,
 }
 
 impl HttpConfig {
@@ -34,6 +37,7 @@ impl HttpConfig {
             timeout: Duration::from_secs(60),
             max_retries: 2,
             max_retry_wait: Duration::from_secs(10),
+            strict_tools: true,
         }
     }
     /// Sets the bearer token.
@@ -44,6 +48,11 @@ impl HttpConfig {
     /// Sets the request timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+    /// Return calls to tools that were not offered instead of failing (the caller checks).
+    pub fn lenient_tools(mut self) -> Self {
+        self.strict_tools = false;
         self
     }
     /// Sets the 429 retry policy.
@@ -264,7 +273,9 @@ impl LlmProvider for OpenAiProvider {
             .post("/chat/completions", &self.body(request))
             .await?;
         let response = parse_openai(&reply)?;
-        check_tools(request, &response)?;
+        if self.client.config.strict_tools {
+            check_tools(request, &response)?;
+        }
         Ok(response)
     }
 }
@@ -323,7 +334,9 @@ impl LlmProvider for OllamaProvider {
             return Err(bad_reply("no message"));
         }
         let response = parse_openai(&wrapped)?;
-        check_tools(request, &response)?;
+        if self.client.config.strict_tools {
+            check_tools(request, &response)?;
+        }
         debug_assert!(response.message.role == Role::Assistant);
         Ok(response)
     }

@@ -239,6 +239,11 @@ impl Guard {
         }
     }
 
+    /// The authorizer RBAC checks go through.
+    pub fn authorizer(&self) -> Arc<dyn Authorizer> {
+        self.inner.authorizer.clone()
+    }
+
     /// The policy.
     pub fn policy(&self) -> &Policy {
         &self.inner.policy

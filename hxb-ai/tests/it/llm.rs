@@ -13,14 +13,14 @@ use hxb_core::ErrorKind;
 use serde_json::{Value, json};
 
 /// One scripted reply: status, extra headers, body, delay before answering.
-struct Reply {
-    status: u16,
-    headers: &'static str,
-    body: String,
-    delay: Duration,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: &'static str,
+    pub(crate) body: String,
+    pub(crate) delay: Duration,
 }
 
-fn reply(status: u16, body: impl Into<String>) -> Reply {
+pub(crate) fn reply(status: u16, body: impl Into<String>) -> Reply {
     Reply {
         status,
         headers: "",
@@ -31,7 +31,7 @@ fn reply(status: u16, body: impl Into<String>) -> Reply {
 
 /// Serves `replies` in order, one connection each; returns the base URL and the request
 /// bodies received (path, JSON).
-fn serve(replies: Vec<Reply>) -> (String, mpsc::Receiver<(String, Value)>) {
+pub(crate) fn serve(replies: Vec<Reply>) -> (String, mpsc::Receiver<(String, Value)>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
@@ -96,7 +96,7 @@ fn request() -> ChatRequest {
     }
 }
 
-fn openai_tool_reply(name: &str, arguments: &str) -> String {
+pub(crate) fn openai_tool_reply(name: &str, arguments: &str) -> String {
     json!({
         "id": "chatcmpl-1", "object": "chat.completion", "model": "test",
         "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {

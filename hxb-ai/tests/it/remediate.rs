@@ -16,7 +16,7 @@ use k8s_openapi::api::core::v1::{Container, Namespace, Node, PodSpec, PodTemplat
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 /// Grants `(subject, verb, resource, namespace)` tuples; `*` namespace = everywhere.
-struct Table(BTreeSet<(String, String, String, String)>);
+pub(crate) struct Table(BTreeSet<(String, String, String, String)>);
 
 #[async_trait]
 impl Authorizer for Table {
@@ -40,7 +40,7 @@ impl Authorizer for Table {
     }
 }
 
-fn grant(rows: &[(&str, &str, &str, &str)]) -> Arc<dyn Authorizer> {
+pub(crate) fn grant(rows: &[(&str, &str, &str, &str)]) -> Arc<dyn Authorizer> {
     Arc::new(Table(
         rows.iter()
             .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
@@ -48,17 +48,17 @@ fn grant(rows: &[(&str, &str, &str, &str)]) -> Arc<dyn Authorizer> {
     ))
 }
 
-fn who(s: &str) -> Subject {
+pub(crate) fn who(s: &str) -> Subject {
     Subject::new(s).unwrap()
 }
 
-struct Fixture {
-    cluster: Arc<dyn ClusterBackend>,
-    store: Arc<dyn StateStore>,
-    clock: ManualClock,
+pub(crate) struct Fixture {
+    pub(crate) cluster: Arc<dyn ClusterBackend>,
+    pub(crate) store: Arc<dyn StateStore>,
+    pub(crate) clock: ManualClock,
 }
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     let clock = ManualClock::at_epoch();
     let cluster = EmbeddedCluster::builder()
         .nodes(2)
@@ -117,7 +117,7 @@ async fn fixture() -> Fixture {
     }
 }
 
-fn guard(f: &Fixture, authz: Arc<dyn Authorizer>, policy: Policy) -> Guard {
+pub(crate) fn guard(f: &Fixture, authz: Arc<dyn Authorizer>, policy: Policy) -> Guard {
     Guard::new(
         f.cluster.clone(),
         authz,
@@ -135,14 +135,14 @@ fn restart() -> Action {
     }
 }
 
-async fn deployment(f: &Fixture) -> Deployment {
+pub(crate) async fn deployment(f: &Fixture) -> Deployment {
     Api::<Deployment>::namespaced(f.cluster.clone(), "shop")
         .get("api")
         .await
         .unwrap()
 }
 
-async fn audit(f: &Fixture) -> Vec<String> {
+pub(crate) async fn audit(f: &Fixture) -> Vec<String> {
     f.store
         .read_log("audit", 0, 100)
         .await
