@@ -75,6 +75,14 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// How a series is drawn.
+#[derive(Clone, Copy)]
+enum Style {
+    Solid,
+    Thin,
+    Dashed,
+}
+
 /// A line chart of several series over the day (x = minute), on one y scale.
 struct Chart {
     title: String,
@@ -96,9 +104,9 @@ impl Chart {
         PAD + m / MINUTES as f64 * (W - 2.0 * PAD)
     }
     fn y(&self, v: f64) -> f64 {
-        H - PAD + -(v / self.y_max) * (H - 2.0 * PAD)
+        H - PAD - (v / self.y_max) * (H - 2.0 * PAD)
     }
-    fn line(&mut self, name: &str, color: &'static str, pts: &[(f64, f64)], dashed: bool) {
+    fn line(&mut self, name: &str, color: &'static str, pts: &[(f64, f64)], style: Style) {
         if pts.is_empty() {
             return;
         }
@@ -112,26 +120,27 @@ impl Chart {
                 self.y(*v)
             );
         }
-        let dash = if dashed {
-            r#" stroke-dasharray="5 3""#
-        } else {
-            ""
+        let attrs = match style {
+            Style::Solid => r#"stroke-width="1.5""#,
+            Style::Thin => r#"stroke-width="1" stroke-opacity="0.6""#,
+            Style::Dashed => r#"stroke-width="2" stroke-dasharray="6 3""#,
         };
         let _ = write!(
             self.body,
-            r#"<path class="series" d="{d}" fill="none" stroke="{color}" stroke-width="1.5"{dash}/>"#
+            r#"<path class="series" d="{d}" fill="none" stroke="{color}" {attrs}/>"#
         );
         self.legend.push((name.into(), color));
     }
-    fn span(&mut self, from: usize, to: usize, label: &str) {
+    fn span(&mut self, from: usize, to: usize, label: &str, row: usize) {
         let (x0, x1) = (Self::x(from as f64), Self::x(to.max(from + 5) as f64));
+        let ty = PAD - 4.0 - 11.0 * (row % 3) as f64;
         let _ = write!(
             self.body,
             r##"<rect class="incident" x="{x0:.1}" y="{PAD}" width="{:.1}" height="{:.1}" fill="#ef4444" fill-opacity="0.12"><title>{}</title></rect><text x="{x0:.1}" y="{:.1}" font-size="10" fill="#b91c1c">{}</text>"##,
             x1 - x0,
             H - 2.0 * PAD,
             esc(label),
-            PAD - 4.0,
+            ty,
             esc(label)
         );
     }
@@ -216,6 +225,13 @@ fn bars(title: &str, rows: &[(String, f64, String)], color: &str) -> String {
     s
 }
 
+/// Runs in the browser as the page loads: marks `<body data-rendered="ok/total">` with how
+/// many charts laid out every series with a non-empty box (what the headless check reads).
+const CHECK: &str = "(function(){var c=document.querySelectorAll('svg.chart'),ok=0;\
+for(var i=0;i<c.length;i++){var s=c[i].querySelectorAll('path.series,rect.bar'),good=s.length>0;\
+for(var j=0;j<s.length;j++){var b=s[j].getBBox();if(!(b.width>0||b.height>0))good=false;}\
+if(good)ok++;}document.body.setAttribute('data-rendered',ok+'/'+c.length);})();";
+
 /// The whole report.
 pub fn html(rec: &Recording) -> String {
     let mut body = String::new();
@@ -239,27 +255,27 @@ pub fn html(rec: &Recording) -> String {
             ),
             peak.max(a.forecast.iter().map(|f| f.1).fold(0.0, f64::max)),
         );
-        c.line("requests/s", COLORS[0], &rps, false);
+        c.line("requests/s", COLORS[0], &rps, Style::Thin);
         let fc: Vec<(f64, f64)> = a
             .forecast
             .iter()
             .filter(|(m, _)| *m < MINUTES)
             .map(|(m, v)| (*m as f64, *v))
             .collect();
-        c.line("forecast", COLORS[1], &fc, true);
+        c.line("forecast", COLORS[1], &fc, Style::Dashed);
         let reps: Vec<(f64, f64)> = a
             .replicas
             .iter()
             .enumerate()
             .map(|(m, r)| (m as f64, f64::from(*r) * scale))
             .collect();
-        c.line("replicas", COLORS[2], &reps, false);
+        c.line("replicas", COLORS[2], &reps, Style::Solid);
         let hpa: Vec<(f64, f64)> = a
             .hpa
             .iter()
             .map(|(m, r)| (*m as f64, f64::from(*r) * scale))
             .collect();
-        c.line("HPA desired", COLORS[5], &hpa, true);
+        c.line("HPA desired", COLORS[5], &hpa, Style::Dashed);
         body.push_str(&c.render());
     }
 
@@ -272,10 +288,29 @@ pub fn html(rec: &Recording) -> String {
             .enumerate()
             .map(|(m, v)| (m as f64, *v))
             .collect();
-        c.line(&a.label, COLORS[i % COLORS.len()], &pts, false);
+        c.line(&a.label, COLORS[i % COLORS.len()], &pts, Style::Solid);
     }
-    for i in &rec.incidents {
-        c.span(i.start, i.end, &format!("#{} {}", i.id, i.cause));
+    for (row, i) in rec.incidents.iter().enumerate() {
+        c.span(i.start, i.end, &format!("#{} {}", i.id, i.cause), row);
+    }
+    body.push_str(&c.render());
+    let mem_max = rec
+        .apps
+        .iter()
+        .flat_map(|a| a.memory.iter().copied())
+        .fold(0.0, f64::max);
+    let mut c = Chart::new("memory working set per replica, MiB", mem_max);
+    for (i, a) in rec.apps.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = a
+            .memory
+            .iter()
+            .enumerate()
+            .map(|(m, v)| (m as f64, *v))
+            .collect();
+        c.line(&a.label, COLORS[i % COLORS.len()], &pts, Style::Solid);
+    }
+    for (row, i) in rec.incidents.iter().enumerate() {
+        c.span(i.start, i.end, &format!("#{}", i.id), row);
     }
     body.push_str(&c.render());
     body.push_str("<table><tr><th>#</th><th>scope</th><th>time</th><th>signals</th><th>top cause</th><th>remediation</th></tr>");
@@ -312,7 +347,7 @@ pub fn html(rec: &Recording) -> String {
             .iter()
             .map(|(m, u, h)| (*m as f64, u / h.max(1e-9) * 100.0))
             .collect();
-        c.line(&q.label, COLORS[i % COLORS.len()], &pts, false);
+        c.line(&q.label, COLORS[i % COLORS.len()], &pts, Style::Solid);
     }
     body.push_str(&c.render());
 
@@ -321,7 +356,7 @@ pub fn html(rec: &Recording) -> String {
         .costs
         .iter()
         .map(|c| {
-            let nodes: f64 = c.nodes.iter().map(|(_, v)| v).sum();
+            let nodes: f64 = c.nodes.iter().map(|(_, v)| v).sum::<f64>() + 0.0;
             (
                 c.org.clone(),
                 c.total,
@@ -351,7 +386,7 @@ pub fn html(rec: &Recording) -> String {
     format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>hxb platform tour</title>
 <style>body{{font-family:system-ui,sans-serif;margin:24px;color:#111827}}figure{{margin:12px 0}}figcaption{{font-size:13px;color:#374151}}table{{border-collapse:collapse;font-size:12px}}td,th{{border:1px solid #e5e7eb;padding:4px 6px;text-align:left;vertical-align:top}}</style>
-</head><body><h1>hxb platform tour — one simulated day</h1>{body}</body></html>
+</head><body><h1>hxb platform tour — one simulated day</h1>{body}<script>{CHECK}</script></body></html>
 "#
     )
 }

@@ -276,7 +276,6 @@ async fn prepare(t: &Tenancy, a: &AppSpec) -> Result<AppState> {
         .build()?;
     let mut det_rps = Composite::default();
     let mut det_mem = Composite::default();
-    let calm = a.profile(None);
     let base = &a.base;
     let mut history = Vec::new();
     // The days before: the detectors learn normal, the forecaster gets its history.
@@ -289,7 +288,6 @@ async fn prepare(t: &Tenancy, a: &AppSpec) -> Result<AppState> {
             history.push(p.requests_per_s);
         }
     }
-    let _ = calm;
     Ok(AppState {
         spec: a.clone(),
         namespace: project.namespace,
@@ -311,15 +309,22 @@ async fn prepare(t: &Tenancy, a: &AppSpec) -> Result<AppState> {
     })
 }
 
-/// Cpu cores per request/s of an app (measured from its profile: demand at two loads).
+/// Cpu cores per request/s of an app, measured from its noiseless profile between the
+/// quietest and the busiest hour of a day.
 fn cpu_per_request(a: &AppSpec) -> f64 {
     let p = a.base.clone().noise(0.0);
-    let (lo, hi) = (p.at(2 * 3_600_000), p.at(14 * 3_600_000));
-    let d = hi.requests_per_s - lo.requests_per_s;
-    if d.abs() < 1e-9 {
-        0.01
-    } else {
-        (hi.cpu_cores - lo.cpu_cores) / d
+    let hours: Vec<_> = (0..24).map(|h| p.at(h * 3_600_000)).collect();
+    let lo = hours
+        .iter()
+        .min_by(|x, y| x.requests_per_s.total_cmp(&y.requests_per_s));
+    let hi = hours
+        .iter()
+        .max_by(|x, y| x.requests_per_s.total_cmp(&y.requests_per_s));
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if hi.requests_per_s - lo.requests_per_s > 1e-9 => {
+            (hi.cpu_cores - lo.cpu_cores) / (hi.requests_per_s - lo.requests_per_s)
+        }
+        _ => 0.01,
     }
 }
 
