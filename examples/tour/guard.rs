@@ -70,7 +70,18 @@ impl PlatformActions for TenancyPlatform {
         let t = &self.0;
         if let Some((org, ws, p)) = project_of(t, namespace).await? {
             let raised = p.quota.checked_add(add)?;
-            let what = format!("quota of {org}/{ws}/{} {} -> {raised}", p.name, p.quota);
+            let what = format!(
+                "quota of {org}/{ws}/{}: {}",
+                p.name,
+                add.iter()
+                    .map(|(k, _)| format!(
+                        "{k} {} -> {}",
+                        p.quota.get_or_zero(k.as_str()),
+                        raised.get_or_zero(k.as_str())
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             if !dry_run {
                 t.update_project(&org, &ws, p.name.as_str())
                     .quota(raised)

@@ -248,9 +248,9 @@ pub fn html(rec: &Recording) -> String {
         let scale = peak / f64::from(rmax);
         let mut c = Chart::new(
             &format!(
-                "{}: requests/s, forecast (lead {} min) and replicas (× {:.1} req/s)",
+                "{}: requests/s, forecast ({} min ahead) and replicas (× {:.1} req/s)",
                 a.label,
-                crate::tour::sim::STARTUP,
+                crate::tour::sim::PERIOD,
                 scale
             ),
             peak.max(a.forecast.iter().map(|f| f.1).fold(0.0, f64::max)),

@@ -14,7 +14,7 @@ use hxb_ai::detect::{Composite, Detector};
 use hxb_ai::incidents::{IncidentGrouper, Signal, SignalKind};
 use hxb_ai::remediate::{Action, Decision, Guard, Policy, WorkloadKind};
 use hxb_core::Timestamp;
-use hxb_scaling::forecast::{Fallback, SeasonalEnsemble};
+use hxb_scaling::forecast::{Fallback, Forecaster, SeasonalEnsemble};
 use hxb_scaling::hpa::{
     self, ControllerConfig, HpaSpec, HpaState, MetricSource, MetricValues, Observation, PodInfo,
     PodMetricSample,
@@ -45,7 +45,7 @@ pub struct AppTrace {
     pub label: String,
     /// Requests per second, per minute.
     pub rps: Vec<f64>,
-    /// Forecast of requests per second made `STARTUP` earlier, per autoscaling period.
+    /// One-step-ahead forecast of requests per second (made one period earlier).
     pub forecast: Vec<(usize, f64)>,
     /// Replicas running, per minute.
     pub replicas: Vec<i32>,
@@ -467,11 +467,13 @@ async fn autoscale(
     )?;
     s.hpa_state = outcome.next_state.clone();
     let hpa_replicas = outcome.desired_replicas.max(0) as u32;
-    let rec = s
-        .scaler
-        .recommend_from_history(forecaster, &s.history, false, hpa_replicas)?;
-    let fc = forecaster_point(forecaster, &s.history, s.scaler.window())?;
-    s.trace.forecast.push((minute + STARTUP, fc));
+    // Forecast the requests of the next lead window from the history so far (5-minute
+    // steps), and size for it ahead of time; never below what the HPA asks.
+    let fc = forecaster.forecast(&s.history, s.scaler.window())?;
+    let rec = s.scaler.recommend(&fc.point, hpa_replicas)?;
+    if let Some(next) = fc.point.first() {
+        s.trace.forecast.push((minute + PERIOD, *next));
+    }
     s.trace.hpa.push((minute, outcome.desired_replicas));
     s.trace.predictive.push((minute, rec.predictive));
 
@@ -520,12 +522,6 @@ async fn autoscale(
     }
     s.short_of_quota = short && s.spec_replicas < desired;
     Ok(out)
-}
-
-fn forecaster_point(f: &SeasonalEnsemble, history: &[f64], window: usize) -> Result<f64> {
-    use hxb_scaling::forecast::Forecaster;
-    let fc = f.forecast(history, window.max(1))?;
-    Ok(fc.point.iter().copied().fold(0.0, f64::max))
 }
 
 async fn sample_quotas(
