@@ -210,7 +210,7 @@ fn bars(title: &str, rows: &[(String, f64, String)], color: &str) -> String {
     );
     for (i, (label, v, text)) in rows.iter().enumerate() {
         let y = 10.0 + i as f64 * row_h;
-        let w = v / max * (W - 420.0);
+        let w = v / max * (W - 520.0);
         let _ = write!(
             s,
             r##"<text x="200" y="{:.1}" font-size="12" text-anchor="end">{}</text><rect class="bar" x="210" y="{y:.1}" width="{w:.1}" height="16" fill="{color}"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#374151">{}</text>"##,
