@@ -23,4 +23,7 @@ if [ -x bindings/test.sh ] || [ -f bindings/test.sh ]; then
   bash bindings/test.sh
 fi
 
+step "Platform tour: report.html rendered in headless Chromium"
+bash scripts/report-check.sh
+
 step "all tests passed in $(( $(date +%s) - start ))s"

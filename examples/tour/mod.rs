@@ -1,0 +1,7 @@
+//! The platform tour's parts.
+
+pub mod guard;
+pub mod progress;
+pub mod report;
+pub mod setup;
+pub mod sim;
