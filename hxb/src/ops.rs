@@ -134,10 +134,7 @@ fn replica_recommendation(req: &ReplicaRequest, now: Timestamp) -> Result<Replic
         .checked_sub(Duration::from_secs(3600))
         .map_err(|e| Error::internal(e.to_string()))?;
     let mut requests = ResourceList::new();
-    requests.set(
-        ResourceName::new(ResourceName::CPU)?,
-        req.cpu_request.clone(),
-    )?;
+    requests.set(ResourceName::new(ResourceName::CPU)?, req.cpu_request)?;
     let pods = (0..req.cpu_usage.len())
         .map(|i| PodInfo::running(format!("pod-{i}"), started, requests.clone()))
         .collect();
