@@ -159,3 +159,43 @@ async fn analyze_finds_a_pending_pod() {
         "{findings:?}"
     );
 }
+
+/// Three pods that refuse to share a node (required pod anti-affinity on the hostname).
+async fn spread_pods(engine: &Engine) -> Vec<Option<String>> {
+    engine
+        .apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}))
+        .await
+        .ok();
+    let anti = json!({"affinity": {"podAntiAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": [{
+            "labelSelector": {"matchLabels": {"app": "db"}},
+            "topologyKey": "kubernetes.io/hostname"}]}}});
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        let name = format!("db-{i}");
+        let mut p = pod(&name, anti.clone());
+        p["metadata"]["labels"] = json!({"app": "db"});
+        let _ = engine.create(p).await;
+        nodes.push(node_of(engine, &name).await);
+    }
+    nodes
+}
+
+#[tokio::test]
+async fn the_default_scheduler_honours_pod_anti_affinity() {
+    let engine = Engine::builder().nodes(2).build().await.unwrap();
+    let nodes = spread_pods(&engine).await;
+    assert!(nodes[0].is_some() && nodes[1].is_some());
+    assert_ne!(nodes[0], nodes[1]);
+    assert_eq!(nodes[2], None, "a third replica has no node left");
+
+    // The core's simple scheduler ignores affinity: the engine really plugged in the
+    // placement engine, and the builder can swap it.
+    let simple = Engine::builder()
+        .nodes(2)
+        .scheduler(std::sync::Arc::new(hxb::core::embedded::LeastAllocated))
+        .build()
+        .await
+        .unwrap();
+    assert!(spread_pods(&simple).await.iter().all(Option::is_some));
+}
