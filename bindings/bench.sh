@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Binding benchmarks (release builds), all in one run: the overhead of cheap calls (µs/call)
-# and the throughput of one batch call (parse and add 100,000 quantities) in Python, Node.js
+# and the throughput of two batch calls (parse and add 100,000 quantities; anomaly scores of a
+# 100,000-point series) in Python, Node.js
 # and the uniffi layer, against the same work in Rust. Prints a Markdown table.
 #
 #   bash bindings/bench.sh            (about 10 minutes on 2 cores when the build is cold)
@@ -54,4 +55,11 @@ for r in rows:
     print(f"| {r['language']} | {r['validate_name_us']:.3f} | {r['parse_quantity_us']:.3f} "
           f"| {r['engine_get_us']:.2f} | {r['batch_ms']:.2f} | {ratio:.0%} |")
 print(f"\nbatch result (all languages): {rust['batch_total']}")
+print("\n| language | detect_anomalies: 100k points, ms | points/s | series throughput vs Rust |")
+print("|---|---:|---:|---:|")
+for r in rows:
+    assert abs(r["detect_score_sum"] - rust["detect_score_sum"]) < 1e-6 * max(1, rust["detect_score_sum"]), r
+    ratio = r["detect_points_per_s"] / rust["detect_points_per_s"]
+    print(f"| {r['language']} | {r['detect_ms']:.2f} | {r['detect_points_per_s']:.3g} | {ratio:.0%} |")
+print(f"\nsum of the 100k anomaly scores (all languages): {rust['detect_score_sum']:.9f}")
 PY

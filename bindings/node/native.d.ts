@@ -21,6 +21,25 @@ export declare class Engine {
   list(kind: string, namespace?: string | undefined | null, selector?: string | undefined | null): Promise<Array<any>>
   /** Delete one object. */
   delete(kind: string, name: string, namespace?: string | undefined | null): Promise<void>
+  /** Create an organization. */
+  createOrganization(name: string, options?: OrganizationOptions | undefined | null): Promise<any>
+  /** Create a workspace in an organization. */
+  createWorkspace(org: string, name: string, options?: WorkspaceOptions | undefined | null): Promise<any>
+  /** Create a project in a workspace. */
+  createProject(org: string, workspace: string, name: string): Promise<any>
+  /** Deploy a stateless application in a project. */
+  createApp(org: string, workspace: string, project: string, name: string, options: AppSpec): Promise<any>
+  /** The replica count a CPU-utilization HPA would set (synchronous). */
+  recommendReplicas(request: ReplicaRequest): ReplicaRecommendation
+  /** Forecast the next `horizon` values of a series (synchronous). */
+  forecast(history: Float64Array | Array<number>, horizon: number, season: number): Array<number>
+  /**
+   * Anomaly scores of a series given as timestamps (ms) and values, each an array of
+   * numbers or a `Float64Array` (synchronous).
+   */
+  detectAnomalies(timestamps: Float64Array | Array<number>, values: Float64Array | Array<number>): Array<number>
+  /** Read-only diagnosis of the cluster or one namespace. */
+  analyze(namespace?: string | undefined | null): Promise<Array<any>>
 }
 
 /** An exact Kubernetes resource quantity (nano precision, canonical `toString()`). */
@@ -53,6 +72,18 @@ export declare class Quantity {
   toJSON(): string
 }
 
+/** What `createApp` deploys. */
+export interface AppSpec {
+  /** Container image. */
+  image: string
+  /** Replica count (default 1). */
+  replicas?: number
+  /** Container port exposed through a Service. */
+  port?: number
+  /** Requests per pod, `{resource: quantity}`. */
+  requests?: Record<string, string>
+}
+
 /** Options of `Engine.embedded` / `Engine.open`. */
 export interface Options {
   /** Simulated nodes of the embedded cluster (default 3). */
@@ -65,6 +96,48 @@ export interface Options {
   kubeconfig?: string
   /** The kubeconfig context (default: its current context). */
   context?: string
+}
+
+/** Options of `createOrganization`. */
+export interface OrganizationOptions {
+  /** Plan name (default: the default plan). */
+  plan?: string
+  /** Display name. */
+  displayName?: string
+}
+
+/** The answer of `recommendReplicas`. */
+export interface ReplicaRecommendation {
+  /** The replica count to set. */
+  desiredReplicas: number
+  /** Whether it differs from the current count. */
+  rescale: boolean
+  /** Why, in the HPA controller's words (empty when nothing changes). */
+  reason: string
+  /** The status conditions the HPA controller would set. */
+  conditions: Array<string>
+}
+
+/** The input of `recommendReplicas`. */
+export interface ReplicaRequest {
+  /** CPU in use by each pod, in cores. */
+  cpuUsage: Array<number>
+  /** CPU request of each pod (a quantity such as `"500m"`). */
+  cpuRequest: string
+  /** Target average CPU utilization, percent of the request. */
+  targetCpuUtilization: number
+  /** Current replica count. */
+  currentReplicas: number
+  /** Lower bound (default 1). */
+  minReplicas?: number
+  /** Upper bound. */
+  maxReplicas: number
+}
+
+/** Options of `createWorkspace`. */
+export interface WorkspaceOptions {
+  /** Plan name (default: the organization's). */
+  plan?: string
 }
 
 /** Throw a representative error of `kind` (tests of the mapping; not part of the API). */

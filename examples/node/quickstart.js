@@ -2,45 +2,33 @@
 //
 //   node examples/node/quickstart.js        (after bindings/test.sh, or `npm install hxb`)
 //
-// 1. a tenant's project (today: a namespace with a quota; organizations and workspaces join
-//    here when the engine offers them), 2. deploy an app, 3. quota admission refuses what
-//    does not fit, 4. (next) a scaling recommendation, 5. (next) anomaly detection.
+// 1. an organization, a workspace and a project (a namespace with the plan's quota),
+// 2. deploy an app into it, 3. quota admission refuses what does not fit,
+// 4. a scaling recommendation (HPA-exact), 5. anomaly detection on a series.
 'use strict'
 const hxb = require(process.env.HXB_PACKAGE || '../../bindings/node')
-
-const PROJECT = 'acme-web'
-const manifest = (kind, name, extra = {}) => ({
-  apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1',
-  kind,
-  metadata: kind === 'Namespace' ? { name } : { name, namespace: PROJECT },
-  ...extra,
-})
-const podSpec = (name, cpu) => ({
-  containers: [{ name, image: 'nginx:1.27', resources: { requests: { cpu, memory: '128Mi' } } }],
-})
 
 async function main() {
   const engine = hxb.Engine.embedded()
   try {
-    // 1. The project and its quota (what a workspace plan hands down to a project).
-    await engine.apply(manifest('Namespace', PROJECT))
-    await engine.apply(manifest('ResourceQuota', 'plan', {
-      spec: { hard: { 'requests.cpu': '2', 'requests.memory': '2Gi', pods: '10' } },
-    }))
+    // 1. Organization -> workspace -> project.
+    await engine.createOrganization('acme', { plan: 'starter', displayName: 'Acme' })
+    await engine.createWorkspace('acme', 'dev')
+    const { namespace } = await engine.createProject('acme', 'dev', 'web')
+    console.log(`project acme/dev/web is namespace ${namespace}`)
 
     // 2. Deploy an app.
-    const web = await engine.apply(manifest('Deployment', 'web', {
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: podSpec('web', '250m') },
-      },
-    }))
-    console.log(`deployed ${web.metadata.name} in ${PROJECT}`)
+    await engine.createApp('acme', 'dev', 'web', 'api',
+      { image: 'nginx:1.27', replicas: 2, port: 8080, requests: { cpu: '50m' } })
+    const deployments = await engine.list('Deployment', namespace)
+    console.log(`deployed ${deployments.map((d) => d.metadata.name)} in ${namespace}`)
 
     // 3. Quota admission: a pod asking for more than the plan allows is refused.
     try {
-      await engine.create(manifest('Pod', 'batch', { spec: podSpec('batch', '4') }))
+      await engine.create({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'batch', namespace },
+        spec: { containers: [{ name: 'batch', image: 'nginx:1.27', resources: { requests: { cpu: '400m' } } }] },
+      })
     } catch (err) {
       if (!(err instanceof hxb.QuotaExceededError)) throw err
       for (const e of err.details.exceeded) {
@@ -48,11 +36,19 @@ async function main() {
       }
     }
 
-    // The same arithmetic without an engine, exact to the nano:
-    console.log(`requests add up to ${hxb.sumQuantities(['250m', '250m', '1.5'])} cpu`)
+    // 4. Scaling recommendation: the two pods use 40m of their 50m (80 %) against 50 %.
+    const rec = engine.recommendReplicas({
+      cpuUsage: [0.04, 0.04], cpuRequest: '50m', targetCpuUtilization: 50,
+      currentReplicas: 2, maxReplicas: 10,
+    })
+    console.log(`recommended replicas: ${rec.desiredReplicas} (${rec.reason})`)
 
-    // 4. Scaling recommendation and 5. anomaly detection plug in here as the engine grows
-    //    (engine.recommendScaling(...), engine.detectAnomalies(...)).
+    // 5. Anomaly detection on a five-minute series with one spike (typed arrays work too).
+    const timestamps = Float64Array.from({ length: 2000 }, (_, i) => i * 300_000)
+    const values = Float64Array.from({ length: 2000 }, (_, i) => (i === 1500 ? 50 : Math.sin(i / 20)))
+    const scores = engine.detectAnomalies(timestamps, values)
+    const flagged = scores.flatMap((s, i) => (s > 0.5 ? [i] : []))
+    console.log(`anomalous points: ${flagged}`)
   } finally {
     engine.close()
   }

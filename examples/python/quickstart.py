@@ -2,47 +2,38 @@
 
     python examples/python/quickstart.py        # after bindings/test.sh or `pip install hxb`
 
-1. a tenant's project (today: a namespace with a quota; organizations and workspaces join
-   here when the engine offers them),
-2. deploy an app into it,
+1. an organization, a workspace and a project (a namespace with the plan's quota),
+2. deploy an app into it (quota-checked),
 3. quota admission refuses what does not fit, with the exact figures,
-4. (next) ask for a scaling recommendation, 5. (next) run anomaly detection on a series.
+4. ask for a scaling recommendation (HPA-exact),
+5. run anomaly detection on a series.
 """
 
 import asyncio
+import math
 
 import hxb
-
-PROJECT = "acme-web"
-
-
-def manifest(kind, name, **spec):
-    api = "apps/v1" if kind == "Deployment" else "v1"
-    meta = {"name": name} if kind == "Namespace" else {"name": name, "namespace": PROJECT}
-    return {"apiVersion": api, "kind": kind, "metadata": meta, **spec}
-
-
-def app(name, cpu, replicas=1):
-    container = {"name": name, "image": "nginx:1.27",
-                 "resources": {"requests": {"cpu": cpu, "memory": "128Mi"}}}
-    return {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}},
-                         "spec": {"containers": [container]}}}
 
 
 async def main() -> None:
     with hxb.Engine.embedded() as engine:
-        # 1. The project and its quota (what a workspace plan hands down to a project).
-        await engine.apply(manifest("Namespace", PROJECT))
-        await engine.apply(manifest("ResourceQuota", "plan", spec={
-            "hard": {"requests.cpu": "2", "requests.memory": "2Gi", "pods": "10"}}))
+        # 1. Organization -> workspace -> project.
+        await engine.create_organization("acme", plan="starter", display_name="Acme")
+        await engine.create_workspace("acme", "dev")
+        project = await engine.create_project("acme", "dev", "web")
+        ns = project["namespace"]
+        print(f"project acme/dev/web is namespace {ns}")
 
         # 2. Deploy an app.
-        web = await engine.apply(manifest("Deployment", "web", spec=app("web", "250m", 2)))
-        print(f"deployed {web['metadata']['name']} in {PROJECT}")
+        await engine.create_app("acme", "dev", "web", "api", image="nginx:1.27",
+                                replicas=2, port=8080, requests={"cpu": "50m"})
+        deployments = await engine.list("Deployment", ns)
+        print(f"deployed {[d['metadata']['name'] for d in deployments]} in {ns}")
 
         # 3. Quota admission: a pod asking for more than the plan allows is refused.
-        big = manifest("Pod", "batch", spec=app("batch", "4")["template"]["spec"])
+        big = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "batch", "namespace": ns},
+               "spec": {"containers": [{"name": "batch", "image": "nginx:1.27",
+                                        "resources": {"requests": {"cpu": "400m"}}}]}}
         try:
             await engine.create(big)
         except hxb.QuotaExceededError as err:
@@ -50,12 +41,19 @@ async def main() -> None:
                 print(f"refused: {e.resource} requested {e.requested}, "
                       f"used {e.used}, limit {e.limit}")
 
-        # The same arithmetic without an engine, exact to the nano:
-        total = hxb.sum_quantities(["250m", "250m", "1.5"])
-        print(f"requests add up to {total} cpu")
+        # 4. Scaling recommendation: the two pods use 40m of their 50m (80 %) against a
+        #    50 % target.
+        rec = engine.recommend_replicas(cpu_usage=[0.04, 0.04], cpu_request="50m",
+                                        target_cpu_utilization=50, current_replicas=2,
+                                        max_replicas=10)
+        print(f"recommended replicas: {rec['desired_replicas']} ({rec['reason']})")
 
-        # 4. Scaling recommendation and 5. anomaly detection plug in here as the engine
-        #    grows (engine.recommend_scaling(...), engine.detect_anomalies(...)).
+        # 5. Anomaly detection on a five-minute series with one spike.
+        timestamps = [i * 300_000 for i in range(2000)]
+        values = [50.0 if i == 1500 else math.sin(i / 20) for i in range(2000)]
+        scores = engine.detect_anomalies(timestamps, values)
+        flagged = [i for i, s in enumerate(scores) if s > 0.5]
+        print(f"anomalous points: {flagged}")
 
 
 if __name__ == "__main__":

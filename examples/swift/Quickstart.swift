@@ -3,21 +3,14 @@
 // Add bindings/swift as a package dependency (`.package(path: "../hxb/bindings/swift")`),
 // build the native library (`cargo build -p hxb-uniffi`), then `swift run`.
 //
-// 1. a tenant's project (today: a namespace with a quota; organizations and workspaces join
-//    here when the engine offers them), 2. deploy an app, 3. quota admission refuses what
-//    does not fit, 4. (next) a scaling recommendation, 5. (next) anomaly detection.
+// 1. an organization, a workspace and a project (a namespace with the plan's quota),
+// 2. deploy an app into it, 3. quota admission refuses what does not fit,
+// 4. a scaling recommendation (HPA-exact), 5. anomaly detection on a series.
 import Foundation
 import Hxb
 
-let project = "acme-web"
-
 func json(_ object: [String: Any]) throws -> String {
     String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-}
-
-func podSpec(_ name: String, cpu: String) -> [String: Any] {
-    ["containers": [["name": name, "image": "nginx:1.27",
-                     "resources": ["requests": ["cpu": cpu, "memory": "128Mi"]]]]]
 }
 
 @main
@@ -26,36 +19,40 @@ struct Quickstart {
         let engine = try Engine.embedded()
         defer { engine.close() }
 
-        // 1. The project and its quota (what a workspace plan hands down to a project).
-        _ = try await engine.apply(manifestJson: try json([
-            "apiVersion": "v1", "kind": "Namespace", "metadata": ["name": project]]))
-        _ = try await engine.apply(manifestJson: try json([
-            "apiVersion": "v1", "kind": "ResourceQuota",
-            "metadata": ["name": "plan", "namespace": project],
-            "spec": ["hard": ["requests.cpu": "2", "requests.memory": "2Gi", "pods": "10"]]]))
+        // 1. Organization -> workspace -> project.
+        _ = try await engine.createOrganization(name: "acme", plan: "starter", displayName: "Acme")
+        _ = try await engine.createWorkspace(org: "acme", name: "dev")
+        _ = try await engine.createProject(org: "acme", workspace: "dev", name: "web")
+        let namespace = "acme-dev-web"
+        print("project acme/dev/web is namespace \(namespace)")
 
         // 2. Deploy an app.
-        _ = try await engine.apply(manifestJson: try json([
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": ["name": "web", "namespace": project],
-            "spec": ["replicas": 2, "selector": ["matchLabels": ["app": "web"]],
-                     "template": ["metadata": ["labels": ["app": "web"]],
-                                  "spec": podSpec("web", cpu: "250m")]]]))
-        print("deployed web in \(project)")
+        _ = try await engine.createApp(
+            org: "acme", workspace: "dev", project: "web", name: "api",
+            spec: AppSpec(image: "nginx:1.27", replicas: 2, port: 8080, requests: ["cpu": "50m"]))
+        print("deployed api in \(namespace)")
 
         // 3. Quota admission: a pod asking for more than the plan allows is refused.
         do {
             _ = try await engine.create(manifestJson: try json([
                 "apiVersion": "v1", "kind": "Pod",
-                "metadata": ["name": "batch", "namespace": project],
-                "spec": podSpec("batch", cpu: "4")]))
+                "metadata": ["name": "batch", "namespace": namespace],
+                "spec": ["containers": [["name": "batch", "image": "nginx:1.27",
+                                         "resources": ["requests": ["cpu": "400m"]]]]]]))
         } catch let HxbError.QuotaExceeded(message, _, detailsJson) {
             print("refused: \(message)\n\(detailsJson)")
         }
 
-        // The same arithmetic without an engine, exact to the nano:
-        print("requests add up to \(try sumQuantities(items: ["250m", "250m", "1.5"])) cpu")
+        // 4. Scaling recommendation: the two pods use 40m of their 50m (80 %) against 50 %.
+        let rec = try engine.recommendReplicas(request: ReplicaRequest(
+            cpuUsage: [0.04, 0.04], cpuRequest: "50m", targetCpuUtilization: 50,
+            currentReplicas: 2, maxReplicas: 10))
+        print("recommended replicas: \(rec.desiredReplicas) (\(rec.reason))")
 
-        // 4. Scaling recommendation and 5. anomaly detection plug in here as the engine grows.
+        // 5. Anomaly detection on a five-minute series with one spike.
+        let timestamps = (0..<2000).map { Int64($0) * 300_000 }
+        let values = (0..<2000).map { $0 == 1500 ? 50.0 : sin(Double($0) / 20) }
+        let scores = try engine.detectAnomalies(timestamps: timestamps, values: values)
+        print("anomalous points: \(scores.indices.filter { scores[$0] > 0.5 })")
     }
 }

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use hxb_core::cluster::{ApplyOptions, ClusterBackend, DynamicObject, ListOptions, ResourceType};
+use hxb_core::scheduling::PodScheduler;
 use hxb_core::store::{MemoryStore, SqliteStore, StateStore};
 use hxb_core::{Clock, EmbeddedCluster, Error, KubeBackend, Result, Selector, SystemClock};
+use hxb_scaling::placement::{PlacementScheduler, Profile as PlacementProfile};
 
 use crate::telemetry::Telemetry;
 
-struct Inner {
+pub(crate) struct Inner {
     cluster: Arc<dyn ClusterBackend>,
     store: Arc<dyn StateStore>,
     clock: Arc<dyn Clock>,
@@ -74,6 +76,7 @@ pub struct EngineBuilder {
     clock: Option<Arc<dyn Clock>>,
     nodes: Option<usize>,
     seed: u64,
+    scheduler: Option<Arc<dyn PodScheduler>>,
 }
 
 impl EngineBuilder {
@@ -128,13 +131,21 @@ impl EngineBuilder {
         self
     }
 
+    /// The scheduler binding the embedded cluster's pods to nodes (default: the placement
+    /// engine, [`PlacementScheduler`] with the default profile, i.e. kube-scheduler's
+    /// default plugins and weights).
+    pub fn scheduler(mut self, scheduler: Arc<dyn PodScheduler>) -> Self {
+        self.scheduler = Some(scheduler);
+        self
+    }
+
     /// Build the engine.
     pub async fn build(self) -> Result<Engine> {
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let cluster: Arc<dyn ClusterBackend> = match (self.backend, self.cluster) {
             (Some(b), _) => b,
             (None, ClusterChoice::Embedded) => {
-                embedded_cluster(self.nodes, self.seed, clock.clone())
+                embedded_cluster(self.nodes, self.seed, clock.clone(), self.scheduler)
             }
             (None, ClusterChoice::Kubeconfig { path, context }) => {
                 Arc::new(KubeBackend::from_kubeconfig(&path, context.as_deref()).await?)
@@ -154,22 +165,27 @@ fn embedded_cluster(
     nodes: Option<usize>,
     seed: u64,
     clock: Arc<dyn Clock>,
+    scheduler: Option<Arc<dyn PodScheduler>>,
 ) -> Arc<dyn ClusterBackend> {
+    let scheduler =
+        scheduler.unwrap_or_else(|| Arc::new(PlacementScheduler::new(PlacementProfile::default())));
     EmbeddedCluster::builder()
         .nodes(nodes.unwrap_or(3))
         .seed(seed)
         .clock(clock)
+        .scheduler(scheduler)
         .build()
         .into_backend()
 }
 
 impl Engine {
-    /// An engine on the embedded cluster (3 nodes), an in-memory store and the system clock.
-    /// No daemon, no network.
+    /// An engine on the embedded cluster (3 nodes, pods placed by the placement engine with
+    /// kube-scheduler's semantics), an in-memory store and the system clock. No daemon, no
+    /// network.
     pub fn embedded() -> Result<Engine> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Ok(Engine::from_parts(
-            embedded_cluster(None, 0, clock.clone()),
+            embedded_cluster(None, 0, clock.clone(), None),
             Arc::new(MemoryStore::default()),
             clock,
         ))
@@ -206,7 +222,7 @@ impl Engine {
         }
     }
 
-    fn live(&self) -> Result<&Inner> {
+    pub(crate) fn live(&self) -> Result<&Inner> {
         if self.inner.closed.load(Ordering::Acquire) {
             Err(Error::Closed)
         } else {

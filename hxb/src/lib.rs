@@ -30,6 +30,7 @@
 //! ```
 
 mod engine;
+mod ops;
 pub mod telemetry;
 
 #[doc(inline)]
@@ -51,6 +52,25 @@ pub mod tenancy {
 
 #[doc(inline)]
 pub use hxb_tenancy::Tenancy;
+
+/// Scaling and scheduling: HPA-exact replica recommendations, rightsizing, forecasting,
+/// predictive scaling, placement (kube-scheduler semantics; the embedded cluster's default
+/// scheduler), node autoscaling, idle detection — and the plain request/response types of the
+/// engine's scaling operations ([`Engine::recommend_replicas`], [`Engine::forecast`]).
+pub mod scaling {
+    #[doc(inline)]
+    pub use crate::ops::{ReplicaRecommendation, ReplicaRequest};
+    #[doc(inline)]
+    pub use hxb_scaling::*;
+}
+
+/// AI operations: streaming anomaly detection, the NAB scorer, k8sgpt-style cluster analysis,
+/// incidents, remediation and the LLM layer (see [`Engine::detect_anomalies`] and
+/// [`Engine::analyze`]).
+pub mod ai {
+    #[doc(inline)]
+    pub use hxb_ai::*;
+}
 
 /// The crates behind the facade, for what the re-exports do not cover.
 pub mod core {

@@ -98,10 +98,37 @@ impl Telemetry {
         let span = tracing::debug_span!("hxb.operation", operation);
         let start = Instant::now();
         let out = fut.instrument(span.clone()).await;
+        self.finish(operation, &span, start, &out);
+        out
+    }
+
+    /// [`observe`](Self::observe) for an operation that computes without waiting (pure
+    /// functions over plain data): same span, counters and duration histogram.
+    pub fn observe_sync<T>(
+        &self,
+        operation: &'static str,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let labels = OpLabels { operation };
+        self.operations.get_or_create(&labels).inc();
+        let span = tracing::debug_span!("hxb.operation", operation);
+        let start = Instant::now();
+        let out = span.in_scope(f);
+        self.finish(operation, &span, start, &out);
+        out
+    }
+
+    fn finish<T>(
+        &self,
+        operation: &'static str,
+        span: &tracing::Span,
+        start: Instant,
+        out: &Result<T>,
+    ) {
         self.durations
-            .get_or_create(&labels)
+            .get_or_create(&OpLabels { operation })
             .observe(start.elapsed().as_secs_f64());
-        if let Err(e) = &out {
+        if let Err(e) = out {
             self.errors
                 .get_or_create(&ErrorLabels {
                     operation,
@@ -112,7 +139,6 @@ impl Telemetry {
                 || tracing::debug!(error = %e, kind = e.kind().as_str(), "operation failed"),
             );
         }
-        out
     }
 
     /// Set the reconcile queue depth gauge.

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use hxb_bindings_common::ops;
+use hxb_bindings_common::{ops, platform};
 
 /// The batch of the benchmarks: 100,000 quantities in four notations (same in every language).
 fn batch() -> Vec<String> {
@@ -21,6 +21,16 @@ fn batch() -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The series of the detection batch: 100,000 five-minute points (same in every language).
+fn series() -> (Vec<i64>, Vec<f64>) {
+    (0..100_000_i64)
+        .map(|i| {
+            let v = (i as f64 / 20.0).sin() + if i % 9973 == 0 { 8.0 } else { 0.0 };
+            (i * 300_000, v)
+        })
+        .unzip()
 }
 
 /// Median over `runs` of the time per call of `f` run `iters` times, in nanoseconds.
@@ -51,6 +61,13 @@ fn main() -> hxb::Result<()> {
         total = ops::sum_quantities(items.iter().map(String::as_str))
             .unwrap()
             .to_string();
+    });
+    let (ts, vs) = series();
+    let engine = hxb::Engine::embedded()?;
+    let mut score_sum = 0.0;
+    let detect_ns = per_call(5, 3, || {
+        let scores = platform::detect_anomalies(&engine, &ts, &vs).unwrap();
+        score_sum = scores.iter().sum::<f64>();
     });
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -85,6 +102,10 @@ fn main() -> hxb::Result<()> {
             "batch_ms": batch_ns / 1e6,
             "batch_items_per_s": items.len() as f64 / (batch_ns / 1e9),
             "batch_total": total,
+            "detect_points": vs.len(),
+            "detect_ms": detect_ns / 1e6,
+            "detect_points_per_s": vs.len() as f64 / (detect_ns / 1e9),
+            "detect_score_sum": score_sum,
         })
     );
     Ok(())

@@ -8,7 +8,8 @@
 //!   one place;
 //! - [`guard`] / [`join_error`]: a panic in native code becomes an `internal` error, never a
 //!   crash of the host process;
-//! - [`ops`]: calls over plain data (strings, maps) that forward to the facade.
+//! - [`ops`]: calls over plain data (strings, maps) that forward to the facade;
+//! - [`platform`]: the tenancy, scaling and AI operations over plain data.
 //!
 //! ```
 //! let err = hxb::Quantity::parse("1.5.5Gi").map_err(hxb::Error::from).unwrap_err();
@@ -20,6 +21,7 @@
 mod error;
 pub mod ops;
 mod panic;
+pub mod platform;
 
 pub use error::{ErrorInfo, sample_error};
 pub use panic::{guard, join_error, panic_error};

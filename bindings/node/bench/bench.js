@@ -40,6 +40,12 @@ async function main() {
     for (let i = 0; i < 5000; i++) await engine.get('Namespace', 'team-a')
     times.push(Number(process.hrtime.bigint() - t) / 1e9 / 5000)
   }
+  const ts = Float64Array.from({ length: 100000 }, (_, i) => i * 300000)
+  const vs = Float64Array.from({ length: 100000 }, (_, i) => Math.sin(i / 20) + (i % 9973 === 0 ? 8 : 0))
+  let scoreSum
+  const detectS = perCall(5, 3, () => {
+    scoreSum = engine.detectAnomalies(ts, vs).reduce((a, b) => a + b, 0)
+  })
   engine.close()
   console.log(JSON.stringify({
     language: 'node',
@@ -51,6 +57,10 @@ async function main() {
     batch_ms: batchS * 1e3,
     batch_items_per_s: items.length / batchS,
     batch_total: total,
+    detect_points: vs.length,
+    detect_ms: detectS * 1e3,
+    detect_points_per_s: vs.length / detectS,
+    detect_score_sum: scoreSum,
   }))
 }
 

@@ -4,10 +4,14 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll, Waker};
 
+use std::collections::HashMap;
+
+use hxb_bindings_common::guard as guard_common;
 use hxb_bindings_common::ops::{self, EngineOptions};
+use hxb_bindings_common::platform::{self, AppOptions};
 use hxb_bindings_common::{join_error, panic_error};
 use napi::Env;
-use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{Either, Float64Array, PromiseRaw, ToNapiValue};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -190,4 +194,234 @@ impl Engine {
             e.delete(&kind, &name, namespace.as_deref()).await
         })
     }
+
+    /// Create an organization.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn create_organization<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        options: Option<OrganizationOptions>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let e = self.engine.clone();
+        let o = options.unwrap_or_default();
+        promise(env, async move {
+            platform::create_organization(&e, &name, o.plan.as_deref(), o.display_name.as_deref())
+                .await
+        })
+    }
+
+    /// Create a workspace in an organization.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn create_workspace<'env>(
+        &self,
+        env: &'env Env,
+        org: String,
+        name: String,
+        options: Option<WorkspaceOptions>,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let e = self.engine.clone();
+        let plan = options.and_then(|o| o.plan);
+        promise(env, async move {
+            platform::create_workspace(&e, &org, &name, plan.as_deref()).await
+        })
+    }
+
+    /// Create a project in a workspace.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn create_project<'env>(
+        &self,
+        env: &'env Env,
+        org: String,
+        workspace: String,
+        name: String,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let e = self.engine.clone();
+        promise(env, async move {
+            platform::create_project(&e, &org, &workspace, &name).await
+        })
+    }
+
+    /// Deploy a stateless application in a project.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn create_app<'env>(
+        &self,
+        env: &'env Env,
+        org: String,
+        workspace: String,
+        project: String,
+        name: String,
+        options: AppSpec,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let e = self.engine.clone();
+        let small = |v: Option<f64>, field: &str| -> napi::Result<Option<i32>> {
+            v.map(|v| {
+                let n = int_arg(v, field)?;
+                i32::try_from(n)
+                    .map_err(|_| hxb::Error::invalid(field, format!("{n} is out of range")))
+                    .napi()
+            })
+            .transpose()
+        };
+        let opts = AppOptions {
+            replicas: small(options.replicas, "replicas")?,
+            port: small(options.port, "port")?,
+            requests: options.requests.unwrap_or_default().into_iter().collect(),
+        };
+        let image = options.image;
+        promise(env, async move {
+            let at = [&*org, &*workspace, &*project, &*name];
+            platform::create_app(&e, at, &image, opts).await
+        })
+    }
+
+    /// The replica count a CPU-utilization HPA would set (synchronous).
+    #[napi]
+    pub fn recommend_replicas(
+        &self,
+        request: ReplicaRequest,
+    ) -> napi::Result<ReplicaRecommendation> {
+        let int = |v: f64, field: &str| -> napi::Result<i32> {
+            let n = int_arg(v, field)?;
+            i32::try_from(n)
+                .map_err(|_| hxb::Error::invalid(field, format!("{n} is out of range")))
+                .napi()
+        };
+        let replicas = (
+            int(request.current_replicas, "currentReplicas")?,
+            int(request.min_replicas.unwrap_or(1.0), "minReplicas")?,
+            int(request.max_replicas, "maxReplicas")?,
+        );
+        let target = int(request.target_cpu_utilization, "targetCpuUtilization")?;
+        let rec = guard_common(|| {
+            platform::recommend_replicas(
+                &self.engine,
+                replicas,
+                target,
+                request.cpu_usage,
+                &request.cpu_request,
+            )
+        })
+        .napi()?;
+        Ok(ReplicaRecommendation {
+            desired_replicas: rec.desired_replicas,
+            rescale: rec.rescale,
+            reason: rec.reason,
+            conditions: rec.conditions,
+        })
+    }
+
+    /// Forecast the next `horizon` values of a series (synchronous).
+    #[napi]
+    pub fn forecast(
+        &self,
+        history: Either<Float64Array, Vec<f64>>,
+        horizon: f64,
+        season: f64,
+    ) -> napi::Result<Vec<f64>> {
+        let count = |v: f64, field: &str| -> napi::Result<usize> {
+            let n = int_arg(v, field)?;
+            usize::try_from(n)
+                .map_err(|_| hxb::Error::invalid(field, "must not be negative"))
+                .napi()
+        };
+        let (horizon, season) = (count(horizon, "horizon")?, count(season, "season")?);
+        guard_common(|| self.engine.forecast(series(&history), horizon, season)).napi()
+    }
+
+    /// Anomaly scores of a series given as timestamps (ms) and values, each an array of
+    /// numbers or a `Float64Array` (synchronous).
+    #[napi]
+    pub fn detect_anomalies(
+        &self,
+        timestamps: Either<Float64Array, Vec<f64>>,
+        values: Either<Float64Array, Vec<f64>>,
+    ) -> napi::Result<Vec<f64>> {
+        let ts = series(&timestamps)
+            .iter()
+            .map(|&t| int_arg(t, "timestamps"))
+            .collect::<napi::Result<Vec<i64>>>()?;
+        guard_common(|| platform::detect_anomalies(&self.engine, &ts, series(&values))).napi()
+    }
+
+    /// Read-only diagnosis of the cluster or one namespace.
+    #[napi(ts_return_type = "Promise<Array<any>>")]
+    pub fn analyze<'env>(
+        &self,
+        env: &'env Env,
+        namespace: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<Value>>> {
+        let e = self.engine.clone();
+        promise(env, async move {
+            platform::analyze(&e, namespace.as_deref()).await
+        })
+    }
+}
+
+fn series(v: &Either<Float64Array, Vec<f64>>) -> &[f64] {
+    match v {
+        Either::A(a) => a,
+        Either::B(b) => b,
+    }
+}
+
+/// Options of `createOrganization`.
+#[napi(object)]
+#[derive(Default)]
+pub struct OrganizationOptions {
+    /// Plan name (default: the default plan).
+    pub plan: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+}
+
+/// Options of `createWorkspace`.
+#[napi(object)]
+#[derive(Default)]
+pub struct WorkspaceOptions {
+    /// Plan name (default: the organization's).
+    pub plan: Option<String>,
+}
+
+/// What `createApp` deploys.
+#[napi(object)]
+pub struct AppSpec {
+    /// Container image.
+    pub image: String,
+    /// Replica count (default 1).
+    pub replicas: Option<f64>,
+    /// Container port exposed through a Service.
+    pub port: Option<f64>,
+    /// Requests per pod, `{resource: quantity}`.
+    pub requests: Option<HashMap<String, String>>,
+}
+
+/// The input of `recommendReplicas`.
+#[napi(object)]
+pub struct ReplicaRequest {
+    /// CPU in use by each pod, in cores.
+    pub cpu_usage: Vec<f64>,
+    /// CPU request of each pod (a quantity such as `"500m"`).
+    pub cpu_request: String,
+    /// Target average CPU utilization, percent of the request.
+    pub target_cpu_utilization: f64,
+    /// Current replica count.
+    pub current_replicas: f64,
+    /// Lower bound (default 1).
+    pub min_replicas: Option<f64>,
+    /// Upper bound.
+    pub max_replicas: f64,
+}
+
+/// The answer of `recommendReplicas`.
+#[napi(object)]
+pub struct ReplicaRecommendation {
+    /// The replica count to set.
+    pub desired_replicas: i32,
+    /// Whether it differs from the current count.
+    pub rescale: bool,
+    /// Why, in the HPA controller's words (empty when nothing changes).
+    pub reason: String,
+    /// The status conditions the HPA controller would set.
+    pub conditions: Vec<String>,
 }

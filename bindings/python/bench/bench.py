@@ -6,6 +6,7 @@ one batch call over 100,000 quantities, with the same inputs as examples/bench_n
 
 import asyncio
 import json
+import math
 import statistics
 import sys
 import time
@@ -19,6 +20,12 @@ def batch():
         n = (i * 7919) % 1000
         out.append([f"{n}m", f"{n}Mi", f"{n}", f"{n}.5Gi"][i % 4])
     return out
+
+
+def series():
+    ts = [i * 300_000 for i in range(100_000)]
+    vs = [math.sin(i / 20) + (8.0 if i % 9973 == 0 else 0.0) for i in range(100_000)]
+    return ts, vs
 
 
 def per_call(runs, iters, f):
@@ -56,6 +63,14 @@ def main():
         return statistics.median(times)
 
     get_s = asyncio.run(gets())
+    ts, vs = series()
+    score_sum = None
+
+    def run_detect():
+        nonlocal score_sum
+        score_sum = math.fsum(engine.detect_anomalies(ts, vs))
+
+    detect_s = per_call(5, 3, run_detect)
     engine.close()
     print(json.dumps({
         "language": "python",
@@ -67,6 +82,10 @@ def main():
         "batch_ms": batch_s * 1e3,
         "batch_items_per_s": len(items) / batch_s,
         "batch_total": total,
+        "detect_points": len(vs),
+        "detect_ms": detect_s * 1e3,
+        "detect_points_per_s": len(vs) / detect_s,
+        "detect_score_sum": score_sum,
     }))
 
 

@@ -1,6 +1,6 @@
 # Type stubs of the native module hxb._native (checked against it by tests/test_stubs.py).
 from os import PathLike
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from typing_extensions import Self
 
@@ -36,6 +36,42 @@ class Engine:
         self, kind: str, namespace: Optional[str] = None, selector: Optional[str] = None
     ) -> List[Dict[str, Json]]: ...
     async def delete(self, kind: str, name: str, namespace: Optional[str] = None) -> None: ...
+    async def create_organization(
+        self, name: str, *, plan: Optional[str] = None, display_name: Optional[str] = None
+    ) -> Dict[str, Json]: ...
+    async def create_workspace(
+        self, org: str, name: str, *, plan: Optional[str] = None
+    ) -> Dict[str, Json]: ...
+    async def create_project(self, org: str, workspace: str, name: str) -> Dict[str, Json]: ...
+    async def create_app(
+        self,
+        org: str,
+        workspace: str,
+        project: str,
+        name: str,
+        *,
+        image: str,
+        replicas: Optional[int] = None,
+        port: Optional[int] = None,
+        requests: Optional[Mapping[str, str]] = None,
+    ) -> Dict[str, Json]: ...
+    def recommend_replicas(
+        self,
+        *,
+        cpu_usage: Sequence[float],
+        cpu_request: str,
+        target_cpu_utilization: int,
+        current_replicas: int,
+        max_replicas: int,
+        min_replicas: int = 1,
+    ) -> Dict[str, Json]: ...
+    def forecast(
+        self, history: Sequence[float], horizon: int, *, season: int
+    ) -> List[float]: ...
+    def detect_anomalies(
+        self, timestamps: Sequence[int], values: Sequence[float]
+    ) -> List[float]: ...
+    async def analyze(self, namespace: Optional[str] = None) -> List[Dict[str, Json]]: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *_args: Any) -> bool: ...
     async def __aenter__(self) -> Self: ...

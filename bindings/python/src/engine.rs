@@ -1,6 +1,10 @@
 //! `hxb._native.Engine`: one method per facade operation.
 
+use std::collections::BTreeMap;
+
+use hxb_bindings_common::guard;
 use hxb_bindings_common::ops::{self, EngineOptions};
+use hxb_bindings_common::platform::{self, AppOptions};
 use pyo3::prelude::*;
 
 use crate::convert::Json;
@@ -103,6 +107,125 @@ impl Engine {
     async fn delete(&self, kind: String, name: String, namespace: Option<String>) -> Res<()> {
         let e = self.engine.clone();
         run(async move { e.delete(&kind, &name, namespace.as_deref()).await }).await
+    }
+
+    /// Create an organization.
+    #[pyo3(signature = (name, *, plan=None, display_name=None))]
+    async fn create_organization(
+        &self,
+        name: String,
+        plan: Option<String>,
+        display_name: Option<String>,
+    ) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move {
+            platform::create_organization(&e, &name, plan.as_deref(), display_name.as_deref()).await
+        };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Create a workspace in an organization.
+    #[pyo3(signature = (org, name, *, plan=None))]
+    async fn create_workspace(&self, org: String, name: String, plan: Option<String>) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { platform::create_workspace(&e, &org, &name, plan.as_deref()).await };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Create a project in a workspace.
+    async fn create_project(&self, org: String, workspace: String, name: String) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { platform::create_project(&e, &org, &workspace, &name).await };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Deploy a stateless application in a project.
+    #[pyo3(signature = (org, workspace, project, name, *, image, replicas=None, port=None, requests=None))]
+    #[allow(clippy::too_many_arguments)]
+    async fn create_app(
+        &self,
+        org: String,
+        workspace: String,
+        project: String,
+        name: String,
+        image: String,
+        replicas: Option<i32>,
+        port: Option<i32>,
+        requests: Option<BTreeMap<String, String>>,
+    ) -> Res<Json> {
+        let e = self.engine.clone();
+        let opts = AppOptions {
+            replicas,
+            port,
+            requests: requests.unwrap_or_default(),
+        };
+        let fut = async move {
+            let at = [&*org, &*workspace, &*project, &*name];
+            platform::create_app(&e, at, &image, opts).await
+        };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// The replica count a CPU-utilization HPA would set (pure, synchronous).
+    #[pyo3(signature = (*, cpu_usage, cpu_request, target_cpu_utilization, current_replicas, max_replicas, min_replicas=1))]
+    #[allow(clippy::too_many_arguments)] // keyword-only arguments of the Python API
+    fn recommend_replicas(
+        &self,
+        py: Python<'_>,
+        cpu_usage: Vec<f64>,
+        cpu_request: String,
+        target_cpu_utilization: i32,
+        current_replicas: i32,
+        max_replicas: i32,
+        min_replicas: i32,
+    ) -> Res<Json> {
+        let e = &self.engine;
+        let rec = py.detach(|| {
+            guard(|| {
+                platform::recommend_replicas(
+                    e,
+                    (current_replicas, min_replicas, max_replicas),
+                    target_cpu_utilization,
+                    cpu_usage,
+                    &cpu_request,
+                )
+            })
+        })?;
+        Ok(Json(
+            serde_json::to_value(rec).map_err(|e| hxb::Error::internal(e.to_string()))?,
+        ))
+    }
+
+    /// Forecast the next `horizon` values of a series (pure, synchronous, GIL released).
+    #[pyo3(signature = (history, horizon, *, season))]
+    fn forecast(
+        &self,
+        py: Python<'_>,
+        history: Vec<f64>,
+        horizon: usize,
+        season: usize,
+    ) -> Res<Vec<f64>> {
+        let e = &self.engine;
+        Ok(py.detach(|| guard(|| e.forecast(&history, horizon, season)))?)
+    }
+
+    /// Anomaly scores of a series given as timestamps (ms) and values (GIL released).
+    fn detect_anomalies(
+        &self,
+        py: Python<'_>,
+        timestamps: Vec<i64>,
+        values: Vec<f64>,
+    ) -> Res<Vec<f64>> {
+        let e = &self.engine;
+        Ok(py.detach(|| guard(|| platform::detect_anomalies(e, &timestamps, &values)))?)
+    }
+
+    /// Read-only diagnosis of the cluster or one namespace.
+    #[pyo3(signature = (namespace=None))]
+    async fn analyze(&self, namespace: Option<String>) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        let fut = async move { platform::analyze(&e, namespace.as_deref()).await };
+        Ok(run(fut).await?.into_iter().map(Json).collect())
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use hxb_bindings_common::join_error;
 use hxb_bindings_common::ops;
+use hxb_bindings_common::platform::{self, AppOptions};
 use serde_json::Value;
 
 use crate::error::{Res, guard};
@@ -137,4 +138,161 @@ impl Engine {
         let e = self.engine.clone();
         run(async move { e.delete(&kind, &name, namespace.as_deref()).await }).await
     }
+
+    /// Create an organization; returns it as JSON.
+    #[uniffi::method(default(plan = None, display_name = None))]
+    pub async fn create_organization(
+        &self,
+        name: String,
+        plan: Option<String>,
+        display_name: Option<String>,
+    ) -> Res<String> {
+        let e = self.engine.clone();
+        run(async move {
+            platform::create_organization(&e, &name, plan.as_deref(), display_name.as_deref()).await
+        })
+        .await
+        .map(text)
+    }
+
+    /// Create a workspace in an organization; returns it as JSON.
+    #[uniffi::method(default(plan = None))]
+    pub async fn create_workspace(
+        &self,
+        org: String,
+        name: String,
+        plan: Option<String>,
+    ) -> Res<String> {
+        let e = self.engine.clone();
+        run(async move { platform::create_workspace(&e, &org, &name, plan.as_deref()).await })
+            .await
+            .map(text)
+    }
+
+    /// Create a project in a workspace; returns it as JSON.
+    pub async fn create_project(
+        &self,
+        org: String,
+        workspace: String,
+        name: String,
+    ) -> Res<String> {
+        let e = self.engine.clone();
+        run(async move { platform::create_project(&e, &org, &workspace, &name).await })
+            .await
+            .map(text)
+    }
+
+    /// Deploy a stateless application in a project; returns it as JSON.
+    pub async fn create_app(
+        &self,
+        org: String,
+        workspace: String,
+        project: String,
+        name: String,
+        spec: AppSpec,
+    ) -> Res<String> {
+        let e = self.engine.clone();
+        let opts = AppOptions {
+            replicas: spec.replicas,
+            port: spec.port,
+            requests: spec.requests.unwrap_or_default().into_iter().collect(),
+        };
+        run(async move {
+            let at = [&*org, &*workspace, &*project, &*name];
+            platform::create_app(&e, at, &spec.image, opts).await
+        })
+        .await
+        .map(text)
+    }
+
+    /// The replica count a CPU-utilization HPA would set.
+    pub fn recommend_replicas(&self, request: ReplicaRequest) -> Res<ReplicaRecommendation> {
+        let rec = guard(|| {
+            platform::recommend_replicas(
+                &self.engine,
+                (
+                    request.current_replicas,
+                    request.min_replicas,
+                    request.max_replicas,
+                ),
+                request.target_cpu_utilization,
+                request.cpu_usage,
+                &request.cpu_request,
+            )
+        })?;
+        Ok(ReplicaRecommendation {
+            desired_replicas: rec.desired_replicas,
+            rescale: rec.rescale,
+            reason: rec.reason,
+            conditions: rec.conditions,
+        })
+    }
+
+    /// Forecast the next `horizon` values of a series with season length `season`.
+    pub fn forecast(&self, history: Vec<f64>, horizon: u32, season: u32) -> Res<Vec<f64>> {
+        guard(|| {
+            self.engine
+                .forecast(&history, horizon as usize, season as usize)
+        })
+    }
+
+    /// Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values.
+    pub fn detect_anomalies(&self, timestamps: Vec<i64>, values: Vec<f64>) -> Res<Vec<f64>> {
+        guard(|| platform::detect_anomalies(&self.engine, &timestamps, &values))
+    }
+
+    /// Read-only diagnosis of the cluster or one namespace; each finding as JSON.
+    #[uniffi::method(default(namespace = None))]
+    pub async fn analyze(&self, namespace: Option<String>) -> Res<Vec<String>> {
+        let e = self.engine.clone();
+        let items = run(async move { platform::analyze(&e, namespace.as_deref()).await }).await?;
+        Ok(items.into_iter().map(text).collect())
+    }
+}
+
+/// What `createApp` deploys: a stateless application.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AppSpec {
+    /// Container image.
+    pub image: String,
+    /// Replica count (default 1).
+    #[uniffi(default = None)]
+    pub replicas: Option<i32>,
+    /// Container port exposed through a Service.
+    #[uniffi(default = None)]
+    pub port: Option<i32>,
+    /// Requests per pod, `{resource: quantity}`.
+    #[uniffi(default = None)]
+    pub requests: Option<std::collections::HashMap<String, String>>,
+}
+
+/// The input of `recommendReplicas`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ReplicaRequest {
+    /// CPU in use by each pod, in cores.
+    pub cpu_usage: Vec<f64>,
+    /// CPU request of each pod (a quantity such as `"500m"`).
+    pub cpu_request: String,
+    /// Target average CPU utilization, percent of the request.
+    pub target_cpu_utilization: i32,
+    /// Current replica count.
+    pub current_replicas: i32,
+    /// Lower bound.
+    #[uniffi(default = 1)]
+    pub min_replicas: i32,
+    /// Upper bound.
+    pub max_replicas: i32,
+}
+
+/// The answer of `recommendReplicas`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ReplicaRecommendation {
+    /// The replica count to set.
+    pub desired_replicas: i32,
+    /// Whether it differs from the current count.
+    pub rescale: bool,
+    /// Why, in the HPA controller's words (empty when nothing changes).
+    pub reason: String,
+    /// The status conditions the HPA controller would set.
+    pub conditions: Vec<String>,
 }

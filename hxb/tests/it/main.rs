@@ -1,3 +1,4 @@
 //! hxb facade integration tests (one binary).
 
 mod engine;
+mod scaling_ai;

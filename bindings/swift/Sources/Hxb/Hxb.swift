@@ -621,6 +621,11 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
+     * Read-only diagnosis of the cluster or one namespace; each finding as JSON.
+     */
+    func analyze(namespace: String?) async throws  -> [String]
+    
+    /**
      * Server-side apply a JSON manifest; returns the stored object as JSON.
      */
     func apply(manifestJson: String) async throws  -> String
@@ -636,9 +641,39 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func create(manifestJson: String) async throws  -> String
     
     /**
+     * Deploy a stateless application in a project; returns it as JSON.
+     */
+    func createApp(org: String, workspace: String, project: String, name: String, spec: AppSpec) async throws  -> String
+    
+    /**
+     * Create an organization; returns it as JSON.
+     */
+    func createOrganization(name: String, plan: String?, displayName: String?) async throws  -> String
+    
+    /**
+     * Create a project in a workspace; returns it as JSON.
+     */
+    func createProject(org: String, workspace: String, name: String) async throws  -> String
+    
+    /**
+     * Create a workspace in an organization; returns it as JSON.
+     */
+    func createWorkspace(org: String, name: String, plan: String?) async throws  -> String
+    
+    /**
      * Delete one object.
      */
     func delete(kind: String, name: String, namespace: String?) async throws 
+    
+    /**
+     * Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values.
+     */
+    func detectAnomalies(timestamps: [Int64], values: [Double]) throws  -> [Double]
+    
+    /**
+     * Forecast the next `horizon` values of a series with season length `season`.
+     */
+    func forecast(history: [Double], horizon: UInt32, season: UInt32) throws  -> [Double]
     
     /**
      * Get one object (as JSON) by kind, name and (for namespaced kinds) namespace.
@@ -655,6 +690,11 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * label selector.
      */
     func list(kind: String, namespace: String?, selector: String?) async throws  -> [String]
+    
+    /**
+     * The replica count a CPU-utilization HPA would set.
+     */
+    func recommendReplicas(request: ReplicaRequest) throws  -> ReplicaRecommendation
     
 }
 /**
@@ -743,6 +783,25 @@ public static func `open`(options: EngineOptions)async throws  -> Engine  {
 
     
     /**
+     * Read-only diagnosis of the cluster or one namespace; each finding as JSON.
+     */
+open func analyze(namespace: String? = nil)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_analyze(
+                        self.uniffiCloneHandle(),FfiConverterOptionString.lower(namespace)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
      * Server-side apply a JSON manifest; returns the stored object as JSON.
      */
 open func apply(manifestJson: String)async throws  -> String  {
@@ -792,6 +851,82 @@ open func create(manifestJson: String)async throws  -> String  {
 }
     
     /**
+     * Deploy a stateless application in a project; returns it as JSON.
+     */
+open func createApp(org: String, workspace: String, project: String, name: String, spec: AppSpec)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_create_app(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterString.lower(name),FfiConverterTypeAppSpec_lower(spec)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Create an organization; returns it as JSON.
+     */
+open func createOrganization(name: String, plan: String? = nil, displayName: String? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_create_organization(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterOptionString.lower(plan),FfiConverterOptionString.lower(displayName)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Create a project in a workspace; returns it as JSON.
+     */
+open func createProject(org: String, workspace: String, name: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_create_project(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Create a workspace in an organization; returns it as JSON.
+     */
+open func createWorkspace(org: String, name: String, plan: String? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_create_workspace(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(name),FfiConverterOptionString.lower(plan)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
      * Delete one object.
      */
 open func delete(kind: String, name: String, namespace: String? = nil)async throws   {
@@ -808,6 +943,35 @@ open func delete(kind: String, name: String, namespace: String? = nil)async thro
             liftFunc: { $0 },
             errorHandler: FfiConverterTypeHxbError_lift
         )
+}
+    
+    /**
+     * Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values.
+     */
+open func detectAnomalies(timestamps: [Int64], values: [Double])throws  -> [Double]  {
+    return try  FfiConverterSequenceDouble.lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_detect_anomalies(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceInt64.lower(timestamps),
+        FfiConverterSequenceDouble.lower(values),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Forecast the next `horizon` values of a series with season length `season`.
+     */
+open func forecast(history: [Double], horizon: UInt32, season: UInt32)throws  -> [Double]  {
+    return try  FfiConverterSequenceDouble.lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_forecast(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceDouble.lower(history),
+        FfiConverterUInt32.lower(horizon),
+        FfiConverterUInt32.lower(season),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -859,6 +1023,19 @@ open func list(kind: String, namespace: String? = nil, selector: String? = nil)a
             liftFunc: FfiConverterSequenceString.lift,
             errorHandler: FfiConverterTypeHxbError_lift
         )
+}
+    
+    /**
+     * The replica count a CPU-utilization HPA would set.
+     */
+open func recommendReplicas(request: ReplicaRequest)throws  -> ReplicaRecommendation  {
+    return try  FfiConverterTypeReplicaRecommendation_lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_recommend_replicas(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeReplicaRequest_lower(request),uniffiCallStatus
+    )
+})
 }
     
 
@@ -1204,6 +1381,95 @@ public func FfiConverterTypeQuantity_lower(_ value: Quantity) -> UInt64 {
 
 
 /**
+ * What `createApp` deploys: a stateless application.
+ */
+public struct AppSpec: Equatable, Hashable {
+    /**
+     * Container image.
+     */
+    public var image: String
+    /**
+     * Replica count (default 1).
+     */
+    public var replicas: Int32?
+    /**
+     * Container port exposed through a Service.
+     */
+    public var port: Int32?
+    /**
+     * Requests per pod, `{resource: quantity}`.
+     */
+    public var requests: [String: String]?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Container image.
+         */image: String, 
+        /**
+         * Replica count (default 1).
+         */replicas: Int32? = nil, 
+        /**
+         * Container port exposed through a Service.
+         */port: Int32? = nil, 
+        /**
+         * Requests per pod, `{resource: quantity}`.
+         */requests: [String: String]? = nil) {
+        self.image = image
+        self.replicas = replicas
+        self.port = port
+        self.requests = requests
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AppSpec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAppSpec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AppSpec {
+        return
+            try AppSpec(
+                image: FfiConverterString.read(from: &buf), 
+                replicas: FfiConverterOptionInt32.read(from: &buf), 
+                port: FfiConverterOptionInt32.read(from: &buf), 
+                requests: FfiConverterOptionDictionaryStringString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AppSpec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.image, into: &buf)
+        FfiConverterOptionInt32.write(value.replicas, into: &buf)
+        FfiConverterOptionInt32.write(value.port, into: &buf)
+        FfiConverterOptionDictionaryStringString.write(value.requests, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAppSpec_lift(_ buf: RustBuffer) throws -> AppSpec {
+    return try FfiConverterTypeAppSpec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAppSpec_lower(_ value: AppSpec) -> RustBuffer {
+    return FfiConverterTypeAppSpec.lower(value)
+}
+
+
+/**
  * How to open an engine; every field optional (all `nil` = the embedded engine).
  */
 public struct EngineOptions: Equatable, Hashable {
@@ -1299,6 +1565,204 @@ public func FfiConverterTypeEngineOptions_lift(_ buf: RustBuffer) throws -> Engi
 #endif
 public func FfiConverterTypeEngineOptions_lower(_ value: EngineOptions) -> RustBuffer {
     return FfiConverterTypeEngineOptions.lower(value)
+}
+
+
+/**
+ * The answer of `recommendReplicas`.
+ */
+public struct ReplicaRecommendation: Equatable, Hashable {
+    /**
+     * The replica count to set.
+     */
+    public var desiredReplicas: Int32
+    /**
+     * Whether it differs from the current count.
+     */
+    public var rescale: Bool
+    /**
+     * Why, in the HPA controller's words (empty when nothing changes).
+     */
+    public var reason: String
+    /**
+     * The status conditions the HPA controller would set.
+     */
+    public var conditions: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The replica count to set.
+         */desiredReplicas: Int32, 
+        /**
+         * Whether it differs from the current count.
+         */rescale: Bool, 
+        /**
+         * Why, in the HPA controller's words (empty when nothing changes).
+         */reason: String, 
+        /**
+         * The status conditions the HPA controller would set.
+         */conditions: [String]) {
+        self.desiredReplicas = desiredReplicas
+        self.rescale = rescale
+        self.reason = reason
+        self.conditions = conditions
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplicaRecommendation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplicaRecommendation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplicaRecommendation {
+        return
+            try ReplicaRecommendation(
+                desiredReplicas: FfiConverterInt32.read(from: &buf), 
+                rescale: FfiConverterBool.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                conditions: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplicaRecommendation, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.desiredReplicas, into: &buf)
+        FfiConverterBool.write(value.rescale, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterSequenceString.write(value.conditions, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplicaRecommendation_lift(_ buf: RustBuffer) throws -> ReplicaRecommendation {
+    return try FfiConverterTypeReplicaRecommendation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplicaRecommendation_lower(_ value: ReplicaRecommendation) -> RustBuffer {
+    return FfiConverterTypeReplicaRecommendation.lower(value)
+}
+
+
+/**
+ * The input of `recommendReplicas`.
+ */
+public struct ReplicaRequest: Equatable, Hashable {
+    /**
+     * CPU in use by each pod, in cores.
+     */
+    public var cpuUsage: [Double]
+    /**
+     * CPU request of each pod (a quantity such as `"500m"`).
+     */
+    public var cpuRequest: String
+    /**
+     * Target average CPU utilization, percent of the request.
+     */
+    public var targetCpuUtilization: Int32
+    /**
+     * Current replica count.
+     */
+    public var currentReplicas: Int32
+    /**
+     * Lower bound.
+     */
+    public var minReplicas: Int32
+    /**
+     * Upper bound.
+     */
+    public var maxReplicas: Int32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * CPU in use by each pod, in cores.
+         */cpuUsage: [Double], 
+        /**
+         * CPU request of each pod (a quantity such as `"500m"`).
+         */cpuRequest: String, 
+        /**
+         * Target average CPU utilization, percent of the request.
+         */targetCpuUtilization: Int32, 
+        /**
+         * Current replica count.
+         */currentReplicas: Int32, 
+        /**
+         * Lower bound.
+         */minReplicas: Int32 = 1, 
+        /**
+         * Upper bound.
+         */maxReplicas: Int32) {
+        self.cpuUsage = cpuUsage
+        self.cpuRequest = cpuRequest
+        self.targetCpuUtilization = targetCpuUtilization
+        self.currentReplicas = currentReplicas
+        self.minReplicas = minReplicas
+        self.maxReplicas = maxReplicas
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplicaRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplicaRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplicaRequest {
+        return
+            try ReplicaRequest(
+                cpuUsage: FfiConverterSequenceDouble.read(from: &buf), 
+                cpuRequest: FfiConverterString.read(from: &buf), 
+                targetCpuUtilization: FfiConverterInt32.read(from: &buf), 
+                currentReplicas: FfiConverterInt32.read(from: &buf), 
+                minReplicas: FfiConverterInt32.read(from: &buf), 
+                maxReplicas: FfiConverterInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplicaRequest, into buf: inout [UInt8]) {
+        FfiConverterSequenceDouble.write(value.cpuUsage, into: &buf)
+        FfiConverterString.write(value.cpuRequest, into: &buf)
+        FfiConverterInt32.write(value.targetCpuUtilization, into: &buf)
+        FfiConverterInt32.write(value.currentReplicas, into: &buf)
+        FfiConverterInt32.write(value.minReplicas, into: &buf)
+        FfiConverterInt32.write(value.maxReplicas, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplicaRequest_lift(_ buf: RustBuffer) throws -> ReplicaRequest {
+    return try FfiConverterTypeReplicaRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplicaRequest_lower(_ value: ReplicaRequest) -> RustBuffer {
+    return FfiConverterTypeReplicaRequest.lower(value)
 }
 
 
@@ -1735,6 +2199,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
     typealias SwiftType = UInt64?
 
@@ -1777,6 +2265,80 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         case 1: return try FfiConverterString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDictionaryStringString: FfiConverterRustBuffer {
+    typealias SwiftType = [String: String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDictionaryStringString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDictionaryStringString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceInt64: FfiConverterRustBuffer {
+    typealias SwiftType = [Int64]
+
+    public static func write(_ value: [Int64], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterInt64.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Int64] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Int64]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterInt64.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceDouble: FfiConverterRustBuffer {
+    typealias SwiftType = [Double]
+
+    public static func write(_ value: [Double], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterDouble.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Double] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Double]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterDouble.read(from: &buf))
+        }
+        return seq
     }
 }
 
@@ -1993,6 +2555,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_func_validate_name() != 48111) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_hxb_uniffi_checksum_method_engine_analyze() != 38654) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_hxb_uniffi_checksum_method_engine_apply() != 62993) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2002,7 +2567,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_method_engine_create() != 4376) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_hxb_uniffi_checksum_method_engine_create_app() != 58437) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_create_organization() != 4704) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_create_project() != 4025) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_create_workspace() != 21291) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_hxb_uniffi_checksum_method_engine_delete() != 1996) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_detect_anomalies() != 40380) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_forecast() != 25339) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_get() != 2083) {
@@ -2012,6 +2595,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_list() != 19412) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_recommend_replicas() != 10661) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_quantity_add() != 61120) {

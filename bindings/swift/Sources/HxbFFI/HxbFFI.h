@@ -264,6 +264,11 @@ uint64_t uniffi_hxb_uniffi_fn_constructor_engine_embedded(RustCallStatus *_Nonnu
 uint64_t uniffi_hxb_uniffi_fn_constructor_engine_open(RustBuffer options
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ANALYZE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ANALYZE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_analyze(uint64_t ptr, RustBuffer namespace
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_APPLY
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_APPLY
 uint64_t uniffi_hxb_uniffi_fn_method_engine_apply(uint64_t ptr, RustBuffer manifest_json
@@ -279,9 +284,39 @@ void uniffi_hxb_uniffi_fn_method_engine_close(uint64_t ptr, RustCallStatus *_Non
 uint64_t uniffi_hxb_uniffi_fn_method_engine_create(uint64_t ptr, RustBuffer manifest_json
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CREATE_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CREATE_APP
+uint64_t uniffi_hxb_uniffi_fn_method_engine_create_app(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer name, RustBuffer spec
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CREATE_ORGANIZATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CREATE_ORGANIZATION
+uint64_t uniffi_hxb_uniffi_fn_method_engine_create_organization(uint64_t ptr, RustBuffer name, RustBuffer plan, RustBuffer display_name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CREATE_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CREATE_PROJECT
+uint64_t uniffi_hxb_uniffi_fn_method_engine_create_project(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CREATE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CREATE_WORKSPACE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_create_workspace(uint64_t ptr, RustBuffer org, RustBuffer name, RustBuffer plan
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE
 uint64_t uniffi_hxb_uniffi_fn_method_engine_delete(uint64_t ptr, RustBuffer kind, RustBuffer name, RustBuffer namespace
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DETECT_ANOMALIES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DETECT_ANOMALIES
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_detect_anomalies(uint64_t ptr, RustBuffer timestamps, RustBuffer values, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_FORECAST
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_FORECAST
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_forecast(uint64_t ptr, RustBuffer history, uint32_t horizon, uint32_t season, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_GET
@@ -297,6 +332,11 @@ int8_t uniffi_hxb_uniffi_fn_method_engine_is_closed(uint64_t ptr, RustCallStatus
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST
 uint64_t uniffi_hxb_uniffi_fn_method_engine_list(uint64_t ptr, RustBuffer kind, RustBuffer namespace, RustBuffer selector
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECOMMEND_REPLICAS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECOMMEND_REPLICAS
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_recommend_replicas(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_QUANTITY
@@ -713,6 +753,12 @@ uint16_t uniffi_hxb_uniffi_checksum_func_validate_name(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ANALYZE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ANALYZE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_analyze(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_APPLY
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_APPLY
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_apply(void
@@ -731,9 +777,45 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_create(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CREATE_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CREATE_APP
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_create_app(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CREATE_ORGANIZATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CREATE_ORGANIZATION
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_create_organization(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CREATE_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CREATE_PROJECT
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_create_project(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CREATE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CREATE_WORKSPACE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_create_workspace(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DETECT_ANOMALIES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DETECT_ANOMALIES
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_detect_anomalies(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_FORECAST
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_FORECAST
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_forecast(void
     
 );
 #endif
@@ -752,6 +834,12 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_is_closed(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECOMMEND_REPLICAS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECOMMEND_REPLICAS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_recommend_replicas(void
     
 );
 #endif

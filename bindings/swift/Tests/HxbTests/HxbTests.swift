@@ -89,3 +89,38 @@ final class EngineTests: XCTestCase {
         } catch HxbError.Closed {}
     }
 }
+
+final class PlatformTests: XCTestCase {
+    func testOrganizationWorkspaceProjectApp() async throws {
+        let engine = try Engine.embedded()
+        defer { engine.close() }
+        _ = try await engine.createOrganization(name: "acme", plan: "starter", displayName: "Acme")
+        _ = try await engine.createWorkspace(org: "acme", name: "dev")
+        let project = try await engine.createProject(org: "acme", workspace: "dev", name: "web")
+        XCTAssertTrue(project.contains("acme-dev-web"))
+        let spec = AppSpec(image: "nginx:1.27", replicas: 2, port: 8080, requests: ["cpu": "100m"])
+        _ = try await engine.createApp(org: "acme", workspace: "dev", project: "web", name: "api", spec: spec)
+        let deployments = try await engine.list(kind: "Deployment", namespace: "acme-dev-web")
+        XCTAssertEqual(deployments.count, 1)
+    }
+
+    func testScalingRecommendationAndAnomalies() throws {
+        let engine = try Engine.embedded()
+        defer { engine.close() }
+        let rec = try engine.recommendReplicas(request: ReplicaRequest(
+            cpuUsage: [0.4, 0.4, 0.4], cpuRequest: "500m", targetCpuUtilization: 50,
+            currentReplicas: 3, maxReplicas: 10))
+        XCTAssertEqual(rec.desiredReplicas, 5)
+        let ts = (0..<2000).map { Int64($0) * 300_000 }
+        let vs = (0..<2000).map { $0 == 1500 ? 50.0 : sin(Double($0) / 20) }
+        let scores = try engine.detectAnomalies(timestamps: ts, values: vs)
+        XCTAssertGreaterThan(scores[1500], 0.5)
+        XCTAssertThrowsError(try engine.detectAnomalies(timestamps: [0, 1], values: [1, .nan])) { err in
+            guard case HxbError.InvalidInput = err else { return XCTFail("\(err)") }
+        }
+        XCTAssertThrowsError(try engine.detectAnomalies(timestamps: [1, 0], values: [1, 1])) { err in
+            guard case HxbError.InvalidInput = err else { return XCTFail("\(err)") }
+        }
+    }
+}
+

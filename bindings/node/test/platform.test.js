@@ -1,0 +1,93 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { hxb, embeddedOrSkip } = require('./helpers')
+
+function spikeSeries(n = 2000, at = 1500) {
+  const ts = Array.from({ length: n }, (_, i) => i * 300_000)
+  const vs = Array.from({ length: n }, (_, i) => (i === at ? 50 : Math.sin(i / 20)))
+  return [ts, vs]
+}
+
+test('the platform story: organization, workspace, project, app, analysis', async (t) => {
+  const e = embeddedOrSkip(t)
+  if (!e) return
+  const org = await e.createOrganization('acme', { plan: 'starter', displayName: 'Acme' })
+  assert.equal(org.name, 'acme')
+  await e.createWorkspace('acme', 'dev')
+  const project = await e.createProject('acme', 'dev', 'web')
+  assert.equal(project.namespace, 'acme-dev-web')
+  const app = await e.createApp('acme', 'dev', 'web', 'api',
+    { image: 'nginx:1.27', replicas: 2, port: 8080, requests: { cpu: '100m' } })
+  assert.equal(app.replicas, 2)
+  const deployments = await e.list('Deployment', 'acme-dev-web')
+  assert.deepEqual(deployments.map((d) => d.metadata.name), ['api'])
+  await assert.rejects(e.createOrganization('acme'), hxb.AlreadyExistsError)
+  await assert.rejects(e.createProject('acme', 'nope', 'web'), hxb.NotFoundError)
+  await assert.rejects(
+    e.createApp('acme', 'dev', 'web', 'bad', { image: 'nginx', requests: { cpu: 'lots' } }),
+    hxb.InvalidInputError)
+  assert.throws(() => e.createApp('acme', 'dev', 'web', 'bad', { image: 'nginx', replicas: 1.5 }),
+    hxb.InvalidInputError)
+  assert.ok(Array.isArray(await e.analyze('acme-dev-web')))
+  e.close()
+})
+
+test('recommendReplicas is HPA-exact', (t) => {
+  const e = embeddedOrSkip(t)
+  if (!e) return
+  const req = { cpuUsage: [0.4, 0.4, 0.4], cpuRequest: '500m', targetCpuUtilization: 50,
+    currentReplicas: 3, maxReplicas: 10 }
+  const rec = e.recommendReplicas(req)
+  assert.equal(rec.desiredReplicas, 5) // 80 % against 50 %: ceil(3 × 1.6)
+  assert.equal(rec.rescale, true)
+  assert.ok(rec.conditions.some((c) => c.startsWith('AbleToScale=True')))
+  assert.throws(() => e.recommendReplicas({ ...req, cpuUsage: [NaN] }), hxb.InvalidInputError)
+  assert.throws(() => e.recommendReplicas({ ...req, cpuRequest: 'lots' }), hxb.InvalidInputError)
+  assert.throws(() => e.recommendReplicas({ ...req, currentReplicas: 2.5 }), hxb.InvalidInputError)
+  assert.throws(() => e.recommendReplicas({ ...req, cpuUsage: 'fast' }), hxb.InvalidInputError)
+})
+
+test('forecast follows a daily cycle', (t) => {
+  const e = embeddedOrSkip(t)
+  if (!e) return
+  const day = Array.from({ length: 24 * 14 }, (_, t) => 100 + 40 * Math.sin((t * 2 * Math.PI) / 24))
+  const f = e.forecast(day, 24, 24)
+  assert.equal(f.length, 24)
+  f.forEach((v, h) => assert.ok(Math.abs(v - day[h]) < 5, `step ${h}: ${v}`))
+  assert.deepEqual(e.forecast(Float64Array.from(day), 24, 24), f)
+  assert.throws(() => e.forecast(day.slice(0, 10), 24, 24), hxb.InvalidInputError)
+  assert.throws(() => e.forecast([1, NaN], 1, 1), hxb.InvalidInputError)
+  assert.throws(() => e.forecast(day, -1, 24), hxb.InvalidInputError)
+})
+
+test('detectAnomalies flags a spike, from arrays or Float64Arrays', (t) => {
+  const e = embeddedOrSkip(t)
+  if (!e) return
+  const [ts, vs] = spikeSeries()
+  const scores = e.detectAnomalies(ts, vs)
+  assert.equal(scores.length, vs.length)
+  assert.ok(scores[1500] > 0.5)
+  assert.ok(Math.max(...scores.slice(1000, 1500)) < 0.5)
+  assert.deepEqual(e.detectAnomalies(Float64Array.from(ts), Float64Array.from(vs)), scores)
+})
+
+test('bad series are typed invalid-input errors', (t) => {
+  const e = embeddedOrSkip(t)
+  if (!e) return
+  const cases = [
+    [[0, 1, 2], [1, NaN, 1]],
+    [[0, 1, 2], [1, Infinity, 1]],
+    [[0, 2, 1], [1, 1, 1]],
+    [[0, 1, 1], [1, 1, 1]],
+    [[0, 1], [1]],
+    [[0, 1.5], [1, 1]],
+    [[0, 1], ['a', 'b']],
+    [null, [1]],
+  ]
+  for (const [ts, vs] of cases) {
+    assert.throws(() => e.detectAnomalies(ts, vs), hxb.InvalidInputError, JSON.stringify([ts, vs]))
+  }
+  e.close()
+  assert.throws(() => e.detectAnomalies([0], [1]), hxb.ClosedError)
+})
