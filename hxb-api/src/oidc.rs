@@ -1,0 +1,1 @@
+//! OIDC token validation (see docs/api.md).

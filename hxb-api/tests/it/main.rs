@@ -1,0 +1,5 @@
+//! Integration tests of hxb-api: real HTTP requests on loopback.
+
+mod openapi;
+mod routes;
+mod support;
