@@ -1,15 +1,15 @@
 //! Authorization: the tenancy's role model applied to API operations, as a pure function
 //! over the organization's memberships.
 //!
-//! | membership | Read | Manage | Own |
-//! |---|---|---|---|
-//! | organization owner | everything in the organization | everything | the organization (delete, grant `owner`) |
-//! | organization admin | everything in the organization | everything | — |
-//! | organization member | the organization record | — | — |
-//! | workspace admin | the workspace and its projects | the workspace's projects and members | — |
-//! | workspace developer / viewer | the workspace and its projects | — | — |
-//! | project admin | the project and its sub-projects | the project, its sub-projects and members | — |
-//! | project developer / viewer | the project and its sub-projects | — | — |
+//! Actions nest: Read ⊂ Operate ⊂ Manage ⊂ Own.
+//!
+//! | membership | highest action | where |
+//! |---|---|---|
+//! | organization owner | Own (delete the organization, grant `owner`) | the whole organization |
+//! | organization admin | Manage (workspaces, projects, members, apps) | the whole organization |
+//! | organization member | Read | the organization record only |
+//! | workspace admin / developer / viewer | Manage / Operate / Read | the workspace and its projects |
+//! | project admin / developer / viewer | Manage / Operate / Read | the project and its sub-projects |
 //!
 //! Any membership in an organization lets its holder read the organization record. These
 //! are the same reaches as the Kubernetes RBAC the tenancy renders
@@ -26,6 +26,8 @@ use crate::identity::Identity;
 pub enum Action {
     /// Read it.
     Read,
+    /// Deploy and operate workloads in it (applications).
+    Operate,
     /// Create, change or delete what is inside it (children, members).
     Manage,
     /// Delete the organization itself, or grant its `owner` role.
@@ -89,6 +91,7 @@ fn grants(m: &Member, action: Action, target: &Target<'_>) -> bool {
         Role::Organization(OrgRole::Owner) => Action::Own,
         Role::Organization(OrgRole::Admin) => Action::Manage,
         Role::Workspace(r) | Role::Project(r) if r == ScopedRole::Admin => Action::Manage,
+        Role::Workspace(r) | Role::Project(r) if r == ScopedRole::Developer => Action::Operate,
         _ => Action::Read,
     };
     if action > best {
@@ -201,6 +204,7 @@ mod tests {
         assert!(!is_allowed(&ms, &staff, Action::Read, &w));
         assert!(ok("wsdev", Action::Read, &w) && ok("wsdev", Action::Read, &sub));
         assert!(!ok("wsdev", Action::Manage, &sub) && !ok("wsdev", Action::Read, &w2));
+        assert!(ok("wsdev", Action::Operate, &sub) && !ok("wsdev", Action::Operate, &o));
         assert!(ok("wsadmin", Action::Manage, &w) && !ok("wsadmin", Action::Manage, &o));
         assert!(ok("wsadmin", Action::Read, &o));
         assert!(ok("padmin", Action::Manage, &sub));

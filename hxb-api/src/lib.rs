@@ -50,6 +50,7 @@ pub fn router(engine: &hxb::Engine) -> hxb::Result<Router> {
 pub fn router_with_limit(tenancy: hxb::Tenancy, body_limit: usize) -> Router {
     let mut r: Router<ApiState> = Router::new();
     let mut paths: Vec<&str> = ROUTES.iter().map(|r| r.path).collect();
+    paths.sort_unstable();
     paths.dedup();
     for path in paths {
         let mut mr = axum::routing::MethodRouter::new();

@@ -1,6 +1,8 @@
 //! The route table: one entry per operation. The router and the OpenAPI document are both
 //! built from [`ROUTES`], so neither can list an operation the other lacks.
 
+mod access;
+mod apps;
 mod orgs;
 mod projects;
 mod workspaces;
@@ -67,6 +69,7 @@ const fn route(
 
 const ORG: &str = "/api/v1/organizations/{org}";
 const WS: &str = "/api/v1/organizations/{org}/workspaces/{ws}";
+const APPS: &str = "/api/v1/organizations/{org}/workspaces/{ws}/projects/{project}/applications";
 const PRJ: &str = "/api/v1/organizations/{org}/workspaces/{ws}/projects/{project}";
 
 /// Every operation of the API.
@@ -214,6 +217,69 @@ pub static ROUTES: &[Route] = &[
         200,
         false,
         projects::usage,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/organizations/{org}/invitations",
+        "createInvitation",
+        "Invite a subject to a role (token returned)",
+        201,
+        true,
+        access::invite,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/invitations/{token}/accept",
+        "acceptInvitation",
+        "Accept an invitation addressed to the caller",
+        200,
+        false,
+        access::accept,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/organizations/{org}/workspaces/{ws}/kubeconfig",
+        "getKubeconfig",
+        "The caller's kubeconfig scoped to the workspace (YAML)",
+        200,
+        false,
+        access::kubeconfig,
+    ),
+    route(
+        Method::GET,
+        APPS,
+        "listApplications",
+        "Applications of a project",
+        200,
+        false,
+        apps::list,
+    ),
+    route(
+        Method::POST,
+        APPS,
+        "createApplication",
+        "Deploy an application (stateless, stateful or cron job)",
+        201,
+        true,
+        apps::create,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/organizations/{org}/workspaces/{ws}/projects/{project}/applications/{app}/scale",
+        "scaleApplication",
+        "Set an application's replicas (quota-checked)",
+        200,
+        true,
+        apps::scale,
+    ),
+    route(
+        Method::DELETE,
+        "/api/v1/organizations/{org}/workspaces/{ws}/projects/{project}/applications/{app}",
+        "deleteApplication",
+        "Delete an application",
+        204,
+        false,
+        apps::delete,
     ),
 ];
 

@@ -161,7 +161,7 @@ pub(super) fn members() -> MethodRouter<ApiState> {
 }
 
 /// The target whose management grants the right to change memberships at this scope.
-async fn scope_target<'a>(
+pub(super) async fn scope_target<'a>(
     s: &ApiState,
     org: &'a str,
     ws: Option<&'a str>,

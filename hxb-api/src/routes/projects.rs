@@ -133,7 +133,7 @@ pub(super) fn create() -> MethodRouter<ApiState> {
 }
 
 /// Authorise `action` on the project `org/ws/project`.
-async fn on_project(
+pub(super) async fn on_project(
     s: &ApiState,
     id: &crate::Identity,
     action: Action,

@@ -1,5 +1,6 @@
 //! Integration tests of hxb-api: real HTTP requests on loopback.
 
+mod access;
 mod oidc;
 mod openapi;
 mod routes;
