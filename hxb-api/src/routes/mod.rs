@@ -175,6 +175,15 @@ pub static ROUTES: &[Route] = &[
     ),
     route(
         Method::GET,
+        "/api/v1/organizations/{org}/workspaces/{ws}/usage",
+        "getWorkspaceUsage",
+        "What the workspace's projects use now, beside its quota",
+        200,
+        false,
+        workspaces::usage,
+    ),
+    route(
+        Method::GET,
         "/api/v1/organizations/{org}/workspaces/{ws}/projects",
         "listProjects",
         "Projects of a workspace the caller can read",

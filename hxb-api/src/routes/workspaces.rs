@@ -128,3 +128,37 @@ pub(super) fn delete() -> MethodRouter<ApiState> {
         },
     )
 }
+
+/// What the workspace uses now: the sum over its projects' namespaces (each project, nested
+/// ones included, counts its own namespace once) and the workspace quota beside it.
+#[derive(Debug, serde::Serialize)]
+struct WorkspaceUsage {
+    quota: ResourceList,
+    used: ResourceList,
+}
+
+pub(super) fn usage() -> MethodRouter<ApiState> {
+    get_(
+        async |State(s): State<ApiState>,
+               Caller(id): Caller,
+               Path((org, ws)): Path<(String, String)>|
+               -> Res<Json<WorkspaceUsage>> {
+            authorize(
+                &s.tenancy,
+                &id,
+                Action::Read,
+                &Target::Workspace { org: &org, ws: &ws },
+            )
+            .await?;
+            let w = s.tenancy.workspace(&org, &ws).await?;
+            let mut used = ResourceList::new();
+            for p in s.tenancy.projects(&org, &ws).await? {
+                used = used.checked_add(&s.tenancy.live_usage(&p.namespace).await?)?;
+            }
+            Ok(Json(WorkspaceUsage {
+                quota: w.quota,
+                used,
+            }))
+        },
+    )
+}

@@ -134,6 +134,27 @@ async fn applications_follow_developer_and_viewer_roles() {
         )
         .await;
     assert_eq!((st, &a["replicas"]), (200, &json!(3)), "{a}");
+    let (st, u) = s
+        .call(
+            Some("owner@x"),
+            Method::GET,
+            "/api/v1/organizations/acme/workspaces/dev/usage",
+            None,
+        )
+        .await;
+    assert_eq!(st, 200, "{u}");
+    assert!(u["quota"].is_object() && u["used"].is_object(), "{u}");
+    assert_eq!(
+        s.call(
+            Some("view@x"),
+            Method::GET,
+            "/api/v1/organizations/acme/workspaces/dev/usage",
+            None
+        )
+        .await
+        .0,
+        403
+    );
     let (st, e) = s
         .call(
             Some("dev@x"),
