@@ -41,3 +41,25 @@ fn rejected(r: &JsonRejection) -> ApiError {
     };
     ApiError::new(status, code, r.body_text())
 }
+
+/// Query parameters; a malformed query is 400 `invalid_input` with a JSON body.
+#[derive(Debug, Clone, Default)]
+pub struct Params<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Params<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Params(v))
+            .map_err(|r| ApiError::invalid(r.body_text()))
+    }
+}

@@ -1,7 +1,7 @@
 //! Organizations and members.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get as get_, post};
 use hxb::core::{Member, Organization};
@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{ApiState, Cascade, authorize, memberships};
 use crate::authz::{Action, Target};
 use crate::error::ApiError;
-use crate::extract::Body;
+use crate::extract::{Body, Params};
 use crate::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
@@ -122,7 +122,7 @@ pub(super) fn delete() -> MethodRouter<ApiState> {
         async |State(s): State<ApiState>,
                Caller(id): Caller,
                Path(org): Path<String>,
-               Query(q): Query<Cascade>|
+               Params(q): Params<Cascade>|
                -> Res<StatusCode> {
             authorize(
                 &s.tenancy,
@@ -231,7 +231,7 @@ pub(super) fn remove_member() -> MethodRouter<ApiState> {
         async |State(s): State<ApiState>,
                Caller(id): Caller,
                Path((org, subject)): Path<(String, String)>,
-               Query(q): Query<MemberScope>|
+               Params(q): Params<MemberScope>|
                -> Res<StatusCode> {
             let mut anc = Vec::new();
             let target = scope_target(

@@ -1,7 +1,7 @@
 //! Workspaces.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get as get_, post};
 use hxb::ResourceList;
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{ApiState, Cascade, authorize};
 use crate::authz::{Action, Target, is_allowed};
 use crate::error::ApiError;
-use crate::extract::Body;
+use crate::extract::{Body, Params};
 use crate::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
@@ -109,7 +109,7 @@ pub(super) fn delete() -> MethodRouter<ApiState> {
         async |State(s): State<ApiState>,
                Caller(id): Caller,
                Path((org, ws)): Path<(String, String)>,
-               Query(q): Query<Cascade>|
+               Params(q): Params<Cascade>|
                -> Res<StatusCode> {
             authorize(
                 &s.tenancy,
