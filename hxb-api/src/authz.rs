@@ -212,4 +212,73 @@ mod tests {
         assert!(!ok("owner", Action::Read, &foreign));
         assert!(!ok("nobody", Action::Read, &o));
     }
+
+    fn arb_member() -> impl proptest::strategy::Strategy<Value = Member> {
+        use proptest::prelude::*;
+        let names = prop::sample::select(vec!["a", "b"]);
+        (
+            prop::sample::select(vec!["u1", "u2", "group:g"]),
+            names.clone(),
+            names.clone(),
+            names,
+            0..3u8,
+            0..3u8,
+        )
+            .prop_map(|(sub, org, ws, p, level, r)| {
+                let scoped =
+                    [ScopedRole::Admin, ScopedRole::Developer, ScopedRole::Viewer][r as usize];
+                let (scope, role) = match level {
+                    0 => (
+                        Scope::Organization {
+                            organization: n(org),
+                        },
+                        Role::Organization(
+                            [OrgRole::Owner, OrgRole::Admin, OrgRole::Member][r as usize],
+                        ),
+                    ),
+                    1 => (
+                        Scope::Workspace {
+                            organization: n(org),
+                            workspace: n(ws),
+                        },
+                        Role::Workspace(scoped),
+                    ),
+                    _ => (
+                        Scope::Project {
+                            organization: n(org),
+                            workspace: n(ws),
+                            project: n(p),
+                        },
+                        Role::Project(scoped),
+                    ),
+                };
+                member(sub, scope, role)
+            })
+    }
+
+    proptest::proptest! {
+        /// Actions nest (allowed to do more ⇒ allowed to do less); memberships of other
+        /// organizations and other subjects never grant anything.
+        #[test]
+        fn monotone_and_contained(ms in proptest::collection::vec(arb_member(), 0..6), pick in 0..4usize) {
+            let anc = vec!["b".to_owned()];
+            let targets = [
+                Target::Organization { org: "a" },
+                Target::Workspace { org: "a", ws: "a" },
+                Target::Project { org: "a", ws: "a", project: "a", ancestors: &anc },
+                Target::Project { org: "a", ws: "b", project: "b", ancestors: &[] },
+            ];
+            let t = &targets[pick];
+            let id = Identity::new("u1").with_groups(["g"]);
+            let acts = [Action::Read, Action::Operate, Action::Manage, Action::Own];
+            for w in acts.windows(2) {
+                proptest::prop_assert!(!is_allowed(&ms, &id, w[1], t) || is_allowed(&ms, &id, w[0], t));
+            }
+            let mine: Vec<Member> = ms.iter().filter(|m| m.scope.organization().as_str() == "a" && id.holds(m.subject.as_str())).cloned().collect();
+            for a in acts {
+                proptest::prop_assert_eq!(is_allowed(&ms, &id, a, t), is_allowed(&mine, &id, a, t));
+            }
+            proptest::prop_assert!(!is_allowed(&ms, &Identity::new("stranger"), Action::Read, t));
+        }
+    }
 }
