@@ -64,12 +64,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Each wrk connection posts organizations `w<thread>x<n>`.
 const WRITE_LUA: &str = r#"
-local counter = 0
-local tid = 0
-setup = function(thread) tid = tid + 1; thread:set("tid", tid) end
+threads = 0
+counter = 0
+setup = function(thread) threads = threads + 1; thread:set("id", threads) end
 request = function()
   counter = counter + 1
-  local body = '{"name":"w' .. tid .. 'x' .. counter .. '"}'
+  local body = '{"name":"w' .. id .. 'x' .. counter .. '"}'
   return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
 end
 response = function(status, headers, body)
