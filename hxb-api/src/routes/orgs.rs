@@ -172,7 +172,7 @@ pub(super) async fn scope_target<'a>(
         (None, None) => Target::Organization { org },
         (Some(ws), None) => Target::Workspace { org, ws },
         (Some(ws), Some(project)) => {
-            *ancestors = super::projects::ancestors(&s.tenancy, org, ws, project).await?;
+            *ancestors = super::projects::ancestors_or_none(&s.tenancy, org, ws, project).await?;
             Target::Project {
                 org,
                 ws,

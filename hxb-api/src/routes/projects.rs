@@ -49,7 +49,12 @@ pub(super) async fn ancestors(t: &Tenancy, org: &str, ws: &str, project: &str) -
 
 /// Ancestors of `project` when the workspace is readable at all; empty otherwise (so a
 /// missing workspace is refused like an unreadable one).
-async fn ancestors_or_none(t: &Tenancy, org: &str, ws: &str, project: &str) -> Res<Vec<String>> {
+pub(super) async fn ancestors_or_none(
+    t: &Tenancy,
+    org: &str,
+    ws: &str,
+    project: &str,
+) -> Res<Vec<String>> {
     match ancestors(t, org, ws, project).await {
         Ok(a) => Ok(a),
         Err(e) if e.status == StatusCode::NOT_FOUND || e.status == StatusCode::BAD_REQUEST => {
