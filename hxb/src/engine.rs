@@ -86,6 +86,13 @@ impl EngineBuilder {
         self
     }
 
+    /// Use a real cluster found like kubectl finds one: `$KUBECONFIG`, `~/.kube/config`, or
+    /// the in-cluster service account.
+    pub fn infer(mut self) -> Self {
+        self.cluster = ClusterChoice::Infer;
+        self
+    }
+
     /// Use a real cluster from a kubeconfig file.
     pub fn kubeconfig(mut self, path: impl Into<PathBuf>, context: Option<&str>) -> Self {
         self.cluster = ClusterChoice::Kubeconfig {
