@@ -32,6 +32,13 @@ pub fn summary(rec: &Recording, out: &mut impl Write) -> std::io::Result<()> {
         "  {} scale operations, {} quota refusals, {} metric samples",
         rec.scale_ops, rec.quota_refusals, rec.samples
     )?;
+    writeln!(out, "\n== Alerts (rule MemoryNearLimit per workspace)")?;
+    for a in &rec.alerts {
+        writeln!(out, "  {a}")?;
+    }
+    for (scope, h) in &rec.health {
+        writeln!(out, "  health {scope:<12} {h}")?;
+    }
     writeln!(out, "\n== Incidents")?;
     for i in &rec.incidents {
         writeln!(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hxb::core::Subject;
+use hxb::core::metrics::alerts::{AlertEvent, AlertManager, AlertRule, Severity};
 use hxb::core::metrics::{EmbeddedMetrics, MetricsSource, TsdbConfig, labels};
 use hxb::prelude::*;
 use hxb::{Clock, ManualClock, Tenancy};
@@ -123,6 +124,10 @@ pub struct Recording {
     pub quota_refusals: usize,
     /// Samples written to the metrics store.
     pub samples: usize,
+    /// Alert rule events (`HH:MM fired|resolved rule scope value`).
+    pub alerts: Vec<String>,
+    /// Health of each workspace at the end of the day.
+    pub health: Vec<(String, String)>,
 }
 
 struct AppState {
@@ -171,6 +176,7 @@ pub async fn run(
         Policy::default(),
     )
     .with_platform(platform);
+    let mut alerts = alert_rules(apps)?;
     let mut grouper = IncidentGrouper::new(Duration::from_secs(20 * 60));
     let mut remediated: BTreeSet<u64> = BTreeSet::new();
     let mut rec = Recording::default();
@@ -200,6 +206,27 @@ pub async fn run(
                 if s.spec_replicas != before {
                     rec.scale_ops += 1;
                 }
+            }
+            let evaluation = alerts.evaluate(metrics.as_ref(), now).await;
+            if let Some((scope, rule, e)) = evaluation.errors.first() {
+                return Err(Error::internal(format!(
+                    "alert rule {scope}/{rule} failed: {e}"
+                )));
+            }
+            for ev in evaluation.events {
+                let (what, a) = match ev {
+                    AlertEvent::Fired(a) => ("fired", a),
+                    AlertEvent::Resolved(a) => ("resolved", a),
+                    _ => continue,
+                };
+                rec.alerts.push(format!(
+                    "{:02}:{:02} {what:<8} {:<16} {:<10} {:.0}",
+                    minute / 60,
+                    minute % 60,
+                    a.rule,
+                    a.scope,
+                    a.value
+                ));
             }
             t.record_usage().await?;
             sample_quotas(&t, &mut quotas, minute).await?;
@@ -236,6 +263,19 @@ pub async fn run(
             remediation: actions.remove(&i.id).unwrap_or_default(),
         });
     }
+    let scopes: BTreeSet<String> = apps.iter().map(|a| format!("{}/{}", a.org, a.ws)).collect();
+    for scope in scopes {
+        let h = alerts.health(&scope);
+        rec.health.push((
+            scope,
+            format!(
+                "{:?} (firing {}, pending {})",
+                h.health,
+                h.firing.values().sum::<usize>(),
+                h.pending
+            ),
+        ));
+    }
     rec.quotas = quotas.into_values().collect();
     for org in ["acme", "globex"] {
         let (usage, cost) = t.usage(org, day_start, end).await?;
@@ -257,6 +297,34 @@ pub async fn run(
     }
     rec.apps = states.into_iter().map(|s| s.trace).collect();
     Ok(rec)
+}
+
+/// One alert rule per workspace: a replica's memory near its 1 GiB limit for 10 minutes.
+fn alert_rules(apps: &[AppSpec]) -> Result<AlertManager> {
+    let mut m = AlertManager::default().with_known_metrics([
+        "container_memory_working_set_mib".to_string(),
+        "http_requests_per_second".to_string(),
+        "app_cpu_cores".to_string(),
+    ]);
+    let mut by_ws: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for a in apps {
+        by_ws
+            .entry(format!("{}/{}", a.org, a.ws))
+            .or_default()
+            .push(a.name.to_string());
+    }
+    for (scope, names) in by_ws {
+        let query = format!(
+            "max by (app) (container_memory_working_set_mib{{app=~\"{}\"}})",
+            names.join("|")
+        );
+        let rule = AlertRule::new("MemoryNearLimit", &query)?
+            .above(850.0)
+            .for_duration("10m")?
+            .severity(Severity::Critical);
+        m.add_rule(&scope, rule)?;
+    }
+    Ok(m)
 }
 
 async fn prepare(t: &Tenancy, a: &AppSpec) -> Result<AppState> {
