@@ -293,6 +293,21 @@ impl Engine {
             .clone())
     }
 
+    /// Reconcile every tenant's desired state into the cluster (idempotent: an unchanged
+    /// world costs no writes). The `hxb_reconcile_queue_depth` gauge follows the organizations
+    /// still waiting.
+    pub async fn reconcile(&self) -> Result<hxb_tenancy::ReconcileReport> {
+        let tenancy = self.tenancy()?;
+        let telemetry = self.telemetry();
+        telemetry
+            .observe("reconcile", async {
+                tenancy
+                    .reconcile_observed(|n| telemetry.set_queue_depth(n as i64))
+                    .await
+            })
+            .await
+    }
+
     /// The engine's own telemetry (operation counts, durations, errors).
     pub fn telemetry(&self) -> &Telemetry {
         &self.inner.telemetry

@@ -101,6 +101,16 @@ impl Tenancy {
     /// Reconcile every organization: create what is missing, repair drift, delete orphans,
     /// finalize deletions, record statuses. An unchanged world costs zero cluster writes.
     pub async fn reconcile(&self) -> Result<ReconcileReport> {
+        self.reconcile_observed(|_| {}).await
+    }
+
+    /// [`reconcile`](Self::reconcile), telling `pending` how many organizations are still
+    /// waiting before each one is reconciled and once more (0) at the end — the reconcile
+    /// queue depth an embedder exports as a metric.
+    pub async fn reconcile_observed(
+        &self,
+        mut pending: impl FnMut(usize) + Send,
+    ) -> Result<ReconcileReport> {
         let mut report = ReconcileReport::default();
         let orgs: Vec<String> = self
             .store()
@@ -109,10 +119,12 @@ impl Tenancy {
             .into_iter()
             .map(|r| r.key)
             .collect();
-        for org in &orgs {
+        for (i, org) in orgs.iter().enumerate() {
+            pending(orgs.len() - i);
             let _guard = self.lock(org).await;
             report.merge(self.sync(org, Part::All).await?);
         }
+        pending(0);
         report.merge(self.delete_foreign_namespaces().await?);
         Ok(report)
     }

@@ -101,3 +101,41 @@ async fn closed_engine_refuses_calls_and_telemetry_counts() {
     let e = clone.get("Namespace", "x", None).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Closed);
 }
+
+#[tokio::test]
+async fn reconcile_reports_and_drains_the_queue_gauge() {
+    let engine = Engine::embedded().unwrap();
+    let t = engine.tenancy().unwrap();
+    t.create_organization("acme")
+        .plan("starter")
+        .execute()
+        .await
+        .unwrap();
+    let report = engine.reconcile().await.unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    // A second pass over an unchanged world writes nothing.
+    let again = engine.reconcile().await.unwrap();
+    assert_eq!((again.created, again.updated, again.deleted), (0, 0, 0));
+    let text = engine.metrics_text();
+    assert!(text.contains("hxb_reconcile_queue_depth 0"), "{text}");
+    assert!(
+        text.contains("hxb_engine_operations_total{operation=\"reconcile\"} 2"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn reconcile_queue_depth_counts_down() {
+    let engine = Engine::embedded().unwrap();
+    let t = engine.tenancy().unwrap();
+    for org in ["a", "b", "c"] {
+        t.create_organization(org)
+            .plan("starter")
+            .execute()
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    t.reconcile_observed(|n| seen.push(n)).await.unwrap();
+    assert_eq!(seen, [3, 2, 1, 0]);
+}
