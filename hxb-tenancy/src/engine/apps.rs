@@ -173,7 +173,7 @@ impl Tenancy {
     /// Delete an application, its objects and its cron-job runs.
     pub async fn delete_app(&self, org: &str, ws: &str, project: &str, name: &str) -> Result<()> {
         let target = format!("{org}/{ws}/{project}/{name}");
-        let res = async {
+        self.audited(SYSTEM_ACTOR, "delete_app", &target, async {
             let _guard = self.lock(org).await;
             let snap = OrgSnapshot::load(self.store().as_ref(), org).await?;
             let (app, rev) = find(&snap, ws, project, name)?;
@@ -185,12 +185,8 @@ impl Tenancy {
             self.sync(org, Part::Workspace(app.workspace.clone()))
                 .await?;
             Ok(())
-        }
-        .await;
-        match res {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.refused(SYSTEM_ACTOR, "delete_app", &target, e).await),
-        }
+        })
+        .await
     }
 
     /// Run a cron job now: a Job made from its template, named `<app>-manual-<n>`.
@@ -304,7 +300,7 @@ impl Tenancy {
         f: impl FnOnce(&mut Application) -> Result<()>,
     ) -> Result<Application> {
         let target = format!("{org}/{ws}/{project}/{name}");
-        let res = async {
+        self.audited(SYSTEM_ACTOR, action, &target, async {
             let _guard = self.lock(org).await;
             let snap = OrgSnapshot::load(self.store().as_ref(), org).await?;
             let (mut app, rev) = find(&snap, ws, project, name)?;
@@ -316,12 +312,8 @@ impl Tenancy {
             self.sync(org, Part::Workspace(app.workspace.clone()))
                 .await?;
             Ok(app)
-        }
-        .await;
-        match res {
-            Ok(a) => Ok(a),
-            Err(e) => Err(self.refused(SYSTEM_ACTOR, action, &target, e).await),
-        }
+        })
+        .await
     }
 }
 
@@ -438,10 +430,8 @@ impl CreateApp<'_> {
     pub async fn execute(self) -> Result<Application> {
         let t = self.t;
         let target = format!("{}/{}/{}/{}", self.at.0, self.at.1, self.at.2, self.at.3);
-        match self.run().await {
-            Ok(a) => Ok(a),
-            Err(e) => Err(t.refused(SYSTEM_ACTOR, "create_app", &target, e).await),
-        }
+        t.audited(SYSTEM_ACTOR, "create_app", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<Application> {

@@ -62,12 +62,13 @@ impl Tenancy {
     /// [`NotFound`](hxb_core::ErrorKind::NotFound); an expired or already used one is
     /// [`FailedPrecondition`](hxb_core::ErrorKind::FailedPrecondition); nothing changes then.
     pub async fn accept_invitation(&self, token: &str) -> Result<Member> {
-        match self.accept(token).await {
-            Ok(m) => Ok(m),
-            Err(e) => Err(self
-                .refused(SYSTEM_ACTOR, "accept_invitation", "invitation", e)
-                .await),
-        }
+        self.audited(
+            SYSTEM_ACTOR,
+            "accept_invitation",
+            "invitation",
+            self.accept(token),
+        )
+        .await
     }
 
     async fn accept(&self, token: &str) -> Result<Member> {
@@ -183,10 +184,7 @@ impl Invite<'_> {
     pub async fn execute(self) -> Result<Invitation> {
         let t = self.inner.tenancy();
         let (actor, target) = (self.inner.actor_name().to_owned(), self.inner.target());
-        match self.run().await {
-            Ok(i) => Ok(i),
-            Err(e) => Err(t.refused(&actor, "invite", &target, e).await),
-        }
+        t.audited(&actor, "invite", &target, self.run()).await
     }
 
     async fn run(self) -> Result<Invitation> {

@@ -139,10 +139,7 @@ impl<'a> AddMember<'a> {
             self.actor.clone(),
             format!("{}:{}", self.org, self.subject),
         );
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "add_member", &target, e).await),
-        }
+        t.audited(&actor, "add_member", &target, self.run()).await
     }
 
     pub(crate) fn tenancy(&self) -> &'a Tenancy {
@@ -264,10 +261,8 @@ impl RemoveMember<'_> {
             self.actor.clone(),
             format!("{}:{}", self.org, self.subject),
         );
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "remove_member", &target, e).await),
-        }
+        t.audited(&actor, "remove_member", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<()> {

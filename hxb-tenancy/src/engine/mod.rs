@@ -193,6 +193,21 @@ impl Tenancy {
     }
 
     /// Record a refusal in the audit log (best effort) and hand the error back.
+    /// Run an operation; if it fails, record the refusal in the audit log and return its
+    /// error (successful changes audit themselves, in the same batch as the change).
+    pub(crate) async fn audited<T>(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        op: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        match op.await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.refused(actor, action, target, e).await),
+        }
+    }
+
     pub(crate) async fn refused(&self, actor: &str, action: &str, target: &str, e: Error) -> Error {
         let entry = AuditEntry::refused(self.now(), actor, action, target, &e);
         if let Ok(b) = entry.append_to(Batch::new())

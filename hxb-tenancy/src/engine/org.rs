@@ -94,10 +94,8 @@ impl CreateOrganization<'_> {
     /// Validate, record, reconcile.
     pub async fn execute(self) -> Result<Organization> {
         let (t, actor, target) = (self.t, self.actor.clone(), self.name.clone());
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "create_organization", &target, e).await),
-        }
+        t.audited(&actor, "create_organization", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<Organization> {
@@ -153,10 +151,8 @@ impl UpdateOrganization<'_> {
     /// Validate, record, reconcile.
     pub async fn execute(self) -> Result<Organization> {
         let (t, actor, target) = (self.t, self.actor.clone(), self.name.clone());
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "update_organization", &target, e).await),
-        }
+        t.audited(&actor, "update_organization", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<Organization> {
@@ -227,10 +223,8 @@ impl DeleteOrganization<'_> {
     /// longer to terminate; a later reconcile finishes).
     pub async fn execute(self) -> Result<bool> {
         let (t, actor, target) = (self.t, self.actor.clone(), self.name.clone());
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "delete_organization", &target, e).await),
-        }
+        t.audited(&actor, "delete_organization", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<bool> {

@@ -181,10 +181,8 @@ impl CreateProject<'_> {
             self.actor.clone(),
             format!("{}/{}/{}", self.org, self.ws, self.name),
         );
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "create_project", &target, e).await),
-        }
+        t.audited(&actor, "create_project", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<Project> {
@@ -304,10 +302,8 @@ impl UpdateProject<'_> {
             self.actor.clone(),
             format!("{}/{}/{}", self.org, self.ws, self.name),
         );
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "update_project", &target, e).await),
-        }
+        t.audited(&actor, "update_project", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<Project> {
@@ -386,10 +382,8 @@ impl DeleteProject<'_> {
             self.actor.clone(),
             format!("{}/{}/{}", self.org, self.ws, self.name),
         );
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "delete_project", &target, e).await),
-        }
+        t.audited(&actor, "delete_project", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<bool> {

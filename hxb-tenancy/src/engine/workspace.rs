@@ -142,10 +142,8 @@ impl CreateWorkspace<'_> {
             self.actor.clone(),
             format!("{}/{}", self.org, self.name),
         );
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "create_workspace", &target, e).await),
-        }
+        t.audited(&actor, "create_workspace", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<Workspace> {
@@ -239,10 +237,8 @@ impl UpdateWorkspace<'_> {
             self.actor.clone(),
             format!("{}/{}", self.org, self.name),
         );
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "update_workspace", &target, e).await),
-        }
+        t.audited(&actor, "update_workspace", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<Workspace> {
@@ -332,10 +328,8 @@ impl DeleteWorkspace<'_> {
             self.actor.clone(),
             format!("{}/{}", self.org, self.name),
         );
-        match self.run().await {
-            Ok(o) => Ok(o),
-            Err(e) => Err(t.refused(&actor, "delete_workspace", &target, e).await),
-        }
+        t.audited(&actor, "delete_workspace", &target, self.run())
+            .await
     }
 
     async fn run(self) -> Result<bool> {
