@@ -1,6 +1,6 @@
 //! The guard: RBAC, blast radius, dry run, approval, audit.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use hxb_core::{
     Clock, ClusterBackend, Error, ResourceList, Result, StateStore, Subject, Timestamp,
 };
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::api::core::v1::{Node, PodTemplateSpec};
 use parking_lot::Mutex;
 use serde::Serialize;
 
@@ -532,71 +532,79 @@ fn elapsed(from: Timestamp, to: Timestamp) -> Duration {
     Duration::from_millis((to.as_millisecond() - from.as_millisecond()).max(0) as u64)
 }
 
+/// The two fields of a scalable workload the guard reads and edits.
+trait Scalable: hxb_core::cluster::Object<Scope = k8s_openapi::NamespaceResourceScope> {
+    fn parts(&mut self) -> (&mut Option<i32>, &mut PodTemplateSpec);
+}
+
+impl Scalable for Deployment {
+    fn parts(&mut self) -> (&mut Option<i32>, &mut PodTemplateSpec) {
+        let spec = self.spec.get_or_insert_with(Default::default);
+        (&mut spec.replicas, &mut spec.template)
+    }
+}
+
+impl Scalable for StatefulSet {
+    fn parts(&mut self) -> (&mut Option<i32>, &mut PodTemplateSpec) {
+        let spec = self.spec.get_or_insert_with(Default::default);
+        (&mut spec.replicas, &mut spec.template)
+    }
+}
+
 async fn replicas(
     c: &Arc<dyn ClusterBackend>,
     kind: WorkloadKind,
     ns: &str,
     name: &str,
 ) -> Result<u32> {
-    let r = match kind {
-        WorkloadKind::Deployment => Api::<Deployment>::namespaced(c.clone(), ns)
-            .get(name)
-            .await?
-            .spec
-            .and_then(|s| s.replicas),
-        WorkloadKind::StatefulSet => Api::<StatefulSet>::namespaced(c.clone(), ns)
-            .get(name)
-            .await?
-            .spec
-            .and_then(|s| s.replicas),
-    };
-    Ok(r.unwrap_or(1).max(0) as u32)
+    async fn read<K: Scalable>(c: &Arc<dyn ClusterBackend>, ns: &str, name: &str) -> Result<u32> {
+        let mut w = Api::<K>::namespaced(c.clone(), ns).get(name).await?;
+        Ok(w.parts().0.unwrap_or(1).max(0) as u32)
+    }
+    match kind {
+        WorkloadKind::Deployment => read::<Deployment>(c, ns, name).await,
+        WorkloadKind::StatefulSet => read::<StatefulSet>(c, ns, name).await,
+    }
 }
 
-/// Re-read and update a workload, retrying once on a conflict. Returns the replicas before.
+type Edit<'a> = &'a (dyn Fn(&mut BTreeMap<String, String>, &mut Option<i32>) + Sync);
+
+/// Re-read and update a workload, retrying on a conflict (up to three attempts). Returns the
+/// replicas before.
 async fn update_workload(
     c: &Arc<dyn ClusterBackend>,
     kind: WorkloadKind,
     ns: &str,
     name: &str,
-    edit: impl Fn(&mut std::collections::BTreeMap<String, String>, &mut Option<i32>),
+    edit: impl Fn(&mut BTreeMap<String, String>, &mut Option<i32>) + Sync,
 ) -> Result<u32> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let res = match kind {
-            WorkloadKind::Deployment => {
-                let api = Api::<Deployment>::namespaced(c.clone(), ns);
-                let mut d = api.get(name).await?;
-                let spec = d.spec.get_or_insert_with(Default::default);
-                let before = spec.replicas.unwrap_or(1);
-                let ann = spec
-                    .template
-                    .metadata
-                    .get_or_insert_with(Default::default)
-                    .annotations
-                    .get_or_insert_with(Default::default);
-                edit(ann, &mut spec.replicas);
-                api.replace(&d).await.map(|_| before)
+    async fn update<K: Scalable>(
+        c: &Arc<dyn ClusterBackend>,
+        ns: &str,
+        name: &str,
+        edit: Edit<'_>,
+    ) -> Result<u32> {
+        let api = Api::<K>::namespaced(c.clone(), ns);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut w = api.get(name).await?;
+            let (replicas, template) = w.parts();
+            let before = replicas.unwrap_or(1).max(0) as u32;
+            let ann = template
+                .metadata
+                .get_or_insert_with(Default::default)
+                .annotations
+                .get_or_insert_with(Default::default);
+            edit(ann, replicas);
+            match api.replace(&w).await {
+                Err(e) if e.kind() == hxb_core::ErrorKind::Conflict && attempt < 3 => continue,
+                other => return other.map(|_| before),
             }
-            WorkloadKind::StatefulSet => {
-                let api = Api::<StatefulSet>::namespaced(c.clone(), ns);
-                let mut s = api.get(name).await?;
-                let spec = s.spec.get_or_insert_with(Default::default);
-                let before = spec.replicas.unwrap_or(1);
-                let ann = spec
-                    .template
-                    .metadata
-                    .get_or_insert_with(Default::default)
-                    .annotations
-                    .get_or_insert_with(Default::default);
-                edit(ann, &mut spec.replicas);
-                api.replace(&s).await.map(|_| before)
-            }
-        };
-        match res {
-            Err(e) if e.kind() == hxb_core::ErrorKind::Conflict && attempt < 3 => continue,
-            other => return other.map(|b| b.max(0) as u32),
         }
+    }
+    match kind {
+        WorkloadKind::Deployment => update::<Deployment>(c, ns, name, &edit).await,
+        WorkloadKind::StatefulSet => update::<StatefulSet>(c, ns, name, &edit).await,
     }
 }
