@@ -154,6 +154,17 @@ pub struct WatchOptions {
     pub resource_version: Option<String>,
 }
 
+/// Options for [`ClusterBackend::logs`] (the `pods/log` subresource).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogOptions {
+    /// The container; may be left out when the pod has only one.
+    pub container: Option<String>,
+    /// Only the last this many lines.
+    pub tail_lines: Option<usize>,
+    /// At most this many bytes (cut at a character boundary).
+    pub limit_bytes: Option<usize>,
+}
+
 /// Options for [`ClusterBackend::apply`] (server-side apply).
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -262,6 +273,17 @@ pub trait ClusterBackend: Send + Sync + 'static {
         namespace: Option<&str>,
         opts: &WatchOptions,
     ) -> Result<WatchStream>;
+
+    /// A container's log (`pods/log`), oldest line first. `NotFound` for a missing pod,
+    /// `InvalidInput` for an unknown container or a multi-container pod without one named.
+    /// Backends that cannot serve logs fail with `FailedPrecondition` (the default).
+    async fn logs(&self, namespace: &str, pod: &str, opts: &LogOptions) -> Result<String> {
+        let _ = (namespace, pod, opts);
+        Err(crate::Error::precondition(format!(
+            "the {:?} backend does not serve pod logs",
+            self.kind()
+        )))
+    }
 }
 
 fn to_dynamic<K: Object>(obj: &K) -> Result<DynamicObject> {

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use hxb_core::cluster::{
-    ApplyOptions, BackendKind, DynamicObject, ListOptions, ObjectList, ResourceType, WatchOptions,
-    WatchStream,
+    ApplyOptions, BackendKind, DynamicObject, ListOptions, LogOptions, ObjectList, ResourceType,
+    WatchOptions, WatchStream,
 };
 use hxb_core::{ClusterBackend, Error, Result};
 use parking_lot::Mutex;
@@ -110,6 +110,11 @@ impl ClusterBackend for CountingBackend {
     ) -> Result<WatchStream> {
         self.r();
         self.inner.watch(ty, ns, o).await
+    }
+
+    async fn logs(&self, ns: &str, pod: &str, o: &LogOptions) -> Result<String> {
+        self.r();
+        self.inner.logs(ns, pod, o).await
     }
 }
 
@@ -239,5 +244,9 @@ impl ClusterBackend for FaultyBackend {
         o: &WatchOptions,
     ) -> Result<WatchStream> {
         self.guarded("watch", self.inner.watch(ty, ns, o)).await
+    }
+
+    async fn logs(&self, ns: &str, pod: &str, o: &LogOptions) -> Result<String> {
+        self.guarded("logs", self.inner.logs(ns, pod, o)).await
     }
 }

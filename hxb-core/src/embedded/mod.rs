@@ -39,6 +39,7 @@ mod controllers;
 mod events;
 mod json;
 mod limitrange;
+mod logs;
 mod namespace;
 mod nodes;
 mod pods;
@@ -57,12 +58,13 @@ use parking_lot::RwLock;
 
 use crate::clock::{Clock, SystemClock};
 use crate::cluster::{
-    ApplyOptions, BackendKind, ClusterBackend, DynamicObject, ListOptions, ObjectList,
+    ApplyOptions, BackendKind, ClusterBackend, DynamicObject, ListOptions, LogOptions, ObjectList,
     ResourceType, WatchOptions, WatchStream,
 };
 use crate::error::Result;
 use crate::scheduling::PodScheduler;
 
+pub use logs::LOG_LINES_PER_CONTAINER;
 pub use nodes::NodePool;
 pub use scheduler::LeastAllocated;
 
@@ -287,5 +289,9 @@ impl ClusterBackend for EmbeddedCluster {
         opts: &WatchOptions,
     ) -> Result<WatchStream> {
         self.inner.read().watch(ty, namespace, opts)
+    }
+
+    async fn logs(&self, namespace: &str, pod: &str, opts: &LogOptions) -> Result<String> {
+        self.inner.read().read_logs(namespace, pod, opts)
     }
 }

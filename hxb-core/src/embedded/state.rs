@@ -86,6 +86,8 @@ pub(crate) struct State {
     /// Re-entrancy guard of the pending-pod retry loop.
     pub(crate) retrying: bool,
     pub(crate) retry_again: bool,
+    /// Container logs appended by the embedder.
+    pub(crate) logs: super::logs::PodLogs,
 }
 
 /// The storage namespace key of an object: `""` for cluster-scoped kinds.
@@ -135,6 +137,7 @@ impl State {
             reconciling: false,
             retrying: false,
             retry_again: false,
+            logs: Default::default(),
         }
     }
 

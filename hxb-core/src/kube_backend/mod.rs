@@ -25,8 +25,8 @@ use kube::api::{Api as KubeApi, DeleteParams, ListParams, Patch, PatchParams, Po
 use kube::core::{ApiResource, DynamicObject, TypeMeta};
 
 use crate::cluster::{
-    ApplyOptions, BackendKind, ClusterBackend, ListOptions, ObjectList, ResourceType, WatchOptions,
-    WatchStream,
+    ApplyOptions, BackendKind, ClusterBackend, ListOptions, LogOptions, ObjectList, ResourceType,
+    WatchOptions, WatchStream,
 };
 use crate::error::{Error, Result};
 
@@ -344,5 +344,25 @@ impl ClusterBackend for KubeBackend {
         opts: &WatchOptions,
     ) -> Result<WatchStream> {
         watch::open(self, ty, namespace, opts).await
+    }
+
+    async fn logs(&self, namespace: &str, pod: &str, opts: &LogOptions) -> Result<String> {
+        use k8s_openapi::api::core::v1::Pod;
+        let ty = ResourceType::of::<Pod>();
+        let t = target(&ty, Some(namespace), pod);
+        let api: KubeApi<Pod> = KubeApi::namespaced(self.client.clone(), namespace);
+        let params = kube::api::LogParams {
+            container: opts.container.clone(),
+            tail_lines: opts
+                .tail_lines
+                .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+            limit_bytes: opts
+                .limit_bytes
+                .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+            ..Default::default()
+        };
+        run(&self.retry, Call::Get, t, || api.logs(pod, &params))
+            .await
+            .map_err(|f| failed(f, t))
     }
 }

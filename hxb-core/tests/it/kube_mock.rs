@@ -857,3 +857,42 @@ async fn bad_kubeconfigs_are_invalid_input() {
     let err = KubeBackend::from_kubeconfig(&path, None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 }
+
+#[tokio::test]
+async fn logs_read_the_pod_log_subresource_with_its_parameters() {
+    let (backend, server) = scripted(
+        fast(),
+        vec![
+            Reply::Raw("started\nlistening on :8080\n".into()),
+            status(404, "NotFound", "pods \"gone\" not found"),
+            status(
+                400,
+                "BadRequest",
+                "a container name must be specified for pod two, choose one of: [app sidecar]",
+            ),
+        ],
+    );
+    let opts = hxb_core::cluster::LogOptions {
+        container: Some("app".into()),
+        tail_lines: Some(20),
+        limit_bytes: Some(4096),
+    };
+    let text = backend.logs("team-a", "web-0", &opts).await.unwrap();
+    assert_eq!(text, "started\nlistening on :8080\n");
+    let e = backend
+        .logs("team-a", "gone", &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let e = backend
+        .logs("team-a", "two", &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let seen = finish(backend, server).await;
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(seen[0].path, "/api/v1/namespaces/team-a/pods/web-0/log");
+    assert_eq!(seen[0].query["container"], "app");
+    assert_eq!(seen[0].query["tailLines"], "20");
+    assert_eq!(seen[0].query["limitBytes"], "4096");
+}
