@@ -49,13 +49,15 @@ mod composite;
 mod cusum;
 mod neighbour;
 mod robust;
+mod seasonal;
 
 pub use calibrate::Calibrator;
 pub use combine::{Combine, Refractory};
-pub use composite::{Composite, CompositeConfig};
+pub use composite::{Combination, Composite, CompositeConfig};
 pub use cusum::Cusum;
 pub use neighbour::Neighbour;
 pub use robust::{RobustZ, Target};
+pub use seasonal::Seasonal;
 
 use hxb_core::{Error, Result};
 
