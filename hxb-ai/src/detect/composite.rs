@@ -285,3 +285,46 @@ impl Detector for Composite {
         self.inner.reset();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const ALL: [Combination; 3] = [Combination::Mean, Combination::Max, Combination::TopTwo];
+
+    #[test]
+    fn merge_rules() {
+        assert_eq!(merge(Combination::TopTwo, &[]), 0.0);
+        assert_eq!(merge(Combination::TopTwo, &[0.7]), 0.7);
+        assert_eq!(merge(Combination::TopTwo, &[0.2, 1.0, 0.0, 0.6]), 0.8);
+        // One certain component alone reaches the alert level 0.5.
+        assert_eq!(merge(Combination::TopTwo, &[0.0, 1.0, 0.0, 0.0]), 0.5);
+        assert_eq!(merge(Combination::Max, &[0.2, 0.9]), 0.9);
+        assert!((merge(Combination::Mean, &[0.2, 0.6]) - 0.4).abs() < 1e-12);
+    }
+
+    proptest! {
+        /// Merged scores stay in [0, 1], lie between the mean and the maximum, and never
+        /// fall when one component's score rises.
+        #[test]
+        fn merge_is_bounded_and_monotone(
+            scores in proptest::collection::vec(0.0f64..=1.0, 1..6),
+            which in 0usize..6,
+            bump in 0.0f64..=1.0,
+        ) {
+            let mean = merge(Combination::Mean, &scores);
+            let max = merge(Combination::Max, &scores);
+            let mut raised = scores.clone();
+            let k = which % raised.len();
+            raised[k] = (raised[k] + bump).min(1.0);
+            for how in ALL {
+                let m = merge(how, &scores);
+                prop_assert!((0.0..=1.0).contains(&m));
+                prop_assert!(mean - 1e-12 <= m && m <= max + 1e-12);
+                prop_assert!(merge(how, &raised) + 1e-12 >= m);
+            }
+        }
+    }
+}
