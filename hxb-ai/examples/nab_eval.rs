@@ -1,7 +1,7 @@
 //! Scores the default detector on the NAB corpus with NAB's rules and measures throughput.
 //!
 //! ```text
-//! cargo run --release -p hxb-ai --example nab_eval -- [NAB_DIR] [--export DIR] [--per-file] [--ablation] [--loco]
+//! cargo run --release -p hxb-ai --example nab_eval -- [NAB_DIR] [--export DIR] [--per-file] [--ablation] [--loco] [--split]
 //! ```
 //!
 //! * `NAB_DIR` defaults to `../shared/data/nab`.
