@@ -211,7 +211,10 @@ mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec};
 
-    fn pod(containers: Vec<(&str, Vec<(Option<&str>, i32)>)>) -> Pod {
+    /// `(image, [(port name, container port)])` per container.
+    type Spec<'a> = Vec<(&'a str, Vec<(Option<&'a str>, i32)>)>;
+
+    fn pod(containers: Spec<'_>) -> Pod {
         Pod {
             spec: Some(PodSpec {
                 containers: containers
