@@ -299,6 +299,31 @@ impl ProxyRequest {
     }
 }
 
+/// Check the target of a [`ClusterBackend::proxy_service`] call as the API server's path
+/// does: a namespace (RFC 1123 label), a Service name (RFC 1035 label) and a port that is a
+/// number in 1..=65535 or an IANA service name (1–15 lower-case letters, digits and `-`, at
+/// least one letter, no `-` at either end). `InvalidInput` otherwise.
+pub fn validate_proxy_target(namespace: &str, service: &str, port: &str) -> Result<()> {
+    crate::name::validate(namespace, crate::name::NameKind::Dns1123Label)?;
+    crate::name::validate(service, crate::name::NameKind::Dns1035Label)?;
+    let number = port.parse::<u16>().is_ok_and(|n| n > 0);
+    let name = (1..=15).contains(&port.len())
+        && port
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && port.bytes().any(|b| b.is_ascii_lowercase())
+        && !port.starts_with('-')
+        && !port.ends_with('-');
+    if number || name {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "port",
+            format!("{port:?} is neither a port number nor a port name"),
+        ))
+    }
+}
+
 /// The answer of a Service to a [`ProxyRequest`]: whatever the pod answered (an error status
 /// of the *application*, e.g. 500, is an answer, not an [`Error`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

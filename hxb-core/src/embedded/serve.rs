@@ -19,7 +19,9 @@ use parking_lot::{Mutex, RwLock};
 
 use super::controllers::is_ready;
 use super::state::{POD, State};
-use crate::cluster::{DynamicObject, ProxyRequest, ProxyResponse, ResourceType};
+use crate::cluster::{
+    DynamicObject, ProxyRequest, ProxyResponse, ResourceType, validate_proxy_target,
+};
 use crate::error::{Error, Result};
 use crate::selector::Selector;
 
@@ -178,9 +180,7 @@ pub(crate) async fn proxy(
     mut request: ProxyRequest,
 ) -> Result<ProxyResponse> {
     request.validate()?;
-    if port.is_empty() {
-        return Err(Error::invalid("port", "a port number or name is required"));
-    }
+    validate_proxy_target(ns, name, port)?;
     let (service_port, endpoints) = state.read().endpoints(ns, name, port)?;
     if endpoints.is_empty() {
         return Err(Error::unavailable(

@@ -12,30 +12,10 @@ use kube::core::Status;
 use super::KubeBackend;
 use super::errors::{Target, map_error, map_status};
 use super::retry::{Call, run};
-use crate::cluster::{IssuedToken, ProxyRequest, ProxyResponse, validate_token_request};
+use crate::cluster::{
+    IssuedToken, ProxyRequest, ProxyResponse, validate_proxy_target, validate_token_request,
+};
 use crate::error::{Error, Result};
-use crate::name::{NameKind, validate};
-
-/// A port as the service proxy path takes it: a number in 1..=65535 or an IANA service name
-/// (1–15 lower-case letters, digits and `-`, at least one letter).
-fn validate_port(port: &str) -> Result<()> {
-    let number = port.parse::<u16>().is_ok_and(|n| n > 0);
-    let name = (1..=15).contains(&port.len())
-        && port
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && port.bytes().any(|b| b.is_ascii_lowercase())
-        && !port.starts_with('-')
-        && !port.ends_with('-');
-    if number || name {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "port",
-            format!("{port:?} is neither a port number nor a port name"),
-        ))
-    }
-}
 
 /// `/api/v1/namespaces/{ns}/services/{name}:{port}/proxy{path}`.
 pub(crate) fn proxy_path(ns: &str, service: &str, port: &str, path: &str) -> String {
@@ -61,9 +41,7 @@ impl KubeBackend {
         request: ProxyRequest,
     ) -> Result<ProxyResponse> {
         request.validate()?;
-        validate(ns, NameKind::Dns1123Label)?;
-        validate(service, NameKind::Dns1035Label)?;
-        validate_port(port)?;
+        validate_proxy_target(ns, service, port)?;
         let t = Target {
             kind: "Service",
             plural: "services",
@@ -164,7 +142,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn proxy_paths_name_service_and_port() {
+        assert_eq!(
+            proxy_path("team", "fn", "http", "/a?b=1"),
+            "/api/v1/namespaces/team/services/fn:http/proxy/a?b=1"
+        );
+    }
+
+    #[test]
     fn ports_are_numbers_or_names() {
+        let validate_port = |p: &str| validate_proxy_target("ns", "svc", p);
         for ok in ["80", "8080", "65535", "http", "web-8080", "h2c"] {
             assert!(validate_port(ok).is_ok(), "{ok}");
         }

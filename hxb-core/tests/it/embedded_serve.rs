@@ -200,6 +200,13 @@ async fn no_ready_endpoint_is_unavailable_and_bad_targets_are_typed_errors() {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}: {err}");
     }
+    for (ns, svc) in [("Team", "echo"), ("team", "1echo"), ("team", "echo.x")] {
+        let err = b
+            .proxy_service(ns, svc, "web", ProxyRequest::new("GET", "/"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{ns}/{svc}: {err}");
+    }
     assert_eq!(c.objects(), before, "refused requests change nothing");
 }
 
