@@ -175,6 +175,7 @@ impl Tenancy {
             ca: None,
             expiration: DEFAULT_TOKEN_EXPIRATION,
             audiences: Vec::new(),
+            actor: SYSTEM_ACTOR.to_owned(),
         }
     }
 }
@@ -188,6 +189,7 @@ pub struct ScopedKubeconfig<'a> {
     ca: Option<String>,
     expiration: Duration,
     audiences: Vec<String>,
+    actor: String,
 }
 
 impl ScopedKubeconfig<'_> {
@@ -207,6 +209,12 @@ impl ScopedKubeconfig<'_> {
     /// minutes, at most 2^32 seconds, whole seconds). The API server may shorten it.
     pub fn token_expiration(mut self, d: Duration) -> Self {
         self.expiration = d;
+        self
+    }
+
+    /// Who asks (recorded in the audit log; default `system`).
+    pub fn actor(mut self, actor: &str) -> Self {
+        self.actor = actor.to_owned();
         self
     }
 
@@ -269,7 +277,7 @@ impl ScopedKubeconfig<'_> {
                     "{subject} has no role reaching workspace {org}/{ws}"
                 ));
                 return Err(t
-                    .refused(SYSTEM_ACTOR, "scoped_kubeconfig", &format!("{org}/{ws}"), e)
+                    .refused(&self.actor, "scoped_kubeconfig", &format!("{org}/{ws}"), e)
                     .await);
             }
             let home = home_namespace(&snap, &ws_name).ok_or_else(|| {
@@ -285,7 +293,7 @@ impl ScopedKubeconfig<'_> {
             if t.store().get(CREDENTIALS, &key).await?.is_none() {
                 let batch =
                     Batch::new().put(CREDENTIALS, &key, encode(&cred)?, Precondition::Absent);
-                t.commit(batch, SYSTEM_ACTOR, "issue_credential", &key)
+                t.commit(batch, &self.actor, "issue_credential", &key)
                     .await?;
             }
             t.sync(org, Part::Workspace(ws_name.clone())).await?;
@@ -297,7 +305,13 @@ impl ScopedKubeconfig<'_> {
             .request_token(&home, &sa, &self.audiences, seconds)
             .await
         {
-            Ok(IssuedToken { token, expires_at }) => (token, Some(expires_at)),
+            Ok(IssuedToken { token, expires_at }) => {
+                // the token itself is never logged: who got one, for whom, until when
+                let what = format!("{org}/{ws}/{subject} until {expires_at}");
+                t.commit(Batch::new(), &self.actor, "issue_token", &what)
+                    .await?;
+                (token, Some(expires_at))
+            }
             Err(e) if e.is_unsupported() => {
                 let org_name = name_arg(org)?;
                 t.use_legacy_secret(&org_name, &ws_name, &subject).await?;

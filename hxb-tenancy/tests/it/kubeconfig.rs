@@ -316,3 +316,57 @@ async fn without_token_request_the_legacy_token_secret_is_used() {
         .unwrap();
     assert_eq!(rights(t, &user, &[]).await, [false; 7]);
 }
+
+#[tokio::test]
+async fn token_issuance_is_audited_with_its_actor_and_the_wrappers_forward_it() {
+    use hxb_tenancy::testing::{CountingBackend, FaultyBackend};
+    let w = world(true);
+    seed(&w.t).await;
+    let start = w.t.audit_log(0, 10_000).await.unwrap().len() as u64;
+    w.t.scoped_kubeconfig("acme", "dev", "alice")
+        .actor("admin@acme")
+        .execute()
+        .await
+        .unwrap();
+    let log = w.t.audit_log(start, 100).await.unwrap();
+    let entries: Vec<(&str, &str)> = log
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str()))
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            ("admin@acme", "issue_credential"),
+            ("admin@acme", "issue_token")
+        ]
+    );
+    let until = w
+        .clock
+        .now()
+        .checked_add(Duration::from_secs(3600))
+        .unwrap();
+    assert_eq!(log[1].target, format!("acme/dev/alice until {until}"));
+    // the test wrappers forward the optional calls (not the Unsupported default)
+    let sa = service_account_name(&hxb_core::Subject::new("alice").unwrap());
+    let counting = CountingBackend::new(w.cluster.clone().into_backend());
+    counting
+        .request_token("acme-dev-web", &sa, &[], 600)
+        .await
+        .unwrap();
+    assert_eq!(counting.writes(), 1);
+    let faulty = FaultyBackend::new(w.cluster.clone().into_backend(), 1, 0.0);
+    faulty
+        .request_token("acme-dev-web", &sa, &[], 600)
+        .await
+        .unwrap();
+    let err = faulty
+        .proxy_service(
+            "acme-dev-web",
+            "none",
+            "80",
+            hxb_core::cluster::ProxyRequest::new("GET", "/"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
