@@ -265,8 +265,9 @@ impl ProxyRequest {
         self
     }
 
-    /// Check the method and path: an upper-case HTTP token and a path starting with `/`
-    /// without `..` segments, control characters or a fragment.
+    /// Check the method and path: one of the usual HTTP methods (upper case) and a path
+    /// starting with `/` without `.`/`..` segments (also percent-encoded), spaces, control
+    /// characters or a fragment; header names without `:`, spaces or control characters.
     pub fn validate(&self) -> Result<()> {
         const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
         if !METHODS.contains(&self.method.as_str()) {
@@ -276,15 +277,20 @@ impl ProxyRequest {
             ));
         }
         let path = self.path.split('?').next().unwrap_or_default();
+        // `.`/`..` segments, also percent-encoded, could leave the Service's proxy path.
+        let dots = |seg: &str| {
+            let decoded = seg.to_ascii_lowercase().replace("%2e", ".");
+            decoded == "." || decoded == ".."
+        };
         if !path.starts_with('/')
-            || path.split('/').any(|seg| seg == "..")
+            || path.split('/').any(dots)
             || self.path.contains('#')
             || self.path.chars().any(|c| c.is_control() || c == ' ')
         {
             return Err(Error::invalid(
                 "path",
                 format!(
-                    "{:?} must start with '/' and have no '..' segment, spaces or fragment",
+                    "{:?} must start with '/' and have no '.' or '..' segment, spaces or fragment",
                     self.path
                 ),
             ));

@@ -191,6 +191,8 @@ async fn no_ready_endpoint_is_unavailable_and_bad_targets_are_typed_errors() {
         ProxyRequest::new("FETCH", "/"),
         ProxyRequest::new("GET", "relative"),
         ProxyRequest::new("GET", "/a/../secret"),
+        ProxyRequest::new("GET", "/a/%2E%2e/secret"),
+        ProxyRequest::new("GET", "/./x"),
         ProxyRequest::new("GET", "/a b"),
         ProxyRequest::new("GET", "/").header("bad name", "x"),
     ] {
