@@ -182,4 +182,37 @@ mod tests {
         assert!(api_status(500, b"{\"error\":\"boom\"}").is_none());
         assert!(api_status(500, b"plain text").is_none());
     }
+
+    proptest::proptest! {
+        /// Whatever a caller passes, a request that validates stays under the Service's
+        /// proxy prefix once the API server (Go's path cleaning, which decodes `%2e`) sees it.
+        #[test]
+        fn validated_requests_never_leave_the_proxy_prefix(
+            ns in "[a-z][a-z0-9-]{0,6}[a-z0-9]",
+            svc in "[a-z][a-z0-9]{0,6}",
+            port in "[a-z]{1,5}|[1-9][0-9]{0,3}",
+            path in "/(/|\\.|%2[eE]|[a-z]|\\?){0,16}",
+        ) {
+            let req = ProxyRequest::new("GET", &path);
+            if req.validate().is_ok() && validate_proxy_target(&ns, &svc, &port).is_ok() {
+                let full = proxy_path(&ns, &svc, &port, &path);
+                let uri: http::Uri = full.parse().expect("a validated path is a valid URI");
+                let prefix = format!("/api/v1/namespaces/{ns}/services/{svc}:{port}/proxy/");
+                let decoded = uri.path().to_ascii_lowercase().replace("%2e", ".");
+                let mut stack: Vec<&str> = Vec::new();
+                for seg in decoded.split('/') {
+                    match seg {
+                        ".." => { stack.pop(); }
+                        "." => {}
+                        s => stack.push(s),
+                    }
+                }
+                let cleaned = stack.join("/");
+                proptest::prop_assert!(
+                    format!("{cleaned}/").starts_with(&prefix) || cleaned == prefix.trim_end_matches('/'),
+                    "{full} cleans to {cleaned}"
+                );
+            }
+        }
+    }
 }
