@@ -102,13 +102,10 @@ pub(crate) fn scope<'a>(ty: &ResourceType, namespace: Option<&'a str>) -> Result
     }
 }
 
-/// The API server's NotFound for an object.
-pub(crate) fn not_found(ty: &ResourceType, ns: &str, name: &str) -> Error {
-    if ns.is_empty() {
-        Error::not_found(ty.plural.clone(), name)
-    } else {
-        Error::not_found(ty.plural.clone(), format!("{ns}/{name}"))
-    }
+/// The API server's NotFound for an object: `deployments.apps "web" not found` (the
+/// namespace is not part of the message, as on the API server).
+pub(crate) fn not_found(ty: &ResourceType, _ns: &str, name: &str) -> Error {
+    ty.not_found(name)
 }
 
 fn rv_of(obj: &DynamicObject) -> Option<&str> {

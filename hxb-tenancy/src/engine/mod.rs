@@ -21,6 +21,7 @@ mod access;
 mod apps;
 pub mod audit;
 pub mod credentials;
+mod functions;
 pub mod invitations;
 mod members;
 mod org;
@@ -43,8 +44,9 @@ use crate::reconcile::RetryPolicy;
 use crate::render::RenderConfig;
 use audit::AuditEntry;
 
-pub use apps::CreateApp;
+pub use apps::{AppOp, CreateApp};
 pub use credentials::ScopedKubeconfig;
+pub use functions::{DEFAULT_FUNCTION_PORT, InvokeFunction};
 pub use invitations::{Invitation, Invite};
 pub use members::{AddMember, RemoveMember};
 pub use org::{CreateOrganization, DeleteOrganization, UpdateOrganization};

@@ -6,6 +6,7 @@ mod concurrency;
 mod crd;
 mod engine;
 mod faults;
+mod functions;
 mod golden;
 mod invitations;
 mod kubeconfig;
