@@ -98,6 +98,7 @@ impl SnapshotStore for MemorySnapshotStore {
     }
 
     async fn get(&self, id: &str) -> Result<Snapshot> {
+        validate_id(id)?;
         let s = self
             .items
             .lock()
@@ -115,6 +116,7 @@ impl SnapshotStore for MemorySnapshotStore {
     }
 
     async fn delete(&self, id: &str) -> Result<()> {
+        validate_id(id)?;
         self.items
             .lock()
             .remove(id)
