@@ -124,7 +124,11 @@ fn clean_meta(meta: &mut Map<String, Value>) {
         }
     }
     if let Some(a) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-        a.retain(|k, _| !GENERATED_ANNOTATION_PREFIXES.iter().any(|p| k.starts_with(p)));
+        a.retain(|k, _| {
+            !GENERATED_ANNOTATION_PREFIXES
+                .iter()
+                .any(|p| k.starts_with(p))
+        });
         if a.is_empty() {
             meta.remove("annotations");
         }

@@ -15,9 +15,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use hxb_core::{Error, Result, Timestamp};
+use jiff::ToSpan;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::TimeZone;
-use jiff::ToSpan;
 use serde::{Deserialize, Serialize};
 
 /// A parsed cron schedule. `Display` and serde give back the source text.
@@ -51,10 +51,7 @@ fn parse_value(s: &str, names: &[&str], base: u32) -> Option<u32> {
         return Some(n);
     }
     let up = s.to_ascii_uppercase();
-    names
-        .iter()
-        .position(|n| *n == up)
-        .map(|i| i as u32 + base)
+    names.iter().position(|n| *n == up).map(|i| i as u32 + base)
 }
 
 /// Parse one field into a bit set of the values `lo..=hi`; also whether it starts with `*`.
@@ -271,13 +268,17 @@ mod tests {
         // the 13th, or any Friday
         let s = CronSchedule::parse("0 0 13 * 5").unwrap();
         assert_eq!(
-            s.next_after(ts("2026-01-01T00:00:00Z")).unwrap().to_string(),
+            s.next_after(ts("2026-01-01T00:00:00Z"))
+                .unwrap()
+                .to_string(),
             "2026-01-02T00:00:00Z"
         );
         // only the day of month restricted: the 13th only
         let s = CronSchedule::parse("0 0 13 * *").unwrap();
         assert_eq!(
-            s.next_after(ts("2026-01-01T00:00:00Z")).unwrap().to_string(),
+            s.next_after(ts("2026-01-01T00:00:00Z"))
+                .unwrap()
+                .to_string(),
             "2026-01-13T00:00:00Z"
         );
     }
@@ -285,8 +286,19 @@ mod tests {
     #[test]
     fn bad_schedules_are_invalid_input() {
         for s in [
-            "", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *",
-            "* * * * 8", "*/0 * * * *", "5-1 * * * *", "x * * * *", "@often", "* * * FOO *",
+            "",
+            "* * * *",
+            "* * * * * *",
+            "60 * * * *",
+            "* 24 * * *",
+            "* * 0 * *",
+            "* * * 13 *",
+            "* * * * 8",
+            "*/0 * * * *",
+            "5-1 * * * *",
+            "x * * * *",
+            "@often",
+            "* * * FOO *",
         ] {
             let e = CronSchedule::parse(s).unwrap_err();
             assert_eq!(e.kind(), hxb_core::ErrorKind::InvalidInput, "{s:?}");

@@ -59,9 +59,9 @@ impl Retention {
                     return false;
                 }
                 let too_many = self.keep_last.is_some_and(|n| *i >= n as usize);
-                let too_old = self.max_age_secs.is_some_and(|max| {
-                    now.as_second().saturating_sub(at.as_second()) > max as i64
-                });
+                let too_old = self
+                    .max_age_secs
+                    .is_some_and(|max| now.as_second().saturating_sub(at.as_second()) > max as i64);
                 too_many || too_old
             })
             .map(|(_, (id, _))| id.as_str())
@@ -96,10 +96,7 @@ mod tests {
         let now = 1_767_225_600 + 100 * DAY;
         let t = Timestamp::from_second(now).unwrap();
         let s = snaps(&[0, 1, 2, 3, 10, 40], now);
-        assert_eq!(
-            Retention::keep_last(3).prune(&s, t),
-            vec!["s5", "s4", "s3"]
-        );
+        assert_eq!(Retention::keep_last(3).prune(&s, t), vec!["s5", "s4", "s3"]);
         assert_eq!(
             Retention::max_age(Duration::from_secs(7 * DAY as u64)).prune(&s, t),
             vec!["s5", "s4"]

@@ -61,7 +61,10 @@ pub fn validate_id(id: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid("snapshot", format!("{id:?} is not a snapshot id")))
+        Err(Error::invalid(
+            "snapshot",
+            format!("{id:?} is not a snapshot id"),
+        ))
     }
 }
 
@@ -138,9 +141,8 @@ impl DirectoryStore {
     /// A store in `dir` (created if missing).
     pub fn new(dir: impl Into<PathBuf>) -> Result<DirectoryStore> {
         let dir = dir.into();
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            Error::backend(format!("cannot create snapshot directory {dir:?}"), e)
-        })?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::backend(format!("cannot create snapshot directory {dir:?}"), e))?;
         Ok(DirectoryStore {
             dir,
             seq: AtomicU64::new(0),

@@ -63,8 +63,11 @@ async fn world(t: &Tenancy, cluster: &dyn ClusterBackend) {
 }
 
 async fn create(cluster: &dyn ClusterBackend, v: Value) {
-    let ty = ResourceType::for_kind(v["apiVersion"].as_str().unwrap(), v["kind"].as_str().unwrap())
-        .unwrap();
+    let ty = ResourceType::for_kind(
+        v["apiVersion"].as_str().unwrap(),
+        v["kind"].as_str().unwrap(),
+    )
+    .unwrap();
     cluster
         .create(&ty, serde_json::from_value(v).unwrap())
         .await
@@ -93,7 +96,10 @@ fn kinds(s: &Snapshot) -> Vec<String> {
         .iter()
         .map(|o| {
             let (_, kind, _, name) = o.key();
-            format!("{kind} {name}{}", if o.rendered { " (rendered)" } else { "" })
+            format!(
+                "{kind} {name}{}",
+                if o.rendered { " (rendered)" } else { "" }
+            )
         })
         .collect()
 }
@@ -107,7 +113,11 @@ async fn gone(e: &Env) {
     t.delete_app("acme", "dev", "web", "shop").await.unwrap();
     t.delete_app("acme", "dev", "web", "db").await.unwrap();
     e.cluster
-        .delete(&ResourceType::for_name("configmap").unwrap(), Some(NS), "shop-config")
+        .delete(
+            &ResourceType::for_name("configmap").unwrap(),
+            Some(NS),
+            "shop-config",
+        )
         .await
         .unwrap();
 }
@@ -137,7 +147,12 @@ async fn backup_delete_restore_gives_the_same_objects() {
     assert!(dir.path().join(format!("{}.json", info.id)).exists());
     for o in &before.objects {
         let m = &o.object["metadata"];
-        for f in ["uid", "resourceVersion", "creationTimestamp", "managedFields"] {
+        for f in [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "managedFields",
+        ] {
             assert!(m.get(f).is_none(), "{f} kept in {m}");
         }
         assert!(o.object.get("status").is_none());
@@ -210,7 +225,10 @@ async fn secrets_only_when_asked_and_app_filters() {
     let n = b.list("acme", "dev", "web").await.unwrap().len();
     for (res, kind) in [
         (
-            b.snapshot("acme", "dev", "web").apps(["nope"]).execute().await,
+            b.snapshot("acme", "dev", "web")
+                .apps(["nope"])
+                .execute()
+                .await,
             ErrorKind::NotFound,
         ),
         (
@@ -270,7 +288,13 @@ async fn restore_into_a_project_of_another_workspace() {
     assert_eq!(labels["hxb.io/project"], "shop");
     // the copy equals the original up to the project it lives in
     let copy = b
-        .get(&b.snapshot("acme", "prod", "shop").execute().await.unwrap().id)
+        .get(
+            &b.snapshot("acme", "prod", "shop")
+                .execute()
+                .await
+                .unwrap()
+                .id,
+        )
         .await
         .unwrap();
     let orig = b.get(&info.id).await.unwrap();
@@ -357,7 +381,11 @@ async fn a_conflicting_restore_is_refused_whole_with_nothing_changed() {
     );
     let last = t.audit_log(0, 10_000).await.unwrap().pop().unwrap();
     assert_eq!(last.action, "restore");
-    assert!(last.result.starts_with("refused: conflict"), "{}", last.result);
+    assert!(
+        last.result.starts_with("refused: conflict"),
+        "{}",
+        last.result
+    );
 }
 
 #[tokio::test]
@@ -421,7 +449,11 @@ async fn a_restore_beyond_quota_is_refused_with_nothing_changed() {
         ErrorKind::NotFound
     );
     assert_eq!(
-        b.restore("../etc/passwd").execute().await.unwrap_err().kind(),
+        b.restore("../etc/passwd")
+            .execute()
+            .await
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidInput
     );
 }
@@ -494,7 +526,11 @@ async fn a_restore_interrupted_by_faults_converges_on_retry() {
         t.delete_app("acme", "dev", "web", "shop").await.unwrap();
         t.delete_app("acme", "dev", "web", "db").await.unwrap();
         cluster
-            .delete(&ResourceType::for_name("configmap").unwrap(), Some(NS), "shop-config")
+            .delete(
+                &ResourceType::for_name("configmap").unwrap(),
+                Some(NS),
+                "shop-config",
+            )
             .await
             .unwrap();
         faulty.set_enabled(true);
@@ -518,7 +554,10 @@ async fn a_restore_interrupted_by_faults_converges_on_retry() {
         assert_eq!(t.reconcile().await.unwrap().writes(), 0, "seed {seed_n}");
         assert!(faulty.injected() > 0);
     }
-    assert!(interrupted > 0, "some restore failed mid-way and was retried");
+    assert!(
+        interrupted > 0,
+        "some restore failed mid-way and was retried"
+    );
 }
 
 #[tokio::test]

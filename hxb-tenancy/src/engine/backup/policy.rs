@@ -51,7 +51,12 @@ pub struct BackupPolicy {
 impl BackupPolicy {
     /// `<org>/<ws>/<project>/<app>`: the policy's key, and the `policy` of its snapshots.
     pub fn key(&self) -> String {
-        state::app_key(&self.organization, &self.workspace, &self.project, &self.app)
+        state::app_key(
+            &self.organization,
+            &self.workspace,
+            &self.project,
+            &self.app,
+        )
     }
 
     /// Whether a snapshot is due at `now`.
@@ -166,7 +171,8 @@ impl Backups {
                 .map(|s| (s.id.clone(), s.meta.taken_at))
                 .collect();
             for s in &report.taken {
-                if s.meta.policy.as_deref() == Some(key.as_str()) && !mine.iter().any(|m| m.0 == s.id)
+                if s.meta.policy.as_deref() == Some(key.as_str())
+                    && !mine.iter().any(|m| m.0 == s.id)
                 {
                     mine.push((s.id.clone(), s.meta.taken_at));
                 }

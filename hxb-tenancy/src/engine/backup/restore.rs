@@ -173,8 +173,7 @@ impl Restore<'_> {
                 continue;
             }
             let list = retry(t.inner.retry, || {
-                t.cluster()
-                    .list(ty, Some(&prj.namespace), &all)
+                t.cluster().list(ty, Some(&prj.namespace), &all)
             })
             .await?;
             for o in list.items {
