@@ -48,7 +48,10 @@ async fn main() -> hxb_core::Result<()> {
         .await?;
     let big = || quota("12", "24Gi", "120Gi", "120", "80", "40");
     for ws in ["dev", "dr"] {
-        t.create_workspace("acme", ws).quota(big()?).execute().await?;
+        t.create_workspace("acme", ws)
+            .quota(big()?)
+            .execute()
+            .await?;
         t.create_project("acme", ws, "web")
             .quota(quota("6", "12Gi", "60Gi", "60", "60", "30")?)
             .execute()
@@ -58,7 +61,9 @@ async fn main() -> hxb_core::Result<()> {
     let cm = ResourceType::for_name("configmap")?;
     for i in 0..apps {
         let name = format!("app{i:03}");
-        let b = t.create_app("acme", "dev", "web", &name).requests(req.clone());
+        let b = t
+            .create_app("acme", "dev", "web", &name)
+            .requests(req.clone());
         let b = if i % 2 == 0 {
             b.stateless(&format!("img/{name}:1")).port(8080)
         } else {

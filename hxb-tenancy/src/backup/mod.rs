@@ -28,7 +28,7 @@
 //!
 //! The pure parts: [`canonical`] (cleaning, canonical JSON, hashes), [`cron`] (schedules),
 //! [`retention`] (which snapshots to prune), [`plan`] (restore diff). The operations are on
-//! [`Backups`](crate::engine::backup::Backups) (`Tenancy::backups`).
+//! [`Backups`] (`Tenancy::backups`).
 
 pub mod canonical;
 pub mod cron;

@@ -8,8 +8,8 @@
 //! * [`Backups::set_policy`] / [`Backups::run_due_backups`]: per-application schedules and
 //!   retention — see [`policy`].
 
-mod policy;
-mod restore;
+pub mod policy;
+pub mod restore;
 
 use std::sync::Arc;
 
