@@ -204,6 +204,27 @@ async fn secrets_only_when_asked_and_app_filters() {
         .find(|o| o.key().1 == "Secret")
         .expect("the Secret is in");
     assert_eq!(secret.object["data"]["password"], "c2VjcmV0");
+    // restored like any object hxb does not manage
+    let secrets = ResourceType::for_name("secret").unwrap();
+    e.cluster
+        .delete(&secrets, Some(NS), "db-password")
+        .await
+        .unwrap();
+    let out = b.restore(&all.id).execute().await.unwrap();
+    let created: Vec<String> = out
+        .plan
+        .objects
+        .iter()
+        .filter(|o| o.action == Action::Create)
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(created, ["Secret acme-dev-web/db-password"]);
+    let back = e
+        .cluster
+        .get(&secrets, Some(NS), "db-password")
+        .await
+        .unwrap();
+    assert_eq!(back.data["data"]["password"], "c2VjcmV0");
     // one application: its record, its rendered objects, its labelled ConfigMap
     let shop = b
         .snapshot("acme", "dev", "web")
@@ -319,6 +340,51 @@ async fn restore_into_a_project_of_another_workspace() {
     // the source is untouched
     assert_eq!(ns_dump(e.cluster.as_ref(), NS).await, source_before);
     assert_eq!(t.apps("acme", "dev", "web").await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn restoring_over_changed_applications_updates_them() {
+    let e = env();
+    let t = &e.tenancy;
+    world(t, e.cluster.as_ref()).await;
+    let b = backups(&e);
+    let info = b.snapshot("acme", "dev", "web").execute().await.unwrap();
+    t.scale_app("acme", "dev", "web", "shop", 3).await.unwrap();
+    let plan = b.restore(&info.id).dry_run().execute().await.unwrap().plan;
+    let changed: Vec<(String, Action)> = plan
+        .apps
+        .iter()
+        .map(|a| (a.name.to_string(), a.action.clone()))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            ("db".to_owned(), Action::Unchanged),
+            ("shop".to_owned(), Action::Update)
+        ]
+    );
+    assert_eq!(plan.counts(), (0, 1, 4, 0), "{plan:?}");
+    b.restore(&info.id).execute().await.unwrap();
+    let shop = t.apps("acme", "dev", "web").await.unwrap();
+    assert_eq!(
+        shop.iter()
+            .find(|a| a.name.as_str() == "shop")
+            .unwrap()
+            .replicas,
+        2
+    );
+    // an object hxb does not manage, edited since: a conflict, not an overwrite
+    let cm = ResourceType::for_name("configmap").unwrap();
+    let mut live = e.cluster.get(&cm, Some(NS), "shop-config").await.unwrap();
+    live.data["data"]["greeting"] = json!("changed");
+    e.cluster.replace(&cm, live).await.unwrap();
+    let err = b.restore(&info.id).execute().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(
+        err.to_string()
+            .contains("ConfigMap acme-dev-web/shop-config (exists and differs from the snapshot)"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
