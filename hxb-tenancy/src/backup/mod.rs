@@ -219,3 +219,74 @@ pub struct SnapshotInfo {
 fn encode<T: Serialize>(v: &T) -> Result<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| Error::internal(e.to_string()))
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use hxb_core::ErrorKind;
+    use serde_json::json;
+
+    pub(crate) fn sample(project: &str, at_second: i64) -> Snapshot {
+        let n = |s: &str| Name::new(s).unwrap();
+        let meta = SnapshotMeta {
+            organization: n("acme"),
+            workspace: n("dev"),
+            project: n(project),
+            namespace: format!("acme-dev-{project}"),
+            taken_at: Timestamp::from_second(at_second).unwrap(),
+            apps: None,
+            includes_secrets: false,
+            policy: None,
+            engine_version: "0.1.0".into(),
+            content_hash: String::new(),
+        };
+        let cm = |name: &str| SnapshotObject {
+            app: None,
+            rendered: false,
+            object: json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": format!("acme-dev-{project}")},
+                "data": {"k": "v"}}),
+        };
+        Snapshot::seal(meta, vec![], vec![cm("b"), cm("a")]).unwrap()
+    }
+
+    #[test]
+    fn sealing_sorts_names_and_verifies() {
+        let s = sample("web", 1_767_236_400);
+        assert_eq!(s.objects[0].key().3, "a", "objects sorted by identity");
+        assert!(
+            s.id.starts_with("acme.dev.web.20260101T030000Z."),
+            "{}",
+            s.id
+        );
+        assert_eq!(s.id.len(), "acme.dev.web.20260101T030000Z.".len() + 12);
+        s.verify().unwrap();
+        // same content elsewhere and later: same content hash, different snapshot hash
+        let later = sample("web", 1_767_236_400 + 86_400);
+        assert_eq!(later.meta.content_hash, s.meta.content_hash);
+        assert_ne!(later.hash, s.hash);
+    }
+
+    #[test]
+    fn tampering_is_detected_and_other_formats_refused() {
+        let s = sample("web", 1_767_236_400);
+        let mut meta = s.clone();
+        meta.meta.includes_secrets = true;
+        let mut object = s.clone();
+        object.objects[1].object["data"]["k"] = json!("w");
+        let mut both = object.clone();
+        both.hash = both.compute_hash().unwrap(); // a consistent outer hash, stale content hash
+        for bad in [meta, object, both] {
+            let e = bad.verify().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Backend);
+            assert!(
+                std::error::Error::source(&e)
+                    .and_then(|x| x.downcast_ref::<SnapshotCorrupt>())
+                    .is_some()
+            );
+        }
+        let mut future = s;
+        future.format = FORMAT_VERSION + 1;
+        assert_eq!(future.verify().unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+}

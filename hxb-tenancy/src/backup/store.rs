@@ -281,6 +281,82 @@ impl SnapshotStore for DirectoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backup::tests::sample;
+    use hxb_core::ErrorKind;
+
+    async fn contract(store: &dyn SnapshotStore) {
+        let (a, b) = (sample("web", 1_767_236_400), sample("api", 1_767_200_000));
+        store.put(&a).await.unwrap();
+        store.put(&b).await.unwrap();
+        store.put(&a).await.unwrap(); // idempotent
+        let ids: Vec<String> = store
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(ids, [b.id.clone(), a.id.clone()], "oldest first");
+        assert_eq!(store.get(&a.id).await.unwrap(), a);
+        store.delete(&b.id).await.unwrap();
+        assert_eq!(
+            store.get(&b.id).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            store.delete(&b.id).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+        assert_eq!(store.list().await.unwrap().len(), 1);
+        let mut bad = a.clone();
+        bad.id = "../escape".into();
+        assert_eq!(
+            store.put(&bad).await.unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+
+    #[tokio::test]
+    async fn memory_store_keeps_the_contract() {
+        contract(&MemorySnapshotStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn directory_store_keeps_the_contract_and_leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirectoryStore::new(dir.path().join("nested")).unwrap();
+        contract(&store).await;
+        let names: Vec<String> = std::fs::read_dir(store.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(names[0].ends_with(".json") && !names[0].starts_with('.'));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(store.dir().join(&names[0]))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "owner-only");
+        }
+        // strangers and unreadable files are skipped by list, reported by get
+        std::fs::write(store.dir().join("notes.txt"), "x").unwrap();
+        std::fs::write(store.dir().join("broken.json"), "{").unwrap();
+        assert_eq!(store.list().await.unwrap().len(), 1);
+        let e = store.get("broken").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Backend);
+        // a file renamed to another id is caught
+        let only = store.list().await.unwrap().remove(0).id;
+        std::fs::copy(store.path_of(&only), store.path_of("acme.dev.x")).unwrap();
+        let e = store.get("acme.dev.x").await.unwrap_err();
+        assert!(
+            std::error::Error::source(&e)
+                .and_then(|x| x.downcast_ref::<SnapshotCorrupt>())
+                .is_some_and(|c| c.actual.contains(&only))
+        );
+    }
 
     #[test]
     fn ids_cannot_escape_the_directory() {
