@@ -20,7 +20,7 @@
 //! let snap = backups.snapshot("acme", "dev", "web").execute().await?;
 //! t.delete_app("acme", "dev", "web", "shop").await?;
 //! let plan = backups.restore(&snap.id).dry_run().execute().await?.plan;
-//! assert_eq!(plan.counts(), (2, 0, 0, 0)); // Deployment + Service to create
+//! assert_eq!(plan.counts(), hxb::backup::PlanCounts::creates(2)); // Deployment + Service
 //! backups.restore(&snap.id).execute().await?;
 //! assert_eq!(t.apps("acme", "dev", "web").await?.len(), 1);
 //! # std::fs::remove_dir_all(&dir).ok();
@@ -35,9 +35,9 @@ use crate::{Engine, Result};
 #[doc(inline)]
 pub use hxb_tenancy::backup::{
     Action, AppChange, BackupPolicy, Backups, CronSchedule, DirectoryStore, DueReport,
-    FORMAT_VERSION, MemorySnapshotStore, ObjectChange, Restore, RestoreOutcome, RestorePlan,
-    Retention, SetPolicy, Snapshot, SnapshotCorrupt, SnapshotInfo, SnapshotMeta, SnapshotObject,
-    SnapshotStore, TakeSnapshot,
+    FORMAT_VERSION, MemorySnapshotStore, ObjectChange, PlanCounts, Restore, RestoreOutcome,
+    RestorePlan, Retention, SetPolicy, Snapshot, SnapshotCorrupt, SnapshotInfo, SnapshotMeta,
+    SnapshotObject, SnapshotStore, TakeSnapshot,
 };
 
 impl Engine {

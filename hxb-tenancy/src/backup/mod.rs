@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::apps::Application;
 
 pub use cron::CronSchedule;
-pub use plan::{Action, AppChange, ObjectChange, RestorePlan};
+pub use plan::{Action, AppChange, ObjectChange, PlanCounts, RestorePlan};
 pub use retention::Retention;
 pub use store::{DirectoryStore, MemorySnapshotStore, SnapshotCorrupt, SnapshotStore};
 

@@ -11,7 +11,9 @@
 //! | anything else (not managed by hxb, another application's, the renderer's, a different unmanaged object) | **conflict** | **conflict** |
 //!
 //! Application records: absent → create; equal → unchanged; else update (the record of the
-//! same application name is the restore's to replace). A restore never deletes anything the
+//! same application name is the restore's to replace). An updated application's objects that
+//! its restored version no longer renders (its kind or port changed) are listed as delete:
+//! reconcile removes them. Nothing else is ever deleted: a restore leaves alone whatever the
 //! snapshot does not name.
 
 use std::fmt;
@@ -35,6 +37,9 @@ pub enum Action {
     Update,
     /// It already says what the snapshot says.
     Unchanged,
+    /// It belongs to an application the restore replaces and the restored version no longer
+    /// renders it (e.g. the kind changed); reconcile will delete it.
+    Delete,
     /// It exists and is not the restore's to change: the restore is refused.
     Conflict {
         /// Why.
@@ -113,18 +118,44 @@ impl RestorePlan {
             && self.objects.iter().all(|o| o.action == Action::Unchanged)
     }
 
-    /// How many objects would be created, updated, left unchanged, and conflict.
-    pub fn counts(&self) -> (usize, usize, usize, usize) {
-        let mut c = (0, 0, 0, 0);
+    /// How many objects would be created, updated, left unchanged, deleted, and conflict.
+    pub fn counts(&self) -> PlanCounts {
+        let mut c = PlanCounts::default();
         for o in &self.objects {
             match o.action {
-                Action::Create => c.0 += 1,
-                Action::Update => c.1 += 1,
-                Action::Unchanged => c.2 += 1,
-                Action::Conflict { .. } => c.3 += 1,
+                Action::Create => c.create += 1,
+                Action::Update => c.update += 1,
+                Action::Unchanged => c.unchanged += 1,
+                Action::Delete => c.delete += 1,
+                Action::Conflict { .. } => c.conflict += 1,
             }
         }
         c
+    }
+}
+
+/// Object counts of a [`RestorePlan`] by action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanCounts {
+    /// To create.
+    pub create: usize,
+    /// To update.
+    pub update: usize,
+    /// Already as the snapshot says.
+    pub unchanged: usize,
+    /// To delete (objects of replaced applications their restored version no longer has).
+    pub delete: usize,
+    /// Conflicts.
+    pub conflict: usize,
+}
+
+impl PlanCounts {
+    /// Counts of a plan that only creates `n` objects.
+    pub fn creates(n: usize) -> Self {
+        PlanCounts {
+            create: n,
+            ..Self::default()
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use hxb_core::{
     ClusterBackend, EmbeddedCluster, ErrorKind, ManualClock, Quantity, ResourceList, StateStore,
 };
 use hxb_tenancy::Tenancy;
-use hxb_tenancy::backup::plan::Action;
+use hxb_tenancy::backup::plan::{Action, PlanCounts};
 use hxb_tenancy::backup::{
     Backups, DirectoryStore, MemorySnapshotStore, Snapshot, SnapshotCorrupt, SnapshotStore,
 };
@@ -162,7 +162,7 @@ async fn backup_delete_restore_gives_the_same_objects() {
     assert!(t.apps("acme", "dev", "web").await.unwrap().is_empty());
     let out = b.restore(&info.id).execute().await.unwrap();
     assert!(out.applied);
-    assert_eq!(out.plan.counts(), (5, 0, 0, 0));
+    assert_eq!(out.plan.counts(), PlanCounts::creates(5));
     assert!(out.plan.apps.iter().all(|a| a.action == Action::Create));
     assert_eq!(t.apps("acme", "dev", "web").await.unwrap().len(), 2);
 
@@ -291,7 +291,7 @@ async fn restore_into_a_project_of_another_workspace() {
         .await
         .unwrap();
     assert_eq!(out.plan.namespace, "acme-prod-shop");
-    assert_eq!(out.plan.counts(), (5, 0, 0, 0));
+    assert_eq!(out.plan.counts(), PlanCounts::creates(5));
     let apps = t.apps("acme", "prod", "shop").await.unwrap();
     assert_eq!(apps.len(), 2);
     assert!(apps.iter().all(|a| a.workspace.as_str() == "prod"));
@@ -363,7 +363,15 @@ async fn restoring_over_changed_applications_updates_them() {
             ("shop".to_owned(), Action::Update)
         ]
     );
-    assert_eq!(plan.counts(), (0, 1, 4, 0), "{plan:?}");
+    assert_eq!(
+        plan.counts(),
+        PlanCounts {
+            update: 1,
+            unchanged: 4,
+            ..PlanCounts::default()
+        },
+        "{plan:?}"
+    );
     b.restore(&info.id).execute().await.unwrap();
     let shop = t.apps("acme", "dev", "web").await.unwrap();
     assert_eq!(
@@ -400,7 +408,7 @@ async fn dry_run_changes_nothing() {
     let writes = e.counting.writes();
     let out = b.restore(&info.id).dry_run().execute().await.unwrap();
     assert!(!out.applied);
-    assert_eq!(out.plan.counts(), (5, 0, 0, 0));
+    assert_eq!(out.plan.counts(), PlanCounts::creates(5));
     assert_eq!(out.plan.quota_problem, None);
     assert_eq!(store_dump(e.store.as_ref()).await, store_before);
     assert_eq!(ns_dump(e.cluster.as_ref(), NS).await, ns_before);

@@ -187,7 +187,7 @@ impl Restore<'_> {
             workspace: &ws,
             project: &project,
         };
-        let objects: Vec<ObjectChange> = wanted
+        let mut objects: Vec<ObjectChange> = wanted
             .iter()
             .map(|w| ObjectChange {
                 kind: w.ty.kind.clone(),
@@ -208,6 +208,24 @@ impl Restore<'_> {
             .filter(|((w, p, _), _)| *w == ws && *p == project)
             .map(|((_, _, n), (a, rev))| (n, (a, *rev)))
             .collect();
+        // objects of replaced applications their restored version no longer renders
+        for a in &apps {
+            let Some((cur, _)) = existing.get(&a.name) else {
+                continue;
+            };
+            for d in render_app(cur, &prj.namespace, &labels, &place)? {
+                let name = d.object.metadata.name.clone().unwrap_or_default();
+                if !wanted.iter().any(|w| w.ty == d.ty && w.name() == name) {
+                    objects.push(ObjectChange {
+                        kind: d.ty.kind.clone(),
+                        namespace: prj.namespace.clone(),
+                        name,
+                        app: Some(a.name.clone()),
+                        action: Action::Delete,
+                    });
+                }
+            }
+        }
         let app_changes: Vec<AppChange> = apps
             .iter()
             .map(|a| AppChange {
