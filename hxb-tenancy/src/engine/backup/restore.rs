@@ -121,9 +121,8 @@ impl Restore<'_> {
     }
 
     async fn run(&self, action: &str) -> Result<RestoreOutcome> {
-        let b = self.b;
-        let t = &b.t;
-        let snapshot = b.store.get(&self.id).await?;
+        let t = &self.b.t;
+        let snapshot = self.b.store.get(&self.id).await?;
         let (org, ws, project) = match &self.target {
             Some((o, w, p)) => (name_arg(o)?, name_arg(w)?, name_arg(p)?),
             None => (
@@ -140,125 +139,18 @@ impl Restore<'_> {
                 "project {org}/{ws}/{project} is being deleted"
             )));
         }
-        let (wsrec, _) = snap.workspace(&ws)?;
-        let plan_def = t.plans().get(wsrec.plan.as_str())?;
-        let apps = rewrite_apps(&snapshot, &org, &ws, &project);
-        let labels = project_labels(&org, &ws, &project, prj.parent.as_ref());
-        let (node_selector, tolerations) = crate::render::placement(&org, &ws, plan_def);
-        let place = Placement {
-            node_selector,
-            tolerations,
-        };
-        let mut wanted = Vec::new();
-        for a in &apps {
-            for d in render_app(a, &prj.namespace, &labels, &place)? {
-                wanted.push(Wanted {
-                    ty: d.ty,
-                    object: serde_json::to_value(&d.object)
-                        .map_err(|e| Error::internal(e.to_string()))?,
-                    app: Some(a.name.clone()),
-                    rendered: true,
-                });
-            }
-        }
-        for o in snapshot.objects.iter().filter(|o| !o.rendered) {
-            wanted.push(rewrite_object(o, &prj.namespace, &labels)?);
-        }
-        // live objects of the target namespace, by (kind, name)
-        let mut live: BTreeMap<(String, String), Value> = BTreeMap::new();
-        let types = backed_up_types();
-        let all = ListOptions::default();
-        for ty in &types {
-            if !wanted.iter().any(|w| &w.ty == ty) {
-                continue;
-            }
-            let list = retry(t.inner.retry, || {
-                t.cluster().list(ty, Some(&prj.namespace), &all)
-            })
-            .await?;
-            for o in list.items {
-                let name = o.metadata.name.clone().unwrap_or_default();
-                let v = serde_json::to_value(&o).map_err(|e| Error::internal(e.to_string()))?;
-                live.insert((ty.kind.clone(), name), v);
-            }
-        }
-        let target = Target {
-            organization: &org,
-            workspace: &ws,
-            project: &project,
-        };
-        let mut objects: Vec<ObjectChange> = wanted
-            .iter()
-            .map(|w| ObjectChange {
-                kind: w.ty.kind.clone(),
-                namespace: prj.namespace.clone(),
-                name: w.name().to_owned(),
-                app: w.app.clone(),
-                action: object_action(
-                    &w.object,
-                    w.app.as_ref().filter(|_| w.rendered),
-                    live.get(&(w.ty.kind.clone(), w.name().to_owned())),
-                    target,
-                ),
-            })
-            .collect();
-        let existing: BTreeMap<&Name, (&Application, u64)> = snap
-            .apps
-            .iter()
-            .filter(|((w, p, _), _)| *w == ws && *p == project)
-            .map(|((_, _, n), (a, rev))| (n, (a, *rev)))
-            .collect();
-        // objects of replaced applications their restored version no longer renders
-        for a in &apps {
-            let Some((cur, _)) = existing.get(&a.name) else {
-                continue;
-            };
-            for d in render_app(cur, &prj.namespace, &labels, &place)? {
-                let name = d.object.metadata.name.clone().unwrap_or_default();
-                if !wanted.iter().any(|w| w.ty == d.ty && w.name() == name) {
-                    objects.push(ObjectChange {
-                        kind: d.ty.kind.clone(),
-                        namespace: prj.namespace.clone(),
-                        name,
-                        app: Some(a.name.clone()),
-                        action: Action::Delete,
-                    });
-                }
-            }
-        }
-        let app_changes: Vec<AppChange> = apps
-            .iter()
-            .map(|a| AppChange {
-                name: a.name.clone(),
-                action: match existing.get(&a.name) {
-                    None => Action::Create,
-                    Some((cur, _)) if *cur == a => Action::Unchanged,
-                    Some(_) => Action::Update,
-                },
-            })
-            .collect();
-        let quota = check_quota(&snap, prj, &apps);
-        let plan = RestorePlan {
-            snapshot: snapshot.id.clone(),
-            organization: org.clone(),
-            workspace: ws.clone(),
-            project: project.clone(),
-            namespace: prj.namespace.clone(),
-            apps: app_changes,
-            objects,
-            quota_problem: quota.as_ref().err().map(ToString::to_string),
-        };
+        let prepared = self.prepare(&snapshot, &snap, prj).await?;
         let audit_target = format!("{org}/{ws}/{project} from {}", snapshot.id);
         if self.dry_run {
             t.commit(Batch::new(), &self.actor, action, &audit_target)
                 .await?;
             return Ok(RestoreOutcome {
-                plan,
+                plan: prepared.plan,
                 applied: false,
                 reconcile: None,
             });
         }
-        let conflicts: Vec<String> = plan.conflicts().map(ToString::to_string).collect();
+        let conflicts: Vec<String> = prepared.plan.conflicts().map(ToString::to_string).collect();
         if !conflicts.is_empty() {
             return Err(Error::conflict(
                 "restore",
@@ -270,20 +162,24 @@ impl Restore<'_> {
                 ),
             ));
         }
-        quota?;
+        prepared.quota?;
         // 1. objects hxb does not manage, in type order (what workloads refer to first)
-        for ty in &types {
-            for (w, change) in wanted.iter().zip(&plan.objects) {
-                if &w.ty == ty && !w.rendered && change.action == Action::Create {
-                    create_or_match(b, w).await?;
+        for ty in backed_up_types() {
+            for (w, change) in prepared.wanted.iter().zip(&prepared.plan.objects) {
+                if w.ty == ty && !w.rendered && change.action == Action::Create {
+                    create_or_match(self.b, w).await?;
                 }
             }
         }
         // 2. the application records and the audit entry, atomically
         let mut batch = Batch::new();
-        for (a, change) in apps.iter().zip(&plan.apps) {
+        for (a, change) in prepared.apps.iter().zip(&prepared.plan.apps) {
             let key = state::app_key(&org, &ws, &project, &a.name);
-            let expect = match (&change.action, existing.get(&a.name)) {
+            let expect = match (
+                &change.action,
+                snap.apps
+                    .get(&(ws.clone(), project.clone(), a.name.clone())),
+            ) {
                 (Action::Unchanged, _) => continue,
                 (_, Some((_, rev))) => Precondition::Revision(*rev),
                 (_, None) => Precondition::Absent,
@@ -306,11 +202,152 @@ impl Restore<'_> {
             return Err(e);
         }
         Ok(RestoreOutcome {
-            plan,
+            plan: prepared.plan,
             applied: true,
             reconcile: Some(report),
         })
     }
+
+    /// Rewrite the snapshot to the target, read the target's live objects, plan, check quota.
+    async fn prepare(
+        &self,
+        snapshot: &Snapshot,
+        snap: &OrgSnapshot,
+        prj: &hxb_core::Project,
+    ) -> Result<Prepared> {
+        let t = &self.b.t;
+        let (org, ws, project) = (&prj.organization, &prj.workspace, &prj.name);
+        let (wsrec, _) = snap.workspace(ws)?;
+        let (node_selector, tolerations) =
+            crate::render::placement(org, ws, t.plans().get(wsrec.plan.as_str())?);
+        let place = Placement {
+            node_selector,
+            tolerations,
+        };
+        let labels = project_labels(org, ws, project, prj.parent.as_ref());
+        let apps = rewrite_apps(snapshot, org, ws, project);
+        let mut wanted = Vec::new();
+        for a in &apps {
+            for d in render_app(a, &prj.namespace, &labels, &place)? {
+                wanted.push(Wanted {
+                    ty: d.ty,
+                    object: serde_json::to_value(&d.object)
+                        .map_err(|e| Error::internal(e.to_string()))?,
+                    app: Some(a.name.clone()),
+                    rendered: true,
+                });
+            }
+        }
+        for o in snapshot.objects.iter().filter(|o| !o.rendered) {
+            wanted.push(rewrite_object(o, &prj.namespace, &labels)?);
+        }
+        let live = self.live_objects(&prj.namespace, &wanted).await?;
+        let target = Target {
+            organization: org,
+            workspace: ws,
+            project,
+        };
+        let mut objects: Vec<ObjectChange> = wanted
+            .iter()
+            .map(|w| ObjectChange {
+                kind: w.ty.kind.clone(),
+                namespace: prj.namespace.clone(),
+                name: w.name().to_owned(),
+                app: w.app.clone(),
+                action: object_action(
+                    &w.object,
+                    w.app.as_ref().filter(|_| w.rendered),
+                    live.get(&(w.ty.kind.clone(), w.name().to_owned())),
+                    target,
+                ),
+            })
+            .collect();
+        let existing = |name: &Name| {
+            snap.apps
+                .get(&(ws.clone(), project.clone(), name.clone()))
+                .map(|(a, _)| a)
+        };
+        let mut app_changes = Vec::new();
+        for a in &apps {
+            let action = match existing(&a.name) {
+                None => Action::Create,
+                Some(cur) if cur == a => Action::Unchanged,
+                Some(cur) => {
+                    // objects of the replaced version the restored one no longer renders
+                    for d in render_app(cur, &prj.namespace, &labels, &place)? {
+                        let name = d.object.metadata.name.clone().unwrap_or_default();
+                        if !wanted.iter().any(|w| w.ty == d.ty && w.name() == name) {
+                            objects.push(ObjectChange {
+                                kind: d.ty.kind.clone(),
+                                namespace: prj.namespace.clone(),
+                                name,
+                                app: Some(a.name.clone()),
+                                action: Action::Delete,
+                            });
+                        }
+                    }
+                    Action::Update
+                }
+            };
+            app_changes.push(AppChange {
+                name: a.name.clone(),
+                action,
+            });
+        }
+        let quota = check_quota(snap, prj, &apps);
+        let plan = RestorePlan {
+            snapshot: snapshot.id.clone(),
+            organization: org.clone(),
+            workspace: ws.clone(),
+            project: project.clone(),
+            namespace: prj.namespace.clone(),
+            apps: app_changes,
+            objects,
+            quota_problem: quota.as_ref().err().map(ToString::to_string),
+        };
+        Ok(Prepared {
+            plan,
+            wanted,
+            apps,
+            quota,
+        })
+    }
+
+    /// The target namespace's objects of the types the restore touches, by `(kind, name)`.
+    async fn live_objects(
+        &self,
+        namespace: &str,
+        wanted: &[Wanted],
+    ) -> Result<BTreeMap<(String, String), Value>> {
+        let t = &self.b.t;
+        let mut live = BTreeMap::new();
+        let all = ListOptions::default();
+        for ty in backed_up_types() {
+            if !wanted.iter().any(|w| w.ty == ty) {
+                continue;
+            }
+            let list = retry(t.inner.retry, || {
+                t.cluster().list(&ty, Some(namespace), &all)
+            })
+            .await?;
+            for o in list.items {
+                let name = o.metadata.name.clone().unwrap_or_default();
+                let v = serde_json::to_value(&o).map_err(|e| Error::internal(e.to_string()))?;
+                live.insert((ty.kind.clone(), name), v);
+            }
+        }
+        Ok(live)
+    }
+}
+
+/// A planned restore and what applying it needs.
+struct Prepared {
+    plan: RestorePlan,
+    /// In the order of `plan.objects` (which may add deletions after them).
+    wanted: Vec<Wanted>,
+    /// In the order of `plan.apps`.
+    apps: Vec<Application>,
+    quota: Result<()>,
 }
 
 /// Create an object; if it is already there (a retried restore whose earlier response was
