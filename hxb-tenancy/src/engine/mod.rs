@@ -20,6 +20,8 @@
 mod access;
 mod apps;
 pub mod audit;
+#[cfg(feature = "backup")]
+pub mod backup;
 pub mod credentials;
 mod functions;
 pub mod invitations;

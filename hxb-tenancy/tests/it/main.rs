@@ -2,6 +2,8 @@
 
 mod access;
 mod apps;
+#[cfg(feature = "backup")]
+mod backup;
 mod concurrency;
 mod crd;
 mod engine;
