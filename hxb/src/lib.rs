@@ -29,6 +29,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "api")]
+pub mod api;
 mod engine;
 mod ops;
 pub mod telemetry;

@@ -1,4 +1,6 @@
 //! hxb facade integration tests (one binary).
 
+#[cfg(feature = "api")]
+mod api;
 mod engine;
 mod scaling_ai;

@@ -1,6 +1,6 @@
 use reqwest::Method;
 
-use crate::support::Server;
+use crate::api::support::Server;
 
 /// Fill `{param}` placeholders with a value.
 fn concrete(path: &str) -> String {
@@ -12,7 +12,7 @@ fn concrete(path: &str) -> String {
 
 #[tokio::test]
 async fn document_and_router_agree() {
-    let doc = hxb_api::openapi::document();
+    let doc = hxb::api::openapi::document();
     let paths = doc["paths"].as_object().unwrap();
     let s = Server::start().await;
     let mut documented = 0;
@@ -46,10 +46,10 @@ async fn document_and_router_agree() {
             }
         }
     }
-    assert_eq!(documented, hxb_api::ROUTES.len());
+    assert_eq!(documented, hxb::api::ROUTES.len());
     // The route table has no duplicate operation.
-    let mut ids: Vec<_> = hxb_api::ROUTES.iter().map(|r| r.operation_id).collect();
+    let mut ids: Vec<_> = hxb::api::ROUTES.iter().map(|r| r.operation_id).collect();
     ids.sort();
     ids.dedup();
-    assert_eq!(ids.len(), hxb_api::ROUTES.len());
+    assert_eq!(ids.len(), hxb::api::ROUTES.len());
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hxb_api::oidc::{AuthError, OidcConfig, OidcVerifier};
+use hxb::api::oidc::{AuthError, OidcConfig, OidcVerifier};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use parking_lot::RwLock;
 use ring::rand::SystemRandom;
@@ -92,7 +92,7 @@ async fn serve_jwks(keys: &[&Key]) -> Jwks {
 }
 
 fn verifier(url: &str) -> OidcVerifier {
-    crate::support::install_crypto();
+    crate::api::support::install_crypto();
     let mut cfg = OidcConfig::new(ISS, AUD, url);
     cfg.leeway = Duration::ZERO;
     cfg.min_refresh = Duration::ZERO;
@@ -218,11 +218,11 @@ async fn router_behind_oidc() {
     let jwks = serve_jwks(&[&a]).await;
     let v = Arc::new(verifier(&jwks.url));
     let engine = hxb::Engine::embedded().unwrap();
-    let app = hxb_api::router(&engine)
+    let app = hxb::api::router(&engine)
         .unwrap()
         .layer(axum::middleware::from_fn_with_state(
             v,
-            hxb_api::oidc::authenticate,
+            hxb::api::oidc::authenticate,
         ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

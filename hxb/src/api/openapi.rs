@@ -1,8 +1,8 @@
-//! The OpenAPI 3.1 document, generated from the route table ([`crate::routes::ROUTES`]).
+//! The OpenAPI 3.1 document, generated from the route table ([`crate::api::routes::ROUTES`]).
 
 use serde_json::{Map, Value, json};
 
-use crate::routes::ROUTES;
+use crate::api::routes::ROUTES;
 
 /// The OpenAPI document of the router.
 pub fn document() -> Value {
@@ -28,7 +28,7 @@ pub fn document() -> Value {
     }
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "hxb API", "version": hxb::VERSION},
+        "info": {"title": "hxb API", "version": crate::VERSION},
         "paths": paths,
         "components": {"schemas": {"Error": {
             "type": "object",

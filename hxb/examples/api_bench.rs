@@ -1,7 +1,7 @@
 //! Requests/s and p99 latency of a read route and a write route over loopback HTTP (driven by
 //! `wrk`), next to the same operations called directly on the facade, in one run.
 //!
-//! `cargo run --release -p hxb-api --example api_bench [-- <seconds> <connections>]`
+//! `cargo run --release -p hxb --features api --example api_bench [-- <seconds> <connections>]`
 //! (needs `wrk` on `PATH`).
 
 use std::process::Command;
@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     t.create_workspace("acme", "dev").execute().await?;
     t.create_project("acme", "dev", "web").execute().await?;
-    let app = hxb_api::router(&engine)?.layer(Extension(hxb_api::Identity::new("owner@x")));
+    let app = hxb::api::router(&engine)?.layer(Extension(hxb::api::Identity::new("owner@x")));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });

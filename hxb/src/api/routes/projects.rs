@@ -1,18 +1,18 @@
 //! Projects (nested), and their usage.
 
+use crate::core::Project;
+use crate::{ResourceList, Tenancy};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get as get_, post};
-use hxb::core::Project;
-use hxb::{ResourceList, Tenancy};
 use serde::Deserialize;
 
 use super::{ApiState, Cascade, authorize};
-use crate::authz::{Action, Target, is_allowed};
-use crate::error::ApiError;
-use crate::extract::{Body, Params};
-use crate::identity::Caller;
+use crate::api::authz::{Action, Target, is_allowed};
+use crate::api::error::ApiError;
+use crate::api::extract::{Body, Params};
+use crate::api::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
 
@@ -140,7 +140,7 @@ pub(super) fn create() -> MethodRouter<ApiState> {
 /// Authorise `action` on the project `org/ws/project`.
 pub(super) async fn on_project(
     s: &ApiState,
-    id: &crate::Identity,
+    id: &crate::api::Identity,
     action: Action,
     org: &str,
     ws: &str,

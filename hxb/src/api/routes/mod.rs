@@ -7,15 +7,15 @@ mod orgs;
 mod projects;
 mod workspaces;
 
+use crate::ErrorKind;
+use crate::Tenancy;
+use crate::core::Member;
 use axum::http::Method;
 use axum::routing::MethodRouter;
-use hxb::ErrorKind;
-use hxb::Tenancy;
-use hxb::core::Member;
 
-use crate::authz::{self, Action, Target};
-use crate::error::ApiError;
-use crate::identity::Identity;
+use crate::api::authz::{self, Action, Target};
+use crate::api::error::ApiError;
+use crate::api::identity::Identity;
 
 /// Shared state of the router's handlers.
 #[derive(Clone, Debug)]

@@ -1,19 +1,19 @@
 //! Applications of a project: list, deploy (stateless, stateful, cron job), scale, delete.
 
+use crate::tenancy::apps::Application;
+use crate::{Quantity, ResourceList};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get, post};
-use hxb::tenancy::apps::Application;
-use hxb::{Quantity, ResourceList};
 use serde::Deserialize;
 
 use super::ApiState;
 use super::projects::on_project;
-use crate::authz::Action;
-use crate::error::ApiError;
-use crate::extract::Body;
-use crate::identity::Caller;
+use crate::api::authz::Action;
+use crate::api::error::ApiError;
+use crate::api::extract::Body;
+use crate::api::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
 

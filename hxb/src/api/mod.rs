@@ -1,6 +1,6 @@
-//! # hxb-api
+//! # HTTP API (feature `api`)
 //!
-//! A ready-made HTTP API over the hxb [`Engine`](hxb::Engine), in the shape of Hexabase's
+//! A ready-made HTTP API over the hxb [`Engine`](crate::Engine), in the shape of Hexabase's
 //! `/api/v1/...` routes, to mount in your own axum server. Authentication is yours: put a
 //! resolved [`Identity`] into each request's extensions (or use [`oidc::OidcVerifier`]); every
 //! route is authorised by the tenancy's role model ([`authz`]).
@@ -9,9 +9,9 @@
 //! use axum::Extension;
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> hxb::Result<()> {
 //! let engine = hxb::Engine::embedded()?;
-//! let app = hxb_api::router(&engine)?
+//! let app = hxb::api::router(&engine)?
 //!     // Your authentication goes here; this one trusts everybody as "alice".
-//!     .layer(Extension(hxb_api::Identity::new("alice")));
+//!     .layer(Extension(hxb::api::Identity::new("alice")));
 //! # let _ = app;
 //! // axum::serve(listener, app).await
 //! # Ok(()) }
@@ -42,12 +42,12 @@ pub use routes::{ApiState, ROUTES, Route};
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// The API router over `engine` with the default body limit.
-pub fn router(engine: &hxb::Engine) -> hxb::Result<Router> {
+pub fn router(engine: &crate::Engine) -> crate::Result<Router> {
     Ok(router_with_limit(engine.tenancy()?, DEFAULT_BODY_LIMIT))
 }
 
 /// The API router over a tenancy, with a body limit in bytes.
-pub fn router_with_limit(tenancy: hxb::Tenancy, body_limit: usize) -> Router {
+pub fn router_with_limit(tenancy: crate::Tenancy, body_limit: usize) -> Router {
     let mut r: Router<ApiState> = Router::new();
     let mut paths: Vec<&str> = ROUTES.iter().map(|r| r.path).collect();
     paths.sort_unstable();

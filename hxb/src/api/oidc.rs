@@ -4,16 +4,16 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use hxb_api::oidc::{OidcConfig, OidcVerifier};
+//! use hxb::api::oidc::{OidcConfig, OidcVerifier};
 //! # fn f(engine: &hxb::Engine) -> hxb::Result<()> {
 //! let verifier = Arc::new(OidcVerifier::new(OidcConfig::new(
 //!     "https://issuer.example.com",
 //!     "hxb",
 //!     "https://issuer.example.com/.well-known/jwks.json",
 //! )));
-//! let app = hxb_api::router(engine)?.layer(axum::middleware::from_fn_with_state(
+//! let app = hxb::api::router(engine)?.layer(axum::middleware::from_fn_with_state(
 //!     verifier,
-//!     hxb_api::oidc::authenticate,
+//!     hxb::api::oidc::authenticate,
 //! ));
 //! # let _ = app; Ok(()) }
 //! ```
@@ -36,8 +36,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use parking_lot::RwLock;
 use serde_json::Value;
 
-use crate::error::ApiError;
-use crate::identity::Identity;
+use crate::api::error::ApiError;
+use crate::api::identity::Identity;
 
 /// What to accept.
 #[derive(Debug, Clone)]
@@ -182,7 +182,7 @@ impl std::fmt::Debug for OidcVerifier {
 impl OidcVerifier {
     /// A verifier; the JWKS is fetched on first use.
     pub fn new(cfg: OidcConfig) -> Self {
-        hxb::core::install_crypto_provider();
+        crate::core::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(cfg.fetch_timeout)
             .build()

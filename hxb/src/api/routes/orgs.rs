@@ -1,17 +1,17 @@
 //! Organizations and members.
 
+use crate::core::{Member, Organization};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get as get_, post};
-use hxb::core::{Member, Organization};
 use serde::Deserialize;
 
 use super::{ApiState, Cascade, authorize, memberships};
-use crate::authz::{Action, Target};
-use crate::error::ApiError;
-use crate::extract::{Body, Params};
-use crate::identity::Caller;
+use crate::api::authz::{Action, Target};
+use crate::api::error::ApiError;
+use crate::api::extract::{Body, Params};
+use crate::api::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
 
@@ -54,7 +54,7 @@ pub(super) fn list() -> MethodRouter<ApiState> {
                 let target = Target::Organization {
                     org: org.name.as_str(),
                 };
-                if crate::authz::is_allowed(&ms, &id, Action::Read, &target) {
+                if crate::api::authz::is_allowed(&ms, &id, Action::Read, &target) {
                     out.push(org);
                 }
             }

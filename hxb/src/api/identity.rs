@@ -1,16 +1,16 @@
-//! The caller's identity, as resolved by the embedding server (or by [`crate::oidc`]).
+//! The caller's identity, as resolved by the embedding server (or by [`crate::api::oidc`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 
 /// Who is calling: a subject and the groups it belongs to.
 ///
 /// The router does not authenticate: the embedding server resolves the caller and inserts an
 /// `Identity` into the request extensions (`request.extensions_mut().insert(identity)`, or a
-/// middleware such as [`crate::oidc::OidcVerifier`]). A request without one is answered 401.
+/// middleware such as [`crate::api::oidc::OidcVerifier`]). A request without one is answered 401.
 ///
 /// A membership applies to an identity when the member's subject equals
 /// [`subject`](Self::subject), or equals `group:<g>` for one of its [`groups`](Self::groups).

@@ -1,18 +1,18 @@
 //! Workspaces.
 
+use crate::ResourceList;
+use crate::core::Workspace;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get as get_, post};
-use hxb::ResourceList;
-use hxb::core::Workspace;
 use serde::Deserialize;
 
 use super::{ApiState, Cascade, authorize};
-use crate::authz::{Action, Target, is_allowed};
-use crate::error::ApiError;
-use crate::extract::{Body, Params};
-use crate::identity::Caller;
+use crate::api::authz::{Action, Target, is_allowed};
+use crate::api::error::ApiError;
+use crate::api::extract::{Body, Params};
+use crate::api::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
 

@@ -1,0 +1,7 @@
+//! The `api` feature: real HTTP requests on loopback.
+
+mod access;
+mod oidc;
+mod openapi;
+mod routes;
+mod support;
