@@ -32,11 +32,15 @@
 #[cfg(feature = "api")]
 pub mod api;
 mod engine;
+pub mod events;
+mod monitor;
 mod ops;
 pub mod telemetry;
 
 #[doc(inline)]
 pub use engine::{ClusterChoice, Engine, EngineBuilder};
+#[doc(inline)]
+pub use monitor::AlertEvaluation;
 
 #[doc(inline)]
 pub use hxb_core::{

@@ -3,4 +3,5 @@
 #[cfg(feature = "api")]
 mod api;
 mod engine;
+mod events;
 mod scaling_ai;
