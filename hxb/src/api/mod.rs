@@ -43,11 +43,12 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// The API router over `engine` with the default body limit.
 pub fn router(engine: &crate::Engine) -> crate::Result<Router> {
-    Ok(router_with_limit(engine.tenancy()?, DEFAULT_BODY_LIMIT))
+    router_with_limit(engine, DEFAULT_BODY_LIMIT)
 }
 
-/// The API router over a tenancy, with a body limit in bytes.
-pub fn router_with_limit(tenancy: crate::Tenancy, body_limit: usize) -> Router {
+/// The API router over `engine`, with a body limit in bytes.
+pub fn router_with_limit(engine: &crate::Engine, body_limit: usize) -> crate::Result<Router> {
+    let tenancy = engine.tenancy()?;
     let mut r: Router<ApiState> = Router::new();
     let mut paths: Vec<&str> = ROUTES.iter().map(|r| r.path).collect();
     paths.sort_unstable();
@@ -59,9 +60,12 @@ pub fn router_with_limit(tenancy: crate::Tenancy, body_limit: usize) -> Router {
         }
         r = r.route(path, mr.fallback(method_not_allowed));
     }
-    r.fallback(unknown_route)
+    Ok(r.fallback(unknown_route)
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(ApiState { tenancy })
+        .with_state(ApiState {
+            engine: engine.clone(),
+            tenancy,
+        }))
 }
 
 async fn unknown_route(uri: axum::http::Uri) -> ApiError {

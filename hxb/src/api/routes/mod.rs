@@ -3,6 +3,7 @@
 
 mod access;
 mod apps;
+mod events;
 mod orgs;
 mod projects;
 mod workspaces;
@@ -20,6 +21,7 @@ use crate::api::identity::Identity;
 /// Shared state of the router's handlers.
 #[derive(Clone, Debug)]
 pub struct ApiState {
+    pub(crate) engine: crate::Engine,
     pub(crate) tenancy: Tenancy,
 }
 
@@ -289,6 +291,15 @@ pub static ROUTES: &[Route] = &[
         204,
         false,
         apps::delete,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/events",
+        "streamEvents",
+        "WebSocket stream of engine events the caller may see (`?kinds=&organization=&workspace=`)",
+        101,
+        false,
+        events::stream,
     ),
 ];
 

@@ -1,6 +1,7 @@
 //! The `api` feature: real HTTP requests on loopback.
 
 mod access;
+mod events;
 mod oidc;
 mod openapi;
 mod routes;

@@ -50,7 +50,8 @@ impl Server {
     pub async fn start_with_limit(limit: usize) -> Server {
         install_crypto();
         let engine = hxb::Engine::embedded().unwrap();
-        let app = hxb::api::router_with_limit(engine.tenancy().unwrap(), limit)
+        let app = hxb::api::router_with_limit(&engine, limit)
+            .unwrap()
             .layer(middleware::from_fn(header_auth));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
