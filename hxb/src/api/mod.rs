@@ -25,6 +25,7 @@
 pub mod authz;
 pub mod error;
 mod extract;
+pub mod graphql;
 pub mod identity;
 pub mod oidc;
 pub mod openapi;
@@ -65,6 +66,7 @@ pub fn router_with_limit(engine: &crate::Engine, body_limit: usize) -> crate::Re
         .with_state(ApiState {
             engine: engine.clone(),
             tenancy,
+            graphql: graphql::schema(),
         }))
 }
 

@@ -4,6 +4,7 @@
 mod access;
 mod apps;
 mod events;
+mod graphql;
 mod orgs;
 mod projects;
 mod workspaces;
@@ -18,11 +19,22 @@ use crate::api::authz::{self, Action, Target};
 use crate::api::error::ApiError;
 use crate::api::identity::Identity;
 
+pub(crate) use projects::{ancestors_in, ancestors_or_none as project_ancestors};
+
 /// Shared state of the router's handlers.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ApiState {
     pub(crate) engine: crate::Engine,
     pub(crate) tenancy: Tenancy,
+    pub(crate) graphql: crate::api::graphql::ApiSchema,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One operation of the API.
@@ -291,6 +303,15 @@ pub static ROUTES: &[Route] = &[
         204,
         false,
         apps::delete,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/graphql",
+        "graphql",
+        "GraphQL over the hierarchy (organization → workspaces → projects, usage, quota, alerts)",
+        200,
+        true,
+        graphql::query,
     ),
     route(
         Method::GET,

@@ -29,7 +29,11 @@ struct NewProject {
 
 /// Parent, grand-parent, … of `project` (parent first).
 pub(super) async fn ancestors(t: &Tenancy, org: &str, ws: &str, project: &str) -> Res<Vec<String>> {
-    let all = t.projects(org, ws).await?;
+    Ok(ancestors_in(&t.projects(org, ws).await?, project))
+}
+
+/// Parent, grand-parent, … of `project` among `all` (the projects of its workspace).
+pub(crate) fn ancestors_in(all: &[Project], project: &str) -> Vec<String> {
     let parent_of = |name: &str| {
         all.iter()
             .find(|p| p.name.as_str() == name)
@@ -44,12 +48,12 @@ pub(super) async fn ancestors(t: &Tenancy, org: &str, ws: &str, project: &str) -
         cur = parent_of(&p);
         out.push(p);
     }
-    Ok(out)
+    out
 }
 
 /// Ancestors of `project` when the workspace is readable at all; empty otherwise (so a
 /// missing workspace is refused like an unreadable one).
-pub(super) async fn ancestors_or_none(
+pub(crate) async fn ancestors_or_none(
     t: &Tenancy,
     org: &str,
     ws: &str,

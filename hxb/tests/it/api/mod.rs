@@ -2,6 +2,7 @@
 
 mod access;
 mod events;
+mod graphql;
 mod oidc;
 mod openapi;
 mod routes;
