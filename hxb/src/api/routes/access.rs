@@ -20,9 +20,9 @@ use crate::api::identity::Caller;
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createInvitation`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewInvitation {
+pub(super) struct NewInvitation {
     subject: String,
     role: String,
     #[serde(default)]

@@ -18,9 +18,9 @@ use crate::api::identity::Caller;
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createApplication`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewApp {
+pub(super) struct NewApp {
     name: String,
     image: String,
     /// `stateless` (default), `stateful` (with `storage`) or `cron_job` (with `schedule`).
@@ -35,13 +35,14 @@ struct NewApp {
     #[serde(default)]
     port: Option<i32>,
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, String>>")]
     requests: Option<ResourceList>,
 }
 
 /// Body of `scaleApplication`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Scale {
+pub(super) struct Scale {
     replicas: i32,
 }
 

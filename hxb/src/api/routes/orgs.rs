@@ -16,9 +16,9 @@ use crate::api::identity::Caller;
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createOrganization`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewOrganization {
+pub(super) struct NewOrganization {
     name: String,
     #[serde(default)]
     plan: Option<String>,
@@ -27,9 +27,9 @@ struct NewOrganization {
 }
 
 /// Body of `addMember`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewMember {
+pub(super) struct NewMember {
     subject: String,
     role: String,
     #[serde(default)]

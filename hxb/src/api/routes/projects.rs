@@ -17,13 +17,14 @@ use crate::api::identity::Caller;
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createProject`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewProject {
+pub(super) struct NewProject {
     name: String,
     #[serde(default)]
     parent: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, String>>")]
     quota: Option<ResourceList>,
 }
 

@@ -17,13 +17,14 @@ use crate::api::identity::Caller;
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createWorkspace`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewWorkspace {
+pub(super) struct NewWorkspace {
     name: String,
     #[serde(default)]
     plan: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, String>>")]
     quota: Option<ResourceList>,
 }
 
@@ -131,9 +132,11 @@ pub(super) fn delete() -> MethodRouter<ApiState> {
 
 /// What the workspace uses now: the sum over its projects' namespaces (each project, nested
 /// ones included, counts its own namespace once) and the workspace quota beside it.
-#[derive(Debug, serde::Serialize)]
-struct WorkspaceUsage {
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(super) struct WorkspaceUsage {
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
     quota: ResourceList,
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
     used: ResourceList,
 }
 

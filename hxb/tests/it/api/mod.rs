@@ -3,6 +3,7 @@
 mod access;
 mod events;
 mod graphql;
+mod monitoring;
 mod oidc;
 mod openapi;
 mod routes;
