@@ -62,10 +62,10 @@ fn conforms(doc: &Value, schema: &Value, v: &Value) -> Result<(), String> {
         let name = r.rsplit('/').next().unwrap();
         return conforms(doc, &doc["components"]["schemas"][name], v);
     }
-    if let Some(alts) = schema["anyOf"].as_array().or(schema["oneOf"].as_array()) {
-        if !alts.iter().any(|s| conforms(doc, s, v).is_ok()) {
-            return Err(format!("{v} matches no alternative of {schema}"));
-        }
+    if let Some(alts) = schema["anyOf"].as_array().or(schema["oneOf"].as_array())
+        && !alts.iter().any(|s| conforms(doc, s, v).is_ok())
+    {
+        return Err(format!("{v} matches no alternative of {schema}"));
     }
     if let Some(e) = schema["enum"].as_array()
         && !e.contains(v)
