@@ -76,7 +76,7 @@ impl RequestCtx {
         };
         let mut cache = self.memberships.lock().await;
         if !cache.contains_key(org) {
-            let ms = memberships(&self.state.tenancy, org).await?;
+            let ms = memberships(&self.state.tenancy, &self.id, org).await?;
             cache.insert(org.to_owned(), ms);
         }
         Ok(is_allowed(&cache[org], &self.id, action, target))

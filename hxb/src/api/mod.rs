@@ -36,7 +36,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 
 pub use error::{ApiError, ErrorBody};
-pub use identity::{Caller, Identity};
+pub use identity::{Caller, GroupBindings, Identity};
 pub use routes::{ApiState, ROUTES, Route};
 
 /// Default request body limit: 64 KiB (every request of this API is a small JSON document).

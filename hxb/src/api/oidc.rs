@@ -37,7 +37,7 @@ use parking_lot::RwLock;
 use serde_json::Value;
 
 use crate::api::error::ApiError;
-use crate::api::identity::Identity;
+use crate::api::identity::{GroupBindings, Identity};
 
 /// What to accept.
 #[derive(Debug, Clone)]
@@ -58,6 +58,9 @@ pub struct OidcConfig {
     pub min_refresh: Duration,
     /// Timeout of a JWKS fetch (default 5 s).
     pub fetch_timeout: Duration,
+    /// Roles granted to the token's groups (default: none; stored `group:<g>` memberships
+    /// apply either way).
+    pub group_bindings: GroupBindings,
 }
 
 impl OidcConfig {
@@ -72,7 +75,15 @@ impl OidcConfig {
             leeway: Duration::from_secs(30),
             min_refresh: Duration::from_secs(10),
             fetch_timeout: Duration::from_secs(5),
+            group_bindings: GroupBindings::default(),
         }
+    }
+
+    /// Grant roles to token groups (see [`GroupBindings`]).
+    #[must_use]
+    pub fn group_bindings(mut self, bindings: GroupBindings) -> Self {
+        self.group_bindings = bindings;
+        self
     }
 }
 
@@ -247,7 +258,8 @@ impl OidcVerifier {
                 .ok_or_else(|| AuthError::Malformed("groups must be strings".into()))?,
             _ => return Err(AuthError::Malformed("groups must be an array".into())),
         };
-        Ok(Identity::new(subject).with_groups(groups))
+        let id = Identity::new(subject).with_groups(groups);
+        Ok(self.cfg.group_bindings.apply(id))
     }
 
     /// The key `kid`, fetching the JWKS if it is not cached (rate-limited).

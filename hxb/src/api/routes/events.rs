@@ -157,7 +157,7 @@ async fn pump(
 
 /// Whether `id` may read what lives at `path` (memberships read now, not at connect time).
 async fn may_read(s: &ApiState, id: &Identity, path: &EntityPath) -> bool {
-    let Ok(ms) = memberships(&s.tenancy, &path.organization).await else {
+    let Ok(ms) = memberships(&s.tenancy, id, &path.organization).await else {
         return false;
     };
     let org = path.organization.as_str();

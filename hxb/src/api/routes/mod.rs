@@ -421,16 +421,21 @@ pub static ROUTES: &[Route] = &[
     ),
 ];
 
-/// The organization's memberships; an organization that does not exist has none (so a
-/// stranger is refused the same way whether it exists or not).
-pub(crate) async fn memberships(t: &Tenancy, org: &str) -> Result<Vec<Member>, ApiError> {
-    match t.members(org).await {
-        Ok(m) => Ok(m),
-        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput) => {
-            Ok(Vec::new())
-        }
-        Err(e) => Err(e.into()),
-    }
+/// The organization's memberships that may apply to `id`: the stored ones (an organization
+/// that does not exist has none, so a stranger is refused the same way whether it exists or
+/// not) and the identity's configured bindings in it.
+pub(crate) async fn memberships(
+    t: &Tenancy,
+    id: &Identity,
+    org: &str,
+) -> Result<Vec<Member>, ApiError> {
+    let mut ms = match t.members(org).await {
+        Ok(m) => m,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    ms.extend(id.bindings_in(org).cloned());
+    Ok(ms)
 }
 
 /// Refuse with 403 unless `id` may do `action` on `target`.
@@ -440,7 +445,7 @@ pub(crate) async fn authorize(
     action: Action,
     target: &Target<'_>,
 ) -> Result<Vec<Member>, ApiError> {
-    let ms = memberships(t, org_of(target)).await?;
+    let ms = memberships(t, id, org_of(target)).await?;
     if authz::is_allowed(&ms, id, action, target) {
         Ok(ms)
     } else {

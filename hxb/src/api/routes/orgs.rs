@@ -50,7 +50,7 @@ pub(super) fn list() -> MethodRouter<ApiState> {
         async |State(s): State<ApiState>, Caller(id): Caller| -> Res<Json<Vec<Organization>>> {
             let mut out = Vec::new();
             for org in s.tenancy.organizations().await? {
-                let ms = memberships(&s.tenancy, org.name.as_str()).await?;
+                let ms = memberships(&s.tenancy, &id, org.name.as_str()).await?;
                 let target = Target::Organization {
                     org: org.name.as_str(),
                 };
