@@ -17,6 +17,48 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let secs: u64 = args.get(1).map_or(Ok(10), |s| s.parse())?;
     let conns: usize = args.get(2).map_or(Ok(16), |s| s.parse())?;
+    let (engine, base) = serve().await?;
+    let t = engine.tenancy()?;
+
+    println!("| operation | path | requests/s | p99 |");
+    println!("|---|---|---:|---:|");
+    let read = "/api/v1/organizations/acme/workspaces/dev/projects/web";
+    let (rps, p99) = wrk(&base, read, None, secs, conns)?;
+    println!("| read: get project | HTTP GET {read} | {rps:.0} | {p99} |");
+    let (rps, p99) = direct(&t, secs, conns, |t, _| async move {
+        t.project("acme", "dev", "web").await.map(drop)
+    })
+    .await?;
+    println!("| read: get project | facade `Tenancy::project` | {rps:.0} | {p99:.2?} |");
+    let (rps, p99) = wrk(&base, "/api/v1/graphql", Some(GRAPHQL_LUA), secs, conns)?;
+    println!(
+        "| read: organization → workspaces → projects (+ quotas, usage) | HTTP POST /api/v1/graphql | {rps:.0} | {p99} |"
+    );
+
+    // Each write measurement starts from a fresh engine, so neither runs on a store the
+    // other filled.
+    let (_engine, base) = serve().await?;
+    let write = "/api/v1/organizations";
+    let (rps, p99) = wrk(&base, write, Some(WRITE_LUA), secs, conns)?;
+    println!("| write: create organization (+ owner) | HTTP POST {write} | {rps:.0} | {p99} |");
+    let (engine, _) = serve().await?;
+    let (rps, p99) = direct(&engine.tenancy()?, secs, conns, |t, i| async move {
+        let name = format!("d{i}");
+        t.create_organization(&name).execute().await?;
+        t.add_member(&name, "owner@x")
+            .role("owner")
+            .execute()
+            .await
+            .map(drop)
+    })
+    .await?;
+    println!("| write: create organization (+ owner) | facade builders | {rps:.0} | {p99:.2?} |");
+    Ok(())
+}
+
+/// A fresh engine with `acme/dev/web` owned by `owner@x`, and the API serving it on loopback
+/// with every request authenticated as `owner@x`.
+async fn serve() -> Result<(hxb::Engine, String), Box<dyn std::error::Error>> {
     let engine = hxb::Engine::embedded()?;
     let t = engine.tenancy()?;
     t.create_organization("acme")
@@ -33,34 +75,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, app).await });
-
-    println!("| operation | path | requests/s | p99 |");
-    println!("|---|---|---:|---:|");
-    let read = "/api/v1/organizations/acme/workspaces/dev/projects/web";
-    let (rps, p99) = wrk(&base, read, None, secs, conns)?;
-    println!("| read: get project | HTTP GET {read} | {rps:.0} | {p99} |");
-    let (rps, p99) = direct(&t, secs, conns, |t, _| async move {
-        t.project("acme", "dev", "web").await.map(drop)
-    })
-    .await?;
-    println!("| read: get project | facade `Tenancy::project` | {rps:.0} | {p99:.2?} |");
-
-    let write = "/api/v1/organizations";
-    let (rps, p99) = wrk(&base, write, Some(WRITE_LUA), secs, conns)?;
-    println!("| write: create organization (+ owner) | HTTP POST {write} | {rps:.0} | {p99} |");
-    let (rps, p99) = direct(&t, secs, conns, |t, i| async move {
-        let name = format!("d{i}");
-        t.create_organization(&name).execute().await?;
-        t.add_member(&name, "owner@x")
-            .role("owner")
-            .execute()
-            .await
-            .map(drop)
-    })
-    .await?;
-    println!("| write: create organization (+ owner) | facade builders | {rps:.0} | {p99:.2?} |");
-    Ok(())
+    Ok((engine, base))
 }
+
+/// The hierarchy query, failing the run on anything but a clean 200.
+const GRAPHQL_LUA: &str = r#"
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"query":"{ organization(name: \\"acme\\") { name status workspaces { name quota { name quantity } usage { used { name quantity } } projects { name namespace usage { used { name quantity } } } } } }"}'
+response = function(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"') then error("unexpected answer " .. status .. ": " .. body) end
+end
+"#;
 
 /// Each wrk connection posts organizations `w<thread>x<n>`.
 const WRITE_LUA: &str = r#"
