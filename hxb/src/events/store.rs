@@ -100,11 +100,12 @@ impl StateStore for ObservedStore {
             let Some(kind) = kind_of(collection) else {
                 continue;
             };
-            let before = self
-                .inner
-                .get(collection, key)
-                .await?
-                .and_then(|r| status_of(&r.value));
+            // A failed read must not fail the write: the change is then reported as from
+            // an unknown (`None`) phase.
+            let before = match self.inner.get(collection, key).await {
+                Ok(r) => r.and_then(|r| status_of(&r.value)),
+                Err(_) => None,
+            };
             touched.push((kind, key.clone(), before, after));
         }
         let revision = self.inner.commit(batch).await?;
