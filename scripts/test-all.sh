@@ -12,11 +12,14 @@ step() { printf '\n==> %s  (+%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 step "rustfmt"
 cargo fmt --all -- --check
 
-step "clippy (all targets, warnings are errors)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+step "clippy (all targets, every feature, warnings are errors)"
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
-step "Rust tests (unit, integration, doc)"
-cargo test --workspace --locked
+step "facade without optional features (what an embedder who enables none compiles)"
+cargo check -p hxb --locked
+
+step "Rust tests (unit, integration, doc; every feature)"
+cargo test --workspace --all-features --locked
 
 if [ -x bindings/test.sh ] || [ -f bindings/test.sh ]; then
   step "Bindings: Python, Node, uniffi/Swift"

@@ -11,6 +11,8 @@ use hxb_core::store::{MemoryStore, SqliteStore, StateStore};
 use hxb_core::{Clock, EmbeddedCluster, Error, KubeBackend, Result, Selector, SystemClock};
 use hxb_scaling::placement::{PlacementScheduler, Profile as PlacementProfile};
 
+use crate::events::{EngineEvent, EventBus, EventReceiver, ObservedStore};
+use crate::monitor::Monitor;
 use crate::telemetry::Telemetry;
 
 pub(crate) struct Inner {
@@ -20,6 +22,8 @@ pub(crate) struct Inner {
     telemetry: Telemetry,
     closed: AtomicBool,
     tenancy: std::sync::OnceLock<hxb_tenancy::Tenancy>,
+    events: EventBus,
+    pub(crate) monitor: Monitor,
 }
 
 /// The hxb engine. Cheap to clone; every clone is the same engine.
@@ -225,6 +229,8 @@ impl Engine {
                 telemetry: Telemetry::default(),
                 closed: AtomicBool::new(false),
                 tenancy: std::sync::OnceLock::new(),
+                events: EventBus::default(),
+                monitor: Monitor::default(),
             }),
         }
     }
@@ -286,7 +292,9 @@ impl Engine {
         Ok(inner
             .tenancy
             .get_or_init(|| {
-                hxb_tenancy::Tenancy::builder(inner.cluster.clone(), inner.store.clone())
+                // Status changes are published from the tenancy's commits.
+                let store = ObservedStore::wrap(inner.store.clone(), inner.events.clone());
+                hxb_tenancy::Tenancy::builder(inner.cluster.clone(), store)
                     .clock(inner.clock.clone())
                     .build()
             })
@@ -306,6 +314,17 @@ impl Engine {
                     .await
             })
             .await
+    }
+
+    /// Subscribe to the engine's events: entity status changes, alerts, incidents (see
+    /// [`crate::events`]). Works on a closed engine too (it then sees nothing new).
+    pub fn subscribe(&self) -> EventReceiver {
+        self.inner.events.subscribe()
+    }
+
+    /// Publish an event to every subscriber (never waits).
+    pub(crate) fn publish(&self, event: EngineEvent) {
+        self.inner.events.publish(event);
     }
 
     /// The engine's own telemetry (operation counts, durations, errors).

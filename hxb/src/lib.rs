@@ -29,14 +29,20 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "api")]
+pub mod api;
 #[cfg(feature = "backup")]
 pub mod backup;
 mod engine;
+pub mod events;
+mod monitor;
 mod ops;
 pub mod telemetry;
 
 #[doc(inline)]
 pub use engine::{ClusterChoice, Engine, EngineBuilder};
+#[doc(inline)]
+pub use monitor::AlertEvaluation;
 
 #[doc(inline)]
 pub use hxb_core::{

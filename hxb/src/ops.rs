@@ -20,6 +20,7 @@ use crate::Engine;
 /// What [`Engine::recommend_replicas`] needs: a workload's CPU usage per pod against a CPU
 /// utilization target, as a HorizontalPodAutoscaler with one `cpu` `Utilization` metric sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "api", derive(schemars::JsonSchema))]
 pub struct ReplicaRequest {
     /// The workload's current replica count (`spec.replicas`).
     pub current_replicas: i32,
@@ -33,11 +34,13 @@ pub struct ReplicaRequest {
     pub cpu_usage: Vec<f64>,
     /// CPU request of each pod (a quantity such as `"500m"`), the same for every pod as in a
     /// Deployment's pod template.
+    #[cfg_attr(feature = "api", schemars(with = "String"))]
     pub cpu_request: Quantity,
 }
 
 /// The answer of [`Engine::recommend_replicas`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "api", derive(schemars::JsonSchema))]
 pub struct ReplicaRecommendation {
     /// The replica count to set.
     pub desired_replicas: i32,

@@ -1,6 +1,9 @@
 //! hxb facade integration tests (one binary).
 
+#[cfg(feature = "api")]
+mod api;
 #[cfg(feature = "backup")]
 mod backup;
 mod engine;
+mod events;
 mod scaling_ai;

@@ -1,26 +1,26 @@
 //! Applications of a project: list, deploy (stateless, stateful, cron job), scale, delete.
 
+use crate::tenancy::apps::Application;
+use crate::{Quantity, ResourceList};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get, post};
-use hxb::tenancy::apps::Application;
-use hxb::{Quantity, ResourceList};
 use serde::Deserialize;
 
 use super::ApiState;
 use super::projects::on_project;
-use crate::authz::Action;
-use crate::error::ApiError;
-use crate::extract::Body;
-use crate::identity::Caller;
+use crate::api::authz::Action;
+use crate::api::error::ApiError;
+use crate::api::extract::Body;
+use crate::api::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createApplication`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewApp {
+pub(super) struct NewApp {
     name: String,
     image: String,
     /// `stateless` (default), `stateful` (with `storage`) or `cron_job` (with `schedule`).
@@ -35,13 +35,14 @@ struct NewApp {
     #[serde(default)]
     port: Option<i32>,
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, String>>")]
     requests: Option<ResourceList>,
 }
 
 /// Body of `scaleApplication`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Scale {
+pub(super) struct Scale {
     replicas: i32,
 }
 

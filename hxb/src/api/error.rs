@@ -1,10 +1,10 @@
 //! One error type for every response that is not a success: a stable `code`, a message and
-//! the HTTP status, mapped once from [`hxb::ErrorKind`].
+//! the HTTP status, mapped once from [`crate::ErrorKind`].
 
+use crate::{Error, ErrorKind};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use hxb::{Error, ErrorKind};
 use serde::{Deserialize, Serialize};
 
 /// The JSON body of every error response: `{"code": "...", "message": "..."}`.

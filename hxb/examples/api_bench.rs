@@ -1,7 +1,7 @@
 //! Requests/s and p99 latency of a read route and a write route over loopback HTTP (driven by
 //! `wrk`), next to the same operations called directly on the facade, in one run.
 //!
-//! `cargo run --release -p hxb-api --example api_bench [-- <seconds> <connections>]`
+//! `cargo run --release -p hxb --features api --example api_bench [-- <seconds> <connections>]`
 //! (needs `wrk` on `PATH`).
 
 use std::process::Command;
@@ -17,22 +17,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let secs: u64 = args.get(1).map_or(Ok(10), |s| s.parse())?;
     let conns: usize = args.get(2).map_or(Ok(16), |s| s.parse())?;
-    let engine = hxb::Engine::embedded()?;
+    let (engine, base) = serve().await?;
     let t = engine.tenancy()?;
-    t.create_organization("acme")
-        .plan("professional")
-        .execute()
-        .await?;
-    t.add_member("acme", "owner@x")
-        .role("owner")
-        .execute()
-        .await?;
-    t.create_workspace("acme", "dev").execute().await?;
-    t.create_project("acme", "dev", "web").execute().await?;
-    let app = hxb_api::router(&engine)?.layer(Extension(hxb_api::Identity::new("owner@x")));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
 
     println!("| operation | path | requests/s | p99 |");
     println!("|---|---|---:|---:|");
@@ -44,11 +30,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     println!("| read: get project | facade `Tenancy::project` | {rps:.0} | {p99:.2?} |");
+    let (rps, p99) = wrk(&base, "/api/v1/graphql", Some(GRAPHQL_LUA), secs, conns)?;
+    println!(
+        "| read: organization → workspaces → projects (+ quotas, usage) | HTTP POST /api/v1/graphql | {rps:.0} | {p99} |"
+    );
 
+    // Each write measurement starts from a fresh engine, so neither runs on a store the
+    // other filled.
+    let (_engine, base) = serve().await?;
     let write = "/api/v1/organizations";
     let (rps, p99) = wrk(&base, write, Some(WRITE_LUA), secs, conns)?;
     println!("| write: create organization (+ owner) | HTTP POST {write} | {rps:.0} | {p99} |");
-    let (rps, p99) = direct(&t, secs, conns, |t, i| async move {
+    let (engine, _) = serve().await?;
+    let (rps, p99) = direct(&engine.tenancy()?, secs, conns, |t, i| async move {
         let name = format!("d{i}");
         t.create_organization(&name).execute().await?;
         t.add_member(&name, "owner@x")
@@ -61,6 +55,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("| write: create organization (+ owner) | facade builders | {rps:.0} | {p99:.2?} |");
     Ok(())
 }
+
+/// A fresh engine with `acme/dev/web` owned by `owner@x`, and the API serving it on loopback
+/// with every request authenticated as `owner@x`.
+async fn serve() -> Result<(hxb::Engine, String), Box<dyn std::error::Error>> {
+    let engine = hxb::Engine::embedded()?;
+    let t = engine.tenancy()?;
+    t.create_organization("acme")
+        .plan("professional")
+        .execute()
+        .await?;
+    t.add_member("acme", "owner@x")
+        .role("owner")
+        .execute()
+        .await?;
+    t.create_workspace("acme", "dev").execute().await?;
+    t.create_project("acme", "dev", "web").execute().await?;
+    let app = hxb::api::router(&engine)?.layer(Extension(hxb::api::Identity::new("owner@x")));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((engine, base))
+}
+
+/// The hierarchy query, failing the run on anything but a clean 200.
+const GRAPHQL_LUA: &str = r#"
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"query":"{ organization(name: \\"acme\\") { name status workspaces { name quota { name quantity } usage { used { name quantity } } projects { name namespace usage { used { name quantity } } } } } }"}'
+response = function(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"') then error("unexpected answer " .. status .. ": " .. body) end
+end
+"#;
 
 /// Each wrk connection posts organizations `w<thread>x<n>`.
 const WRITE_LUA: &str = r#"

@@ -4,16 +4,16 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use hxb_api::oidc::{OidcConfig, OidcVerifier};
+//! use hxb::api::oidc::{OidcConfig, OidcVerifier};
 //! # fn f(engine: &hxb::Engine) -> hxb::Result<()> {
 //! let verifier = Arc::new(OidcVerifier::new(OidcConfig::new(
 //!     "https://issuer.example.com",
 //!     "hxb",
 //!     "https://issuer.example.com/.well-known/jwks.json",
 //! )));
-//! let app = hxb_api::router(engine)?.layer(axum::middleware::from_fn_with_state(
+//! let app = hxb::api::router(engine)?.layer(axum::middleware::from_fn_with_state(
 //!     verifier,
-//!     hxb_api::oidc::authenticate,
+//!     hxb::api::oidc::authenticate,
 //! ));
 //! # let _ = app; Ok(()) }
 //! ```
@@ -36,8 +36,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use parking_lot::RwLock;
 use serde_json::Value;
 
-use crate::error::ApiError;
-use crate::identity::Identity;
+use crate::api::error::ApiError;
+use crate::api::identity::{GroupBindings, Identity};
 
 /// What to accept.
 #[derive(Debug, Clone)]
@@ -58,6 +58,9 @@ pub struct OidcConfig {
     pub min_refresh: Duration,
     /// Timeout of a JWKS fetch (default 5 s).
     pub fetch_timeout: Duration,
+    /// Roles granted to the token's groups (default: none; stored `group:<g>` memberships
+    /// apply either way).
+    pub group_bindings: GroupBindings,
 }
 
 impl OidcConfig {
@@ -72,7 +75,15 @@ impl OidcConfig {
             leeway: Duration::from_secs(30),
             min_refresh: Duration::from_secs(10),
             fetch_timeout: Duration::from_secs(5),
+            group_bindings: GroupBindings::default(),
         }
+    }
+
+    /// Grant roles to token groups (see [`GroupBindings`]).
+    #[must_use]
+    pub fn group_bindings(mut self, bindings: GroupBindings) -> Self {
+        self.group_bindings = bindings;
+        self
     }
 }
 
@@ -182,7 +193,7 @@ impl std::fmt::Debug for OidcVerifier {
 impl OidcVerifier {
     /// A verifier; the JWKS is fetched on first use.
     pub fn new(cfg: OidcConfig) -> Self {
-        hxb::core::install_crypto_provider();
+        crate::core::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(cfg.fetch_timeout)
             .build()
@@ -247,7 +258,8 @@ impl OidcVerifier {
                 .ok_or_else(|| AuthError::Malformed("groups must be strings".into()))?,
             _ => return Err(AuthError::Malformed("groups must be an array".into())),
         };
-        Ok(Identity::new(subject).with_groups(groups))
+        let id = Identity::new(subject).with_groups(groups);
+        Ok(self.cfg.group_bindings.apply(id))
     }
 
     /// The key `kid`, fetching the JWKS if it is not cached (rate-limited).

@@ -1,35 +1,40 @@
 //! Projects (nested), and their usage.
 
+use crate::core::Project;
+use crate::{ResourceList, Tenancy};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get as get_, post};
-use hxb::core::Project;
-use hxb::{ResourceList, Tenancy};
 use serde::Deserialize;
 
 use super::{ApiState, Cascade, authorize};
-use crate::authz::{Action, Target, is_allowed};
-use crate::error::ApiError;
-use crate::extract::{Body, Params};
-use crate::identity::Caller;
+use crate::api::authz::{Action, Target, is_allowed};
+use crate::api::error::ApiError;
+use crate::api::extract::{Body, Params};
+use crate::api::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createProject`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewProject {
+pub(super) struct NewProject {
     name: String,
     #[serde(default)]
     parent: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, String>>")]
     quota: Option<ResourceList>,
 }
 
 /// Parent, grand-parent, … of `project` (parent first).
 pub(super) async fn ancestors(t: &Tenancy, org: &str, ws: &str, project: &str) -> Res<Vec<String>> {
-    let all = t.projects(org, ws).await?;
+    Ok(ancestors_in(&t.projects(org, ws).await?, project))
+}
+
+/// Parent, grand-parent, … of `project` among `all` (the projects of its workspace).
+pub(crate) fn ancestors_in(all: &[Project], project: &str) -> Vec<String> {
     let parent_of = |name: &str| {
         all.iter()
             .find(|p| p.name.as_str() == name)
@@ -44,12 +49,12 @@ pub(super) async fn ancestors(t: &Tenancy, org: &str, ws: &str, project: &str) -
         cur = parent_of(&p);
         out.push(p);
     }
-    Ok(out)
+    out
 }
 
 /// Ancestors of `project` when the workspace is readable at all; empty otherwise (so a
 /// missing workspace is refused like an unreadable one).
-pub(super) async fn ancestors_or_none(
+pub(crate) async fn ancestors_or_none(
     t: &Tenancy,
     org: &str,
     ws: &str,
@@ -140,7 +145,7 @@ pub(super) fn create() -> MethodRouter<ApiState> {
 /// Authorise `action` on the project `org/ws/project`.
 pub(super) async fn on_project(
     s: &ApiState,
-    id: &crate::Identity,
+    id: &crate::api::Identity,
     action: Action,
     org: &str,
     ws: &str,

@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 
 /// A JSON body; malformed JSON, a wrong content type or an oversize body become typed errors
 /// (400 `invalid_input`, 415 `unsupported_media_type`, 413 `payload_too_large`).

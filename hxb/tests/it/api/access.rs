@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::Secret;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::Server;
+use crate::api::support::Server;
 
 async fn setup(s: &Server) {
     let post = |path: &'static str, body| s.call(Some("owner@x"), Method::POST, path, Some(body));

@@ -1,29 +1,30 @@
 //! Workspaces.
 
+use crate::ResourceList;
+use crate::core::Workspace;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get as get_, post};
-use hxb::ResourceList;
-use hxb::core::Workspace;
 use serde::Deserialize;
 
 use super::{ApiState, Cascade, authorize};
-use crate::authz::{Action, Target, is_allowed};
-use crate::error::ApiError;
-use crate::extract::{Body, Params};
-use crate::identity::Caller;
+use crate::api::authz::{Action, Target, is_allowed};
+use crate::api::error::ApiError;
+use crate::api::extract::{Body, Params};
+use crate::api::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createWorkspace`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewWorkspace {
+pub(super) struct NewWorkspace {
     name: String,
     #[serde(default)]
     plan: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, String>>")]
     quota: Option<ResourceList>,
 }
 
@@ -131,9 +132,11 @@ pub(super) fn delete() -> MethodRouter<ApiState> {
 
 /// What the workspace uses now: the sum over its projects' namespaces (each project, nested
 /// ones included, counts its own namespace once) and the workspace quota beside it.
-#[derive(Debug, serde::Serialize)]
-struct WorkspaceUsage {
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub(super) struct WorkspaceUsage {
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
     quota: ResourceList,
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
     used: ResourceList,
 }
 

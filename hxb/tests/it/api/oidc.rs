@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hxb_api::oidc::{AuthError, OidcConfig, OidcVerifier};
+use hxb::api::oidc::{AuthError, OidcConfig, OidcVerifier};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use parking_lot::RwLock;
 use ring::rand::SystemRandom;
@@ -92,7 +92,7 @@ async fn serve_jwks(keys: &[&Key]) -> Jwks {
 }
 
 fn verifier(url: &str) -> OidcVerifier {
-    crate::support::install_crypto();
+    crate::api::support::install_crypto();
     let mut cfg = OidcConfig::new(ISS, AUD, url);
     cfg.leeway = Duration::ZERO;
     cfg.min_refresh = Duration::ZERO;
@@ -218,11 +218,11 @@ async fn router_behind_oidc() {
     let jwks = serve_jwks(&[&a]).await;
     let v = Arc::new(verifier(&jwks.url));
     let engine = hxb::Engine::embedded().unwrap();
-    let app = hxb_api::router(&engine)
+    let app = hxb::api::router(&engine)
         .unwrap()
         .layer(axum::middleware::from_fn_with_state(
             v,
-            hxb_api::oidc::authenticate,
+            hxb::api::oidc::authenticate,
         ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -262,4 +262,131 @@ async fn router_behind_oidc() {
     assert_eq!(st, 201, "{org}");
     let m = t.members("acme").await.unwrap();
     assert_eq!(m[0].subject.as_str(), "alice");
+}
+
+/// Token subjects and groups reach roles two ways: stored memberships of the subject or of
+/// `group:<g>`, and the verifier's configured group bindings.
+#[tokio::test]
+async fn token_groups_map_to_members_and_roles() {
+    let a = Key::new("a");
+    let jwks = serve_jwks(&[&a]).await;
+    crate::api::support::install_crypto();
+    let mut cfg = OidcConfig::new(ISS, AUD, &jwks.url).group_bindings(
+        hxb::api::GroupBindings::default()
+            .bind("platform", "acme", None, None, "admin")
+            .unwrap()
+            .bind("web-team", "acme", Some("dev"), None, "viewer")
+            .unwrap(),
+    );
+    cfg.leeway = Duration::ZERO;
+    let v = Arc::new(OidcVerifier::new(cfg));
+    let engine = hxb::Engine::embedded().unwrap();
+    let t = engine.tenancy().unwrap();
+    t.create_organization("acme")
+        .plan("professional")
+        .execute()
+        .await
+        .unwrap();
+    let q: hxb::ResourceList = serde_json::from_value(json!({"pods": "10"})).unwrap();
+    t.create_workspace("acme", "dev")
+        .quota(q.clone())
+        .execute()
+        .await
+        .unwrap();
+    t.create_workspace("acme", "prod")
+        .quota(q)
+        .execute()
+        .await
+        .unwrap();
+    t.add_member("acme", "group:ops")
+        .workspace("prod")
+        .role("developer")
+        .execute()
+        .await
+        .unwrap();
+    let app = hxb::api::router(&engine)
+        .unwrap()
+        .layer(axum::middleware::from_fn_with_state(
+            v,
+            hxb::api::oidc::authenticate,
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = reqwest::Client::new();
+    let token = |sub: &str, groups: &[&str]| {
+        let mut c = claims(sub);
+        c["groups"] = json!(groups);
+        a.sign(&c)
+    };
+    let call = |method: reqwest::Method, path: &str, tok: String, body: Option<Value>| {
+        let mut rb = client
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(tok);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        async move { rb.send().await.unwrap().status().as_u16() }
+    };
+    use reqwest::Method as M;
+    let ws = "/api/v1/organizations/acme/workspaces";
+    let new_ws = || Some(json!({"name": "qa", "quota": {"pods": "1"}}));
+    // Bound to organization admin by group: manages workspaces without a stored membership.
+    assert_eq!(
+        call(M::POST, ws, token("carol", &["platform"]), new_ws()).await,
+        201
+    );
+    // Bound to workspace viewer: reads dev, nothing else, changes nothing.
+    let dave = token("dave", &["web-team"]);
+    assert_eq!(
+        call(M::GET, &format!("{ws}/dev"), dave.clone(), None).await,
+        200
+    );
+    assert_eq!(
+        call(M::GET, &format!("{ws}/prod"), dave.clone(), None).await,
+        403
+    );
+    let prj = Some(json!({"name": "x"}));
+    assert_eq!(
+        call(M::POST, &format!("{ws}/dev/projects"), dave, prj.clone()).await,
+        403
+    );
+    // A stored `group:ops` membership applies to anyone whose token says `ops`.
+    let erin = token("erin", &["ops"]);
+    assert_eq!(
+        call(M::GET, &format!("{ws}/prod"), erin.clone(), None).await,
+        200
+    );
+    assert_eq!(call(M::GET, &format!("{ws}/dev"), erin, None).await, 403);
+    // No group, no role.
+    assert_eq!(
+        call(
+            M::GET,
+            "/api/v1/organizations/acme",
+            token("frank", &[]),
+            None
+        )
+        .await,
+        403
+    );
+    let names: Vec<String> = t
+        .workspaces("acme")
+        .await
+        .unwrap()
+        .iter()
+        .map(|w| w.name.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        ["dev", "prod", "qa"],
+        "only the authorised create happened"
+    );
+    // Bindings are not stored memberships.
+    assert!(
+        t.members("acme")
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.subject.as_str() == "group:ops")
+    );
 }

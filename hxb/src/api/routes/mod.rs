@@ -3,24 +3,47 @@
 
 mod access;
 mod apps;
+mod events;
+mod graphql;
+mod monitoring;
 mod orgs;
 mod projects;
 mod workspaces;
 
+use crate::ErrorKind;
+use crate::Tenancy;
+use crate::core::Member;
 use axum::http::Method;
 use axum::routing::MethodRouter;
-use hxb::ErrorKind;
-use hxb::Tenancy;
-use hxb::core::Member;
 
-use crate::authz::{self, Action, Target};
-use crate::error::ApiError;
-use crate::identity::Identity;
+use crate::api::authz::{self, Action, Target};
+use crate::api::error::ApiError;
+use crate::api::identity::Identity;
+use crate::scaling::{ReplicaRecommendation, ReplicaRequest};
+
+pub(crate) use projects::{ancestors_in, ancestors_or_none as project_ancestors};
 
 /// Shared state of the router's handlers.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ApiState {
+    pub(crate) engine: crate::Engine,
     pub(crate) tenancy: Tenancy,
+    pub(crate) graphql: crate::api::graphql::ApiSchema,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Generates the JSON schema of a request or response body.
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+fn schema<T: schemars::JsonSchema>(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    g.subschema_for::<T>()
 }
 
 /// One operation of the API.
@@ -36,8 +59,11 @@ pub struct Route {
     pub summary: &'static str,
     /// Success status.
     pub success: u16,
-    /// Whether the operation takes a JSON body.
-    pub has_body: bool,
+    /// JSON schema of the request body (`None`: the operation takes no body).
+    pub request: Option<SchemaFn>,
+    /// JSON schema of the success body, where the API owns its type (`None`: an engine
+    /// type documented by name in the summary, or no body).
+    pub response: Option<SchemaFn>,
     pub(crate) handler: fn() -> MethodRouter<ApiState>,
 }
 
@@ -53,7 +79,7 @@ const fn route(
     operation_id: &'static str,
     summary: &'static str,
     success: u16,
-    has_body: bool,
+    (request, response): (Option<SchemaFn>, Option<SchemaFn>),
     handler: fn() -> MethodRouter<ApiState>,
 ) -> Route {
     Route {
@@ -62,7 +88,8 @@ const fn route(
         operation_id,
         summary,
         success,
-        has_body,
+        request,
+        response,
         handler,
     }
 }
@@ -80,7 +107,7 @@ pub static ROUTES: &[Route] = &[
         "listOrganizations",
         "Organizations the caller belongs to",
         200,
-        false,
+        (None, None),
         orgs::list,
     ),
     route(
@@ -89,7 +116,7 @@ pub static ROUTES: &[Route] = &[
         "createOrganization",
         "Create an organization; the caller becomes its owner",
         201,
-        true,
+        (Some(schema::<orgs::NewOrganization>), None),
         orgs::create,
     ),
     route(
@@ -98,7 +125,7 @@ pub static ROUTES: &[Route] = &[
         "getOrganization",
         "One organization",
         200,
-        false,
+        (None, None),
         orgs::get,
     ),
     route(
@@ -107,7 +134,7 @@ pub static ROUTES: &[Route] = &[
         "deleteOrganization",
         "Delete an organization (owner; `?cascade=true` deletes its workspaces)",
         204,
-        false,
+        (None, None),
         orgs::delete,
     ),
     route(
@@ -116,7 +143,7 @@ pub static ROUTES: &[Route] = &[
         "listMembers",
         "Memberships of an organization",
         200,
-        false,
+        (None, None),
         orgs::members,
     ),
     route(
@@ -125,7 +152,7 @@ pub static ROUTES: &[Route] = &[
         "addMember",
         "Grant a role at organization, workspace or project level",
         201,
-        true,
+        (Some(schema::<orgs::NewMember>), None),
         orgs::add_member,
     ),
     route(
@@ -134,7 +161,7 @@ pub static ROUTES: &[Route] = &[
         "removeMember",
         "Revoke a membership (`?workspace=&project=` select its scope)",
         204,
-        false,
+        (None, None),
         orgs::remove_member,
     ),
     route(
@@ -143,7 +170,7 @@ pub static ROUTES: &[Route] = &[
         "listWorkspaces",
         "Workspaces of an organization the caller can read",
         200,
-        false,
+        (None, None),
         workspaces::list,
     ),
     route(
@@ -152,7 +179,7 @@ pub static ROUTES: &[Route] = &[
         "createWorkspace",
         "Create a workspace",
         201,
-        true,
+        (Some(schema::<workspaces::NewWorkspace>), None),
         workspaces::create,
     ),
     route(
@@ -161,7 +188,7 @@ pub static ROUTES: &[Route] = &[
         "getWorkspace",
         "One workspace",
         200,
-        false,
+        (None, None),
         workspaces::get,
     ),
     route(
@@ -170,7 +197,7 @@ pub static ROUTES: &[Route] = &[
         "deleteWorkspace",
         "Delete a workspace (`?cascade=true` deletes its projects)",
         204,
-        false,
+        (None, None),
         workspaces::delete,
     ),
     route(
@@ -179,7 +206,7 @@ pub static ROUTES: &[Route] = &[
         "getWorkspaceUsage",
         "What the workspace's projects use now, beside its quota",
         200,
-        false,
+        (None, Some(schema::<workspaces::WorkspaceUsage>)),
         workspaces::usage,
     ),
     route(
@@ -188,7 +215,7 @@ pub static ROUTES: &[Route] = &[
         "listProjects",
         "Projects of a workspace the caller can read",
         200,
-        false,
+        (None, None),
         projects::list,
     ),
     route(
@@ -197,7 +224,7 @@ pub static ROUTES: &[Route] = &[
         "createProject",
         "Create a project, optionally nested under `parent`",
         201,
-        true,
+        (Some(schema::<projects::NewProject>), None),
         projects::create,
     ),
     route(
@@ -206,7 +233,7 @@ pub static ROUTES: &[Route] = &[
         "getProject",
         "One project",
         200,
-        false,
+        (None, None),
         projects::get,
     ),
     route(
@@ -215,7 +242,7 @@ pub static ROUTES: &[Route] = &[
         "deleteProject",
         "Delete a project (`?cascade=true` deletes its sub-projects)",
         204,
-        false,
+        (None, None),
         projects::delete,
     ),
     route(
@@ -224,7 +251,10 @@ pub static ROUTES: &[Route] = &[
         "getProjectUsage",
         "What the project's namespace uses now",
         200,
-        false,
+        (
+            None,
+            Some(schema::<std::collections::BTreeMap<String, String>>),
+        ),
         projects::usage,
     ),
     route(
@@ -233,7 +263,7 @@ pub static ROUTES: &[Route] = &[
         "createInvitation",
         "Invite a subject to a role (token returned)",
         201,
-        true,
+        (Some(schema::<access::NewInvitation>), None),
         access::invite,
     ),
     route(
@@ -242,7 +272,7 @@ pub static ROUTES: &[Route] = &[
         "acceptInvitation",
         "Accept an invitation addressed to the caller",
         200,
-        false,
+        (None, None),
         access::accept,
     ),
     route(
@@ -251,7 +281,7 @@ pub static ROUTES: &[Route] = &[
         "getKubeconfig",
         "The caller's kubeconfig scoped to the workspace (YAML)",
         200,
-        false,
+        (None, None),
         access::kubeconfig,
     ),
     route(
@@ -260,7 +290,7 @@ pub static ROUTES: &[Route] = &[
         "listApplications",
         "Applications of a project",
         200,
-        false,
+        (None, None),
         apps::list,
     ),
     route(
@@ -269,7 +299,7 @@ pub static ROUTES: &[Route] = &[
         "createApplication",
         "Deploy an application (stateless, stateful or cron job)",
         201,
-        true,
+        (Some(schema::<apps::NewApp>), None),
         apps::create,
     ),
     route(
@@ -278,7 +308,7 @@ pub static ROUTES: &[Route] = &[
         "scaleApplication",
         "Set an application's replicas (quota-checked)",
         200,
-        true,
+        (Some(schema::<apps::Scale>), None),
         apps::scale,
     ),
     route(
@@ -287,21 +317,125 @@ pub static ROUTES: &[Route] = &[
         "deleteApplication",
         "Delete an application",
         204,
-        false,
+        (None, None),
         apps::delete,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/organizations/{org}/workspaces/{ws}/scaling/recommend",
+        "recommendReplicas",
+        "Replica count an HPA with a CPU utilization target would set (Kubernetes maths)",
+        200,
+        (
+            Some(schema::<ReplicaRequest>),
+            Some(schema::<ReplicaRecommendation>),
+        ),
+        monitoring::recommend,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/organizations/{org}/workspaces/{ws}/forecast",
+        "forecast",
+        "Forecast a series with the production forecaster",
+        200,
+        (
+            Some(schema::<monitoring::ForecastRequest>),
+            Some(schema::<monitoring::ForecastResponse>),
+        ),
+        monitoring::forecast,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/organizations/{org}/workspaces/{ws}/anomalies",
+        "detectAnomalies",
+        "Anomaly scores of a series, one per point",
+        200,
+        (
+            Some(schema::<monitoring::AnomalyRequest>),
+            Some(schema::<monitoring::AnomalyResponse>),
+        ),
+        monitoring::anomalies,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/organizations/{org}/workspaces/{ws}/projects/{project}/analysis",
+        "analyzeProject",
+        "Read-only diagnosis of the project's namespace (findings)",
+        200,
+        (None, None),
+        monitoring::analysis,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/organizations/{org}/workspaces/{ws}/alerts",
+        "listAlerts",
+        "Alerts of the workspace and its projects",
+        200,
+        (None, None),
+        monitoring::alerts,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/organizations/{org}/workspaces/{ws}/alerts/acknowledge",
+        "acknowledgeAlert",
+        "Acknowledge a pending or firing alert of the workspace",
+        200,
+        (Some(schema::<monitoring::Acknowledge>), None),
+        monitoring::acknowledge,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/organizations/{org}/workspaces/{ws}/health",
+        "getWorkspaceHealth",
+        "Health summary of the workspace (firing alerts per severity)",
+        200,
+        (None, None),
+        monitoring::health,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/organizations/{org}/workspaces/{ws}/incidents",
+        "listIncidents",
+        "Incidents of the workspace with ranked root causes",
+        200,
+        (None, None),
+        monitoring::incidents,
+    ),
+    route(
+        Method::POST,
+        "/api/v1/graphql",
+        "graphql",
+        "GraphQL over the hierarchy (organization → workspaces → projects, usage, quota, alerts)",
+        200,
+        (Some(schema::<graphql::GraphQlBody>), None),
+        graphql::query,
+    ),
+    route(
+        Method::GET,
+        "/api/v1/events",
+        "streamEvents",
+        "WebSocket stream of engine events the caller may see (`?kinds=&organization=&workspace=`)",
+        101,
+        (None, None),
+        events::stream,
     ),
 ];
 
-/// The organization's memberships; an organization that does not exist has none (so a
-/// stranger is refused the same way whether it exists or not).
-pub(crate) async fn memberships(t: &Tenancy, org: &str) -> Result<Vec<Member>, ApiError> {
-    match t.members(org).await {
-        Ok(m) => Ok(m),
-        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput) => {
-            Ok(Vec::new())
-        }
-        Err(e) => Err(e.into()),
-    }
+/// The organization's memberships that may apply to `id`: the stored ones (an organization
+/// that does not exist has none, so a stranger is refused the same way whether it exists or
+/// not) and the identity's configured bindings in it.
+pub(crate) async fn memberships(
+    t: &Tenancy,
+    id: &Identity,
+    org: &str,
+) -> Result<Vec<Member>, ApiError> {
+    let mut ms = match t.members(org).await {
+        Ok(m) => m,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidInput) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    ms.extend(id.bindings_in(org).cloned());
+    Ok(ms)
 }
 
 /// Refuse with 403 unless `id` may do `action` on `target`.
@@ -311,7 +445,7 @@ pub(crate) async fn authorize(
     action: Action,
     target: &Target<'_>,
 ) -> Result<Vec<Member>, ApiError> {
-    let ms = memberships(t, org_of(target)).await?;
+    let ms = memberships(t, id, org_of(target)).await?;
     if authz::is_allowed(&ms, id, action, target) {
         Ok(ms)
     } else {

@@ -1,24 +1,24 @@
 //! Organizations and members.
 
+use crate::core::{Member, Organization};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, delete as del, get as get_, post};
-use hxb::core::{Member, Organization};
 use serde::Deserialize;
 
 use super::{ApiState, Cascade, authorize, memberships};
-use crate::authz::{Action, Target};
-use crate::error::ApiError;
-use crate::extract::{Body, Params};
-use crate::identity::Caller;
+use crate::api::authz::{Action, Target};
+use crate::api::error::ApiError;
+use crate::api::extract::{Body, Params};
+use crate::api::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createOrganization`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewOrganization {
+pub(super) struct NewOrganization {
     name: String,
     #[serde(default)]
     plan: Option<String>,
@@ -27,9 +27,9 @@ struct NewOrganization {
 }
 
 /// Body of `addMember`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewMember {
+pub(super) struct NewMember {
     subject: String,
     role: String,
     #[serde(default)]
@@ -50,11 +50,11 @@ pub(super) fn list() -> MethodRouter<ApiState> {
         async |State(s): State<ApiState>, Caller(id): Caller| -> Res<Json<Vec<Organization>>> {
             let mut out = Vec::new();
             for org in s.tenancy.organizations().await? {
-                let ms = memberships(&s.tenancy, org.name.as_str()).await?;
+                let ms = memberships(&s.tenancy, &id, org.name.as_str()).await?;
                 let target = Target::Organization {
                     org: org.name.as_str(),
                 };
-                if crate::authz::is_allowed(&ms, &id, Action::Read, &target) {
+                if crate::api::authz::is_allowed(&ms, &id, Action::Read, &target) {
                     out.push(org);
                 }
             }

@@ -16,9 +16,9 @@
 //! (`hxb_tenancy::rbac::mapping`): organization roles reach every project, workspace roles
 //! their workspace's projects, project roles the project subtree.
 
-use hxb::core::{Member, OrgRole, Role, Scope, ScopedRole};
+use crate::core::{Member, OrgRole, Role, Scope, ScopedRole};
 
-use crate::identity::Identity;
+use crate::api::identity::Identity;
 
 /// What an operation does to its target.
 #[non_exhaustive]
@@ -135,7 +135,7 @@ fn grants(m: &Member, action: Action, target: &Target<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hxb::Name;
+    use crate::Name;
 
     fn n(s: &str) -> Name {
         Name::new(s).unwrap()
@@ -143,10 +143,10 @@ mod tests {
 
     fn member(subject: &str, scope: Scope, role: Role) -> Member {
         Member {
-            subject: hxb::core::Subject::new(subject).unwrap(),
+            subject: crate::core::Subject::new(subject).unwrap(),
             scope,
             role,
-            added_at: hxb::core::Timestamp::UNIX_EPOCH,
+            added_at: crate::core::Timestamp::UNIX_EPOCH,
         }
     }
 

@@ -4,7 +4,7 @@
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use hxb_api::Identity;
+use hxb::api::Identity;
 use serde_json::Value;
 
 pub struct Server {
@@ -44,13 +44,14 @@ pub fn install_crypto() {
 
 impl Server {
     pub async fn start() -> Server {
-        Server::start_with_limit(hxb_api::DEFAULT_BODY_LIMIT).await
+        Server::start_with_limit(hxb::api::DEFAULT_BODY_LIMIT).await
     }
 
     pub async fn start_with_limit(limit: usize) -> Server {
         install_crypto();
         let engine = hxb::Engine::embedded().unwrap();
-        let app = hxb_api::router_with_limit(engine.tenancy().unwrap(), limit)
+        let app = hxb::api::router_with_limit(&engine, limit)
+            .unwrap()
             .layer(middleware::from_fn(header_auth));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -1,7 +1,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::support::Server;
+use crate::api::support::Server;
 
 const ORG: &str = "/api/v1/organizations";
 

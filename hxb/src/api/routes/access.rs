@@ -2,27 +2,27 @@
 
 use std::time::Duration;
 
+use crate::core::Member;
+use crate::tenancy::engine::invitations::{INVITATIONS, Invitation};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, get, post};
-use hxb::core::Member;
-use hxb::tenancy::engine::invitations::{INVITATIONS, Invitation};
 use serde::Deserialize;
 
 use super::orgs::scope_target;
 use super::{ApiState, authorize};
-use crate::authz::{Action, Target};
-use crate::error::ApiError;
-use crate::extract::Body;
-use crate::identity::Caller;
+use crate::api::authz::{Action, Target};
+use crate::api::error::ApiError;
+use crate::api::extract::Body;
+use crate::api::identity::Caller;
 
 type Res<T> = Result<T, ApiError>;
 
 /// Body of `createInvitation`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewInvitation {
+pub(super) struct NewInvitation {
     subject: String,
     role: String,
     #[serde(default)]
@@ -80,9 +80,9 @@ pub(super) fn accept() -> MethodRouter<ApiState> {
             let rec = store
                 .get(INVITATIONS, &token)
                 .await?
-                .ok_or_else(|| hxb::Error::not_found("invitation", "(token)"))?;
+                .ok_or_else(|| crate::Error::not_found("invitation", "(token)"))?;
             let inv: Invitation = serde_json::from_value(rec.value)
-                .map_err(|e| hxb::Error::internal(format!("cannot decode invitation: {e}")))?;
+                .map_err(|e| crate::Error::internal(format!("cannot decode invitation: {e}")))?;
             if !id.holds(inv.subject.as_str()) {
                 return Err(ApiError::forbidden("the invitation is for another subject"));
             }

@@ -1,6 +1,6 @@
-//! # hxb-api
+//! # HTTP API (feature `api`)
 //!
-//! A ready-made HTTP API over the hxb [`Engine`](hxb::Engine), in the shape of Hexabase's
+//! A ready-made HTTP API over the hxb [`Engine`](crate::Engine), in the shape of Hexabase's
 //! `/api/v1/...` routes, to mount in your own axum server. Authentication is yours: put a
 //! resolved [`Identity`] into each request's extensions (or use [`oidc::OidcVerifier`]); every
 //! route is authorised by the tenancy's role model ([`authz`]).
@@ -9,9 +9,9 @@
 //! use axum::Extension;
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> hxb::Result<()> {
 //! let engine = hxb::Engine::embedded()?;
-//! let app = hxb_api::router(&engine)?
+//! let app = hxb::api::router(&engine)?
 //!     // Your authentication goes here; this one trusts everybody as "alice".
-//!     .layer(Extension(hxb_api::Identity::new("alice")));
+//!     .layer(Extension(hxb::api::Identity::new("alice")));
 //! # let _ = app;
 //! // axum::serve(listener, app).await
 //! # Ok(()) }
@@ -25,6 +25,7 @@
 pub mod authz;
 pub mod error;
 mod extract;
+pub mod graphql;
 pub mod identity;
 pub mod oidc;
 pub mod openapi;
@@ -35,19 +36,20 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 
 pub use error::{ApiError, ErrorBody};
-pub use identity::{Caller, Identity};
+pub use identity::{Caller, GroupBindings, Identity};
 pub use routes::{ApiState, ROUTES, Route};
 
 /// Default request body limit: 64 KiB (every request of this API is a small JSON document).
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// The API router over `engine` with the default body limit.
-pub fn router(engine: &hxb::Engine) -> hxb::Result<Router> {
-    Ok(router_with_limit(engine.tenancy()?, DEFAULT_BODY_LIMIT))
+pub fn router(engine: &crate::Engine) -> crate::Result<Router> {
+    router_with_limit(engine, DEFAULT_BODY_LIMIT)
 }
 
-/// The API router over a tenancy, with a body limit in bytes.
-pub fn router_with_limit(tenancy: hxb::Tenancy, body_limit: usize) -> Router {
+/// The API router over `engine`, with a body limit in bytes.
+pub fn router_with_limit(engine: &crate::Engine, body_limit: usize) -> crate::Result<Router> {
+    let tenancy = engine.tenancy()?;
     let mut r: Router<ApiState> = Router::new();
     let mut paths: Vec<&str> = ROUTES.iter().map(|r| r.path).collect();
     paths.sort_unstable();
@@ -59,9 +61,13 @@ pub fn router_with_limit(tenancy: hxb::Tenancy, body_limit: usize) -> Router {
         }
         r = r.route(path, mr.fallback(method_not_allowed));
     }
-    r.fallback(unknown_route)
+    Ok(r.fallback(unknown_route)
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(ApiState { tenancy })
+        .with_state(ApiState {
+            engine: engine.clone(),
+            tenancy,
+            graphql: graphql::schema(),
+        }))
 }
 
 async fn unknown_route(uri: axum::http::Uri) -> ApiError {

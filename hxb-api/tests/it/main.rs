@@ -1,7 +1,0 @@
-//! Integration tests of hxb-api: real HTTP requests on loopback.
-
-mod access;
-mod oidc;
-mod openapi;
-mod routes;
-mod support;
