@@ -109,6 +109,36 @@ impl Tenancy {
     }
 }
 
+/// Object-count quotas (`pods`, `services`, `count/…`) hold whole objects: a share such as
+/// `392m` pods admits none, so shares of counts are rounded up to whole numbers.
+fn whole_counts(quota: ResourceList) -> Result<ResourceList> {
+    let mut out = ResourceList::new();
+    for (name, q) in quota.iter() {
+        let n = name.as_str();
+        let counted = n.starts_with("count/")
+            || matches!(
+                n,
+                "pods"
+                    | "services"
+                    | "services.loadbalancers"
+                    | "services.nodeports"
+                    | "persistentvolumeclaims"
+                    | "configmaps"
+                    | "secrets"
+                    | "replicationcontrollers"
+                    | "resourcequotas"
+            );
+        let q = if counted {
+            hxb_core::Quantity::parse(&q.to_int_ceil().to_string())
+                .map_err(|e| Error::internal(e.to_string()))?
+        } else {
+            q.clone()
+        };
+        out.set(name.clone(), q)?;
+    }
+    Ok(out)
+}
+
 /// The room check for giving `quota` to project `name` (its old quota, if any, excluded).
 async fn check_parent_room(
     t: &Tenancy,
@@ -162,7 +192,8 @@ impl CreateProject<'_> {
     }
 
     /// Quota carved from the parent. Default: the parent's quota divided by the workspace
-    /// plan's project limit (rounded up, so the last of that many may be refused by a rounding margin).
+    /// plan's project limit, object counts (`pods`, `services`, …) rounded up to whole
+    /// objects (so the last of that many may be refused for want of room; give a quota then).
     pub fn quota(mut self, q: ResourceList) -> Self {
         self.quota = Some(q);
         self
@@ -225,8 +256,10 @@ impl CreateProject<'_> {
         }
         let quota = match self.quota {
             Some(q) => q,
-            None => parent_quota
-                .checked_scale(1, i64::from(plan.limits.max_projects_per_workspace.max(1)))?,
+            None => whole_counts(
+                parent_quota
+                    .checked_scale(1, i64::from(plan.limits.max_projects_per_workspace.max(1)))?,
+            )?,
         };
         check_parent_room(self.t, &snap, &ws_name, parent.as_ref(), &name, &quota).await?;
         let namespace = project_namespace(&snap.org.0.name, &ws_name, &name);
@@ -422,5 +455,36 @@ impl DeleteProject<'_> {
             .await?;
         self.t.sync(&self.org, Part::Workspace(ws_name)).await?;
         Ok(self.t.store().get(PROJECTS, &key).await?.is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_shares_of_object_counts_are_whole_objects() {
+        let parent = ResourceList::parse([
+            ("pods", "2"),
+            ("services", "20"),
+            ("count/jobs.batch", "3"),
+            ("requests.cpu", "2"),
+            ("requests.memory", "1Gi"),
+        ])
+        .unwrap();
+        let share = whole_counts(parent.checked_scale(1, 10).unwrap()).unwrap();
+        let got = |n: &str| share.get(n).unwrap().to_string();
+        assert_eq!(got("pods"), "1");
+        assert_eq!(got("services"), "2");
+        assert_eq!(got("count/jobs.batch"), "1");
+        assert_eq!(got("requests.cpu"), "200m");
+        assert_eq!(
+            share.get("requests.memory").unwrap(),
+            parent
+                .checked_scale(1, 10)
+                .unwrap()
+                .get("requests.memory")
+                .unwrap()
+        );
     }
 }
