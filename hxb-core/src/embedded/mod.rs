@@ -42,6 +42,8 @@ mod limitrange;
 mod namespace;
 mod nodes;
 mod pods;
+#[cfg(feature = "policy")]
+mod podsecurity;
 #[cfg(test)]
 mod proptests;
 mod quota;
