@@ -125,6 +125,19 @@ impl FromStr for PolicyVersion {
     }
 }
 
+impl Serialize for PolicyVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// The enforced level and version of a namespace, from its labels, as the PodSecurity
 /// admission resolves them: no `enforce` label is `privileged`; an unparsable level is
 /// `restricted` and an unparsable version `latest` (fail closed).

@@ -307,6 +307,8 @@ impl Tenancy {
             f(&mut app)?;
             app.validate()?;
             check_app_quota(&snap, &app)?;
+            #[cfg(feature = "policy")]
+            self.check_app_policy(&snap, &app)?;
             let batch = Batch::new().put(APPS, &target, encode(&app)?, Precondition::Revision(rev));
             self.commit(batch, SYSTEM_ACTOR, action, &target).await?;
             self.sync(org, Part::Workspace(app.workspace.clone()))
@@ -474,6 +476,8 @@ impl CreateApp<'_> {
             return Err(Error::already_exists("application", key));
         }
         check_app_quota(&snap, &app)?;
+        #[cfg(feature = "policy")]
+        self.t.check_app_policy(&snap, &app)?;
         let pkey = state::project_key(&prj.organization, &prj.workspace, &prj.name);
         let batch = Batch::new()
             .put(APPS, &key, encode(&app)?, Precondition::Absent)

@@ -24,6 +24,8 @@ pub mod credentials;
 pub mod invitations;
 mod members;
 mod org;
+#[cfg(feature = "policy")]
+mod policy;
 pub mod pools;
 mod project;
 pub mod state;

@@ -58,7 +58,11 @@ impl Tenancy {
                     plan,
                     namespace_quota: &own,
                 };
-                out.extend(render_project(&input, &self.inner.render)?);
+                #[cfg_attr(not(feature = "policy"), allow(unused_mut))]
+                let mut objects = render_project(&input, &self.inner.render)?;
+                #[cfg(feature = "policy")]
+                crate::policy::label_namespace(&mut objects, &self.plans().policy(plan.id.as_str())?);
+                out.extend(objects);
                 let labels =
                     crate::naming::project_labels(&org.name, &ws.name, &p.name, p.parent.as_ref());
                 let (node_selector, tolerations) =
