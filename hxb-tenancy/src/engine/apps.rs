@@ -32,6 +32,7 @@ impl Tenancy {
             port: None,
             requests: ResourceList::new(),
             affinity: Vec::new(),
+            privileged: false,
         }
     }
 
@@ -367,9 +368,17 @@ pub struct CreateApp<'a> {
     port: Option<i32>,
     requests: ResourceList,
     affinity: Vec<(String, String)>,
+    privileged: bool,
 }
 
 impl CreateApp<'_> {
+    /// Run the container privileged (refused, with the `policy` feature, unless the
+    /// workspace's plan allows privileged containers).
+    pub fn privileged(mut self, on: bool) -> Self {
+        self.privileged = on;
+        self
+    }
+
     /// A stateless application (Deployment + Service).
     pub fn stateless(mut self, image: &str) -> Self {
         self.kind = Some(AppKind::Stateless);
@@ -458,6 +467,7 @@ impl CreateApp<'_> {
             requests: self.requests,
             node_affinity: self.affinity.into_iter().collect(),
             restarted_at: None,
+            privileged: self.privileged,
         };
         app.validate()?;
         let _guard = self.t.lock(org).await;

@@ -41,6 +41,7 @@ impl Tenancy {
                 &Placement::default(),
             )?);
         }
+        crate::policy::harden(&mut objects, policy.level);
         admit(objects.iter().map(|d| &d.object), &policy, plan)
     }
 

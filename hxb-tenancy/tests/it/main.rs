@@ -11,6 +11,8 @@ mod invitations;
 mod kubeconfig;
 mod ledger_concurrency;
 mod pools;
+#[cfg(feature = "policy")]
+mod policy;
 mod rbac_matrix;
 mod support;
 mod usage;
