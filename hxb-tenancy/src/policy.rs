@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 
 use hxb_core::cluster::DynamicObject;
 use hxb_core::policy::{
-    PodSecurityLevel, PodTemplate, PolicyVersion, check_pod, image, namespace_labels,
-    pod_templates,
+    PodSecurityLevel, PodTemplate, PolicyVersion, check_pod, image, namespace_labels, pod_templates,
 };
 use hxb_core::{Error, Plan, PlanKind, PlanTier, Result};
 use k8s_openapi::api::core::v1::PodSpec;
@@ -138,7 +137,12 @@ pub fn harden(objects: &mut [DesiredObject], level: PodSecurityLevel) {
         let Some(ptr) = pod_spec_pointer(&o.ty.kind) else {
             continue;
         };
-        let Some(spec) = o.object.data.pointer_mut(ptr).and_then(|v| v.as_object_mut()) else {
+        let Some(spec) = o
+            .object
+            .data
+            .pointer_mut(ptr)
+            .and_then(|v| v.as_object_mut())
+        else {
             continue;
         };
         let psc = spec
@@ -157,7 +161,9 @@ pub fn harden(objects: &mut [DesiredObject], level: PodSecurityLevel) {
                 let sc = c
                     .entry("securityContext")
                     .or_insert_with(|| serde_json::json!({}));
-                let Some(sc) = sc.as_object_mut() else { continue };
+                let Some(sc) = sc.as_object_mut() else {
+                    continue;
+                };
                 if sc.get("privileged").and_then(|v| v.as_bool()) == Some(true) {
                     continue; // refused by admission; hardening would make it invalid
                 }
@@ -201,7 +207,11 @@ fn containers(
         }
     }
     for (i, c) in spec.ephemeral_containers.iter().flatten().enumerate() {
-        out.push((format!("ephemeralContainers[{i}]"), c.image.as_deref(), None));
+        out.push((
+            format!("ephemeralContainers[{i}]"),
+            c.image.as_deref(),
+            None,
+        ));
     }
     out
 }

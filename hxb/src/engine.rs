@@ -330,21 +330,28 @@ impl Engine {
 
     // ---- manifest-level operations (what the bindings and the CLI use) ----
 
-    /// Create an object from a manifest (`apiVersion`, `kind`, `metadata`, …).
+    /// Create an object from a manifest (`apiVersion`, `kind`, `metadata`, …). With the
+    /// `policy` feature, pods and pod templates written into a tenant project's namespace
+    /// must pass the workspace plan's policy first (`Forbidden` listing every violation).
     pub async fn create(&self, manifest: serde_json::Value) -> Result<serde_json::Value> {
         self.telemetry()
             .observe("create", async {
                 let (ty, obj) = parse_manifest(manifest)?;
+                #[cfg(feature = "policy")]
+                self.tenancy()?.admit_manifest(&obj).await?;
                 to_json(self.cluster()?.create(&ty, obj).await?)
             })
             .await
     }
 
-    /// Server-side apply a manifest with field manager `hxb`.
+    /// Server-side apply a manifest with field manager `hxb` (admitted like
+    /// [`create`](Self::create)).
     pub async fn apply(&self, manifest: serde_json::Value) -> Result<serde_json::Value> {
         self.telemetry()
             .observe("apply", async {
                 let (ty, obj) = parse_manifest(manifest)?;
+                #[cfg(feature = "policy")]
+                self.tenancy()?.admit_manifest(&obj).await?;
                 let c = self.cluster()?;
                 to_json(c.apply(&ty, obj, &ApplyOptions::default()).await?)
             })

@@ -52,7 +52,12 @@ impl Tenancy {
     }
 
     /// Moving workspace `ws` to plan `plan`: its applications must pass the plan's policy.
-    pub(crate) fn check_plan_policy(&self, snap: &OrgSnapshot, ws: &Name, plan: &str) -> Result<()> {
+    pub(crate) fn check_plan_policy(
+        &self,
+        snap: &OrgSnapshot,
+        ws: &Name,
+        plan: &str,
+    ) -> Result<()> {
         let apps = snap
             .apps
             .iter()

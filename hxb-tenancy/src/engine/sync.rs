@@ -69,7 +69,12 @@ impl Tenancy {
                 };
                 for ((w, pn, _), (app, _)) in &snap.apps {
                     if *w == ws.name && *pn == p.name {
-                        objects.extend(crate::apps::render_app(app, &p.namespace, &labels, &place)?);
+                        objects.extend(crate::apps::render_app(
+                            app,
+                            &p.namespace,
+                            &labels,
+                            &place,
+                        )?);
                     }
                 }
                 #[cfg(feature = "policy")]

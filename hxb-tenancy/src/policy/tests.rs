@@ -17,8 +17,17 @@ fn deployment(containers: serde_json::Value) -> DynamicObject {
 #[test]
 fn defaults_follow_the_plan() {
     let c = PlanCatalog::defaults();
-    for id in ["starter", "professional", "enterprise", "professional-dedicated"] {
-        assert_eq!(c.policy(id).unwrap().level, PodSecurityLevel::Baseline, "{id}");
+    for id in [
+        "starter",
+        "professional",
+        "enterprise",
+        "professional-dedicated",
+    ] {
+        assert_eq!(
+            c.policy(id).unwrap().level,
+            PodSecurityLevel::Baseline,
+            "{id}"
+        );
     }
     let ent = c.policy("enterprise-dedicated").unwrap();
     assert_eq!(ent.level, PodSecurityLevel::Privileged);
@@ -37,11 +46,20 @@ fn catalogue_policies_are_validated_and_serde() {
     let before = c.clone();
     let mut bad = p.clone();
     bad.allow_privileged = true; // needs level privileged
-    assert_eq!(c.set_policy("starter", bad).unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        c.set_policy("starter", bad).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
     let mut bad = p.clone();
     bad.allowed_registries.push("not a registry".into());
-    assert_eq!(c.set_policy("starter", bad).unwrap_err().kind(), ErrorKind::InvalidInput);
-    assert_eq!(c.set_policy("nope", p.clone()).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        c.set_policy("starter", bad).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        c.set_policy("nope", p.clone()).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     assert_eq!(c, before, "refusals change nothing");
     let back: PlanCatalog = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
     assert_eq!(back, c);
@@ -101,7 +119,8 @@ fn malformed_images_are_invalid_input() {
 
 #[test]
 fn privileged_needs_the_plan_to_allow_it() {
-    let d = deployment(json!([{"name": "a", "image": "x", "securityContext": {"privileged": true}}]));
+    let d =
+        deployment(json!([{"name": "a", "image": "x", "securityContext": {"privileged": true}}]));
     let mut p = PlanPolicy::new(PodSecurityLevel::Privileged);
     let e = admit([&d], &p, "custom").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Forbidden);
@@ -110,6 +129,7 @@ fn privileged_needs_the_plan_to_allow_it() {
     admit([&d], &p, "custom").unwrap();
     // objects without pods always pass
     let cm: DynamicObject = serde_json::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "c", "namespace": "n"}})).unwrap();
+        "metadata": {"name": "c", "namespace": "n"}}))
+    .unwrap();
     admit([&cm], &PlanPolicy::new(PodSecurityLevel::Restricted), "x").unwrap();
 }

@@ -10,9 +10,9 @@ mod golden;
 mod invitations;
 mod kubeconfig;
 mod ledger_concurrency;
-mod pools;
 #[cfg(feature = "policy")]
 mod policy;
+mod pools;
 mod rbac_matrix;
 mod support;
 mod usage;

@@ -7,9 +7,9 @@ use hxb_core::cluster::{DynamicObject, ResourceType};
 use hxb_core::policy::PodSecurityLevel;
 use hxb_core::store::MemoryStore;
 use hxb_core::{EmbeddedCluster, ErrorKind, ManualClock, ResourceList, StateStore};
+use hxb_tenancy::Tenancy;
 use hxb_tenancy::plans::{PlanCatalog, quota};
 use hxb_tenancy::policy::PlanPolicy;
-use hxb_tenancy::Tenancy;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use serde_json::json;
@@ -80,7 +80,13 @@ async fn ns_labels(e: &Env, ns: &str) -> std::collections::BTreeMap<String, Stri
     o.metadata.labels.unwrap_or_default()
 }
 
-async fn snapshot(e: &Env) -> (Vec<(String, String, serde_json::Value)>, Vec<DynamicObject>, u64) {
+async fn snapshot(
+    e: &Env,
+) -> (
+    Vec<(String, String, serde_json::Value)>,
+    Vec<DynamicObject>,
+    u64,
+) {
     (
         store_dump(e.store.as_ref()).await,
         e.cluster.objects(),
@@ -93,8 +99,14 @@ async fn restricted_workspace_labels_namespaces_and_runs_hardened_apps() {
     let e = setup().await;
     let l = ns_labels(&e, "acme-dev-web").await;
     for key in ["enforce", "warn", "audit"] {
-        assert_eq!(l[&format!("pod-security.kubernetes.io/{key}")], "restricted");
-        assert_eq!(l[&format!("pod-security.kubernetes.io/{key}-version")], "v1.34");
+        assert_eq!(
+            l[&format!("pod-security.kubernetes.io/{key}")],
+            "restricted"
+        );
+        assert_eq!(
+            l[&format!("pod-security.kubernetes.io/{key}-version")],
+            "v1.34"
+        );
     }
     e.t.create_app("acme", "dev", "web", "shop")
         .stateless("ghcr.io/acme/shop:1")
@@ -108,7 +120,11 @@ async fn restricted_workspace_labels_namespaces_and_runs_hardened_apps() {
         .cluster
         .clone()
         .into_backend()
-        .list(&ResourceType::of::<Pod>(), Some("acme-dev-web"), &Default::default())
+        .list(
+            &ResourceType::of::<Pod>(),
+            Some("acme-dev-web"),
+            &Default::default(),
+        )
         .await
         .unwrap();
     assert_eq!(pods.items.len(), 2);
@@ -117,7 +133,11 @@ async fn restricted_workspace_labels_namespaces_and_runs_hardened_apps() {
             e.cluster
                 .clone()
                 .into_backend()
-                .get(&ResourceType::of::<Deployment>(), Some("acme-dev-web"), "shop")
+                .get(
+                    &ResourceType::of::<Deployment>(),
+                    Some("acme-dev-web"),
+                    "shop",
+                )
                 .await
                 .unwrap(),
         )
@@ -135,14 +155,13 @@ async fn restricted_workspace_labels_namespaces_and_runs_hardened_apps() {
 async fn restricted_workspace_refuses_a_privileged_app_and_changes_nothing() {
     let e = setup().await;
     let before = snapshot(&e).await;
-    let err = e
-        .t
-        .create_app("acme", "dev", "web", "root")
-        .stateless("nginx:1.27")
-        .privileged(true)
-        .execute()
-        .await
-        .unwrap_err();
+    let err =
+        e.t.create_app("acme", "dev", "web", "root")
+            .stateless("nginx:1.27")
+            .privileged(true)
+            .execute()
+            .await
+            .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     let msg = err.to_string();
     for part in [
@@ -163,17 +182,19 @@ async fn restricted_workspace_refuses_a_privileged_app_and_changes_nothing() {
 async fn registry_and_request_violations_are_refused_alone() {
     let e = setup().await;
     let before = snapshot(&e).await;
-    let err = e
-        .t
-        .create_app("acme", "dev", "web", "a")
-        .stateless("ghcr.io/other/app:1")
-        .requests(req())
-        .execute()
-        .await
-        .unwrap_err();
+    let err =
+        e.t.create_app("acme", "dev", "web", "a")
+            .stateless("ghcr.io/other/app:1")
+            .requests(req())
+            .execute()
+            .await
+            .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     let msg = err.to_string();
-    assert!(msg.contains("ghcr.io/other/app:1 is not from an allowed registry"), "{msg}");
+    assert!(
+        msg.contains("ghcr.io/other/app:1 is not from an allowed registry"),
+        "{msg}"
+    );
     assert!(!msg.contains("requests"), "{msg}");
     let err = e
         .t
@@ -188,14 +209,13 @@ async fn registry_and_request_violations_are_refused_alone() {
         "{msg}"
     );
     assert!(!msg.contains("registry"), "{msg}");
-    let err = e
-        .t
-        .create_app("acme", "dev", "web", "c")
-        .stateless("ghcr.io/acme/UPPER")
-        .requests(req())
-        .execute()
-        .await
-        .unwrap_err();
+    let err =
+        e.t.create_app("acme", "dev", "web", "c")
+            .stateless("ghcr.io/acme/UPPER")
+            .requests(req())
+            .execute()
+            .await
+            .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert_eq!(snapshot(&e).await, before, "store and cluster unchanged");
 
@@ -207,11 +227,10 @@ async fn registry_and_request_violations_are_refused_alone() {
         .await
         .unwrap();
     let before = snapshot(&e).await;
-    let err = e
-        .t
-        .deploy_function("acme", "dev", "web", "fn", "docker.io/evil/fn:2")
-        .await
-        .unwrap_err();
+    let err =
+        e.t.deploy_function("acme", "dev", "web", "fn", "docker.io/evil/fn:2")
+            .await
+            .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     assert_eq!(snapshot(&e).await, before);
 }
@@ -234,14 +253,13 @@ async fn plan_changes_relabel_namespaces_and_are_checked_against_the_apps() {
         .execute()
         .await
         .unwrap();
-    let err = e
-        .t
-        .create_app("acme", "dev", "web", "root")
-        .stateless("nginx")
-        .privileged(true)
-        .execute()
-        .await
-        .unwrap_err();
+    let err =
+        e.t.create_app("acme", "dev", "web", "root")
+            .stateless("nginx")
+            .privileged(true)
+            .execute()
+            .await
+            .unwrap_err();
     assert!(err.to_string().contains("forbidden by baseline"), "{err}");
     e.t.update_workspace("acme", "dev")
         .plan("enterprise")
@@ -262,20 +280,25 @@ async fn plan_changes_relabel_namespaces_and_are_checked_against_the_apps() {
 
     // going back to restricted would strand the apps: refused, listing them, nothing changes
     let before = snapshot(&e).await;
-    let err = e
-        .t
-        .update_workspace("acme", "dev")
-        .plan("starter")
-        .execute()
-        .await
-        .unwrap_err();
+    let err =
+        e.t.update_workspace("acme", "dev")
+            .plan("starter")
+            .execute()
+            .await
+            .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     let msg = err.to_string();
     assert!(msg.contains("Deployment acme-dev-web/plain: "), "{msg}");
     assert!(msg.contains("Deployment acme-dev-web/root: "), "{msg}");
-    assert!(msg.contains("privileged container), forbidden by restricted"), "{msg}");
+    assert!(
+        msg.contains("privileged container), forbidden by restricted"),
+        "{msg}"
+    );
     assert_eq!(snapshot(&e).await, before);
-    assert_eq!(e.t.workspace("acme", "dev").await.unwrap().plan.as_str(), "enterprise");
+    assert_eq!(
+        e.t.workspace("acme", "dev").await.unwrap().plan.as_str(),
+        "enterprise"
+    );
 }
 
 #[tokio::test]
@@ -290,11 +313,71 @@ async fn manifests_into_tenant_namespaces_are_admitted_by_the_plan() {
     let err = e.t.admit_manifest(&pod("acme-dev-web")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     let msg = err.to_string();
-    assert!(msg.contains("Pod acme-dev-web/p: spec.hostNetwork: true (host network), forbidden by restricted"), "{msg}");
-    assert!(msg.contains("spec.containers[0].resources.requests.cpu: unset"), "{msg}");
+    assert!(
+        msg.contains(
+            "Pod acme-dev-web/p: spec.hostNetwork: true (host network), forbidden by restricted"
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("spec.containers[0].resources.requests.cpu: unset"),
+        "{msg}"
+    );
     // outside tenant namespaces the engine does not judge (the cluster may)
     e.t.admit_manifest(&pod("kube-system")).await.unwrap();
     let cm: DynamicObject = serde_json::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "c", "namespace": "acme-dev-web"}})).unwrap();
+        "metadata": {"name": "c", "namespace": "acme-dev-web"}}))
+    .unwrap();
     e.t.admit_manifest(&cm).await.unwrap();
+}
+
+/// Golden file of a project (and one application) in a restricted workspace: the six Pod
+/// Security labels on the Namespace and the hardened pod template. The policy-free golden
+/// files stay as they are: rendering without a policy adds nothing.
+#[test]
+fn golden_restricted_project() {
+    use crate::support::{members_of, n, org, project, workspace};
+    use hxb_tenancy::apps::{AppKind, Application, Placement, render_app};
+    use hxb_tenancy::render::{ProjectInput, RenderConfig, render_project};
+
+    let cat = catalogue();
+    let (o, ws, p) = (
+        org("acme", "enterprise"),
+        workspace("acme", "dev", "starter"),
+        project("acme", "dev", "web", None),
+    );
+    let members = members_of("acme");
+    let own = quota("1", "2Gi", "10Gi", "10", "5", "2").unwrap();
+    let input = ProjectInput {
+        organization: &o,
+        workspace: &ws,
+        project: &p,
+        ancestors: &[],
+        members: &members,
+        plan: cat.get("starter").unwrap(),
+        namespace_quota: &own,
+    };
+    let mut objects = render_project(&input, &RenderConfig::default()).unwrap();
+    let app = Application {
+        organization: n("acme"),
+        workspace: n("dev"),
+        project: n("web"),
+        name: n("shop"),
+        kind: AppKind::Stateless,
+        image: "ghcr.io/acme/shop:1".into(),
+        replicas: 2,
+        stopped: false,
+        port: Some(8080),
+        requests: req(),
+        node_affinity: Default::default(),
+        restarted_at: None,
+        privileged: false,
+    };
+    let labels = hxb_tenancy::naming::project_labels(&o.name, &ws.name, &p.name, None);
+    objects.extend(render_app(&app, &p.namespace, &labels, &Placement::default()).unwrap());
+    let policy = cat.policy("starter").unwrap();
+    hxb_tenancy::policy::label_namespace(&mut objects, &policy);
+    hxb_tenancy::policy::harden(&mut objects, policy.level);
+    hxb_tenancy::policy::admit(objects.iter().map(|d| &d.object), &policy, "starter").unwrap();
+    crate::golden::check("project-restricted.yaml", &crate::golden::to_yaml(&objects));
 }
