@@ -184,15 +184,12 @@ fn object_name(o: &DynamicObject) -> String {
     }
 }
 
+/// Container requests as a pod spec holds them.
+type Requests = BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>;
+
 /// Every container of a pod spec with its path (`containers[0]`, `initContainers[1]`, …),
 /// image and requests.
-fn containers(
-    spec: &PodSpec,
-) -> Vec<(
-    String,
-    Option<&str>,
-    Option<&BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>>,
-)> {
+fn containers(spec: &PodSpec) -> Vec<(String, Option<&str>, Option<&Requests>)> {
     let mut out = Vec::new();
     for (list, items) in [
         ("containers", Some(&spec.containers)),
