@@ -381,3 +381,37 @@ fn golden_restricted_project() {
     hxb_tenancy::policy::admit(objects.iter().map(|d| &d.object), &policy, "starter").unwrap();
     crate::golden::check("project-restricted.yaml", &crate::golden::to_yaml(&objects));
 }
+
+/// Golden file of a dedicated sub-project under the default policy of its plan (baseline):
+/// the same objects as `subproject-dedicated.yaml` plus the six labels.
+#[test]
+fn golden_default_policy_dedicated_subproject() {
+    use crate::support::{members_of, n, org, project, workspace};
+    use hxb_tenancy::render::{ProjectInput, RenderConfig, render_project};
+
+    let cat = PlanCatalog::defaults();
+    let (o, ws, p) = (
+        org("acme", "enterprise"),
+        workspace("acme", "dev", "professional-dedicated"),
+        project("acme", "dev", "api", Some("web")),
+    );
+    let members = members_of("acme");
+    let own = quota("2", "4Gi", "20Gi", "20", "10", "5").unwrap();
+    let input = ProjectInput {
+        organization: &o,
+        workspace: &ws,
+        project: &p,
+        ancestors: &[n("web")],
+        members: &members,
+        plan: cat.get("professional-dedicated").unwrap(),
+        namespace_quota: &own,
+    };
+    let mut objects = render_project(&input, &RenderConfig::default()).unwrap();
+    let policy = cat.policy("professional-dedicated").unwrap();
+    assert_eq!(policy.level, PodSecurityLevel::Baseline);
+    hxb_tenancy::policy::label_namespace(&mut objects, &policy);
+    crate::golden::check(
+        "subproject-dedicated-policy.yaml",
+        &crate::golden::to_yaml(&objects),
+    );
+}
