@@ -12,16 +12,14 @@
 use std::collections::BTreeMap;
 
 use hxb_core::cluster::DynamicObject;
-use hxb_core::policy::{
-    PodSecurityLevel, PodTemplate, PolicyVersion, check_pod, image, namespace_labels, pod_templates,
-};
+use hxb_core::policy::{PodTemplate, check_pod, image, namespace_labels, pod_templates};
 use hxb_core::{Error, Plan, PlanKind, PlanTier, Result};
 use k8s_openapi::api::core::v1::PodSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::render::DesiredObject;
 
-pub use hxb_core::policy::{ImageRef, Violation};
+pub use hxb_core::policy::{ImageRef, PodSecurityLevel, PolicyVersion, Violation};
 
 /// The policy of one plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
