@@ -1,5 +1,5 @@
 //! Plan policy in the engine (feature `policy`): namespace labels come from the workspace's
-//! plan (see [`Tenancy::render_snapshot`]), and everything the engine deploys — applications
+//! plan (applied when the snapshot is rendered), and everything the engine deploys — applications
 //! on create and change, a workspace's applications on a plan change, manifests written into
 //! tenant namespaces — passes [`policy::admit`](crate::policy::admit) before any write.
 
