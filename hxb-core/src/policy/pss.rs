@@ -257,6 +257,7 @@ fn baseline(
     if let Some(ann) = meta.and_then(|m| m.annotations.as_ref()) {
         for (k, v) in ann {
             if k.starts_with(APPARMOR_ANNOTATION)
+                && !v.is_empty()
                 && v != "runtime/default"
                 && !v.starts_with("localhost/")
             {

@@ -147,6 +147,15 @@ fn each_check_at_both_levels() {
             vec![],
         ),
         (
+            "apparmor empty",
+            |p| {
+                p["metadata"]["annotations"] =
+                    json!({"container.apparmor.security.beta.kubernetes.io/app": ""})
+            },
+            vec![],
+            vec![],
+        ),
+        (
             "appArmorProfile",
             |p| c0(p)["appArmorProfile"] = json!({"type": "Unconfined"}),
             vec![format!("{C0}.appArmorProfile.type")],
