@@ -150,13 +150,24 @@ pub fn check_pod(
     }
     let minor = version.minor();
     let cs = containers(spec, spec_prefix);
-    baseline(&mut out, meta, spec, &cs, minor, meta_prefix, spec_prefix);
-    if level == PodSecurityLevel::Restricted {
+    let restricted_level = level == PodSecurityLevel::Restricted;
+    baseline(
+        &mut out,
+        meta,
+        spec,
+        &cs,
+        minor,
+        meta_prefix,
+        spec_prefix,
+        restricted_level,
+    );
+    if restricted_level {
         restricted(&mut out, spec, &cs, minor, spec_prefix);
     }
     out.v
 }
 
+#[allow(clippy::too_many_arguments)]
 fn baseline(
     out: &mut Out,
     meta: Option<&ObjectMeta>,
@@ -165,7 +176,11 @@ fn baseline(
     minor: u32,
     meta_prefix: &str,
     p: &str,
+    restricted: bool,
 ) {
+    // at restricted, restrictedVolumes, capabilities_restricted and seccompProfile_restricted
+    // replace hostPathVolumes, capabilities_baseline and seccompProfile_baseline (upstream's
+    // OverrideCheckIDs)
     let psc = spec.security_context.as_ref();
     // hostProcess
     if psc
@@ -216,29 +231,31 @@ fn baseline(
             );
         }
     }
-    // capabilities (baseline)
-    for c in cs {
-        let add =
-            c.sc.and_then(|s| s.capabilities.as_ref())
-                .and_then(|k| k.add.as_ref());
-        for (j, cap) in add.into_iter().flatten().enumerate() {
-            if !BASELINE_CAPABILITIES.contains(&cap.as_str()) {
-                out.push(
-                    "capabilities_baseline",
-                    format!("{}.securityContext.capabilities.add[{j}]", c.path),
-                    format!("{cap} (capability outside the default set)"),
-                );
+    if !restricted {
+        // capabilities (baseline)
+        for c in cs {
+            let add =
+                c.sc.and_then(|s| s.capabilities.as_ref())
+                    .and_then(|k| k.add.as_ref());
+            for (j, cap) in add.into_iter().flatten().enumerate() {
+                if !BASELINE_CAPABILITIES.contains(&cap.as_str()) {
+                    out.push(
+                        "capabilities_baseline",
+                        format!("{}.securityContext.capabilities.add[{j}]", c.path),
+                        format!("{cap} (capability outside the default set)"),
+                    );
+                }
             }
         }
-    }
-    // hostPath volumes
-    for (i, v) in spec.volumes.iter().flatten().enumerate() {
-        if v.host_path.is_some() {
-            out.push(
-                "hostPathVolumes",
-                format!("{p}volumes[{i}].hostPath"),
-                format!("set on volume {:?} (host path volume)", v.name),
-            );
+        // hostPath volumes
+        for (i, v) in spec.volumes.iter().flatten().enumerate() {
+            if v.host_path.is_some() {
+                out.push(
+                    "hostPathVolumes",
+                    format!("{p}volumes[{i}].hostPath"),
+                    format!("set on volume {:?} (host path volume)", v.name),
+                );
+            }
         }
     }
     // host ports
@@ -338,29 +355,31 @@ fn baseline(
             );
         }
     }
-    // seccomp (baseline): no Unconfined
-    if psc
-        .and_then(|s| s.seccomp_profile.as_ref())
-        .map(|s| s.type_.as_str())
-        == Some("Unconfined")
-    {
-        out.push(
-            "seccompProfile_baseline",
-            format!("{p}securityContext.seccompProfile.type"),
-            "Unconfined (no seccomp profile)",
-        );
-    }
-    for c in cs {
-        if c.sc
+    if !restricted {
+        // seccomp (baseline): no Unconfined
+        if psc
             .and_then(|s| s.seccomp_profile.as_ref())
             .map(|s| s.type_.as_str())
             == Some("Unconfined")
         {
             out.push(
                 "seccompProfile_baseline",
-                format!("{}.securityContext.seccompProfile.type", c.path),
+                format!("{p}securityContext.seccompProfile.type"),
                 "Unconfined (no seccomp profile)",
             );
+        }
+        for c in cs {
+            if c.sc
+                .and_then(|s| s.seccomp_profile.as_ref())
+                .map(|s| s.type_.as_str())
+                == Some("Unconfined")
+            {
+                out.push(
+                    "seccompProfile_baseline",
+                    format!("{}.securityContext.seccompProfile.type", c.path),
+                    "Unconfined (no seccomp profile)",
+                );
+            }
         }
     }
     // sysctls
@@ -520,7 +539,6 @@ fn restricted(out: &mut Out, spec: &PodSpec, cs: &[C<'_>], minor: u32, p: &str) 
         .map(|s| s.type_.as_str());
     if let Some(t) = pod_seccomp
         && !ok(t)
-        && t != "Unconfined"
     {
         out.push(
             "seccompProfile_restricted",
@@ -534,7 +552,7 @@ fn restricted(out: &mut Out, spec: &PodSpec, cs: &[C<'_>], minor: u32, p: &str) 
             .and_then(|s| s.seccomp_profile.as_ref())
             .map(|s| s.type_.as_str())
         {
-            Some(t) if !ok(t) && t != "Unconfined" => out.push(
+            Some(t) if !ok(t) => out.push(
                 "seccompProfile_restricted",
                 format!("{}.securityContext.seccompProfile.type", c.path),
                 format!("{t} (must be RuntimeDefault or Localhost)"),
@@ -562,8 +580,7 @@ fn restricted(out: &mut Out, spec: &PodSpec, cs: &[C<'_>], minor: u32, p: &str) 
         }
         let add = caps.and_then(|k| k.add.as_ref());
         for (j, cap) in add.into_iter().flatten().enumerate() {
-            // outside the baseline set, baseline already reported it
-            if cap != "NET_BIND_SERVICE" && BASELINE_CAPABILITIES.contains(&cap.as_str()) {
+            if cap != "NET_BIND_SERVICE" {
                 out.push(
                     "capabilities_restricted",
                     format!("{}.securityContext.capabilities.add[{j}]", c.path),

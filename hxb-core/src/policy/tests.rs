@@ -95,7 +95,7 @@ fn each_check_at_both_levels() {
             "hostPath",
             |p| p["spec"]["volumes"] = json!([{"name": "h", "hostPath": {"path": "/"}}]),
             vec!["spec.volumes[0].hostPath".into()],
-            vec!["spec.volumes[0].hostPath".into(), "spec.volumes[0]".into()],
+            vec!["spec.volumes[0]".into()],
         ),
         (
             "nfs volume",
@@ -330,6 +330,16 @@ fn each_check_at_both_levels() {
             vec![],
         ),
         (
+            // restricted's seccomp check replaces baseline's and exempts Windows pods
+            "windows unconfined seccomp",
+            |p| {
+                *c0(p) = json!({"runAsNonRoot": true, "seccompProfile": {"type": "Unconfined"}});
+                p["spec"]["os"] = json!({"name": "windows"});
+            },
+            vec![format!("{C0}.seccompProfile.type")],
+            vec![],
+        ),
+        (
             "init container",
             |p| {
                 p["spec"]["initContainers"] = json!([{"name": "i", "image": "x",
@@ -353,8 +363,8 @@ fn each_check_at_both_levels() {
             },
             vec!["spec.ephemeralContainers[0].securityContext.capabilities.add[0]".into()],
             vec![
-                "spec.ephemeralContainers[0].securityContext.capabilities.add[0]".into(),
                 "spec.ephemeralContainers[0].securityContext.seccompProfile.type".into(),
+                "spec.ephemeralContainers[0].securityContext.capabilities.add[0]".into(),
             ],
         ),
     ];
