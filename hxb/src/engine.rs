@@ -77,6 +77,7 @@ pub struct EngineBuilder {
     nodes: Option<usize>,
     seed: u64,
     scheduler: Option<Arc<dyn PodScheduler>>,
+    plans: Option<hxb_tenancy::PlanCatalog>,
 }
 
 impl EngineBuilder {
@@ -146,6 +147,13 @@ impl EngineBuilder {
         self
     }
 
+    /// The plan catalogue of the engine's tenancy (default: `PlanCatalog::defaults`), e.g.
+    /// with per-plan policies (feature `policy`).
+    pub fn plans(mut self, plans: hxb_tenancy::PlanCatalog) -> Self {
+        self.plans = Some(plans);
+        self
+    }
+
     /// Build the engine.
     pub async fn build(self) -> Result<Engine> {
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
@@ -164,7 +172,16 @@ impl EngineBuilder {
             (None, Some(p)) => Arc::new(SqliteStore::open(&p)?),
             (None, None) => Arc::new(MemoryStore::default()),
         };
-        Ok(Engine::from_parts(cluster, store, clock))
+        let engine = Engine::from_parts(cluster, store, clock);
+        if let Some(plans) = self.plans {
+            let inner = &engine.inner;
+            let t = hxb_tenancy::Tenancy::builder(inner.cluster.clone(), inner.store.clone())
+                .clock(inner.clock.clone())
+                .plans(plans)
+                .build();
+            let _ = inner.tenancy.set(t); // a fresh engine: the cell is empty
+        }
+        Ok(engine)
     }
 }
 

@@ -71,3 +71,56 @@ async fn manifests_into_tenant_namespaces_follow_the_plan() {
         .unwrap();
     engine.create(pod("ops")).await.unwrap();
 }
+
+#[tokio::test]
+async fn engine_builder_takes_plan_policies() {
+    use hxb::policy::{PlanPolicy, PodSecurityLevel};
+    let mut plans = hxb::tenancy::PlanCatalog::defaults();
+    let mut strict = PlanPolicy::new(PodSecurityLevel::Restricted);
+    strict.allowed_registries = vec!["ghcr.io/acme".into()];
+    plans.set_policy("starter", strict).unwrap();
+    let engine = Engine::builder().plans(plans).build().await.unwrap();
+    let t = engine.tenancy().unwrap();
+    t.create_organization("acme")
+        .plan("starter")
+        .execute()
+        .await
+        .unwrap();
+    t.create_workspace("acme", "dev").execute().await.unwrap();
+    let web = t
+        .create_project("acme", "dev", "web")
+        .execute()
+        .await
+        .unwrap();
+    let ns = engine.get("Namespace", &web.namespace, None).await.unwrap();
+    assert_eq!(
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    let err = t
+        .create_app("acme", "dev", "web", "shop")
+        .stateless("nginx")
+        .execute()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+    assert!(
+        err.to_string()
+            .contains("is not from an allowed registry (ghcr.io/acme)"),
+        "{err}"
+    );
+    t.create_app("acme", "dev", "web", "shop")
+        .stateless("ghcr.io/acme/shop:1")
+        .execute()
+        .await
+        .unwrap();
+    // the hardened pod passed the embedded cluster's restricted PodSecurity admission
+    assert_eq!(
+        engine
+            .list("Pod", Some(&web.namespace), None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
