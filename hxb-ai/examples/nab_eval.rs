@@ -1,7 +1,7 @@
 //! Scores the default detector on the NAB corpus with NAB's rules and measures throughput.
 //!
 //! ```text
-//! cargo run --release -p hxb-ai --example nab_eval -- [NAB_DIR] [--export DIR] [--per-file] [--ablation] [--loco]
+//! cargo run --release -p hxb-ai --example nab_eval -- [NAB_DIR] [--export DIR] [--per-file] [--ablation] [--loco] [--split]
 //! ```
 //!
 //! * `NAB_DIR` defaults to `../shared/data/nab`.
@@ -10,10 +10,13 @@
 //! * `--ablation` also scores each component alone and the composite without each part.
 //! * `--loco` leave-one-category-out: the threshold is optimised on the other categories and
 //!   applied to the held-out one.
+//! * `--split` split-half check on `realAWSCloudwatch`: files alternately in halves A and B (name
+//!   order); a small grid of configurations (combination x short horizon x time-of-day
+//!   baseline) is tuned on one half (configuration and threshold) and reported on the other.
 
 use std::time::Instant;
 
-use hxb_ai::detect::{Composite, CompositeConfig, Detector, score_points};
+use hxb_ai::detect::{Combination, Composite, CompositeConfig, Detector, score_points};
 use hxb_ai::nab::{Corpus, Evaluator, Profile, export_results, perfect_scores};
 
 const REFERENCE: &[(&str, [f64; 3])] = &[
@@ -47,6 +50,7 @@ fn main() -> hxb_core::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut dir = "../shared/data/nab".to_string();
     let (mut export, mut per_file, mut ablation, mut loco) = (None, false, false, false);
+    let mut split = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -54,6 +58,7 @@ fn main() -> hxb_core::Result<()> {
             "--per-file" => per_file = true,
             "--ablation" => ablation = true,
             "--loco" => loco = true,
+            "--split" => split = true,
             other => dir = other.to_string(),
         }
     }
@@ -117,28 +122,35 @@ fn main() -> hxb_core::Result<()> {
 
     if ablation {
         println!("\nablation (standard / low FP / low FN):");
+        let alone = config
+            .value_z(false)
+            .diff_z(false)
+            .cusum(false)
+            .neighbour(false)
+            .seasonal(false);
         let variants: Vec<(&str, CompositeConfig)> = vec![
-            (
-                "value z only",
-                config.diff_z(false).cusum(false).neighbour(false),
-            ),
-            (
-                "diff z only",
-                config.value_z(false).cusum(false).neighbour(false),
-            ),
-            (
-                "cusum only",
-                config.value_z(false).diff_z(false).neighbour(false),
-            ),
-            (
-                "neighbour only",
-                config.value_z(false).diff_z(false).cusum(false),
-            ),
+            ("value z only", alone.value_z(true)),
+            ("diff z only", alone.diff_z(true)),
+            ("cusum only", alone.cusum(true)),
+            ("neighbour only", alone.neighbour(true)),
+            ("time-of-day only", alone.seasonal(true)),
             ("without value z", config.value_z(false)),
-            ("without diff z", config.diff_z(false)),
             ("without cusum", config.cusum(false)),
             ("without neighbour", config.neighbour(false)),
+            ("without time-of-day", config.seasonal(false)),
+            ("with diff z", config.diff_z(true)),
+            ("combination: mean", config.combination(Combination::Mean)),
+            ("combination: max", config.combination(Combination::Max)),
+            ("short average 8", config.calibration(1000.0, 8.0)),
             ("without refractory", config.refractory(0, 0.5)),
+            (
+                "previous default",
+                config
+                    .diff_z(true)
+                    .seasonal(false)
+                    .combination(Combination::Mean)
+                    .calibration(1000.0, 8.0),
+            ),
         ];
         for (name, c) in variants {
             let s = normalized(&corpus, &run(&corpus, c)?)?;
@@ -181,6 +193,10 @@ fn main() -> hxb_core::Result<()> {
         }
     }
 
+    if split {
+        split_half(&corpus)?;
+    }
+
     // Throughput: the default detector over every file, one thread, repeated.
     let series: Vec<Vec<(i64, f64)>> = corpus.files.iter().map(|f| f.points()).collect();
     let points: usize = series.iter().map(Vec::len).sum();
@@ -209,6 +225,75 @@ fn main() -> hxb_core::Result<()> {
     if let Some(out) = export {
         let written = export_results(&out, "hxb", &corpus, &scores)?;
         println!("exported {} files under {out}/hxb/", written.len());
+    }
+    Ok(())
+}
+
+/// Tune on one half of the AWS files, report on the other (both ways).
+fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
+    let aws: Vec<_> = corpus
+        .files
+        .iter()
+        .filter(|f| f.category() == "realAWSCloudwatch")
+        .cloned()
+        .collect();
+    let half = |odd: usize| Corpus {
+        files: aws
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == odd)
+            .map(|(_, f)| f.clone())
+            .collect(),
+    };
+    let halves = [half(0), half(1)];
+    let mut grid: Vec<(String, CompositeConfig)> = Vec::new();
+    for (cname, c) in [
+        ("top-two", Combination::TopTwo),
+        ("mean", Combination::Mean),
+        ("max", Combination::Max),
+    ] {
+        for short in [8.0, 16.0] {
+            for seasonal in [true, false] {
+                grid.push((
+                    format!("{cname}, short {short}, time-of-day {seasonal}"),
+                    Composite::builder()
+                        .combination(c)
+                        .calibration(1000.0, short)
+                        .seasonal(seasonal),
+                ));
+            }
+        }
+    }
+    let ev = Evaluator::new();
+    println!(
+        "\nsplit-half on realAWSCloudwatch ({} + {} files; standard profile):",
+        halves[0].files.len(),
+        halves[1].files.len()
+    );
+    for (tune, report) in [(0, 1), (1, 0)] {
+        let (t, r) = (&halves[tune], &halves[report]);
+        let mut best: Option<(f64, f64, &str, CompositeConfig)> = None;
+        for (name, c) in &grid {
+            let e = ev.evaluate(t, &run(t, *c)?, &Profile::STANDARD)?;
+            if best.as_ref().is_none_or(|b| e.normalized > b.0) {
+                best = Some((e.normalized, e.best.threshold, name, *c));
+            }
+        }
+        let (tuned, threshold, name, c) = best.expect("grid is not empty");
+        let rs = run(r, c)?;
+        let transferred = ev.evaluate_at(r, &rs, &Profile::STANDARD, threshold)?;
+        let own = ev.evaluate(r, &rs, &Profile::STANDARD)?;
+        let default = ev.evaluate(r, &run(r, Composite::builder())?, &Profile::STANDARD)?;
+        let names = ["A", "B"];
+        println!(
+            "  tuned on {} ({tuned:.1}): {name}, threshold {threshold:.4}; on {}: {:.1} at that threshold, {:.1} at its own optimum; default config on {}: {:.1}",
+            names[tune],
+            names[report],
+            transferred.normalized,
+            own.normalized,
+            names[report],
+            default.normalized
+        );
     }
     Ok(())
 }

@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -114,6 +115,24 @@ impl ResourceType {
     }
 }
 
+impl ResourceType {
+    /// The API server's group-resource: `<plural>.<group>`, or `<plural>` for the core group
+    /// (`deployments.apps`, `pods`), as its error messages name objects.
+    pub fn group_resource(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// The API server's NotFound for an object of this type:
+    /// `deployments.apps "web" not found`.
+    pub fn not_found(&self, name: &str) -> Error {
+        Error::not_found(self.group_resource(), name)
+    }
+}
+
 impl fmt::Display for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.plural, self.api_version())
@@ -152,6 +171,17 @@ pub struct WatchOptions {
     pub label_selector: Option<Selector>,
     /// Start after this resourceVersion (from a list); `None` starts now.
     pub resource_version: Option<String>,
+}
+
+/// Options for [`ClusterBackend::logs`] (the `pods/log` subresource).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogOptions {
+    /// The container; may be left out when the pod has only one.
+    pub container: Option<String>,
+    /// Only the last this many lines.
+    pub tail_lines: Option<usize>,
+    /// At most this many bytes (cut at a character boundary).
+    pub limit_bytes: Option<usize>,
 }
 
 /// Options for [`ClusterBackend::apply`] (server-side apply).
@@ -204,6 +234,198 @@ pub enum BackendKind {
     Embedded,
     /// A real API server through kube-rs.
     Kubernetes,
+}
+
+/// An HTTP request sent to a Service through [`ClusterBackend::proxy_service`], and what an
+/// in-process handler of the embedded cluster receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyRequest {
+    /// HTTP method (`GET`, `POST`, …; upper case).
+    pub method: String,
+    /// Path (and query) at the Service, starting with `/` (e.g. `/invoke?x=1`).
+    pub path: String,
+    /// Request headers (lower-case names).
+    pub headers: BTreeMap<String, String>,
+    /// Request body.
+    pub body: Vec<u8>,
+}
+
+impl ProxyRequest {
+    /// A request with `method` and `path` and no headers or body.
+    pub fn new(method: &str, path: &str) -> Self {
+        ProxyRequest {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            headers: BTreeMap::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// `POST path` with a body.
+    pub fn post(path: &str, body: impl Into<Vec<u8>>) -> Self {
+        ProxyRequest {
+            body: body.into(),
+            ..Self::new("POST", path)
+        }
+    }
+
+    /// Add a header (the name is lower-cased).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .insert(name.to_ascii_lowercase(), value.to_owned());
+        self
+    }
+
+    /// Check the method and path: one of the usual HTTP methods (upper case) and a path
+    /// starting with `/` without `.`/`..` segments (also percent-encoded), spaces, control
+    /// characters or a fragment; header names without `:`, spaces or control characters.
+    pub fn validate(&self) -> Result<()> {
+        const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+        if !METHODS.contains(&self.method.as_str()) {
+            return Err(Error::invalid(
+                "method",
+                format!("{:?} is not one of {}", self.method, METHODS.join(", ")),
+            ));
+        }
+        let path = self.path.split('?').next().unwrap_or_default();
+        // `.`/`..` segments, also percent-encoded, could leave the Service's proxy path.
+        let dots = |seg: &str| {
+            let decoded = seg.to_ascii_lowercase().replace("%2e", ".");
+            decoded == "." || decoded == ".."
+        };
+        if !path.starts_with('/')
+            || path.split('/').any(dots)
+            || self.path.contains('#')
+            || self.path.chars().any(|c| c.is_control() || c == ' ')
+        {
+            return Err(Error::invalid(
+                "path",
+                format!(
+                    "{:?} must start with '/' and have no '.' or '..' segment, spaces or fragment",
+                    self.path
+                ),
+            ));
+        }
+        for (k, v) in &self.headers {
+            let bad = |s: &str| s.chars().any(|c| c.is_control());
+            if k.is_empty() || k.contains([':', ' ']) || bad(k) || bad(v) {
+                return Err(Error::invalid("headers", format!("invalid header {k:?}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Check the target of a [`ClusterBackend::proxy_service`] call as the API server's path
+/// does: a namespace (RFC 1123 label), a Service name (RFC 1035 label) and a port that is a
+/// number in 1..=65535 or an IANA service name (1–15 lower-case letters, digits and `-`, at
+/// least one letter, no `-` at either end). `InvalidInput` otherwise.
+pub fn validate_proxy_target(namespace: &str, service: &str, port: &str) -> Result<()> {
+    crate::name::validate(namespace, crate::name::NameKind::Dns1123Label)?;
+    crate::name::validate(service, crate::name::NameKind::Dns1035Label)?;
+    let number = port.parse::<u16>().is_ok_and(|n| n > 0);
+    let name = (1..=15).contains(&port.len())
+        && port
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && port.bytes().any(|b| b.is_ascii_lowercase())
+        && !port.starts_with('-')
+        && !port.ends_with('-');
+    if number || name {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "port",
+            format!("{port:?} is neither a port number nor a port name"),
+        ))
+    }
+}
+
+/// The answer of a Service to a [`ProxyRequest`]: whatever the pod answered (an error status
+/// of the *application*, e.g. 500, is an answer, not an [`Error`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProxyResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// Response headers (lower-case names).
+    pub headers: BTreeMap<String, String>,
+    /// Response body.
+    pub body: Vec<u8>,
+}
+
+impl ProxyResponse {
+    /// A response with `status` and `body`.
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        ProxyResponse {
+            status,
+            headers: BTreeMap::new(),
+            body: body.into(),
+        }
+    }
+
+    /// `200 OK` with a body.
+    pub fn ok(body: impl Into<Vec<u8>>) -> Self {
+        Self::new(200, body)
+    }
+
+    /// Add a header (the name is lower-cased).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .insert(name.to_ascii_lowercase(), value.to_owned());
+        self
+    }
+
+    /// The body as UTF-8 text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A bound ServiceAccount token from [`ClusterBackend::request_token`] (the TokenRequest API).
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The bearer token.
+    pub token: String,
+    /// When it stops being valid.
+    pub expires_at: jiff::Timestamp,
+}
+
+impl fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// The shortest token lifetime the TokenRequest API accepts (10 minutes).
+pub const MIN_TOKEN_EXPIRATION_SECONDS: i64 = 600;
+/// The longest token lifetime hxb asks for (2^32 seconds, the API server's own bound).
+pub const MAX_TOKEN_EXPIRATION_SECONDS: i64 = 1 << 32;
+
+/// Check the arguments of a token request as the API server does (`InvalidInput` otherwise).
+pub fn validate_token_request(
+    namespace: &str,
+    service_account: &str,
+    audiences: &[String],
+    expiration_seconds: i64,
+) -> Result<()> {
+    crate::name::validate(namespace, crate::name::NameKind::Dns1123Label)?;
+    crate::name::validate(service_account, crate::name::NameKind::Dns1123Subdomain)?;
+    if audiences.iter().any(|a| a.trim().is_empty()) {
+        return Err(Error::invalid("audiences", "an audience must not be empty"));
+    }
+    if !(MIN_TOKEN_EXPIRATION_SECONDS..=MAX_TOKEN_EXPIRATION_SECONDS).contains(&expiration_seconds)
+    {
+        return Err(Error::invalid(
+            "spec.expirationSeconds",
+            format!(
+                "{expiration_seconds}: may not specify a duration less than 10 minutes or more than 2^32 seconds"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Every Kubernetes side effect of the engine.
@@ -262,6 +484,52 @@ pub trait ClusterBackend: Send + Sync + 'static {
         namespace: Option<&str>,
         opts: &WatchOptions,
     ) -> Result<WatchStream>;
+
+    /// A container's log (`pods/log`), oldest line first. `NotFound` for a missing pod,
+    /// `InvalidInput` for an unknown container or a multi-container pod without one named.
+    /// The default body refuses with [`Error::Unsupported`].
+    async fn logs(&self, namespace: &str, pod: &str, opts: &LogOptions) -> Result<String> {
+        let _ = (namespace, pod, opts);
+        Err(Error::unsupported("logs", "this cluster backend"))
+    }
+
+    /// Send `request` to port `port` (a number or a port name) of Service
+    /// `namespace/service`, as the API server's service proxy does
+    /// (`/api/v1/namespaces/{ns}/services/{name}:{port}/proxy{path}`), and return the
+    /// application's answer. A missing Service is [`NotFound`](crate::ErrorKind::NotFound), a
+    /// port the Service does not have [`InvalidInput`](crate::ErrorKind::InvalidInput), no
+    /// ready endpoint [`Unavailable`](crate::ErrorKind::Unavailable) (the API server's 503
+    /// `no endpoints available for service`).
+    ///
+    /// The default body refuses with [`Error::Unsupported`], so backends that cannot reach
+    /// workloads need not implement it.
+    async fn proxy_service(
+        &self,
+        namespace: &str,
+        service: &str,
+        port: &str,
+        request: ProxyRequest,
+    ) -> Result<ProxyResponse> {
+        let _ = (namespace, service, port, request);
+        Err(Error::unsupported("proxy_service", "this cluster backend"))
+    }
+
+    /// Issue a bound token for ServiceAccount `namespace/service_account` through the
+    /// TokenRequest API, valid for `expiration_seconds` (at least
+    /// [`MIN_TOKEN_EXPIRATION_SECONDS`]) and for `audiences` (empty: the API server's own).
+    ///
+    /// The default body refuses with [`Error::Unsupported`]; callers may fall back to a
+    /// long-lived token Secret then.
+    async fn request_token(
+        &self,
+        namespace: &str,
+        service_account: &str,
+        audiences: &[String],
+        expiration_seconds: i64,
+    ) -> Result<IssuedToken> {
+        let _ = (namespace, service_account, audiences, expiration_seconds);
+        Err(Error::unsupported("request_token", "this cluster backend"))
+    }
 }
 
 fn to_dynamic<K: Object>(obj: &K) -> Result<DynamicObject> {

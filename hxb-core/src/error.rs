@@ -192,9 +192,12 @@ pub enum Error {
     /// The object does not exist.
     #[error("{kind} {name:?} not found")]
     NotFound {
-        /// The kind of object (e.g. `Namespace`, `workspace`).
+        /// The kind of object. For Kubernetes objects the API server's group-resource
+        /// (`deployments.apps`, `pods`), so the message reads as the API server's
+        /// (`deployments.apps "web" not found`); for hxb entities their kind (`workspace`).
         kind: String,
-        /// Its name (namespace-qualified where that matters, `ns/name`).
+        /// Its name: for Kubernetes objects the object's name, as the API server reports it;
+        /// for hxb entities their path (`acme/dev`).
         name: String,
     },
     /// The object already exists.
@@ -257,6 +260,17 @@ pub enum Error {
         #[source]
         source: Option<BoxError>,
     },
+    /// The backend does not implement the operation (for example a TokenRequest on a backend
+    /// without a token issuer). Its kind is
+    /// [`FailedPrecondition`](ErrorKind::FailedPrecondition): retrying will not help, another
+    /// backend or another path may.
+    #[error("unsupported: {operation} is not supported by {backend}")]
+    Unsupported {
+        /// The operation (e.g. `proxy_service`).
+        operation: String,
+        /// Which backend (e.g. `this cluster backend`).
+        backend: String,
+    },
     /// The engine was closed.
     #[error("the engine is closed")]
     Closed,
@@ -280,7 +294,9 @@ impl Error {
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::QuotaExceeded(_) => ErrorKind::QuotaExceeded,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
-            Error::FailedPrecondition { .. } => ErrorKind::FailedPrecondition,
+            Error::FailedPrecondition { .. } | Error::Unsupported { .. } => {
+                ErrorKind::FailedPrecondition
+            }
             Error::Unschedulable(_) => ErrorKind::Unschedulable,
             Error::Unavailable { .. } => ErrorKind::Unavailable,
             Error::Timeout { .. } => ErrorKind::Timeout,
@@ -360,6 +376,19 @@ impl Error {
             reason: reason.into(),
             source,
         }
+    }
+
+    /// An [`Error::Unsupported`]: `backend` does not implement `operation`.
+    pub fn unsupported(operation: impl Into<String>, backend: impl Into<String>) -> Self {
+        Error::Unsupported {
+            operation: operation.into(),
+            backend: backend.into(),
+        }
+    }
+
+    /// Whether this is [`Error::Unsupported`] (the backend lacks the operation).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Error::Unsupported { .. })
     }
 
     /// An [`Error::Internal`].

@@ -3,11 +3,13 @@
 //! to each resource's status. Deleting a resource deletes the entity (cascading), guarded by
 //! a finalizer so nothing is orphaned.
 //!
-//! Needs a real cluster (kubeconfig or in-cluster):
+//! `run` needs a Kubernetes API server (kubeconfig or in-cluster; see "Running the CRD
+//! controller" in `docs/tenancy.md` for the CRDs and RBAC to install first):
 //!
 //! ```text
-//! cargo run -p hxb-tenancy --example crd_controller -- crds | kubectl apply -f -
-//! cargo run -p hxb-tenancy --example crd_controller -- run [state.db]
+//! kubectl apply -f hxb-tenancy/deploy/crds.yaml            # or: … -- crds | kubectl apply -f -
+//! kubectl apply -f hxb-tenancy/deploy/controller-rbac.yaml
+//! KUBECONFIG=$HOME/.kube/config cargo run -p hxb-tenancy --example crd_controller -- run state.db
 //! ```
 
 use std::sync::Arc;
@@ -22,7 +24,7 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::runtime::watcher;
-use kube::{Api, Client, CustomResourceExt, Resource, ResourceExt};
+use kube::{Api, Client, Resource, ResourceExt};
 
 const FINALIZER: &str = "hxb.io/cleanup";
 
@@ -137,9 +139,7 @@ fn error_policy<K>(_obj: Arc<K>, err: &Error, _ctx: Arc<Ctx>) -> Action {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("crds") {
-        for crd in [Organization::crd(), Workspace::crd(), Project::crd()] {
-            println!("---\n{}", serde_yaml::to_string(&crd)?);
-        }
+        print!("{}", crd::crds_yaml()?);
         return Ok(());
     }
     hxb_core::install_crypto_provider();

@@ -112,6 +112,21 @@ pub struct ProjectSpec {
     pub quota: Option<BTreeMap<String, String>>,
 }
 
+/// The three CustomResourceDefinitions as one multi-document YAML, ready for
+/// `kubectl apply -f -` (checked in as `hxb-tenancy/deploy/crds.yaml`).
+pub fn crds_yaml() -> Result<String> {
+    use kube::CustomResourceExt;
+    let mut out = String::new();
+    for crd in [Organization::crd(), Workspace::crd(), Project::crd()] {
+        out.push_str("---\n");
+        out.push_str(
+            &serde_yaml::to_string(&crd)
+                .map_err(|e| hxb_core::Error::internal(format!("CRD to YAML: {e}")))?,
+        );
+    }
+    Ok(out)
+}
+
 fn quota(q: &Option<BTreeMap<String, String>>) -> Result<Option<ResourceList>> {
     q.as_ref()
         .map(|m| ResourceList::parse(m.iter().map(|(k, v)| (k.as_str(), v.as_str()))))

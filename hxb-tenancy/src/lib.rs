@@ -35,9 +35,13 @@
 //! On top: [`engine`] ([`Tenancy`]: builders ending in `.execute().await`, atomic store
 //! batches with audit, statuses, access checks, invitations), [`reconcile`] (desired →
 //! cluster, only differences written), [`crd`] (custom resources for GitOps) and [`testing`]
-//! (write-counting and fault-injecting backends). Design notes: `docs/tenancy.md`.
+//! (write-counting and fault-injecting backends). With the `backup` feature, `backup`:
+//! versioned, content-hashed project snapshots, restore with dry-run plans, scheduled
+//! per-application policies (`docs/backup.md`). Design notes: `docs/tenancy.md`.
 
 pub mod apps;
+#[cfg(feature = "backup")]
+pub mod backup;
 pub mod crd;
 pub mod engine;
 pub mod ledger;

@@ -8,20 +8,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use hxb_core::cluster::{
-    ApplyOptions, BackendKind, DynamicObject, ListOptions, ObjectList, ResourceType, WatchOptions,
-    WatchStream,
+    ApplyOptions, BackendKind, DynamicObject, IssuedToken, ListOptions, LogOptions, ObjectList,
+    ProxyRequest, ProxyResponse, ResourceType, WatchOptions, WatchStream,
 };
 use hxb_core::{ClusterBackend, Error, Result};
 use parking_lot::Mutex;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-/// Counts calls by kind. Writes are create, apply, replace, replace_status and delete.
+/// Counts calls by kind. Writes are create, apply, replace, replace_status, delete and
+/// request_token; reads are get, list, watch and proxy_service.
 #[derive(Debug, Default)]
 pub struct CallCounts {
     /// Write calls.
     pub writes: AtomicU64,
-    /// Read calls (get, list, watch).
+    /// Read calls (get, list, watch, proxy_service).
     pub reads: AtomicU64,
 }
 
@@ -110,6 +111,34 @@ impl ClusterBackend for CountingBackend {
     ) -> Result<WatchStream> {
         self.r();
         self.inner.watch(ty, ns, o).await
+    }
+
+    async fn logs(&self, ns: &str, pod: &str, o: &LogOptions) -> Result<String> {
+        self.r();
+        self.inner.logs(ns, pod, o).await
+    }
+
+    async fn proxy_service(
+        &self,
+        ns: &str,
+        service: &str,
+        port: &str,
+        request: ProxyRequest,
+    ) -> Result<ProxyResponse> {
+        self.r();
+        self.inner.proxy_service(ns, service, port, request).await
+    }
+    async fn request_token(
+        &self,
+        ns: &str,
+        sa: &str,
+        audiences: &[String],
+        expiration_seconds: i64,
+    ) -> Result<IssuedToken> {
+        self.w();
+        self.inner
+            .request_token(ns, sa, audiences, expiration_seconds)
+            .await
     }
 }
 
@@ -239,5 +268,37 @@ impl ClusterBackend for FaultyBackend {
         o: &WatchOptions,
     ) -> Result<WatchStream> {
         self.guarded("watch", self.inner.watch(ty, ns, o)).await
+    }
+
+    async fn logs(&self, ns: &str, pod: &str, o: &LogOptions) -> Result<String> {
+        self.guarded("logs", self.inner.logs(ns, pod, o)).await
+    }
+
+    async fn proxy_service(
+        &self,
+        ns: &str,
+        service: &str,
+        port: &str,
+        request: ProxyRequest,
+    ) -> Result<ProxyResponse> {
+        self.guarded(
+            "proxy_service",
+            self.inner.proxy_service(ns, service, port, request),
+        )
+        .await
+    }
+    async fn request_token(
+        &self,
+        ns: &str,
+        sa: &str,
+        audiences: &[String],
+        expiration_seconds: i64,
+    ) -> Result<IssuedToken> {
+        self.guarded(
+            "request_token",
+            self.inner
+                .request_token(ns, sa, audiences, expiration_seconds),
+        )
+        .await
     }
 }

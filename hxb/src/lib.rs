@@ -29,6 +29,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "backup")]
+pub mod backup;
 mod engine;
 mod ops;
 pub mod telemetry;

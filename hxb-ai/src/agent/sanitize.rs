@@ -51,6 +51,25 @@ pub fn redact_sensitive(v: &mut Value) -> usize {
     }
 }
 
+/// `key=value` / `key: value` pairs with a sensitive key in free text (log lines).
+static SENSITIVE_PAIR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r#"(?i)\b((?:pass(?:word|wd)?|secret|token|api[_-]?key|private[_-]?key|credentials?|authorization)"#,
+        r#"["']?\s*[:=]\s*["']?(?:bearer\s+|basic\s+)?)[^\s"',;&]+"#
+    ))
+    .expect("sensitive-pair regex")
+});
+
+/// Redacts the values of sensitive `key=value` / `key: value` pairs in free text (log
+/// lines): `password=hunter2` → `password=<redacted>`. Returns how many it redacted.
+pub fn redact_text(s: &mut String) -> usize {
+    let n = SENSITIVE_PAIR.find_iter(s).count();
+    if n > 0 {
+        *s = SENSITIVE_PAIR.replace_all(s, "${1}<redacted>").into_owned();
+    }
+    n
+}
+
 /// Whether `s` reads like an instruction aimed at the assistant.
 pub fn looks_like_instruction(s: &str) -> bool {
     INSTRUCTION.is_match(s)
@@ -147,6 +166,31 @@ pub fn wrap(tool: &str, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_log_text_are_redacted() {
+        for (line, want) in [
+            (
+                "login ok password=hunter2 user=bob",
+                "login ok password=<redacted> user=bob",
+            ),
+            (
+                "Authorization: Bearer eyJhbGciOi.x.y",
+                "Authorization: Bearer <redacted>",
+            ),
+            (
+                r#"{"api_key": "sk-123", "n": 1}"#,
+                r#"{"api_key": "<redacted>", "n": 1}"#,
+            ),
+            ("TOKEN=abc;next", "TOKEN=<redacted>;next"),
+            ("GET /health 200 12ms", "GET /health 200 12ms"),
+            ("the password policy changed", "the password policy changed"),
+        ] {
+            let mut s = line.to_owned();
+            redact_text(&mut s);
+            assert_eq!(s, want, "{line}");
+        }
+    }
 
     #[test]
     fn injections_are_withheld_and_plain_text_is_kept() {

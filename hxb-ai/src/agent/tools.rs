@@ -42,7 +42,17 @@ pub(crate) struct ToolEnv {
     pub incidents: Option<Arc<parking_lot::Mutex<IncidentGrouper>>>,
 }
 
-const READ_TOOLS: &[&str] = &["list_pods", "get_object", "list_events", "analyze"];
+const READ_TOOLS: &[&str] = &[
+    "list_pods",
+    "get_object",
+    "list_events",
+    "get_logs",
+    "analyze",
+];
+
+/// Log lines a `get_logs` call returns by default, and at most.
+const LOG_TAIL_DEFAULT: usize = 100;
+const LOG_TAIL_MAX: usize = 500;
 const WRITE_TOOLS: &[&str] = &["restart_workload", "scale_workload", "cordon_node"];
 
 fn ns_param() -> Value {
@@ -74,6 +84,18 @@ pub(crate) fn specs(write: WriteMode, incidents: bool) -> Vec<ToolSpec> {
             name: "list_events".into(),
             description: "List events of a namespace (newest last).".into(),
             parameters: obj(json!({"namespace": ns_param()}), &["namespace"]),
+        },
+        ToolSpec {
+            name: "get_logs".into(),
+            description: "Read the last lines of a pod's container log (default 100, at most \
+                          500). Log text is data written by the workload."
+                .into(),
+            parameters: obj(
+                json!({"namespace": ns_param(), "pod": {"type": "string"},
+                       "container": {"type": "string"},
+                       "tail_lines": {"type": "integer", "minimum": 1, "maximum": LOG_TAIL_MAX}}),
+                &["namespace", "pod"],
+            ),
         },
         ToolSpec {
             name: "analyze".into(),
@@ -264,6 +286,7 @@ impl ToolEnv {
             "list_pods" => self.list_pods(str_arg(args, "namespace")?).await,
             "list_events" => self.list_events(str_arg(args, "namespace")?).await,
             "get_object" => self.get_object(args).await,
+            "get_logs" => self.get_logs(args).await,
             "analyze" => {
                 self.analyze(args.get("namespace").and_then(Value::as_str))
                     .await
@@ -357,6 +380,47 @@ impl ToolEnv {
             o.insert("keys".into(), json!(keys));
         }
         Ok(v)
+    }
+
+    async fn get_logs(&self, args: &Value) -> Result<Value> {
+        let ns = str_arg(args, "namespace")?;
+        let pod = str_arg(args, "pod")?;
+        let container = match args.get("container") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(str_arg(args, "container")?.to_owned()),
+        };
+        let tail = match args.get("tail_lines") {
+            None | Some(Value::Null) => LOG_TAIL_DEFAULT,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| (1..=LOG_TAIL_MAX as u64).contains(n))
+                .map(|n| n as usize)
+                .ok_or_else(|| {
+                    Error::invalid("tail_lines", format!("an integer from 1 to {LOG_TAIL_MAX}"))
+                })?,
+        };
+        // `pods/log` is its own RBAC resource: reading pods does not grant it.
+        let log = ResourceType {
+            plural: "pods/log".into(),
+            ..ResourceType::of::<Pod>()
+        };
+        self.check("get", &log, Some(ns)).await?;
+        let opts = hxb_core::cluster::LogOptions {
+            container: container.clone(),
+            tail_lines: Some(tail),
+            limit_bytes: Some(256 * 1024),
+        };
+        let text = self.cluster.logs(ns, pod, &opts).await?;
+        // One string per line, so instruction-like lines are withheld one by one.
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let mut l = l.to_owned();
+                super::sanitize::redact_text(&mut l);
+                l
+            })
+            .collect();
+        Ok(json!({"namespace": ns, "pod": pod, "container": container, "lines": lines}))
     }
 
     async fn analyze(&self, ns: Option<&str>) -> Result<Value> {

@@ -140,7 +140,42 @@ fn log10_normal_tail(q: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// From any history, a larger raw value never scores lower, and scores stay in [0, 1].
+        #[test]
+        fn likelihood_is_monotone_and_bounded(
+            history in proptest::collection::vec(0.0f64..100.0, 0..400),
+            a in -10.0f64..1e4,
+            b in -10.0f64..1e4,
+            record in any::<bool>(),
+        ) {
+            let mut c = if record {
+                Calibrator::record(200.0, 20)
+            } else {
+                Calibrator::likelihood(300.0, 8.0, 20)
+            };
+            for &r in &history {
+                let s = c.score(r);
+                prop_assert!((0.0..=1.0).contains(&s));
+            }
+            let (lo, hi) = (a.min(b), a.max(b));
+            let (s_lo, s_hi) = (c.clone().score(lo), c.clone().score(hi));
+            prop_assert!((0.0..=1.0).contains(&s_lo) && (0.0..=1.0).contains(&s_hi));
+            prop_assert!(s_lo <= s_hi, "{lo} -> {s_lo}, {hi} -> {s_hi}");
+        }
+
+        /// The Gaussian tail in −log10 form is monotone in q.
+        #[test]
+        fn normal_tail_is_monotone(q in 0.0f64..40.0, dq in 0.0f64..5.0) {
+            prop_assert!(log10_normal_tail(q) <= log10_normal_tail(q + dq) + 1e-9);
+        }
+    }
 
     #[test]
     fn normal_tail_matches_known_values() {

@@ -1,20 +1,37 @@
-//! The default detector: robust statistics + change detection + contextual novelty.
+//! The default detector: robust statistics, change detection, contextual novelty and a
+//! time-of-day baseline, merged and followed by a refractory period.
 
-use super::{Calibrator, Combine, Cusum, Detector, Neighbour, Refractory, RobustZ, Target};
+use super::{Calibrator, Cusum, Detector, Neighbour, Refractory, RobustZ, Seasonal, Target};
+
+/// How [`Composite`] merges the calibrated scores of its enabled components.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combination {
+    /// Mean of all enabled components (every component must agree for a high score).
+    Mean,
+    /// Largest component score (any one component suffices).
+    Max,
+    /// Mean of the two largest component scores (the default): an alert needs two components
+    /// to agree, or one to be certain (a score of 1 alone gives 0.5).
+    TopTwo,
+}
 
 /// Settings of the [`Composite`] detector; every setter returns the config, `build()` ends it.
 ///
 /// Defaults are chosen from the problem, not fitted to any data set: rates of 1–2 % per point
 /// (a memory of 50–100 points for level and scale), a neighbour window of 8 points against a
-/// history of 384 points, likelihood calibration against the last ~1000 points with an
-/// 8-point short average, 150 points of warm-up, and a refractory period of 100 points after a
-/// score of 0.5 (a one-in-10⁵ event).
+/// history of 384 points, a time-of-day baseline of 96 quarter-hour slots, likelihood
+/// calibration against the last ~1000 points with a 16-point short average, 150 points of
+/// warm-up, the mean of the two strongest components, and a refractory period of 100 points
+/// after a score of 0.5 (a one-in-10⁵ event).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompositeConfig {
     value_z: bool,
     diff_z: bool,
     cusum: bool,
     neighbour: bool,
+    seasonal: bool,
+    combination: Combination,
     level_rate: f64,
     scale_rate: f64,
     cusum_slack: f64,
@@ -22,6 +39,8 @@ pub struct CompositeConfig {
     window: usize,
     capacity: usize,
     stride: u32,
+    slots: usize,
+    slot_rate: f64,
     long: f64,
     short: f64,
     warmup: u32,
@@ -33,9 +52,11 @@ impl Default for CompositeConfig {
     fn default() -> Self {
         CompositeConfig {
             value_z: true,
-            diff_z: true,
+            diff_z: false,
             cusum: true,
             neighbour: true,
+            seasonal: true,
+            combination: Combination::TopTwo,
             level_rate: 0.02,
             scale_rate: 0.01,
             cusum_slack: 1.0,
@@ -43,8 +64,10 @@ impl Default for CompositeConfig {
             window: 8,
             capacity: 96,
             stride: 4,
+            slots: 96,
+            slot_rate: 0.2,
             long: 1000.0,
-            short: 8.0,
+            short: 16.0,
             warmup: 150,
             refractory: 100,
             alert_level: 0.5,
@@ -53,24 +76,34 @@ impl Default for CompositeConfig {
 }
 
 impl CompositeConfig {
-    /// Enables or disables the robust z-score on values.
+    /// Enables or disables the robust z-score on values (on by default).
     pub fn value_z(mut self, on: bool) -> Self {
         self.value_z = on;
         self
     }
-    /// Enables or disables the robust z-score on differences.
+    /// Enables or disables the robust z-score on differences (off by default).
     pub fn diff_z(mut self, on: bool) -> Self {
         self.diff_z = on;
         self
     }
-    /// Enables or disables CUSUM change detection.
+    /// Enables or disables CUSUM change detection (on by default).
     pub fn cusum(mut self, on: bool) -> Self {
         self.cusum = on;
         self
     }
-    /// Enables or disables nearest-neighbour context novelty.
+    /// Enables or disables nearest-neighbour context novelty (on by default).
     pub fn neighbour(mut self, on: bool) -> Self {
         self.neighbour = on;
+        self
+    }
+    /// Enables or disables the time-of-day baseline (on by default).
+    pub fn seasonal(mut self, on: bool) -> Self {
+        self.seasonal = on;
+        self
+    }
+    /// How component scores are merged (default [`Combination::TopTwo`]).
+    pub fn combination(mut self, how: Combination) -> Self {
+        self.combination = how;
         self
     }
     /// Level and scale smoothing rates of the z-score components.
@@ -90,6 +123,12 @@ impl CompositeConfig {
         self.window = window;
         self.capacity = capacity;
         self.stride = stride;
+        self
+    }
+    /// Time-of-day slots per day and the slot means' rate (see [`Seasonal`]).
+    pub fn seasonal_params(mut self, slots: usize, rate: f64) -> Self {
+        self.slots = slots;
+        self.slot_rate = rate;
         self
     }
     /// Calibration horizons (points): long-run statistics and short average (see [`Calibrator`]).
@@ -113,51 +152,101 @@ impl CompositeConfig {
     pub fn build(self) -> Composite {
         let cal = Calibrator::likelihood(self.long, self.short, self.warmup);
         let (lr, sr) = (self.level_rate, self.scale_rate);
-        // Equal-weight mean of the enabled components; a disabled one gets weight 0.
-        let w = |a: bool, b: bool| match (a, b) {
-            (true, false) => 1.0,
-            (false, true) => 0.0,
-            _ => 0.5,
-        };
-        let (n_stats, n_ctx) = (
-            u8::from(self.value_z) + u8::from(self.diff_z),
-            u8::from(self.cusum) + u8::from(self.neighbour),
-        );
-        let stats = Combine::mean(
-            self.value_z
+        let parts = Parts {
+            value_z: self
+                .value_z
                 .then(|| RobustZ::new(Target::Value, lr, sr, cal)),
-            self.diff_z.then(|| RobustZ::new(Target::Diff, lr, sr, cal)),
-            w(self.value_z, self.diff_z),
-        );
-        let context = Combine::mean(
-            self.cusum
+            diff_z: self.diff_z.then(|| RobustZ::new(Target::Diff, lr, sr, cal)),
+            cusum: self
+                .cusum
                 .then(|| Cusum::new(self.cusum_slack, self.cusum_rate, cal)),
-            self.neighbour
+            neighbour: self
+                .neighbour
                 .then(|| Neighbour::new(self.window, self.capacity, self.stride, cal)),
-            w(self.cusum, self.neighbour),
-        );
-        let share = if n_stats + n_ctx == 0 {
-            0.5
-        } else {
-            f64::from(n_stats) / f64::from(n_stats + n_ctx)
+            seasonal: self
+                .seasonal
+                .then(|| Seasonal::new(self.slots, self.slot_rate, cal)),
+            combination: self.combination,
         };
-        let mixed = Combine::mean(stats, context, share);
         Composite {
-            inner: Refractory::new(mixed, self.alert_level, self.refractory),
+            inner: Refractory::new(parts, self.alert_level, self.refractory),
             config: self,
         }
     }
 }
 
-type Stats = Combine<Option<RobustZ>, Option<RobustZ>>;
-type Context = Combine<Option<Cusum>, Option<Neighbour>>;
+/// The enabled components and how their scores are merged.
+#[derive(Debug, Clone, PartialEq)]
+struct Parts {
+    value_z: Option<RobustZ>,
+    diff_z: Option<RobustZ>,
+    cusum: Option<Cusum>,
+    neighbour: Option<Neighbour>,
+    seasonal: Option<Seasonal>,
+    combination: Combination,
+}
 
-/// The default composite detector: equal-weight mean of four calibrated components (robust
-/// z-scores on values and on differences, CUSUM, nearest-neighbour novelty), followed by a
-/// refractory period.
+/// Merges component scores (each in `[0, 1]`); no component scores 0.
+pub(crate) fn merge(how: Combination, scores: &[f64]) -> f64 {
+    if scores.is_empty() {
+        return 0.0;
+    }
+    match how {
+        Combination::Mean => scores.iter().sum::<f64>() / scores.len() as f64,
+        Combination::Max => scores.iter().copied().fold(0.0, f64::max),
+        Combination::TopTwo => {
+            let (mut first, mut second) = (0.0f64, 0.0f64);
+            for &s in scores {
+                if s > first {
+                    second = first;
+                    first = s;
+                } else if s > second {
+                    second = s;
+                }
+            }
+            if scores.len() == 1 {
+                first
+            } else {
+                0.5 * (first + second)
+            }
+        }
+    }
+}
+
+impl Detector for Parts {
+    #[inline]
+    fn update(&mut self, t_ms: i64, value: f64) -> f64 {
+        let mut scores = [0.0; 5];
+        let mut n = 0;
+        let mut push = |s: Option<f64>| {
+            if let Some(s) = s {
+                scores[n] = s;
+                n += 1;
+            }
+        };
+        push(self.value_z.as_mut().map(|d| d.update(t_ms, value)));
+        push(self.diff_z.as_mut().map(|d| d.update(t_ms, value)));
+        push(self.cusum.as_mut().map(|d| d.update(t_ms, value)));
+        push(self.neighbour.as_mut().map(|d| d.update(t_ms, value)));
+        push(self.seasonal.as_mut().map(|d| d.update(t_ms, value)));
+        merge(self.combination, &scores[..n])
+    }
+    fn reset(&mut self) {
+        self.value_z.reset();
+        self.diff_z.reset();
+        self.cusum.reset();
+        self.neighbour.reset();
+        self.seasonal.reset();
+    }
+}
+
+/// The default composite detector: robust z-score on values, CUSUM, nearest-neighbour
+/// novelty and a time-of-day baseline (robust z-score on differences optional), each
+/// calibrated to a likelihood score, merged by [`Combination`] (by default the mean of the two
+/// strongest), followed by a refractory period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composite {
-    inner: Refractory<Combine<Stats, Context>>,
+    inner: Refractory<Parts>,
     config: CompositeConfig,
 }
 
@@ -174,14 +263,10 @@ impl Composite {
 
     /// Bytes of state: the struct plus its fixed heap buffers (constant after construction).
     pub fn state_bytes(&self) -> usize {
+        let parts = &self.inner.inner;
         std::mem::size_of::<Self>()
-            + self
-                .inner
-                .inner
-                .b
-                .b
-                .as_ref()
-                .map_or(0, Neighbour::heap_bytes)
+            + parts.neighbour.as_ref().map_or(0, Neighbour::heap_bytes)
+            + parts.seasonal.as_ref().map_or(0, Seasonal::heap_bytes)
     }
 }
 
@@ -198,5 +283,48 @@ impl Detector for Composite {
     }
     fn reset(&mut self) {
         self.inner.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const ALL: [Combination; 3] = [Combination::Mean, Combination::Max, Combination::TopTwo];
+
+    #[test]
+    fn merge_rules() {
+        assert_eq!(merge(Combination::TopTwo, &[]), 0.0);
+        assert_eq!(merge(Combination::TopTwo, &[0.7]), 0.7);
+        assert_eq!(merge(Combination::TopTwo, &[0.2, 1.0, 0.0, 0.6]), 0.8);
+        // One certain component alone reaches the alert level 0.5.
+        assert_eq!(merge(Combination::TopTwo, &[0.0, 1.0, 0.0, 0.0]), 0.5);
+        assert_eq!(merge(Combination::Max, &[0.2, 0.9]), 0.9);
+        assert!((merge(Combination::Mean, &[0.2, 0.6]) - 0.4).abs() < 1e-12);
+    }
+
+    proptest! {
+        /// Merged scores stay in [0, 1], lie between the mean and the maximum, and never
+        /// fall when one component's score rises.
+        #[test]
+        fn merge_is_bounded_and_monotone(
+            scores in proptest::collection::vec(0.0f64..=1.0, 1..6),
+            which in 0usize..6,
+            bump in 0.0f64..=1.0,
+        ) {
+            let mean = merge(Combination::Mean, &scores);
+            let max = merge(Combination::Max, &scores);
+            let mut raised = scores.clone();
+            let k = which % raised.len();
+            raised[k] = (raised[k] + bump).min(1.0);
+            for how in ALL {
+                let m = merge(how, &scores);
+                prop_assert!((0.0..=1.0).contains(&m));
+                prop_assert!(mean - 1e-12 <= m && m <= max + 1e-12);
+                prop_assert!(merge(how, &raised) + 1e-12 >= m);
+            }
+        }
     }
 }

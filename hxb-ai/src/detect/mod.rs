@@ -9,22 +9,26 @@
 //! * [`Cusum`]: two-sided CUSUM change detection on the standardised series.
 //! * [`Neighbour`]: contextual nearest-neighbour novelty of the last few points against a
 //!   bounded, subsampled history of past windows.
+//! * [`Seasonal`]: deviation from a time-of-day baseline (96 quarter-hour slots by default).
 //! * [`Combine`]: composes any two detectors (maximum or weighted mean), nestable.
 //! * [`Refractory`]: post-processing that lets a score spike once and stay quiet for a while.
-//! * [`Composite`]: the default detector, the equal-weight mean of the four components
-//!   followed by a refractory period, configured by [`CompositeConfig`].
+//! * [`Composite`]: the default detector: value z, CUSUM, neighbour and time-of-day
+//!   components (difference z optional) merged by a [`Combination`] (by default the mean of
+//!   the two strongest scores) and followed by a refractory period, configured by
+//!   [`CompositeConfig`].
 //!
 //! Each component turns its raw surprise into a score with a [`Calibrator`]: by default the
 //! Gaussian tail probability `p` of a short average of the raw values against their long-run
 //! mean and spread, reported as `min(1, −log10(p)/10)` (0.5 = a one-in-10⁵ event). Scores of
-//! different series and components are therefore comparable and one threshold fits all; the
-//! mean of calibrated scores is the mean of the components' `−log10 p` (a Fisher-style
+//! different series and components are therefore comparable and one threshold fits all; a
+//! mean of calibrated scores is a mean of the components' `−log10 p` (a Fisher-style
 //! combination of evidence).
 //!
 //! Input handling: a NaN or infinite value is skipped (score 0, state unchanged); a point
 //! whose timestamp is not after the previous one is skipped the same way; a gap (time step
 //! larger than [`GAP_FACTOR`] times the usual step) restarts the difference and context
-//! tracking but keeps the learnt level and scale; a constant series scores 0 throughout.
+//! tracking but keeps the learnt level and scale (the time-of-day baseline follows the clock,
+//! so it is unaffected); a constant series scores 0 throughout.
 //! The batch API [`score_series`] instead rejects NaN, duplicate or unsorted timestamps with
 //! a typed `InvalidInput` error before touching the detector.
 //!
@@ -49,13 +53,15 @@ mod composite;
 mod cusum;
 mod neighbour;
 mod robust;
+mod seasonal;
 
 pub use calibrate::Calibrator;
 pub use combine::{Combine, Refractory};
-pub use composite::{Composite, CompositeConfig};
+pub use composite::{Combination, Composite, CompositeConfig};
 pub use cusum::Cusum;
 pub use neighbour::Neighbour;
 pub use robust::{RobustZ, Target};
+pub use seasonal::Seasonal;
 
 use hxb_core::{Error, Result};
 

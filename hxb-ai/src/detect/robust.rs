@@ -53,6 +53,12 @@ impl Level {
         }
     }
 
+    /// Observations learnt so far (saturating).
+    #[inline]
+    pub(crate) fn count(&self) -> u32 {
+        self.n
+    }
+
     #[inline]
     pub(crate) fn learn(&mut self, x: f64) {
         self.n = self.n.saturating_add(1);
@@ -61,6 +67,10 @@ impl Level {
             return;
         }
         let d = x - self.mean;
+        if !d.is_finite() {
+            // Only values near the ends of the f64 range get here: ignore, keep the estimates.
+            return;
+        }
         // Warm start: plain averages for the first points, then the configured rates.
         let k = 1.0 / f64::from(self.n);
         let (al, as_) = (self.alpha_level.max(k), self.alpha_scale.max(k));

@@ -5,7 +5,10 @@ use std::time::Duration;
 use hxb_core::{Error, Result};
 use serde_json::{Value, json};
 
-use super::{ChatRequest, ChatResponse, LlmProvider, Message, Role, ToolCall, check_tools};
+use super::stream::{LineBuffer, OllamaStream, OpenAiStream};
+use super::{
+    ChatRequest, ChatResponse, LlmProvider, Message, Role, StreamDelta, ToolCall, check_tools,
+};
 
 /// Connection settings shared by the HTTP providers.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,7 +89,9 @@ impl Client {
         Ok(Client { config, http })
     }
 
-    async fn post(&self, path: &str, body: &Value) -> Result<Value> {
+    /// Sends `body` to `path`, retrying short 429s; returns the successful response or the
+    /// typed error of a failed one (the body of a failure is read here).
+    async fn send(&self, path: &str, body: &Value) -> Result<reqwest::Response> {
         let url = format!("{}{path}", self.config.base_url);
         let mut attempt = 0;
         loop {
@@ -115,19 +120,46 @@ impl Client {
                     Some(Box::new(RateLimited { retry_after })),
                 ));
             }
+            if status.is_success() {
+                return Ok(resp);
+            }
             let text = resp.text().await.map_err(|e| map_reqwest(&url, e))?;
             if status.is_server_error() {
                 return Err(Error::unavailable(format!("{url}: HTTP {status}"), None));
             }
-            if !status.is_success() {
-                return Err(Error::backend(
-                    format!("{url}: HTTP {status}"),
-                    truncate(&text),
-                ));
-            }
-            return serde_json::from_str(&text)
-                .map_err(|e| Error::backend(format!("{url}: reply is not JSON"), e));
+            return Err(Error::backend(
+                format!("{url}: HTTP {status}"),
+                truncate(&text),
+            ));
         }
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<Value> {
+        let url = format!("{}{path}", self.config.base_url);
+        let text = self
+            .send(path, body)
+            .await?
+            .text()
+            .await
+            .map_err(|e| map_reqwest(&url, e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::backend(format!("{url}: reply is not JSON"), e))
+    }
+
+    /// Posts `body` and feeds each complete line of the streamed reply to `line`.
+    async fn post_lines(
+        &self,
+        path: &str,
+        body: &Value,
+        line: &mut (dyn FnMut(&str) -> Result<()> + Send),
+    ) -> Result<()> {
+        let url = format!("{}{path}", self.config.base_url);
+        let mut resp = self.send(path, body).await?;
+        let mut lines = LineBuffer::default();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| map_reqwest(&url, e))? {
+            lines.push(&chunk, &mut *line)?;
+        }
+        lines.finish(line)
     }
 }
 
@@ -278,9 +310,29 @@ impl LlmProvider for OpenAiProvider {
         }
         Ok(response)
     }
+
+    async fn chat_stream(
+        &self,
+        request: &ChatRequest,
+        on_delta: &mut (dyn FnMut(StreamDelta) + Send),
+    ) -> Result<ChatResponse> {
+        let mut body = self.body(request);
+        body["stream"] = json!(true);
+        let mut acc = OpenAiStream::default();
+        self.client
+            .post_lines("/chat/completions", &body, &mut |line| {
+                acc.line(line, &mut *on_delta)
+            })
+            .await?;
+        let response = parse_openai(&acc.finish()?)?;
+        if self.client.config.strict_tools {
+            check_tools(request, &response)?;
+        }
+        Ok(response)
+    }
 }
 
-/// An Ollama server (`/api/chat`, non-streaming).
+/// An Ollama server (`/api/chat`; streaming replies are newline-delimited JSON).
 pub struct OllamaProvider {
     client: Client,
 }
@@ -301,6 +353,29 @@ impl LlmProvider for OllamaProvider {
     }
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse> {
+        let body = self.body(request, false);
+        let reply = self.client.post("/api/chat", &body).await?;
+        self.finish(request, &reply)
+    }
+
+    async fn chat_stream(
+        &self,
+        request: &ChatRequest,
+        on_delta: &mut (dyn FnMut(StreamDelta) + Send),
+    ) -> Result<ChatResponse> {
+        let body = self.body(request, true);
+        let mut acc = OllamaStream::default();
+        self.client
+            .post_lines("/api/chat", &body, &mut |line| {
+                acc.line(line, &mut *on_delta)
+            })
+            .await?;
+        self.finish(request, &acc.finish()?)
+    }
+}
+
+impl OllamaProvider {
+    fn body(&self, request: &ChatRequest, stream: bool) -> Value {
         let messages: Vec<Value> = request
             .messages
             .iter()
@@ -317,14 +392,17 @@ impl LlmProvider for OllamaProvider {
             })
             .collect();
         let mut body =
-            json!({"model": self.client.config.model, "messages": messages, "stream": false});
+            json!({"model": self.client.config.model, "messages": messages, "stream": stream});
         if !request.tools.is_empty() {
             body["tools"] = tools_json(request);
         }
         if let Some(t) = request.temperature {
             body["options"] = json!({"temperature": t});
         }
-        let reply = self.client.post("/api/chat", &body).await?;
+        body
+    }
+
+    fn finish(&self, request: &ChatRequest, reply: &Value) -> Result<ChatResponse> {
         // Ollama's reply has the shape of one OpenAI choice, with object arguments and no ids.
         let wrapped = json!({"choices": [{
             "message": reply.get("message").cloned().unwrap_or(Value::Null),

@@ -1,5 +1,6 @@
 //! LLM providers for the hxb agent: one [`LlmProvider`] trait, an OpenAI-compatible
-//! chat-completions client and an Ollama client (both with tool calling, over reqwest), and a
+//! chat-completions client and an Ollama client (both with tool calling and streaming
+//! ([`LlmProvider::chat_stream`]: server-sent events / newline-delimited JSON), over reqwest), and a
 //! deterministic [`OfflineProvider`] so everything runs without a model.
 //!
 //! Failures map onto [`hxb_core::Error`] kinds: HTTP 429 and 5xx are `Unavailable` (a 429
@@ -10,10 +11,12 @@
 
 mod http;
 mod offline;
+mod stream;
 mod types;
 
 pub use http::{HttpConfig, OllamaProvider, OpenAiProvider, RateLimited};
 pub use offline::OfflineProvider;
+pub use stream::StreamDelta;
 pub use types::{ChatRequest, ChatResponse, Message, Role, ToolCall, ToolSpec};
 
 use hxb_core::Result;
@@ -25,6 +28,27 @@ pub trait LlmProvider: Send + Sync {
     fn name(&self) -> String;
     /// Sends the conversation and returns the assistant's reply.
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse>;
+
+    /// Like [`chat`](Self::chat), but hands each piece of the reply to `on_delta` as it
+    /// arrives (text as it is generated, tool calls as they start) and returns the same
+    /// validated [`ChatResponse`] at the end. Providers without streaming deliver the whole
+    /// reply as one delta.
+    async fn chat_stream(
+        &self,
+        request: &ChatRequest,
+        on_delta: &mut (dyn FnMut(StreamDelta) + Send),
+    ) -> Result<ChatResponse> {
+        let response = self.chat(request).await?;
+        if !response.message.content.is_empty() {
+            on_delta(StreamDelta::Text(response.message.content.clone()));
+        }
+        for call in &response.message.tool_calls {
+            on_delta(StreamDelta::ToolCall {
+                name: call.name.clone(),
+            });
+        }
+        Ok(response)
+    }
 }
 
 /// Checks that every tool call names an offered tool (`Backend` error otherwise).

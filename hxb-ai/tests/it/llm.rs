@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use hxb_ai::llm::{
     ChatRequest, HttpConfig, LlmProvider, Message, OfflineProvider, OllamaProvider, OpenAiProvider,
-    RateLimited, ToolSpec,
+    RateLimited, StreamDelta, ToolSpec,
 };
 use hxb_core::ErrorKind;
 use serde_json::{Value, json};
@@ -292,4 +292,118 @@ async fn offline_provider_is_deterministic() {
     let b = p.chat(&req).await.unwrap();
     assert!(b.message.tool_calls.is_empty());
     assert_eq!(b.message.content, "offline summary: scaled");
+}
+
+fn sse(events: &[Value]) -> String {
+    let mut out = String::new();
+    for e in events {
+        out.push_str(&format!("data: {e}\n\n"));
+    }
+    out.push_str("data: [DONE]\n\n");
+    out
+}
+
+#[tokio::test]
+async fn openai_streams_text_and_tool_calls_as_server_sent_events() {
+    let body = sse(&[
+        json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": "Scaling "}}]}),
+        json!({"choices": [{"index": 0, "delta": {"content": "web."}}]}),
+        json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "id": "call_7", "type": "function", "function": {"name": "scale", "arguments": "{\"name\":"}}]}}]}),
+        json!({"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": "\"web\",\"replicas\":5}"}}]}}]}),
+        json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+    ]);
+    let (url, rx) = serve(vec![reply(200, body)]);
+    let mut deltas = Vec::new();
+    let resp = openai(&url)
+        .chat_stream(&request(), &mut |d| deltas.push(d))
+        .await
+        .unwrap();
+    assert_eq!(resp.message.content, "Scaling web.");
+    assert_eq!(resp.message.tool_calls[0].id, "call_7");
+    assert_eq!(
+        resp.message.tool_calls[0].arguments,
+        json!({"name": "web", "replicas": 5})
+    );
+    assert_eq!(resp.finish_reason.as_deref(), Some("tool_calls"));
+    assert_eq!(
+        deltas,
+        vec![
+            StreamDelta::Text("Scaling ".into()),
+            StreamDelta::Text("web.".into()),
+            StreamDelta::ToolCall {
+                name: "scale".into()
+            },
+        ]
+    );
+    let (path, sent) = rx.recv().unwrap();
+    assert_eq!(path, "/v1/chat/completions");
+    assert_eq!(sent["stream"], true);
+}
+
+#[tokio::test]
+async fn broken_streams_are_typed_errors() {
+    let truncated = "data: {\"choices\":[{\"delta\":{\"content\":\"hal\"}}]}\n\n".to_string();
+    let bad_args = sse(&[
+        json!({"choices": [{"delta": {"tool_calls": [{"index": 0, "id": "c", "function": {"name": "scale", "arguments": "{\"repl"}}]}, "finish_reason": "tool_calls"}]}),
+    ]);
+    let unknown_tool = sse(&[
+        json!({"choices": [{"delta": {"tool_calls": [{"index": 0, "id": "c", "function": {"name": "drop_database", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}]}),
+    ]);
+    let (url, _rx) = serve(vec![
+        reply(200, truncated),
+        reply(200, bad_args),
+        reply(200, unknown_tool),
+        reply(503, "{}"),
+    ]);
+    let p = openai(&url);
+    for (what, kind) in [
+        ("truncated", ErrorKind::Backend),
+        ("bad arguments", ErrorKind::Backend),
+        ("unknown tool", ErrorKind::Backend),
+        ("server error", ErrorKind::Unavailable),
+    ] {
+        let e = p.chat_stream(&request(), &mut |_| {}).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{what}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn ollama_streams_newline_delimited_json() {
+    let lines = [
+        json!({"model": "llama3.1", "message": {"role": "assistant", "content": "Checking"}, "done": false}),
+        json!({"model": "llama3.1", "message": {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "scale", "arguments": {"replicas": 2}}}]}, "done": false}),
+        json!({"model": "llama3.1", "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": "stop"}),
+    ];
+    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let (url, rx) = serve(vec![reply(200, body)]);
+    let p = OllamaProvider::new(HttpConfig::new(url, "llama3.1")).unwrap();
+    let mut texts = String::new();
+    let resp = p
+        .chat_stream(&request(), &mut |d| {
+            if let StreamDelta::Text(t) = d {
+                texts.push_str(&t);
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(texts, "Checking");
+    assert_eq!(resp.message.content, "Checking");
+    assert_eq!(resp.message.tool_calls[0].arguments, json!({"replicas": 2}));
+    assert_eq!(resp.finish_reason.as_deref(), Some("stop"));
+    assert_eq!(rx.recv().unwrap().1["stream"], true);
+}
+
+#[tokio::test]
+async fn providers_without_streaming_deliver_one_delta() {
+    let mut deltas = Vec::new();
+    let resp = OfflineProvider
+        .chat_stream(&request(), &mut |d| deltas.push(d))
+        .await
+        .unwrap();
+    assert_eq!(
+        deltas,
+        vec![StreamDelta::ToolCall {
+            name: resp.message.tool_calls[0].name.clone()
+        }]
+    );
 }

@@ -54,18 +54,20 @@ pub(crate) fn who(s: &str) -> Subject {
 
 pub(crate) struct Fixture {
     pub(crate) cluster: Arc<dyn ClusterBackend>,
+    /// The same cluster as a handle, to write container logs.
+    pub(crate) embedded: EmbeddedCluster,
     pub(crate) store: Arc<dyn StateStore>,
     pub(crate) clock: ManualClock,
 }
 
 pub(crate) async fn fixture() -> Fixture {
     let clock = ManualClock::at_epoch();
-    let cluster = EmbeddedCluster::builder()
+    let embedded = EmbeddedCluster::builder()
         .nodes(2)
         .seed(5)
         .clock(Arc::new(clock.clone()))
-        .build()
-        .into_backend();
+        .build();
+    let cluster = embedded.clone().into_backend();
     Api::<Namespace>::all(cluster.clone())
         .create(&Namespace {
             metadata: ObjectMeta {
@@ -112,6 +114,7 @@ pub(crate) async fn fixture() -> Fixture {
         .unwrap();
     Fixture {
         cluster,
+        embedded,
         store: Arc::new(MemoryStore::new()),
         clock,
     }

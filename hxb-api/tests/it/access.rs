@@ -1,9 +1,6 @@
 //! Invitations, kubeconfig and applications over HTTP.
 
-use std::collections::BTreeMap;
-
 use hxb::tenancy::engine::credentials::service_account_name;
-use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use reqwest::Method;
 use serde_json::json;
@@ -204,18 +201,7 @@ async fn kubeconfig_for_members_only() {
     )
     .await;
     let path = "/api/v1/organizations/acme/workspaces/dev/kubeconfig";
-    // The embedded cluster issues no ServiceAccount tokens: retryable 503 first.
-    let (st, e) = s.call(Some("dev@x"), Method::GET, path, None).await;
-    assert_eq!((st, e["code"].as_str()), (503, Some("unavailable")), "{e}");
-    // Play the cluster's token controller, then ask again.
-    let sa = service_account_name(&hxb::core::Subject::new("dev@x").unwrap());
-    let secrets = s.engine.api::<Secret>(Some("acme-dev-web")).unwrap();
-    let mut secret = secrets.get(&format!("{sa}-token")).await.unwrap();
-    secret.data = Some(BTreeMap::from([(
-        "token".to_owned(),
-        ByteString(b"tok-123".to_vec()),
-    )]));
-    secrets.replace(&secret).await.unwrap();
+    // The embedded cluster issues bound tokens (TokenRequest): the kubeconfig comes at once.
     let resp = s
         .client
         .get(format!("{}{path}", s.base))
@@ -226,9 +212,21 @@ async fn kubeconfig_for_members_only() {
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
     assert_eq!(status, 200, "{text}");
+    let sa = service_account_name(&hxb::core::Subject::new("dev@x").unwrap());
     assert!(
-        text.contains("kind: Config") && text.contains("tok-123"),
+        text.contains("kind: Config")
+            && text.contains("token: hxb-embedded.")
+            && text.contains(&sa),
         "{text}"
+    );
+    // No long-lived token Secret is made when TokenRequest works.
+    let secrets = s.engine.api::<Secret>(Some("acme-dev-web")).unwrap();
+    assert!(
+        secrets
+            .get_opt(&format!("{sa}-token"))
+            .await
+            .unwrap()
+            .is_none()
     );
     assert_eq!(s.call(Some("eve@x"), Method::GET, path, None).await.0, 403);
 }

@@ -153,7 +153,7 @@ fn controller_of(obj: &DynamicObject) -> Option<&OwnerReference> {
         .find(|o| o.controller == Some(true))
 }
 
-fn is_ready(pod: &DynamicObject) -> bool {
+pub(crate) fn is_ready(pod: &DynamicObject) -> bool {
     let status = json::field(&pod.data, "status");
     status.and_then(|s| s.get("phase")).and_then(Value::as_str) == Some("Running")
         && status

@@ -14,7 +14,12 @@
 //! - **watches** with label selectors and a bounded replay history;
 //! - **simulated nodes** and a scheduler binding every pod (see [`LeastAllocated`], or plug in
 //!   any [`PodScheduler`]), with `core/v1` Events for scheduling outcomes;
-//! - minimal **Deployment and StatefulSet controllers** keeping pods at `spec.replicas`.
+//! - minimal **Deployment and StatefulSet controllers** keeping pods at `spec.replicas`;
+//! - a **service proxy** over in-process handlers registered per container image
+//!   ([`EmbeddedCluster::serve_image`]): it runs no containers, so those handlers answer for
+//!   them;
+//! - **bound ServiceAccount tokens** (TokenRequest) and their review
+//!   ([`EmbeddedCluster::authenticate`]).
 //!
 //! There are no background threads or tasks: all controller work happens synchronously inside
 //! the API call that triggers it, and uids come from a seeded generator, so a run reproduces
@@ -39,6 +44,7 @@ mod controllers;
 mod events;
 mod json;
 mod limitrange;
+mod logs;
 mod namespace;
 mod nodes;
 mod pods;
@@ -48,8 +54,10 @@ mod podsecurity;
 mod proptests;
 mod quota;
 mod scheduler;
+mod serve;
 mod state;
 mod store;
+mod tokens;
 mod watch;
 
 use std::sync::Arc;
@@ -59,14 +67,17 @@ use parking_lot::RwLock;
 
 use crate::clock::{Clock, SystemClock};
 use crate::cluster::{
-    ApplyOptions, BackendKind, ClusterBackend, DynamicObject, ListOptions, ObjectList,
-    ResourceType, WatchOptions, WatchStream,
+    ApplyOptions, BackendKind, ClusterBackend, DynamicObject, IssuedToken, ListOptions, LogOptions,
+    ObjectList, ProxyRequest, ProxyResponse, ResourceType, WatchOptions, WatchStream,
 };
 use crate::error::Result;
 use crate::scheduling::PodScheduler;
 
+pub use logs::LOG_LINES_PER_CONTAINER;
 pub use nodes::NodePool;
 pub use scheduler::LeastAllocated;
+pub use serve::{ImageHandler, POD_HEADER, image_handler};
+pub use tokens::TokenUser;
 
 use state::State;
 
@@ -77,6 +88,8 @@ pub const DEFAULT_WATCH_HISTORY: usize = 10_000;
 #[derive(Clone)]
 pub struct EmbeddedCluster {
     inner: Arc<RwLock<State>>,
+    handlers: Arc<serve::Handlers>,
+    tokens: Arc<tokens::Tokens>,
 }
 
 impl std::fmt::Debug for EmbeddedCluster {
@@ -98,6 +111,7 @@ pub struct EmbeddedClusterBuilder {
     clock: Arc<dyn Clock>,
     scheduler: Arc<dyn PodScheduler>,
     watch_history: usize,
+    handlers: Vec<(String, ImageHandler)>,
 }
 
 impl Default for EmbeddedClusterBuilder {
@@ -110,6 +124,7 @@ impl Default for EmbeddedClusterBuilder {
             clock: Arc::new(SystemClock),
             scheduler: Arc::new(LeastAllocated),
             watch_history: DEFAULT_WATCH_HISTORY,
+            handlers: Vec::new(),
         }
     }
 }
@@ -161,6 +176,43 @@ impl EmbeddedCluster {
     /// How many objects the cluster holds (all kinds, Events included).
     pub fn object_count(&self) -> usize {
         self.inner.read().store.len()
+    }
+
+    /// Let `handler` answer for containers running `image` (replacing an earlier one).
+    ///
+    /// The embedded cluster runs no processes; a request through
+    /// [`proxy_service`](ClusterBackend::proxy_service) reaching a ready pod whose serving
+    /// container runs `image` is handed to `handler` (with the pod's name in the
+    /// [`POD_HEADER`] header). Pods of an image with no handler refuse the connection
+    /// ([`Unavailable`](crate::ErrorKind::Unavailable)).
+    ///
+    /// ```
+    /// use hxb_core::EmbeddedCluster;
+    /// use hxb_core::cluster::ProxyResponse;
+    /// let cluster = EmbeddedCluster::builder().nodes(1).build();
+    /// cluster.serve_image("hello:1", |req| async move {
+    ///     ProxyResponse::ok(format!("hello from {}", req.path))
+    /// });
+    /// ```
+    pub fn serve_image<F, Fut>(&self, image: &str, handler: F)
+    where
+        F: Fn(ProxyRequest) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ProxyResponse> + Send + 'static,
+    {
+        self.handlers.insert(image, image_handler(handler));
+    }
+
+    /// Stop answering for `image`; `false` if no handler was registered.
+    pub fn unserve_image(&self, image: &str) -> bool {
+        self.handlers.remove(image)
+    }
+
+    /// TokenReview: the user a token from [`request_token`](ClusterBackend::request_token)
+    /// authenticates as (`system:serviceaccount:<ns>:<name>` and its groups), to ask the RBAC
+    /// authorizer about. An unknown or expired token, or one whose ServiceAccount is gone, is
+    /// [`Forbidden`](crate::ErrorKind::Forbidden) (`unauthorized: …`).
+    pub fn authenticate(&self, token: &str) -> Result<TokenUser> {
+        self.tokens.review(&self.inner.read(), token)
     }
 }
 
@@ -218,6 +270,18 @@ impl EmbeddedClusterBuilder {
         self
     }
 
+    /// Let `handler` answer for containers running `image` (see
+    /// [`EmbeddedCluster::serve_image`]).
+    pub fn serve_image<F, Fut>(mut self, image: &str, handler: F) -> Self
+    where
+        F: Fn(ProxyRequest) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ProxyResponse> + Send + 'static,
+    {
+        self.handlers
+            .push((image.to_owned(), image_handler(handler)));
+        self
+    }
+
     /// Create the cluster with its nodes.
     pub fn build(self) -> EmbeddedCluster {
         let mut st = State::new(self.seed, self.clock, self.scheduler, self.watch_history);
@@ -227,8 +291,14 @@ impl EmbeddedClusterBuilder {
         }
         pools.extend(self.pools);
         st.add_pools(&pools, &self.zones);
+        let handlers = serve::Handlers::default();
+        for (image, h) in self.handlers {
+            handlers.insert(&image, h);
+        }
         EmbeddedCluster {
             inner: Arc::new(RwLock::new(st)),
+            handlers: Arc::new(handlers),
+            tokens: Arc::default(),
         }
     }
 }
@@ -289,5 +359,44 @@ impl ClusterBackend for EmbeddedCluster {
         opts: &WatchOptions,
     ) -> Result<WatchStream> {
         self.inner.read().watch(ty, namespace, opts)
+    }
+
+    async fn logs(&self, namespace: &str, pod: &str, opts: &LogOptions) -> Result<String> {
+        self.inner.read().read_logs(namespace, pod, opts)
+    }
+
+    async fn proxy_service(
+        &self,
+        namespace: &str,
+        service: &str,
+        port: &str,
+        request: ProxyRequest,
+    ) -> Result<ProxyResponse> {
+        serve::proxy(
+            &self.inner,
+            &self.handlers,
+            namespace,
+            service,
+            port,
+            request,
+        )
+        .await
+    }
+
+    async fn request_token(
+        &self,
+        namespace: &str,
+        service_account: &str,
+        audiences: &[String],
+        expiration_seconds: i64,
+    ) -> Result<IssuedToken> {
+        let st = self.inner.read();
+        self.tokens.request(
+            &st,
+            namespace,
+            service_account,
+            audiences,
+            expiration_seconds,
+        )
     }
 }

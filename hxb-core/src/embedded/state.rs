@@ -86,6 +86,8 @@ pub(crate) struct State {
     /// Re-entrancy guard of the pending-pod retry loop.
     pub(crate) retrying: bool,
     pub(crate) retry_again: bool,
+    /// Container logs appended by the embedder.
+    pub(crate) logs: super::logs::PodLogs,
 }
 
 /// The storage namespace key of an object: `""` for cluster-scoped kinds.
@@ -100,13 +102,10 @@ pub(crate) fn scope<'a>(ty: &ResourceType, namespace: Option<&'a str>) -> Result
     }
 }
 
-/// The API server's NotFound for an object.
-pub(crate) fn not_found(ty: &ResourceType, ns: &str, name: &str) -> Error {
-    if ns.is_empty() {
-        Error::not_found(ty.plural.clone(), name)
-    } else {
-        Error::not_found(ty.plural.clone(), format!("{ns}/{name}"))
-    }
+/// The API server's NotFound for an object: `deployments.apps "web" not found` (the
+/// namespace is not part of the message, as on the API server).
+pub(crate) fn not_found(ty: &ResourceType, _ns: &str, name: &str) -> Error {
+    ty.not_found(name)
 }
 
 fn rv_of(obj: &DynamicObject) -> Option<&str> {
@@ -135,6 +134,7 @@ impl State {
             reconciling: false,
             retrying: false,
             retry_again: false,
+            logs: Default::default(),
         }
     }
 

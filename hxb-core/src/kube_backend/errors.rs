@@ -13,6 +13,10 @@ use crate::resources::ResourceName;
 pub(crate) struct Target<'a> {
     /// The kind (`Pod`).
     pub kind: &'a str,
+    /// The plural resource (`pods`), for NotFound.
+    pub plural: &'a str,
+    /// The API group (`""` for core), for NotFound.
+    pub group: &'a str,
     /// Namespace, if any.
     pub namespace: Option<&'a str>,
     /// Object name (empty for collection calls).
@@ -20,6 +24,15 @@ pub(crate) struct Target<'a> {
 }
 
 impl Target<'_> {
+    /// `deployments.apps`, `pods`.
+    fn group_resource(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_owned()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
     fn qualified(&self) -> String {
         match self.namespace {
             Some(ns) if !self.name.is_empty() => format!("{ns}/{}", self.name),
@@ -177,7 +190,8 @@ pub(crate) fn map_status(s: &Status, target: Target<'_>) -> Option<Error> {
             None => Error::forbidden(msg),
         },
         403 => Error::forbidden(msg),
-        404 => Error::not_found(target.kind, name),
+        // As the API server says it: `deployments.apps "web" not found`.
+        404 => Error::not_found(target.group_resource(), target.name),
         409 if s.reason == "AlreadyExists" => Error::already_exists(target.kind, name),
         409 => Error::conflict(target.kind, name, msg),
         // An expired resourceVersion (watch, paginated list): re-list and start again.
@@ -261,6 +275,8 @@ mod tests {
 
     const T: Target<'static> = Target {
         kind: "Pod",
+        plural: "pods",
+        group: "",
         namespace: Some("team-a"),
         name: "web-0",
     };
@@ -430,7 +446,7 @@ mod tests {
     #[test]
     fn not_found_names_the_object_and_unavailable_keeps_the_source() {
         let err = map_error(kube::Error::Api(status(404, "NotFound", "").boxed()), T);
-        assert_eq!(err.to_string(), "Pod \"team-a/web-0\" not found");
+        assert_eq!(err.to_string(), "pods \"web-0\" not found");
         let err = map_error(kube::Error::Api(status(503, "", "down").boxed()), T);
         assert!(std::error::Error::source(&err).is_some());
         let err = map_error(kube::Error::Api(status(418, "", "?").boxed()), T);

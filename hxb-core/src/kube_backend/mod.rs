@@ -25,12 +25,13 @@ use kube::api::{Api as KubeApi, DeleteParams, ListParams, Patch, PatchParams, Po
 use kube::core::{ApiResource, DynamicObject, TypeMeta};
 
 use crate::cluster::{
-    ApplyOptions, BackendKind, ClusterBackend, ListOptions, ObjectList, ResourceType, WatchOptions,
-    WatchStream,
+    ApplyOptions, BackendKind, ClusterBackend, IssuedToken, ListOptions, LogOptions, ObjectList,
+    ProxyRequest, ProxyResponse, ResourceType, WatchOptions, WatchStream,
 };
 use crate::error::{Error, Result};
 
 mod errors;
+mod proxy;
 mod retry;
 mod transport;
 mod watch;
@@ -176,6 +177,8 @@ fn prepare(ty: &ResourceType, mut obj: DynamicObject) -> Result<(DynamicObject, 
 fn target<'a>(ty: &'a ResourceType, namespace: Option<&'a str>, name: &'a str) -> Target<'a> {
     Target {
         kind: &ty.kind,
+        plural: &ty.plural,
+        group: &ty.group,
         namespace: namespace.filter(|_| ty.namespaced),
         name,
     }
@@ -344,5 +347,46 @@ impl ClusterBackend for KubeBackend {
         opts: &WatchOptions,
     ) -> Result<WatchStream> {
         watch::open(self, ty, namespace, opts).await
+    }
+
+    async fn logs(&self, namespace: &str, pod: &str, opts: &LogOptions) -> Result<String> {
+        use k8s_openapi::api::core::v1::Pod;
+        let ty = ResourceType::of::<Pod>();
+        let t = target(&ty, Some(namespace), pod);
+        let api: KubeApi<Pod> = KubeApi::namespaced(self.client.clone(), namespace);
+        let params = kube::api::LogParams {
+            container: opts.container.clone(),
+            tail_lines: opts
+                .tail_lines
+                .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+            limit_bytes: opts
+                .limit_bytes
+                .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+            ..Default::default()
+        };
+        run(&self.retry, Call::Get, t, || api.logs(pod, &params))
+            .await
+            .map_err(|f| failed(f, t))
+    }
+
+    async fn proxy_service(
+        &self,
+        namespace: &str,
+        service: &str,
+        port: &str,
+        request: ProxyRequest,
+    ) -> Result<ProxyResponse> {
+        self.proxy(namespace, service, port, request).await
+    }
+
+    async fn request_token(
+        &self,
+        namespace: &str,
+        service_account: &str,
+        audiences: &[String],
+        expiration_seconds: i64,
+    ) -> Result<IssuedToken> {
+        self.token(namespace, service_account, audiences, expiration_seconds)
+            .await
     }
 }

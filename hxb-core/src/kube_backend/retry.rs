@@ -80,6 +80,11 @@ impl RetryPolicy {
         self.max_attempts
     }
 
+    /// The per-attempt timeout, if any.
+    pub fn get_attempt_timeout(&self) -> Option<Duration> {
+        self.attempt_timeout
+    }
+
     /// The wait ceiling before retry number `retry` (1-based): `min(max, base * 2^(retry-1))`.
     pub fn backoff_ceiling(&self, retry: u32) -> Duration {
         let factor = 2u32.saturating_pow(retry.saturating_sub(1));

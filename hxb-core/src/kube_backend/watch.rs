@@ -19,6 +19,8 @@ struct State {
     params: WatchParams,
     policy: RetryPolicy,
     kind: String,
+    plural: String,
+    group: String,
     namespace: Option<String>,
     /// The last resourceVersion seen (object or bookmark): where a resumed watch starts.
     resource_version: String,
@@ -33,6 +35,8 @@ impl State {
     fn target(&self) -> Target<'_> {
         Target {
             kind: &self.kind,
+            plural: &self.plural,
+            group: &self.group,
             namespace: self.namespace.as_deref(),
             name: "",
         }
@@ -172,6 +176,8 @@ pub(super) async fn open(
         params,
         policy: backend.retry_policy().clone(),
         kind: ty.kind.clone(),
+        plural: ty.plural.clone(),
+        group: ty.group.clone(),
         namespace: t.namespace.map(str::to_owned),
         resource_version,
         events: None,

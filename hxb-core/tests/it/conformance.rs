@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use hxb_core::cluster::{Api, ChangeKind, ListOptions, WatchOptions};
 use hxb_core::{ClusterBackend, ErrorKind, Selector};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ResourceQuota, ResourceQuotaSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity as K8sQuantity;
 
@@ -135,9 +136,14 @@ async fn crud_and_concurrency(backend: &Arc<dyn ClusterBackend>, ns: &str) {
     let blind = cms.replace(&blind).await.unwrap();
     assert_eq!(blind.data.unwrap()["k"], "v3");
 
+    let err = cms.get("absent").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    // NotFound reads as the API server says it: `<resource>.<group> "<name>" not found`
+    assert_eq!(err.to_string(), "configmaps \"absent\" not found");
+    let deployments: Api<Deployment> = Api::namespaced(backend.clone(), ns);
     assert_eq!(
-        cms.get("absent").await.unwrap_err().kind(),
-        ErrorKind::NotFound
+        deployments.get("absent").await.unwrap_err().to_string(),
+        "deployments.apps \"absent\" not found"
     );
     assert!(cms.get_opt("absent").await.unwrap().is_none());
     assert_eq!(

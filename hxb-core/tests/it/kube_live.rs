@@ -112,3 +112,60 @@ async fn real_quota_refusals_and_apply_no_ops_map_as_documented() {
     namespaces.delete(&ns).await.unwrap();
     result.unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs kubeconfig"]
+async fn real_token_requests_and_service_proxy_refusals_map_as_documented() {
+    use hxb_core::cluster::ProxyRequest;
+    use k8s_openapi::api::core::v1::{Service, ServiceAccount};
+    let backend: Arc<dyn ClusterBackend> = Arc::new(backend().await);
+    let ns = format!("hxb-live-tok-{}", suffix());
+    let namespaces: Api<Namespace> = Api::all(backend.clone());
+    namespaces.apply(&named(&ns)).await.unwrap();
+
+    let result =
+        async {
+            // TokenRequest: a bound token for a ServiceAccount, expiring when asked.
+            Api::<ServiceAccount>::namespaced(backend.clone(), &ns)
+                .create(&named("robot"))
+                .await?;
+            let before = jiff::Timestamp::now();
+            let tok = backend.request_token(&ns, "robot", &[], 600).await?;
+            assert!(!tok.token.is_empty());
+            assert!(tok.expires_at > before);
+            assert!(tok.expires_at <= before + jiff::SignedDuration::from_secs(3600));
+            assert_eq!(
+                backend
+                    .request_token(&ns, "ghost", &[], 600)
+                    .await
+                    .unwrap_err()
+                    .to_string(),
+                "serviceaccounts \"ghost\" not found"
+            );
+
+            // Service proxy: a missing Service, and one with no endpoints.
+            let mut svc: Service = named("lonely");
+            svc.spec = Some(serde_json::from_value(
+            serde_json::json!({"selector": {"app": "nothing-here"}, "ports": [{"port": 80}]}),
+        )
+        .unwrap());
+            Api::<Service>::namespaced(backend.clone(), &ns)
+                .create(&svc)
+                .await?;
+            let get = ProxyRequest::new("GET", "/");
+            let err = backend
+                .proxy_service(&ns, "ghost", "80", get.clone())
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+            let err = backend
+                .proxy_service(&ns, "lonely", "80", get)
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+            Ok::<(), Error>(())
+        }
+        .await;
+    namespaces.delete(&ns).await.unwrap();
+    result.unwrap();
+}

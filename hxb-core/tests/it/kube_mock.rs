@@ -34,6 +34,8 @@ enum Reply {
     Json(u16, Value),
     /// Answer 200 with this raw body (watch streams).
     Raw(String),
+    /// Answer with this status, content type and body (an application behind a proxy).
+    Http(u16, &'static str, Vec<u8>),
     /// Fail the transport.
     Transport,
     /// Never answer.
@@ -133,6 +135,14 @@ fn serve(
                     Response::builder()
                         .status(200)
                         .body(Body::from(text.into_bytes()))
+                        .unwrap(),
+                ),
+                Reply::Http(code, ct, body) => send.send_response(
+                    Response::builder()
+                        .status(code)
+                        .header("content-type", ct)
+                        .header("x-app", "fn")
+                        .body(Body::from(body))
                         .unwrap(),
                 ),
                 Reply::Transport => send.send_error(std::io::Error::new(
@@ -361,7 +371,7 @@ async fn get_maps_404_to_not_found() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::NotFound { kind, name } if kind == "ConfigMap" && name == "team-a/cfg"),
+        matches!(&err, Error::NotFound { kind, name } if kind == "configmaps" && name == "cfg"),
         "{err}"
     );
     let seen = finish(backend, server).await;
@@ -856,4 +866,205 @@ async fn bad_kubeconfigs_are_invalid_input() {
     std::fs::write(&path, "clusters: [oops").unwrap();
     let err = KubeBackend::from_kubeconfig(&path, None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+}
+
+#[tokio::test]
+async fn logs_read_the_pod_log_subresource_with_its_parameters() {
+    let (backend, server) = scripted(
+        fast(),
+        vec![
+            Reply::Raw("started\nlistening on :8080\n".into()),
+            status(404, "NotFound", "pods \"gone\" not found"),
+            status(
+                400,
+                "BadRequest",
+                "a container name must be specified for pod two, choose one of: [app sidecar]",
+            ),
+        ],
+    );
+    let opts = hxb_core::cluster::LogOptions {
+        container: Some("app".into()),
+        tail_lines: Some(20),
+        limit_bytes: Some(4096),
+    };
+    let text = backend.logs("team-a", "web-0", &opts).await.unwrap();
+    assert_eq!(text, "started\nlistening on :8080\n");
+    let e = backend
+        .logs("team-a", "gone", &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let e = backend
+        .logs("team-a", "two", &Default::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    let seen = finish(backend, server).await;
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(seen[0].path, "/api/v1/namespaces/team-a/pods/web-0/log");
+    assert_eq!(seen[0].query["container"], "app");
+    assert_eq!(seen[0].query["tailLines"], "20");
+    assert_eq!(seen[0].query["limitBytes"], "4096");
+}
+
+#[tokio::test]
+async fn proxy_service_goes_through_the_api_server_service_proxy() {
+    use hxb_core::cluster::ProxyRequest;
+    let (backend, server) = scripted(
+        fast(),
+        vec![
+            Reply::Http(200, "text/plain", b"v2 says hi".to_vec()),
+            // the application's own failure is its answer
+            Reply::Http(500, "application/json", br#"{"error":"boom"}"#.to_vec()),
+            // the API server's refusals are typed errors
+            status(
+                503,
+                "ServiceUnavailable",
+                "no endpoints available for service \"fn\"",
+            ),
+            status(404, "NotFound", "services \"ghost\" not found"),
+            status(
+                403,
+                "Forbidden",
+                "services \"fn\" is forbidden: User cannot get services/proxy",
+            ),
+        ],
+    );
+    let req = ProxyRequest::post("/invoke?trace=1", br#"{"name":"ada"}"#.to_vec())
+        .header("Content-Type", "application/json");
+    let r = backend
+        .proxy_service("team-a", "fn", "8080", req.clone())
+        .await
+        .unwrap();
+    assert_eq!((r.status, r.text().as_str()), (200, "v2 says hi"));
+    assert_eq!(r.headers["x-app"], "fn");
+    let r = backend
+        .proxy_service("team-a", "fn", "http", req.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 500);
+    let err = backend
+        .proxy_service("team-a", "fn", "8080", req.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(err.to_string().contains("no endpoints available"), "{err}");
+    let err = backend
+        .proxy_service("team-a", "ghost", "8080", req.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "services \"ghost\" not found");
+    let err = backend
+        .proxy_service("team-a", "fn", "8080", req.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+    // bad input never reaches the server (the script has no reply left for it)
+    for (ns, svc, port, r) in [
+        ("Team", "fn", "8080", req.clone()),
+        ("team-a", "1fn", "8080", req.clone()),
+        ("team-a", "fn", "0", req.clone()),
+        ("team-a", "fn", "a/b", req.clone()),
+        (
+            "team-a",
+            "fn",
+            "8080",
+            ProxyRequest::new("GET", "/../../api/v1/secrets"),
+        ),
+        ("team-a", "fn", "8080", ProxyRequest::new("BREW", "/")),
+    ] {
+        let err = backend.proxy_service(ns, svc, port, r).await.unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::InvalidInput,
+            "{ns} {svc} {port}: {err}"
+        );
+    }
+    let seen = finish(backend, server).await;
+    assert_eq!(seen.len(), 5);
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        (
+            "POST",
+            "/api/v1/namespaces/team-a/services/fn:8080/proxy/invoke"
+        )
+    );
+    assert_eq!(seen[0].query["trace"], "1");
+    assert_eq!(seen[0].content_type.as_deref(), Some("application/json"));
+    assert_eq!(seen[0].body, Some(json!({"name": "ada"})));
+    assert_eq!(
+        seen[1].path,
+        "/api/v1/namespaces/team-a/services/fn:http/proxy/invoke"
+    );
+    // not retried: a proxied request need not be idempotent
+    assert_eq!(seen[2].method, "POST");
+}
+
+#[tokio::test]
+async fn request_token_posts_a_token_request() {
+    let (backend, server) = scripted(
+        fast(),
+        vec![
+            status(500, "InternalError", "etcd hiccup"),
+            ok(json!({
+                "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                "metadata": {"name": "robot", "namespace": "team-a"},
+                "spec": {"audiences": ["hxb"], "expirationSeconds": 3600},
+                "status": {"token": "eyJ.tok", "expirationTimestamp": "2026-11-23T13:00:00Z"}
+            })),
+            status(404, "NotFound", "serviceaccounts \"ghost\" not found"),
+        ],
+    );
+    let tok = backend
+        .request_token("team-a", "robot", &["hxb".to_owned()], 3600)
+        .await
+        .unwrap();
+    assert_eq!(tok.token, "eyJ.tok");
+    assert_eq!(tok.expires_at.to_string(), "2026-11-23T13:00:00Z");
+    let err = backend
+        .request_token("team-a", "ghost", &[], 3600)
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "serviceaccounts \"ghost\" not found");
+    for (sa, exp) in [("robot", 60), ("Robot", 3600)] {
+        assert_eq!(
+            backend
+                .request_token("team-a", sa, &[], exp)
+                .await
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+    let seen = finish(backend, server).await;
+    assert_eq!(seen.len(), 3, "a 500 is retried; bad input sends nothing");
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].path.as_str()),
+        (
+            "POST",
+            "/api/v1/namespaces/team-a/serviceaccounts/robot/token"
+        )
+    );
+    let body = seen[1].body.as_ref().unwrap();
+    assert_eq!(body["kind"], "TokenRequest");
+    assert_eq!(body["spec"]["expirationSeconds"], 3600);
+    assert_eq!(body["spec"]["audiences"], json!(["hxb"]));
+}
+
+#[tokio::test]
+async fn not_found_reads_like_the_api_server() {
+    let (backend, server) = scripted(
+        fast(),
+        vec![status(
+            404,
+            "NotFound",
+            "deployments.apps \"web\" not found",
+        )],
+    );
+    let err = backend
+        .get(&ty_of::<Deployment>(), Some("team-a"), "web")
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), "deployments.apps \"web\" not found");
+    finish(backend, server).await;
 }

@@ -2,6 +2,7 @@
 
 mod conformance;
 mod embedded;
+mod embedded_serve;
 mod embedded_workloads;
 mod kube_fake;
 mod kube_live;

@@ -8,6 +8,7 @@
 //! what sub-projects carved). The cluster's own quota admission remains the binding check for
 //! the pods themselves.
 
+use futures::future::BoxFuture;
 use hxb_core::cluster::{ListOptions, ResourceType};
 use hxb_core::store::{Batch, Precondition};
 use hxb_core::{EntityStatus, Error, Name, Quantity, ResourceList, Result, Selector};
@@ -21,7 +22,8 @@ use crate::reconcile::retry;
 
 impl Tenancy {
     /// Start creating application `name` in project `org/ws/project`; pick its kind with
-    /// `.stateless(image)`, `.stateful(image, storage)` or `.cron_job(image, schedule)`.
+    /// `.stateless(image)`, `.stateful(image, storage)`, `.cron_job(image, schedule)` or
+    /// `.function(image)`.
     pub fn create_app(&self, org: &str, ws: &str, project: &str, name: &str) -> CreateApp<'_> {
         CreateApp {
             t: self,
@@ -33,6 +35,7 @@ impl Tenancy {
             requests: ResourceList::new(),
             affinity: Vec::new(),
             privileged: false,
+            actor: SYSTEM_ACTOR.to_owned(),
         }
     }
 
@@ -48,166 +51,130 @@ impl Tenancy {
     }
 
     /// Set the replica count (quota-checked when growing).
-    pub async fn scale_app(
+    pub fn scale_app(
         &self,
         org: &str,
         ws: &str,
         project: &str,
         name: &str,
         replicas: i32,
-    ) -> Result<Application> {
-        self.modify_app(org, ws, project, name, "scale_app", |a| {
-            a.replicas = replicas;
-            Ok(())
+    ) -> AppOp<'_, Application> {
+        let at = At::new(org, ws, project, name);
+        AppOp::new(self, move |t, actor| async move {
+            t.modify_app(&at, &actor, "scale_app", |a| {
+                a.replicas = replicas;
+                Ok(())
+            })
+            .await
         })
-        .await
     }
 
     /// Restart: bump the pod-template annotation so every pod is replaced.
-    pub async fn restart_app(
+    pub fn restart_app(
         &self,
         org: &str,
         ws: &str,
         project: &str,
         name: &str,
-    ) -> Result<Application> {
-        let now = self.now().to_string();
-        self.modify_app(org, ws, project, name, "restart_app", |a| {
-            a.restarted_at = Some(now);
-            Ok(())
+    ) -> AppOp<'_, Application> {
+        let at = At::new(org, ws, project, name);
+        AppOp::new(self, move |t, actor| async move {
+            let now = t.now().to_string();
+            t.modify_app(&at, &actor, "restart_app", |a| {
+                a.restarted_at = Some(now);
+                Ok(())
+            })
+            .await
         })
-        .await
     }
 
     /// Stop: scale to zero (a cron job is suspended); the replica count is kept.
-    pub async fn stop_app(
+    pub fn stop_app(
         &self,
         org: &str,
         ws: &str,
         project: &str,
         name: &str,
-    ) -> Result<Application> {
-        self.modify_app(org, ws, project, name, "stop_app", |a| {
-            a.stopped = true;
-            Ok(())
+    ) -> AppOp<'_, Application> {
+        let at = At::new(org, ws, project, name);
+        AppOp::new(self, move |t, actor| async move {
+            t.modify_app(&at, &actor, "stop_app", |a| {
+                a.stopped = true;
+                Ok(())
+            })
+            .await
         })
-        .await
     }
 
     /// Start again after [`stop_app`](Self::stop_app) (quota-checked).
-    pub async fn start_app(
+    pub fn start_app(
         &self,
         org: &str,
         ws: &str,
         project: &str,
         name: &str,
-    ) -> Result<Application> {
-        self.modify_app(org, ws, project, name, "start_app", |a| {
-            a.stopped = false;
-            Ok(())
+    ) -> AppOp<'_, Application> {
+        let at = At::new(org, ws, project, name);
+        AppOp::new(self, move |t, actor| async move {
+            t.modify_app(&at, &actor, "start_app", |a| {
+                a.stopped = false;
+                Ok(())
+            })
+            .await
         })
-        .await
-    }
-
-    /// Deploy a new version of a function and make it active; returns the version number.
-    pub async fn deploy_function(
-        &self,
-        org: &str,
-        ws: &str,
-        project: &str,
-        name: &str,
-        image: &str,
-    ) -> Result<usize> {
-        let mut version = 0;
-        self.modify_app(org, ws, project, name, "deploy_function", |a| {
-            let AppKind::Function { versions, active } = &mut a.kind else {
-                return Err(Error::invalid(
-                    "application",
-                    format!("{} is not a function", a.name),
-                ));
-            };
-            if image.trim().is_empty() {
-                return Err(Error::invalid("image", "must not be empty"));
-            }
-            versions.push(image.to_owned());
-            *active = versions.len();
-            version = *active;
-            a.image = image.to_owned();
-            Ok(())
-        })
-        .await?;
-        Ok(version)
-    }
-
-    /// Make an earlier (or later) version of a function active again.
-    pub async fn rollback_function(
-        &self,
-        org: &str,
-        ws: &str,
-        project: &str,
-        name: &str,
-        version: usize,
-    ) -> Result<Application> {
-        self.modify_app(org, ws, project, name, "rollback_function", |a| {
-            let AppKind::Function { versions, active } = &mut a.kind else {
-                return Err(Error::invalid(
-                    "application",
-                    format!("{} is not a function", a.name),
-                ));
-            };
-            let image = versions
-                .get(version.wrapping_sub(1))
-                .cloned()
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "version",
-                        format!("{version} is not one of 1..={}", versions.len()),
-                    )
-                })?;
-            *active = version;
-            a.image = image;
-            Ok(())
-        })
-        .await
     }
 
     /// Delete an application, its objects and its cron-job runs.
-    pub async fn delete_app(&self, org: &str, ws: &str, project: &str, name: &str) -> Result<()> {
-        let target = format!("{org}/{ws}/{project}/{name}");
-        self.audited(SYSTEM_ACTOR, "delete_app", &target, async {
-            let _guard = self.lock(org).await;
-            let snap = OrgSnapshot::load(self.store().as_ref(), org).await?;
-            let (app, rev) = find(&snap, ws, project, name)?;
-            let prj = &snap.project(&app.workspace, &app.project)?.0;
-            let batch = Batch::new().delete(APPS, &target, Precondition::Revision(rev));
-            self.commit(batch, SYSTEM_ACTOR, "delete_app", &target)
-                .await?;
-            self.delete_runs(&prj.namespace, name).await?;
-            self.sync(org, Part::Workspace(app.workspace.clone()))
-                .await?;
-            Ok(())
+    pub fn delete_app(&self, org: &str, ws: &str, project: &str, name: &str) -> AppOp<'_, ()> {
+        let at = At::new(org, ws, project, name);
+        AppOp::new(self, move |t, actor| async move {
+            let target = at.target();
+            t.audited(&actor, "delete_app", &target, async {
+                let _guard = t.lock(&at.org).await;
+                let snap = OrgSnapshot::load(t.store().as_ref(), &at.org).await?;
+                let (app, rev) = find(&snap, &at.ws, &at.project, &at.name)?;
+                let prj = &snap.project(&app.workspace, &app.project)?.0;
+                let batch = Batch::new().delete(APPS, &target, Precondition::Revision(rev));
+                t.commit(batch, &actor, "delete_app", &target).await?;
+                t.delete_runs(&prj.namespace, &at.name).await?;
+                t.sync(&at.org, Part::Workspace(app.workspace.clone()))
+                    .await?;
+                Ok(())
+            })
+            .await
         })
-        .await
     }
 
     /// Run a cron job now: a Job made from its template, named `<app>-manual-<n>`.
-    pub async fn trigger_cron_job(
+    pub fn trigger_cron_job(
         &self,
         org: &str,
         ws: &str,
         project: &str,
         name: &str,
-    ) -> Result<String> {
+    ) -> AppOp<'_, String> {
+        let at = At::new(org, ws, project, name);
+        AppOp::new(self, move |t, actor| async move {
+            let target = at.target();
+            t.audited(&actor, "trigger_cron_job", &target, async {
+                let job = t.trigger(&at).await?;
+                t.commit(
+                    Batch::new(),
+                    &actor,
+                    "trigger_cron_job",
+                    &format!("{target}/{job}"),
+                )
+                .await?;
+                Ok(job)
+            })
+            .await
+        })
+    }
+
+    async fn trigger(&self, at: &At) -> Result<String> {
+        let (org, ws, project, name) = (&at.org, &at.ws, &at.project, &at.name);
         let prj = self.project(org, ws, project).await?;
-        let app: Application = state::decode(
-            &self
-                .store()
-                .get(APPS, &format!("{org}/{ws}/{project}/{name}"))
-                .await?
-                .ok_or_else(|| {
-                    Error::not_found("application", format!("{org}/{ws}/{project}/{name}"))
-                })?,
-        )?;
+        let app = self.load_app(at).await?;
         if !matches!(app.kind, AppKind::CronJob { .. }) {
             return Err(Error::invalid(
                 "application",
@@ -241,6 +208,19 @@ impl Tenancy {
         let d = crate::render::DesiredObject::from_typed(&job)?;
         self.cluster().create(&d.ty, d.object).await?;
         Ok(job_name)
+    }
+
+    /// The stored application at `at` ([`NotFound`](hxb_core::ErrorKind::NotFound) if none).
+    pub(crate) async fn load_app(&self, at: &At) -> Result<Application> {
+        name_arg(&at.name)?;
+        let key = at.target();
+        state::decode(
+            &self
+                .store()
+                .get(APPS, &key)
+                .await?
+                .ok_or_else(|| Error::not_found("application", key))?,
+        )
     }
 
     /// The runs (Jobs) of a cron job, by name.
@@ -291,32 +271,110 @@ impl Tenancy {
         Ok(())
     }
 
-    async fn modify_app(
+    pub(crate) async fn modify_app(
         &self,
-        org: &str,
-        ws: &str,
-        project: &str,
-        name: &str,
+        at: &At,
+        actor: &str,
         action: &str,
         f: impl FnOnce(&mut Application) -> Result<()>,
     ) -> Result<Application> {
-        let target = format!("{org}/{ws}/{project}/{name}");
-        self.audited(SYSTEM_ACTOR, action, &target, async {
-            let _guard = self.lock(org).await;
-            let snap = OrgSnapshot::load(self.store().as_ref(), org).await?;
-            let (mut app, rev) = find(&snap, ws, project, name)?;
+        let target = at.target();
+        self.audited(actor, action, &target, async {
+            let _guard = self.lock(&at.org).await;
+            let snap = OrgSnapshot::load(self.store().as_ref(), &at.org).await?;
+            let (mut app, rev) = find(&snap, &at.ws, &at.project, &at.name)?;
             f(&mut app)?;
             app.validate()?;
             check_app_quota(&snap, &app)?;
             #[cfg(feature = "policy")]
             self.check_app_policy(&snap, &app)?;
             let batch = Batch::new().put(APPS, &target, encode(&app)?, Precondition::Revision(rev));
-            self.commit(batch, SYSTEM_ACTOR, action, &target).await?;
-            self.sync(org, Part::Workspace(app.workspace.clone()))
+            self.commit(batch, actor, action, &target).await?;
+            self.sync(&at.org, Part::Workspace(app.workspace.clone()))
                 .await?;
             Ok(app)
         })
         .await
+    }
+}
+
+/// Where an application operation points: organization, workspace, project, application.
+#[derive(Debug, Clone)]
+pub(crate) struct At {
+    pub org: String,
+    pub ws: String,
+    pub project: String,
+    pub name: String,
+}
+
+impl At {
+    pub(crate) fn new(org: &str, ws: &str, project: &str, name: &str) -> Self {
+        At {
+            org: org.into(),
+            ws: ws.into(),
+            project: project.into(),
+            name: name.into(),
+        }
+    }
+
+    /// `org/ws/project/name`: the store key and audit target.
+    pub(crate) fn target(&self) -> String {
+        format!("{}/{}/{}/{}", self.org, self.ws, self.project, self.name)
+    }
+}
+
+type Run<'a, T> = Box<dyn FnOnce(&'a Tenancy, String) -> BoxFuture<'a, Result<T>> + Send + 'a>;
+
+/// Builder of one operation on an application (`scale_app`, `restart_app`, `stop_app`,
+/// `start_app`, `delete_app`, `trigger_cron_job`, `deploy_function`, `rollback_function`):
+/// set `.actor()` for the audit log (default `system`), then `.execute().await` — or `.await`
+/// the builder directly.
+#[must_use = "call .execute().await (or .await it)"]
+pub struct AppOp<'a, T> {
+    t: &'a Tenancy,
+    actor: String,
+    run: Run<'a, T>,
+}
+
+impl<T> std::fmt::Debug for AppOp<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppOp")
+            .field("actor", &self.actor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T: Send + 'a> AppOp<'a, T> {
+    pub(crate) fn new<F, Fut>(t: &'a Tenancy, f: F) -> Self
+    where
+        F: FnOnce(&'a Tenancy, String) -> Fut + Send + 'a,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'a,
+    {
+        AppOp {
+            t,
+            actor: SYSTEM_ACTOR.to_owned(),
+            run: Box::new(move |t, actor| Box::pin(f(t, actor))),
+        }
+    }
+
+    /// Who asks (recorded in the audit log; default `system`).
+    pub fn actor(mut self, actor: &str) -> Self {
+        self.actor = actor.to_owned();
+        self
+    }
+
+    /// Validate, record with its audit entry, reconcile.
+    pub async fn execute(self) -> Result<T> {
+        (self.run)(self.t, self.actor).await
+    }
+}
+
+impl<'a, T: Send + 'a> std::future::IntoFuture for AppOp<'a, T> {
+    type Output = Result<T>;
+    type IntoFuture = BoxFuture<'a, Result<T>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        (self.run)(self.t, self.actor)
     }
 }
 
@@ -369,6 +427,7 @@ pub struct CreateApp<'a> {
     requests: ResourceList,
     affinity: Vec<(String, String)>,
     privileged: bool,
+    actor: String,
 }
 
 impl CreateApp<'_> {
@@ -437,12 +496,18 @@ impl CreateApp<'_> {
         self
     }
 
+    /// Who asks (recorded in the audit log; default `system`).
+    pub fn actor(mut self, actor: &str) -> Self {
+        self.actor = actor.to_owned();
+        self
+    }
+
     /// Validate (kind, fields, quota), record, reconcile.
     pub async fn execute(self) -> Result<Application> {
         let t = self.t;
         let target = format!("{}/{}/{}/{}", self.at.0, self.at.1, self.at.2, self.at.3);
-        t.audited(SYSTEM_ACTOR, "create_app", &target, self.run())
-            .await
+        let actor = self.actor.clone();
+        t.audited(&actor, "create_app", &target, self.run()).await
     }
 
     async fn run(self) -> Result<Application> {
@@ -451,7 +516,7 @@ impl CreateApp<'_> {
             Error::invalid("kind", "choose stateless, stateful, cron_job or function")
         })?;
         let port = match kind {
-            AppKind::Function { .. } => self.port.or(Some(8080)),
+            AppKind::Function { .. } => self.port.or(Some(super::functions::DEFAULT_FUNCTION_PORT)),
             _ => self.port,
         };
         let app = Application {
@@ -498,7 +563,7 @@ impl CreateApp<'_> {
                 Precondition::Revision(*prj_rev),
             );
         self.t
-            .commit(batch, SYSTEM_ACTOR, "create_app", &key)
+            .commit(batch, &self.actor, "create_app", &key)
             .await?;
         self.t
             .sync(org, Part::Workspace(app.workspace.clone()))

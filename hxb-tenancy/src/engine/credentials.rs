@@ -1,19 +1,28 @@
 //! Scoped kubeconfigs: a ServiceAccount per (member, workspace), bound exactly like the
-//! member, and a kubeconfig carrying its token.
+//! member, and a kubeconfig carrying a token for it.
 //!
-//! The ServiceAccount `hxb-m-<hash of subject>` and a `kubernetes.io/service-account-token`
-//! Secret for it live in the workspace's *home* namespace (its first top-level project by
-//! name). Reconcile adds the ServiceAccount as a subject next to the member in every
-//! RoleBinding the member is in, so the token can do exactly what the member's roles allow in
-//! that workspace — no more (other workspaces' bindings never name it), and nothing once the
-//! membership goes. The token is issued by the cluster's token controller into the Secret; until
-//! it appears, [`ScopedKubeconfig::execute`] fails with the retryable
-//! [`Unavailable`](hxb_core::ErrorKind::Unavailable) (the embedded cluster has no token
-//! controller, so there the caller — or a test — fills it in).
+//! The ServiceAccount `hxb-m-<hash of subject>` lives in the workspace's *home* namespace (its
+//! first top-level project by name). Reconcile adds the ServiceAccount as a subject next to
+//! the member in every RoleBinding the member is in, so its tokens can do exactly what the
+//! member's roles allow in that workspace — no more (other workspaces' bindings never name
+//! it), and nothing once the membership goes.
+//!
+//! The token is a **bound, expiring token from the TokenRequest API**
+//! ([`ClusterBackend::request_token`](hxb_core::ClusterBackend::request_token); default
+//! lifetime [`DEFAULT_TOKEN_EXPIRATION`], set with
+//! [`ScopedKubeconfig::token_expiration`]). Only when the backend answers
+//! [`Unsupported`](hxb_core::Error::Unsupported) does hxb fall back to the legacy
+//! long-lived `kubernetes.io/service-account-token` Secret: the credential is marked so that
+//! reconcile renders the Secret, and the kubeconfig carries the token the cluster's token
+//! controller writes into it (until then the call fails with the retryable
+//! [`Unavailable`](hxb_core::ErrorKind::Unavailable)).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use hxb_core::cluster::ResourceType;
+use hxb_core::cluster::{
+    IssuedToken, MAX_TOKEN_EXPIRATION_SECONDS, MIN_TOKEN_EXPIRATION_SECONDS, ResourceType,
+};
 use hxb_core::store::{Batch, Precondition};
 use hxb_core::{EntityStatus, Error, ErrorKind, Name, Result, Scope, Subject};
 use k8s_openapi::ByteString;
@@ -29,6 +38,10 @@ use crate::render::DesiredObject;
 /// Collection of member credentials (`<org>/<ws>/<escaped subject>`).
 pub const CREDENTIALS: &str = "credentials";
 
+/// How long a scoped kubeconfig's token is valid unless
+/// [`ScopedKubeconfig::token_expiration`] says otherwise.
+pub const DEFAULT_TOKEN_EXPIRATION: Duration = Duration::from_secs(3600);
+
 /// A member's workspace credential as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
@@ -38,6 +51,15 @@ pub struct Credential {
     pub organization: Name,
     /// Workspace.
     pub workspace: Name,
+    /// Whether the legacy long-lived token Secret is rendered for it (only when the cluster
+    /// backend does not support TokenRequest; records written before TokenRequest support
+    /// have it).
+    #[serde(default = "legacy_default")]
+    pub legacy_secret: bool,
+}
+
+fn legacy_default() -> bool {
+    true
 }
 
 /// `hxb-m-<8 hex digits>` for a subject.
@@ -64,8 +86,9 @@ pub(crate) fn home_namespace(snap: &OrgSnapshot, ws: &Name) -> Option<String> {
         .map(|(_, ns)| ns)
 }
 
-/// Add the credentials' ServiceAccounts to `objects` (ServiceAccount + token Secret in the
-/// home namespace, and as subjects beside their members in the workspace's RoleBindings).
+/// Add the credentials' ServiceAccounts to `objects` (ServiceAccount in the home namespace,
+/// plus the legacy token Secret where the credential needs it, and as subjects beside their
+/// members in the workspace's RoleBindings).
 pub(crate) fn bind_credentials(
     snap: &OrgSnapshot,
     ws: &Name,
@@ -124,6 +147,9 @@ pub(crate) fn bind_credentials(
             automount_service_account_token: Some(false),
             ..Default::default()
         })?);
+        if !c.legacy_secret {
+            continue;
+        }
         objects.push(DesiredObject::from_typed(&Secret {
             metadata: meta(
                 &format!("{name}-token"),
@@ -147,6 +173,9 @@ impl Tenancy {
             at: (org.into(), ws.into(), subject.into()),
             server: "https://kubernetes.default.svc".into(),
             ca: None,
+            expiration: DEFAULT_TOKEN_EXPIRATION,
+            audiences: Vec::new(),
+            actor: SYSTEM_ACTOR.to_owned(),
         }
     }
 }
@@ -158,6 +187,9 @@ pub struct ScopedKubeconfig<'a> {
     at: (String, String, String),
     server: String,
     ca: Option<String>,
+    expiration: Duration,
+    audiences: Vec<String>,
+    actor: String,
 }
 
 impl ScopedKubeconfig<'_> {
@@ -173,15 +205,57 @@ impl ScopedKubeconfig<'_> {
         self
     }
 
-    /// Ensure the ServiceAccount exists and is bound, then return the kubeconfig YAML.
-    /// A subject with no role reaching the workspace is
-    /// [`Forbidden`](hxb_core::ErrorKind::Forbidden); a token not issued yet is
-    /// [`Unavailable`](hxb_core::ErrorKind::Unavailable) (retry).
+    /// How long the token is valid (default [`DEFAULT_TOKEN_EXPIRATION`]; at least 10
+    /// minutes, at most 2^32 seconds, whole seconds). The API server may shorten it.
+    pub fn token_expiration(mut self, d: Duration) -> Self {
+        self.expiration = d;
+        self
+    }
+
+    /// Who asks (recorded in the audit log; default `system`).
+    pub fn actor(mut self, actor: &str) -> Self {
+        self.actor = actor.to_owned();
+        self
+    }
+
+    /// An audience the token is for (default: the API server's own).
+    pub fn audience(mut self, audience: &str) -> Self {
+        self.audiences.push(audience.to_owned());
+        self
+    }
+
+    /// Ensure the ServiceAccount exists and is bound, then return the kubeconfig YAML with
+    /// a bound token from the TokenRequest API. A subject with no role reaching the workspace
+    /// is [`Forbidden`](hxb_core::ErrorKind::Forbidden); an expiration outside 10 minutes to
+    /// 2^32 seconds, or an empty audience, [`InvalidInput`](hxb_core::ErrorKind::InvalidInput)
+    /// (nothing recorded). On a backend without TokenRequest, a legacy token not issued yet
+    /// is [`Unavailable`](hxb_core::ErrorKind::Unavailable) (retry).
     pub async fn execute(self) -> Result<String> {
+        Ok(self.execute_with_expiry().await?.0)
+    }
+
+    /// Like [`execute`](Self::execute), also returning when the token expires (`None` for a
+    /// legacy token Secret, which does not).
+    pub async fn execute_with_expiry(self) -> Result<(String, Option<hxb_core::Timestamp>)> {
         let (org, ws, subject) = &self.at;
         let t = self.t;
         let subject = Subject::new(subject.clone())?;
         let ws_name = name_arg(ws)?;
+        let seconds = i64::try_from(self.expiration.as_secs()).unwrap_or(i64::MAX);
+        if self.expiration.subsec_nanos() != 0
+            || !(MIN_TOKEN_EXPIRATION_SECONDS..=MAX_TOKEN_EXPIRATION_SECONDS).contains(&seconds)
+        {
+            return Err(Error::invalid(
+                "token_expiration",
+                format!(
+                    "{:?} is not a whole number of seconds from 10 minutes to 2^32 seconds",
+                    self.expiration
+                ),
+            ));
+        }
+        if self.audiences.iter().any(|a| a.trim().is_empty()) {
+            return Err(Error::invalid("audience", "must not be empty"));
+        }
         let home = {
             let _guard = t.lock(org).await;
             let snap = OrgSnapshot::load(t.store().as_ref(), org).await?;
@@ -203,7 +277,7 @@ impl ScopedKubeconfig<'_> {
                     "{subject} has no role reaching workspace {org}/{ws}"
                 ));
                 return Err(t
-                    .refused(SYSTEM_ACTOR, "scoped_kubeconfig", &format!("{org}/{ws}"), e)
+                    .refused(&self.actor, "scoped_kubeconfig", &format!("{org}/{ws}"), e)
                     .await);
             }
             let home = home_namespace(&snap, &ws_name).ok_or_else(|| {
@@ -213,47 +287,38 @@ impl ScopedKubeconfig<'_> {
                 subject: subject.clone(),
                 organization: snap.org.0.name.clone(),
                 workspace: ws_name.clone(),
+                legacy_secret: false,
             };
             let key = cred_key(&cred.organization, &ws_name, &subject);
             if t.store().get(CREDENTIALS, &key).await?.is_none() {
                 let batch =
                     Batch::new().put(CREDENTIALS, &key, encode(&cred)?, Precondition::Absent);
-                t.commit(batch, SYSTEM_ACTOR, "issue_credential", &key)
+                t.commit(batch, &self.actor, "issue_credential", &key)
                     .await?;
             }
             t.sync(org, Part::Workspace(ws_name.clone())).await?;
             home
         };
         let sa = service_account_name(&subject);
-        let ty = ResourceType::of::<Secret>();
-        let secret = match t
+        let (token, expires) = match t
             .cluster()
-            .get(&ty, Some(&home), &format!("{sa}-token"))
+            .request_token(&home, &sa, &self.audiences, seconds)
             .await
         {
-            Ok(s) => s,
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                return Err(Error::unavailable(
-                    "the token Secret is not there yet",
-                    None,
-                ));
+            Ok(IssuedToken { token, expires_at }) => {
+                // the token itself is never logged: who got one, for whom, until when
+                let what = format!("{org}/{ws}/{subject} until {expires_at}");
+                t.commit(Batch::new(), &self.actor, "issue_token", &what)
+                    .await?;
+                (token, Some(expires_at))
+            }
+            Err(e) if e.is_unsupported() => {
+                let org_name = name_arg(org)?;
+                t.use_legacy_secret(&org_name, &ws_name, &subject).await?;
+                (legacy_token(t, &home, &sa).await?, None)
             }
             Err(e) => return Err(e),
         };
-        let secret: Secret = serde_json::from_value(
-            serde_json::to_value(secret).map_err(|e| Error::internal(e.to_string()))?,
-        )
-        .map_err(|e| Error::backend("cannot decode Secret", e))?;
-        let token = secret
-            .data
-            .and_then(|d| d.get("token").cloned())
-            .map(|ByteString(b)| String::from_utf8_lossy(&b).into_owned())
-            .ok_or_else(|| {
-                Error::unavailable(
-                    format!("the cluster has not issued a token for {home}/{sa} yet"),
-                    None,
-                )
-            })?;
         let cluster = match &self.ca {
             Some(ca) => {
                 serde_json::json!({"server": self.server, "certificate-authority-data": ca})
@@ -269,8 +334,69 @@ impl ScopedKubeconfig<'_> {
             "contexts": [{"name": name, "context": {"cluster": name, "user": format!("{name}-{sa}"), "namespace": home}}],
             "current-context": name,
         });
-        serde_yaml::to_string(&cfg).map_err(|e| Error::internal(e.to_string()))
+        let yaml = serde_yaml::to_string(&cfg).map_err(|e| Error::internal(e.to_string()))?;
+        Ok((yaml, expires))
     }
+}
+
+impl Tenancy {
+    /// Mark a credential as needing the legacy token Secret and reconcile its workspace.
+    async fn use_legacy_secret(&self, org: &Name, ws: &Name, subject: &Subject) -> Result<()> {
+        let _guard = self.lock(org.as_str()).await;
+        let key = cred_key(org, ws, subject);
+        let rec = self
+            .store()
+            .get(CREDENTIALS, &key)
+            .await?
+            .ok_or_else(|| Error::not_found("credential", key.clone()))?;
+        let mut cred: Credential = super::state::decode(&rec)?;
+        if !cred.legacy_secret {
+            cred.legacy_secret = true;
+            let batch = Batch::new().put(
+                CREDENTIALS,
+                &key,
+                encode(&cred)?,
+                Precondition::Revision(rec.revision),
+            );
+            self.commit(batch, SYSTEM_ACTOR, "issue_legacy_token_secret", &key)
+                .await?;
+        }
+        self.sync(org.as_str(), Part::Workspace(ws.clone())).await?;
+        Ok(())
+    }
+}
+
+/// The token the cluster's token controller wrote into the legacy Secret.
+async fn legacy_token(t: &Tenancy, home: &str, sa: &str) -> Result<String> {
+    let ty = ResourceType::of::<Secret>();
+    let secret = match t
+        .cluster()
+        .get(&ty, Some(home), &format!("{sa}-token"))
+        .await
+    {
+        Ok(s) => s,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return Err(Error::unavailable(
+                "the token Secret is not there yet",
+                None,
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let secret: Secret = serde_json::from_value(
+        serde_json::to_value(secret).map_err(|e| Error::internal(e.to_string()))?,
+    )
+    .map_err(|e| Error::backend("cannot decode Secret", e))?;
+    secret
+        .data
+        .and_then(|d| d.get("token").cloned())
+        .map(|ByteString(b)| String::from_utf8_lossy(&b).into_owned())
+        .ok_or_else(|| {
+            Error::unavailable(
+                format!("the cluster has not issued a token for {home}/{sa} yet"),
+                None,
+            )
+        })
 }
 
 /// Keys of an organization's credentials, for finalizing an organization or workspace.

@@ -20,7 +20,10 @@
 mod access;
 mod apps;
 pub mod audit;
+#[cfg(feature = "backup")]
+pub mod backup;
 pub mod credentials;
+mod functions;
 pub mod invitations;
 mod members;
 mod org;
@@ -45,8 +48,9 @@ use crate::reconcile::RetryPolicy;
 use crate::render::RenderConfig;
 use audit::AuditEntry;
 
-pub use apps::CreateApp;
+pub use apps::{AppOp, CreateApp};
 pub use credentials::ScopedKubeconfig;
+pub use functions::{DEFAULT_FUNCTION_PORT, InvokeFunction};
 pub use invitations::{Invitation, Invite};
 pub use members::{AddMember, RemoveMember};
 pub use org::{CreateOrganization, DeleteOrganization, UpdateOrganization};

@@ -66,6 +66,27 @@ impl Tenancy {
         self.admit_apps(snap, apps, plan)
     }
 
+    /// A restore into workspace `ws` (feature `backup`): the snapshot's applications and the
+    /// objects it recreates must pass the workspace plan's policy.
+    #[cfg(feature = "backup")]
+    pub(crate) fn admit_restore<'a>(
+        &self,
+        snap: &OrgSnapshot,
+        ws: &Name,
+        apps: &[Application],
+        objects: impl Iterator<Item = &'a serde_json::Value>,
+    ) -> Result<()> {
+        let plan = snap.workspace(ws)?.0.plan.clone();
+        self.admit_apps(snap, apps, plan.as_str())?;
+        let objects = objects
+            .map(|v| {
+                serde_json::from_value::<DynamicObject>(v.clone())
+                    .map_err(|e| hxb_core::Error::invalid("snapshot object", e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        admit(&objects, &self.plan_policy(plan.as_str())?, plan.as_str())
+    }
+
     /// Admit a manifest about to be written: in a tenant project's namespace, its pods and pod
     /// templates must pass the workspace plan's policy. Objects outside tenant namespaces
     /// (and objects without pods) pass.

@@ -115,3 +115,124 @@ async fn resources_converge_and_reapplying_is_free() {
         ErrorKind::InvalidInput
     );
 }
+
+fn deploy_file(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy")
+        .join(name)
+}
+
+/// `deploy/crds.yaml` is exactly what the CRD types generate
+/// (`HXB_UPDATE_GOLDEN=1` rewrites it).
+#[test]
+fn the_checked_in_crds_are_the_generated_ones() {
+    let actual = hxb_tenancy::crd::crds_yaml().unwrap();
+    let path = deploy_file("crds.yaml");
+    if std::env::var_os("HXB_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        expected == actual,
+        "deploy/crds.yaml is stale; rerun with HXB_UPDATE_GOLDEN=1"
+    );
+    let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&expected)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let names: Vec<&str> = docs
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "organizations.hxb.io",
+            "workspaces.hxb.io",
+            "projects.hxb.io"
+        ]
+    );
+    for d in &docs {
+        assert_eq!(d["spec"]["scope"], "Cluster");
+        assert!(!d["spec"]["versions"][0]["subresources"]["status"].is_null());
+    }
+}
+
+/// The controller's RBAC (`deploy/controller-rbac.yaml`) allows every call the controller
+/// and the engine behind it make — checked with the RBAC authorizer — and no more than that
+/// on a sample of what it must not do.
+#[test]
+fn the_controller_rbac_allows_what_the_controller_does() {
+    use hxb_core::cluster::DynamicObject;
+    use hxb_tenancy::rbac::{AccessRequest, RbacSet};
+    let text = std::fs::read_to_string(deploy_file("controller-rbac.yaml")).unwrap();
+    let objects: Vec<DynamicObject> = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let rbac = RbacSet::from_objects(objects.iter()).unwrap();
+    let user = "system:serviceaccount:hxb-system:hxb";
+    let may = |verb: &str, group: &str, res: &str, ns: Option<&str>| {
+        rbac.allows(&AccessRequest::new(user, verb, group, res, ns))
+    };
+    for res in ["organizations", "workspaces", "projects"] {
+        // kube-runtime Controller: list + watch; finalizer(): patch; status: patch
+        for verb in ["get", "list", "watch", "patch", "update"] {
+            assert!(may(verb, "hxb.io", res, None), "{verb} {res}");
+        }
+        assert!(
+            may("patch", "hxb.io", &format!("{res}/status"), None),
+            "{res}/status"
+        );
+    }
+    for (verb, group, res, ns) in [
+        ("create", "", "namespaces", None),
+        ("delete", "", "namespaces", None),
+        ("patch", "", "resourcequotas", Some("t")),
+        ("create", "networking.k8s.io", "networkpolicies", Some("t")),
+        (
+            "create",
+            "rbac.authorization.k8s.io",
+            "rolebindings",
+            Some("t"),
+        ),
+        ("bind", "rbac.authorization.k8s.io", "clusterroles", None),
+        ("create", "", "serviceaccounts", Some("t")),
+        ("create", "", "serviceaccounts/token", Some("t")),
+        ("get", "", "secrets", Some("t")),
+        ("create", "", "services/proxy", Some("t")),
+        ("patch", "apps", "deployments", Some("t")),
+        ("create", "batch", "jobs", Some("t")),
+        ("update", "", "nodes", None),
+        (
+            "create",
+            "authorization.k8s.io",
+            "subjectaccessreviews",
+            None,
+        ),
+    ] {
+        assert!(may(verb, group, res, ns), "{verb} {group}/{res}");
+    }
+    for (verb, group, res, ns) in [
+        ("delete", "", "nodes", None),
+        (
+            "create",
+            "apiextensions.k8s.io",
+            "customresourcedefinitions",
+            None,
+        ),
+        ("create", "", "pods/exec", Some("t")),
+        ("impersonate", "", "users", None),
+    ] {
+        assert!(
+            !may(verb, group, res, ns),
+            "{verb} {group}/{res} must be refused"
+        );
+    }
+    // nobody else gets it
+    assert!(!rbac.allows(&AccessRequest::new(
+        "system:serviceaccount:default:default",
+        "list",
+        "hxb.io",
+        "organizations",
+        None
+    )));
+}

@@ -2,10 +2,13 @@
 
 mod access;
 mod apps;
+#[cfg(feature = "backup")]
+mod backup;
 mod concurrency;
 mod crd;
 mod engine;
 mod faults;
+mod functions;
 mod golden;
 mod invitations;
 mod kubeconfig;

@@ -415,3 +415,47 @@ fn golden_default_policy_dedicated_subproject() {
         &crate::golden::to_yaml(&objects),
     );
 }
+
+/// A snapshot of a privileged application cannot be restored into a restricted workspace.
+#[cfg(feature = "backup")]
+#[tokio::test]
+async fn restores_are_admitted_by_the_target_plan() {
+    let e = setup().await;
+    e.t.create_workspace("acme", "ops")
+        .plan("enterprise")
+        .quota(quota("2", "4Gi", "20Gi", "20", "10", "5").unwrap())
+        .execute()
+        .await
+        .unwrap();
+    e.t.create_project("acme", "ops", "tools")
+        .quota(quota("1", "2Gi", "10Gi", "10", "5", "2").unwrap())
+        .execute()
+        .await
+        .unwrap();
+    e.t.create_app("acme", "ops", "tools", "agent")
+        .stateless("nginx")
+        .privileged(true)
+        .execute()
+        .await
+        .unwrap();
+    let b =
+        e.t.backups(Arc::new(hxb_tenancy::backup::MemorySnapshotStore::new()));
+    let info = b.snapshot("acme", "ops", "tools").execute().await.unwrap();
+    let before = snapshot(&e).await;
+    let err = b
+        .restore(&info.id)
+        .into_project("acme", "dev", "web")
+        .execute()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden, "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("Deployment acme-dev-web/agent: "), "{msg}");
+    assert!(
+        msg.contains("privileged container), forbidden by restricted"),
+        "{msg}"
+    );
+    assert_eq!(snapshot(&e).await, before, "store and cluster unchanged");
+    // into its own (privileged) workspace it restores
+    b.restore(&info.id).execute().await.unwrap();
+}

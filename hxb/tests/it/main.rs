@@ -1,5 +1,7 @@
 //! hxb facade integration tests (one binary).
 
+#[cfg(feature = "backup")]
+mod backup;
 mod engine;
 #[cfg(feature = "policy")]
 mod policy;
