@@ -34,6 +34,8 @@ pub mod kube_backend;
 pub mod metrics;
 pub mod model;
 pub mod name;
+#[cfg(feature = "policy")]
+pub mod policy;
 pub mod quantity;
 pub mod resources;
 pub mod scheduling;

@@ -20,8 +20,8 @@ use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec
 use k8s_openapi::api::core::v1::{
     Affinity, Container, ContainerPort, NodeAffinity, NodeSelector, NodeSelectorRequirement,
     NodeSelectorTerm, PersistentVolumeClaim, PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec,
-    ResourceRequirements, Service, ServicePort, ServiceSpec, Toleration, VolumeMount,
-    VolumeResourceRequirements,
+    ResourceRequirements, SecurityContext, Service, ServicePort, ServiceSpec, Toleration,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,10 @@ pub struct Application {
     pub node_affinity: BTreeMap<String, String>,
     /// Last restart request (RFC 3339), rendered as a pod-template annotation.
     pub restarted_at: Option<String>,
+    /// Run the container privileged (`securityContext.privileged`); with the `policy`
+    /// feature only plans that allow privileged containers accept it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
 }
 
 impl Application {
@@ -204,6 +208,10 @@ fn pod_template(
         resources: Some(ResourceRequirements {
             requests: Some(res.clone()),
             limits: Some(res),
+            ..Default::default()
+        }),
+        security_context: app.privileged.then(|| SecurityContext {
+            privileged: Some(true),
             ..Default::default()
         }),
         volume_mounts: matches!(app.kind, AppKind::Stateful { .. }).then(|| {

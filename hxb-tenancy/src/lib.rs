@@ -27,6 +27,8 @@
 //! * [`rbac`] — the role → Kubernetes RBAC mapping table and an RBAC authorizer;
 //! * [`render`] — project → Namespace, ResourceQuota, LimitRange, NetworkPolicies, Roles,
 //!   RoleBindings, ServiceAccount;
+//! * `policy` (feature `policy`) — per-plan Pod Security Standards level, allowed
+//!   registries, required requests, and the engine's admission of what it deploys;
 //! * [`ledger`] — hierarchical quota (organization ≥ workspaces ≥ projects ≥ sub-projects)
 //!   with overcommit-free concurrent allocation.
 //!
@@ -46,6 +48,8 @@ pub mod ledger;
 pub mod metering;
 pub mod naming;
 pub mod plans;
+#[cfg(feature = "policy")]
+pub mod policy;
 pub mod rbac;
 pub mod reconcile;
 pub mod render;

@@ -48,6 +48,11 @@ pub fn quota(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanCatalog {
     plans: BTreeMap<Name, Plan>,
+    /// Policies set per plan (feature `policy`); a plan without one gets
+    /// [`PlanPolicy::default_for`](crate::policy::PlanPolicy::default_for).
+    #[cfg(feature = "policy")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    policies: BTreeMap<Name, crate::policy::PlanPolicy>,
 }
 
 fn name(s: &str) -> Name {
@@ -69,6 +74,8 @@ impl PlanCatalog {
     pub fn empty() -> Self {
         PlanCatalog {
             plans: BTreeMap::new(),
+            #[cfg(feature = "policy")]
+            policies: BTreeMap::new(),
         }
     }
 
@@ -162,6 +169,26 @@ impl PlanCatalog {
     /// Every plan, by id.
     pub fn iter(&self) -> impl Iterator<Item = &Plan> {
         self.plans.values()
+    }
+
+    /// Set the policy of plan `id` (validated; the plan must exist).
+    #[cfg(feature = "policy")]
+    pub fn set_policy(&mut self, id: &str, policy: crate::policy::PlanPolicy) -> Result<()> {
+        let plan = self.get(id)?.id.clone();
+        policy.validate()?;
+        self.policies.insert(plan, policy);
+        Ok(())
+    }
+
+    /// The policy of plan `id`: the one set, or the plan's default.
+    #[cfg(feature = "policy")]
+    pub fn policy(&self, id: &str) -> Result<crate::policy::PlanPolicy> {
+        let plan = self.get(id)?;
+        Ok(self
+            .policies
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| crate::policy::PlanPolicy::default_for(plan)))
     }
 }
 

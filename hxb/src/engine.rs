@@ -81,6 +81,7 @@ pub struct EngineBuilder {
     nodes: Option<usize>,
     seed: u64,
     scheduler: Option<Arc<dyn PodScheduler>>,
+    plans: Option<hxb_tenancy::PlanCatalog>,
 }
 
 impl EngineBuilder {
@@ -150,6 +151,13 @@ impl EngineBuilder {
         self
     }
 
+    /// The plan catalogue of the engine's tenancy (default: `PlanCatalog::defaults`), e.g.
+    /// with per-plan policies (feature `policy`).
+    pub fn plans(mut self, plans: hxb_tenancy::PlanCatalog) -> Self {
+        self.plans = Some(plans);
+        self
+    }
+
     /// Build the engine.
     pub async fn build(self) -> Result<Engine> {
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
@@ -168,7 +176,16 @@ impl EngineBuilder {
             (None, Some(p)) => Arc::new(SqliteStore::open(&p)?),
             (None, None) => Arc::new(MemoryStore::default()),
         };
-        Ok(Engine::from_parts(cluster, store, clock))
+        let engine = Engine::from_parts(cluster, store, clock);
+        if let Some(plans) = self.plans {
+            let inner = &engine.inner;
+            let t = hxb_tenancy::Tenancy::builder(inner.cluster.clone(), inner.store.clone())
+                .clock(inner.clock.clone())
+                .plans(plans)
+                .build();
+            let _ = inner.tenancy.set(t); // a fresh engine: the cell is empty
+        }
+        Ok(engine)
     }
 }
 
@@ -349,21 +366,28 @@ impl Engine {
 
     // ---- manifest-level operations (what the bindings and the CLI use) ----
 
-    /// Create an object from a manifest (`apiVersion`, `kind`, `metadata`, …).
+    /// Create an object from a manifest (`apiVersion`, `kind`, `metadata`, …). With the
+    /// `policy` feature, pods and pod templates written into a tenant project's namespace
+    /// must pass the workspace plan's policy first (`Forbidden` listing every violation).
     pub async fn create(&self, manifest: serde_json::Value) -> Result<serde_json::Value> {
         self.telemetry()
             .observe("create", async {
                 let (ty, obj) = parse_manifest(manifest)?;
+                #[cfg(feature = "policy")]
+                self.tenancy()?.admit_manifest(&obj).await?;
                 to_json(self.cluster()?.create(&ty, obj).await?)
             })
             .await
     }
 
-    /// Server-side apply a manifest with field manager `hxb`.
+    /// Server-side apply a manifest with field manager `hxb` (admitted like
+    /// [`create`](Self::create)).
     pub async fn apply(&self, manifest: serde_json::Value) -> Result<serde_json::Value> {
         self.telemetry()
             .observe("apply", async {
                 let (ty, obj) = parse_manifest(manifest)?;
+                #[cfg(feature = "policy")]
+                self.tenancy()?.admit_manifest(&obj).await?;
                 let c = self.cluster()?;
                 to_json(c.apply(&ty, obj, &ApplyOptions::default()).await?)
             })

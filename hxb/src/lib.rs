@@ -80,6 +80,20 @@ pub mod ai {
     pub use hxb_ai::*;
 }
 
+/// Plan policy (feature `policy`): Pod Security Standards levels and checks, image
+/// references, per-plan policies and the engine's admission of what it deploys. See
+/// `docs/policy.md`.
+#[cfg(feature = "policy")]
+pub mod policy {
+    #[doc(inline)]
+    pub use hxb_core::policy::{
+        ImageRef, PodSecurityLevel, PodTemplate, PolicyVersion, Violation, check_object, check_pod,
+        enforced, namespace_labels, pod_templates,
+    };
+    #[doc(inline)]
+    pub use hxb_tenancy::policy::{PlanPolicy, admit, harden, label_namespace};
+}
+
 /// The crates behind the facade, for what the re-exports do not cover.
 pub mod core {
     #[doc(inline)]

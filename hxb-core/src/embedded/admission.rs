@@ -1,6 +1,6 @@
 //! Request validation and the admission chain, in the API server's order: type and name
 //! checks, namespace lifecycle, kind-specific defaulting and validation (pods and limit
-//! ranges, quotas), then quota admission. Nothing here changes the store.
+//! ranges, quotas), PodSecurity (feature `policy`), then quota admission. Nothing here changes the store.
 
 use super::state::State;
 use super::store::is;
@@ -98,7 +98,13 @@ impl State {
     ) -> Result<()> {
         if ty.group.is_empty() {
             match ty.kind.as_str() {
-                "Pod" => self.admit_pod(ns, old, obj)?,
+                "Pod" => {
+                    self.admit_pod(ns, old, obj)?;
+                    #[cfg(feature = "policy")]
+                    if old.is_none() {
+                        self.admit_pod_security(ns, obj)?;
+                    }
+                }
                 "ResourceQuota" => super::quota::validate_quota(obj)?,
                 "LimitRange" => super::limitrange::validate_limit_range(obj)?,
                 _ => {}

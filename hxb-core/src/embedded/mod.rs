@@ -48,6 +48,8 @@ mod logs;
 mod namespace;
 mod nodes;
 mod pods;
+#[cfg(feature = "policy")]
+mod podsecurity;
 #[cfg(test)]
 mod proptests;
 mod quota;

@@ -7,5 +7,7 @@ mod embedded_workloads;
 mod kube_fake;
 mod kube_live;
 mod kube_mock;
+#[cfg(feature = "policy")]
+mod pod_security;
 mod prometheus;
 mod store;

@@ -34,6 +34,7 @@ impl Tenancy {
             port: None,
             requests: ResourceList::new(),
             affinity: Vec::new(),
+            privileged: false,
             actor: SYSTEM_ACTOR.to_owned(),
         }
     }
@@ -285,6 +286,8 @@ impl Tenancy {
             f(&mut app)?;
             app.validate()?;
             check_app_quota(&snap, &app)?;
+            #[cfg(feature = "policy")]
+            self.check_app_policy(&snap, &app)?;
             let batch = Batch::new().put(APPS, &target, encode(&app)?, Precondition::Revision(rev));
             self.commit(batch, actor, action, &target).await?;
             self.sync(&at.org, Part::Workspace(app.workspace.clone()))
@@ -423,10 +426,18 @@ pub struct CreateApp<'a> {
     port: Option<i32>,
     requests: ResourceList,
     affinity: Vec<(String, String)>,
+    privileged: bool,
     actor: String,
 }
 
 impl CreateApp<'_> {
+    /// Run the container privileged (refused, with the `policy` feature, unless the
+    /// workspace's plan allows privileged containers).
+    pub fn privileged(mut self, on: bool) -> Self {
+        self.privileged = on;
+        self
+    }
+
     /// A stateless application (Deployment + Service).
     pub fn stateless(mut self, image: &str) -> Self {
         self.kind = Some(AppKind::Stateless);
@@ -521,6 +532,7 @@ impl CreateApp<'_> {
             requests: self.requests,
             node_affinity: self.affinity.into_iter().collect(),
             restarted_at: None,
+            privileged: self.privileged,
         };
         app.validate()?;
         let _guard = self.t.lock(org).await;
@@ -539,6 +551,8 @@ impl CreateApp<'_> {
             return Err(Error::already_exists("application", key));
         }
         check_app_quota(&snap, &app)?;
+        #[cfg(feature = "policy")]
+        self.t.check_app_policy(&snap, &app)?;
         let pkey = state::project_key(&prj.organization, &prj.workspace, &prj.name);
         let batch = Batch::new()
             .put(APPS, &key, encode(&app)?, Precondition::Absent)

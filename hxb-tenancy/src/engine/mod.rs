@@ -27,6 +27,8 @@ mod functions;
 pub mod invitations;
 mod members;
 mod org;
+#[cfg(feature = "policy")]
+mod policy;
 pub mod pools;
 mod project;
 pub mod state;

@@ -58,7 +58,7 @@ impl Tenancy {
                     plan,
                     namespace_quota: &own,
                 };
-                out.extend(render_project(&input, &self.inner.render)?);
+                let mut objects = render_project(&input, &self.inner.render)?;
                 let labels =
                     crate::naming::project_labels(&org.name, &ws.name, &p.name, p.parent.as_ref());
                 let (node_selector, tolerations) =
@@ -69,9 +69,21 @@ impl Tenancy {
                 };
                 for ((w, pn, _), (app, _)) in &snap.apps {
                     if *w == ws.name && *pn == p.name {
-                        out.extend(crate::apps::render_app(app, &p.namespace, &labels, &place)?);
+                        objects.extend(crate::apps::render_app(
+                            app,
+                            &p.namespace,
+                            &labels,
+                            &place,
+                        )?);
                     }
                 }
+                #[cfg(feature = "policy")]
+                {
+                    let policy = self.plans().policy(plan.id.as_str())?;
+                    crate::policy::label_namespace(&mut objects, &policy);
+                    crate::policy::harden(&mut objects, policy.level);
+                }
+                out.extend(objects);
             }
             let creds: Vec<_> = snap
                 .credentials

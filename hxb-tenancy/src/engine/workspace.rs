@@ -267,6 +267,8 @@ impl UpdateWorkspace<'_> {
             let mut target = plan.clone();
             target.quota = self.quota.clone().unwrap_or_else(|| ws.quota.clone());
             check_plan_change(&format!("workspace {}/{name}", self.org), &usage, &target)?;
+            #[cfg(feature = "policy")]
+            self.t.check_plan_policy(&snap, &name, plan.id.as_str())?;
             ws.plan = plan.id.clone();
         }
         if let Some(q) = self.quota {

@@ -83,7 +83,8 @@ pub struct RenderConfig {
     pub default_request: ResourceList,
     /// LimitRange default limits per container.
     pub default_limit: ResourceList,
-    /// `pod-security.kubernetes.io/enforce` level of project namespaces (`None`: unset).
+    /// `pod-security.kubernetes.io/enforce` level of project namespaces (`None`: unset). With
+    /// the `policy` feature the engine replaces it with the workspace plan's level.
     pub pod_security: Option<String>,
 }
 

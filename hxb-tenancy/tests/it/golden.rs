@@ -9,7 +9,7 @@ use hxb_tenancy::render::{DesiredObject, ProjectInput, RenderConfig, render_proj
 
 use crate::support::*;
 
-fn to_yaml(objects: &[DesiredObject]) -> String {
+pub fn to_yaml(objects: &[DesiredObject]) -> String {
     objects
         .iter()
         .map(|o| serde_yaml::to_string(&o.object).unwrap())
@@ -17,7 +17,7 @@ fn to_yaml(objects: &[DesiredObject]) -> String {
         .join("---\n")
 }
 
-fn check(name: &str, actual: &str) {
+pub fn check(name: &str, actual: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(name);

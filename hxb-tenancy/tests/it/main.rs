@@ -13,6 +13,8 @@ mod golden;
 mod invitations;
 mod kubeconfig;
 mod ledger_concurrency;
+#[cfg(feature = "policy")]
+mod policy;
 mod pools;
 mod rbac_matrix;
 mod support;

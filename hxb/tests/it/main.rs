@@ -6,4 +6,6 @@ mod api;
 mod backup;
 mod engine;
 mod events;
+#[cfg(feature = "policy")]
+mod policy;
 mod scaling_ai;

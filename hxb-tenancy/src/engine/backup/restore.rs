@@ -163,6 +163,17 @@ impl Restore<'_> {
             ));
         }
         prepared.quota?;
+        #[cfg(feature = "policy")]
+        t.admit_restore(
+            &snap,
+            &ws,
+            &prepared.apps,
+            prepared
+                .wanted
+                .iter()
+                .filter(|w| !w.rendered)
+                .map(|w| &w.object),
+        )?;
         // 1. objects hxb does not manage, in type order (what workloads refer to first)
         for ty in backed_up_types() {
             for (w, change) in prepared.wanted.iter().zip(&prepared.plan.objects) {

@@ -1,0 +1,324 @@
+//! Plan-level policy (feature `policy`): the Pod Security Standards level of a plan's
+//! namespaces and the engine's own admission of what it deploys. Pure.
+//!
+//! A [`PlanPolicy`] says which level a workspace's project namespaces enforce (written as the
+//! `pod-security.kubernetes.io/{enforce,warn,audit}[-version]` labels, so the cluster's
+//! PodSecurity admission enforces it too), which registries images may come from, whether
+//! containers must request cpu and memory, and whether privileged containers are allowed.
+//! [`admit`] checks objects against it *before* anything is written and lists every
+//! violation with its field path. The Pod Security Standards checks themselves live in
+//! [`hxb_core::policy`], shared with the embedded cluster.
+
+use std::collections::BTreeMap;
+
+use hxb_core::cluster::DynamicObject;
+use hxb_core::policy::{PodTemplate, check_pod, image, namespace_labels, pod_templates};
+use hxb_core::{Error, Plan, PlanKind, PlanTier, Result};
+use k8s_openapi::api::core::v1::PodSpec;
+use serde::{Deserialize, Serialize};
+
+use crate::render::DesiredObject;
+
+pub use hxb_core::policy::{ImageRef, PodSecurityLevel, PolicyVersion, Violation};
+
+/// The policy of one plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanPolicy {
+    /// Pod Security Standards level of the plan's project namespaces.
+    pub level: PodSecurityLevel,
+    /// The Pod Security Standards version the labels pin (default `v1.34`, the version the
+    /// engine's checks implement, so the cluster and the engine judge alike).
+    #[serde(default = "default_version")]
+    pub version: PolicyVersion,
+    /// Registries (`ghcr.io`, `registry.local:5000`) or registry paths (`ghcr.io/acme`)
+    /// images may come from; empty: any.
+    #[serde(default)]
+    pub allowed_registries: Vec<String>,
+    /// Every container must request `cpu` and `memory`.
+    #[serde(default)]
+    pub require_requests: bool,
+    /// Privileged containers are allowed (needs level `privileged`).
+    #[serde(default)]
+    pub allow_privileged: bool,
+}
+
+fn default_version() -> PolicyVersion {
+    PolicyVersion::Minor(hxb_core::policy::level::IMPLEMENTED_MINOR)
+}
+
+impl PlanPolicy {
+    /// A policy at `level`, any registry, requests not required, no privileged containers.
+    pub fn new(level: PodSecurityLevel) -> Self {
+        PlanPolicy {
+            level,
+            version: default_version(),
+            allowed_registries: Vec::new(),
+            require_requests: false,
+            allow_privileged: false,
+        }
+    }
+
+    /// The default policy of a plan: `baseline` for every shared plan and for dedicated
+    /// starter/professional plans; `privileged` (privileged containers allowed) for dedicated
+    /// enterprise plans, whose tenant owns its nodes. Operators set stricter ones with
+    /// [`PlanCatalog::set_policy`](crate::PlanCatalog::set_policy).
+    pub fn default_for(plan: &Plan) -> Self {
+        match (&plan.tier, plan.kind) {
+            (PlanTier::Enterprise, PlanKind::Dedicated) => PlanPolicy {
+                allow_privileged: true,
+                ..PlanPolicy::new(PodSecurityLevel::Privileged)
+            },
+            _ => PlanPolicy::new(PodSecurityLevel::Baseline),
+        }
+    }
+
+    /// Check consistency: registries parse, and privileged containers are only allowed at
+    /// level `privileged` (the cluster would refuse them at any other).
+    pub fn validate(&self) -> Result<()> {
+        for r in &self.allowed_registries {
+            image::validate_source(r)?;
+        }
+        if self.allow_privileged && self.level != PodSecurityLevel::Privileged {
+            return Err(Error::invalid(
+                "allow_privileged",
+                format!(
+                    "privileged containers need level privileged, not {}",
+                    self.level
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The namespace labels of this policy (enforce, warn and audit, each with its version).
+    pub fn namespace_labels(&self) -> BTreeMap<String, String> {
+        namespace_labels(self.level, self.version)
+    }
+}
+
+/// Put `policy`'s labels on the Namespace among `objects` (rendered by
+/// [`render_project`](crate::render_project)), replacing the render config's level.
+pub fn label_namespace(objects: &mut [DesiredObject], policy: &PlanPolicy) {
+    for o in objects
+        .iter_mut()
+        .filter(|o| o.ty.group.is_empty() && o.ty.kind == "Namespace")
+    {
+        o.object
+            .metadata
+            .labels
+            .get_or_insert_with(BTreeMap::new)
+            .extend(policy.namespace_labels());
+    }
+}
+
+/// Where the pod spec of a workload hxb renders sits in its JSON.
+fn pod_spec_pointer(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Deployment" | "StatefulSet" | "Job" => Some("/spec/template/spec"),
+        "CronJob" => Some("/spec/jobTemplate/spec/template/spec"),
+        "Pod" => Some("/spec"),
+        _ => None,
+    }
+}
+
+/// Make the pod templates among `objects` meet `level` where hxb can without changing what
+/// the application asked for: at `restricted`, the pod runs as non-root with the
+/// `RuntimeDefault` seccomp profile, and every non-privileged container drops all
+/// capabilities and disallows privilege escalation — each only where unset. Other levels
+/// leave the objects alone. (An image that must run as root then fails to start; that is
+/// what `restricted` means.)
+pub fn harden(objects: &mut [DesiredObject], level: PodSecurityLevel) {
+    if level != PodSecurityLevel::Restricted {
+        return;
+    }
+    for o in objects {
+        let Some(ptr) = pod_spec_pointer(&o.ty.kind) else {
+            continue;
+        };
+        let Some(spec) = o
+            .object
+            .data
+            .pointer_mut(ptr)
+            .and_then(|v| v.as_object_mut())
+        else {
+            continue;
+        };
+        let psc = spec
+            .entry("securityContext")
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(psc) = psc.as_object_mut() {
+            psc.entry("runAsNonRoot").or_insert(true.into());
+            psc.entry("seccompProfile")
+                .or_insert(serde_json::json!({"type": "RuntimeDefault"}));
+        }
+        for list in ["containers", "initContainers"] {
+            let Some(cs) = spec.get_mut(list).and_then(|v| v.as_array_mut()) else {
+                continue;
+            };
+            for c in cs.iter_mut().filter_map(|c| c.as_object_mut()) {
+                let sc = c
+                    .entry("securityContext")
+                    .or_insert_with(|| serde_json::json!({}));
+                let Some(sc) = sc.as_object_mut() else {
+                    continue;
+                };
+                if sc.get("privileged").and_then(|v| v.as_bool()) == Some(true) {
+                    continue; // refused by admission; hardening would make it invalid
+                }
+                sc.entry("allowPrivilegeEscalation").or_insert(false.into());
+                sc.entry("capabilities")
+                    .or_insert(serde_json::json!({"drop": ["ALL"]}));
+            }
+        }
+    }
+}
+
+/// One object's name for messages (`Deployment ns/name`).
+fn object_name(o: &DynamicObject) -> String {
+    let kind = o.types.as_ref().map_or("object", |t| t.kind.as_str());
+    match &o.metadata.namespace {
+        Some(ns) => format!("{kind} {ns}/{}", o.metadata.name.as_deref().unwrap_or("")),
+        None => format!("{kind} {}", o.metadata.name.as_deref().unwrap_or("")),
+    }
+}
+
+/// Container requests as a pod spec holds them.
+type Requests = BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>;
+
+/// Every container of a pod spec with its path (`containers[0]`, `initContainers[1]`, …),
+/// image and requests.
+fn containers(spec: &PodSpec) -> Vec<(String, Option<&str>, Option<&Requests>)> {
+    let mut out = Vec::new();
+    for (list, items) in [
+        ("containers", Some(&spec.containers)),
+        ("initContainers", spec.init_containers.as_ref()),
+    ] {
+        for (i, c) in items.into_iter().flatten().enumerate() {
+            out.push((
+                format!("{list}[{i}]"),
+                c.image.as_deref(),
+                c.resources.as_ref().and_then(|r| r.requests.as_ref()),
+            ));
+        }
+    }
+    for (i, c) in spec.ephemeral_containers.iter().flatten().enumerate() {
+        out.push((
+            format!("ephemeralContainers[{i}]"),
+            c.image.as_deref(),
+            None,
+        ));
+    }
+    out
+}
+
+/// The plan rules beyond the Pod Security Standards, for one pod template:
+/// `(malformed images, violations)`.
+fn plan_rules(t: &PodTemplate, policy: &PlanPolicy, plan: &str) -> (Vec<String>, Vec<String>) {
+    let (mut malformed, mut v) = (Vec::new(), Vec::new());
+    let by = format!("forbidden by plan {plan}");
+    for (path, img, requests) in containers(&t.spec) {
+        let path = format!("{}{path}", t.spec_prefix);
+        match img.map(ImageRef::parse) {
+            None => malformed.push(format!("{path}.image: unset")),
+            Some(Err(e)) => malformed.push(format!("{path}.image: {e}")),
+            Some(Ok(r)) => {
+                if !policy.allowed_registries.is_empty()
+                    && !policy.allowed_registries.iter().any(|s| r.is_from(s))
+                {
+                    v.push(format!(
+                        "{path}.image: {r} is not from an allowed registry ({}), {by}",
+                        policy.allowed_registries.join(", ")
+                    ));
+                }
+            }
+        }
+        if policy.require_requests && !path.contains("ephemeralContainers") {
+            for res in ["cpu", "memory"] {
+                if !requests.is_some_and(|r| r.contains_key(res)) {
+                    v.push(format!(
+                        "{path}.resources.requests.{res}: unset (a request is required), {by}"
+                    ));
+                }
+            }
+        }
+    }
+    // at level privileged the standards allow it; the plan may still not
+    if !policy.allow_privileged && policy.level == PodSecurityLevel::Privileged {
+        for (i, c) in t.spec.containers.iter().enumerate() {
+            if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
+                v.push(format!(
+                    "{}containers[{i}].securityContext.privileged: true (privileged container), {by}",
+                    t.spec_prefix
+                ));
+            }
+        }
+        for (i, c) in t.spec.init_containers.iter().flatten().enumerate() {
+            if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
+                v.push(format!(
+                    "{}initContainers[{i}].securityContext.privileged: true (privileged container), {by}",
+                    t.spec_prefix
+                ));
+            }
+        }
+    }
+    (malformed, v)
+}
+
+/// The engine's admission of objects it is about to write under plan `plan`'s `policy`:
+/// every pod and pod template (Pods, Deployments, StatefulSets, CronJobs, …) must pass the
+/// plan's Pod Security Standards level, come from an allowed registry, request cpu and
+/// memory when the plan requires it, and not be privileged unless the plan allows it.
+///
+/// A malformed image reference (or a template that does not decode) is
+/// [`InvalidInput`](hxb_core::ErrorKind::InvalidInput): the request itself is broken. Policy
+/// violations are [`Forbidden`](hxb_core::ErrorKind::Forbidden): a well-formed request the
+/// plan does not permit, like the cluster's own PodSecurity refusal. Either way the message
+/// lists every offending field of every object, and the caller writes nothing.
+pub fn admit<'a>(
+    objects: impl IntoIterator<Item = &'a DynamicObject>,
+    policy: &PlanPolicy,
+    plan: &str,
+) -> Result<()> {
+    let (mut malformed, mut refused) = (Vec::new(), Vec::new());
+    for o in objects {
+        let (mut bad, mut v) = (Vec::new(), Vec::new());
+        for t in pod_templates(o)? {
+            let (b, p) = plan_rules(&t, policy, plan);
+            bad.extend(b);
+            v.extend(
+                check_pod(
+                    t.meta.as_ref(),
+                    &t.spec,
+                    policy.level,
+                    policy.version,
+                    &t.meta_prefix,
+                    &t.spec_prefix,
+                )
+                .iter()
+                .map(ToString::to_string),
+            );
+            v.extend(p);
+        }
+        if !bad.is_empty() {
+            malformed.push(format!("{}: {}", object_name(o), bad.join("; ")));
+        }
+        if !v.is_empty() {
+            refused.push(format!("{}: {}", object_name(o), v.join("; ")));
+        }
+    }
+    if !malformed.is_empty() {
+        return Err(Error::invalid("image", malformed.join(" | ")));
+    }
+    if !refused.is_empty() {
+        return Err(Error::forbidden(format!(
+            "policy of plan {plan} (pod security {}:{}) refuses {}",
+            policy.level,
+            policy.version,
+            refused.join(" | ")
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
