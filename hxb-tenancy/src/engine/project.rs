@@ -132,7 +132,7 @@ fn whole_counts(quota: ResourceList) -> Result<ResourceList> {
             hxb_core::Quantity::parse(&q.to_int_ceil().to_string())
                 .map_err(|e| Error::internal(e.to_string()))?
         } else {
-            q.clone()
+            *q
         };
         out.set(name.clone(), q)?;
     }
