@@ -38,6 +38,8 @@
 pub mod apps;
 pub mod crd;
 pub mod engine;
+#[cfg(feature = "fleet")]
+pub mod fleet;
 pub mod ledger;
 pub mod metering;
 pub mod naming;

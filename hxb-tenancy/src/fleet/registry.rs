@@ -1,0 +1,747 @@
+//! The fleet registry: member clusters and workspace assignments, kept in the state store.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hxb_core::store::{Batch, Precondition};
+use hxb_core::{
+    ClusterBackend, Error, ErrorKind, KubeBackend, Name, PlanKind, Result, Selector, StateStore,
+    Workspace,
+};
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+
+use super::placement::{self, ClusterInfo, LABEL_REGION, PlacementRequest, demand_of};
+use super::{ASSIGNMENTS, CLUSTERS};
+use crate::engine::state::{NAMESPACES, WORKSPACES};
+use crate::plans::PlanCatalog;
+use crate::reconcile::RetryPolicy;
+
+/// Where a member cluster's backend comes from (recorded so a restarted engine can say what
+/// it needs; kubeconfig members reconnect by themselves on [`Fleet::open`]).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum ClusterSource {
+    /// A backend handed over by the embedder (an embedded cluster, a wrapped backend); after
+    /// a restart it must be attached again with [`Fleet::add_cluster`].
+    Attached,
+    /// A kubeconfig context.
+    Kubeconfig {
+        /// The kubeconfig file.
+        path: PathBuf,
+        /// The context (`None`: the file's current context).
+        context: Option<String>,
+    },
+}
+
+/// A member cluster as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberCluster {
+    /// Name in the fleet (a DNS label).
+    pub name: String,
+    /// Labels placement matches on (region under [`LABEL_REGION`]).
+    pub labels: BTreeMap<String, String>,
+    /// The organization the cluster is reserved for.
+    pub dedicated_to: Option<Name>,
+    /// Where its backend comes from.
+    pub source: ClusterSource,
+    /// Registration order (the first member is the home of objects outside hxb namespaces).
+    pub order: u64,
+}
+
+/// Where a workspace lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Organization.
+    pub organization: Name,
+    /// Workspace.
+    pub workspace: Name,
+    /// The member cluster serving it.
+    pub cluster: String,
+    /// A move in progress: the cluster its objects are being copied to.
+    pub moving_to: Option<String>,
+    /// A finished switch whose source still has to be cleaned.
+    pub leaving: Option<String>,
+}
+
+struct Member {
+    spec: MemberCluster,
+    backend: Option<Arc<dyn ClusterBackend>>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn StateStore>,
+    pub(crate) plans: PlanCatalog,
+    pub(crate) retry: RetryPolicy,
+    dedicated_clusters: bool,
+    members: RwLock<BTreeMap<String, Member>>,
+    assignments: RwLock<BTreeMap<(String, String), (Assignment, u64)>>,
+    namespaces: RwLock<HashMap<String, (String, String)>>,
+    /// Serialises placements and moves (this process; the store's compare-and-swap guards
+    /// against other processes).
+    pub(crate) placing: tokio::sync::Mutex<()>,
+}
+
+/// The fleet: member clusters, assignments, placement and moves. Cheap to clone.
+#[derive(Clone)]
+pub struct Fleet {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("members", &self.inner.members.read().keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Fleet`] with non-default settings.
+#[must_use]
+pub struct FleetBuilder {
+    store: Arc<dyn StateStore>,
+    plans: PlanCatalog,
+    retry: RetryPolicy,
+    dedicated_clusters: bool,
+}
+
+impl FleetBuilder {
+    /// The plan catalogue (default [`PlanCatalog::defaults`]; use the tenancy engine's).
+    pub fn plans(mut self, plans: PlanCatalog) -> Self {
+        self.plans = plans;
+        self
+    }
+
+    /// Retry policy for cluster calls made by moves and capacity reads.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Whether a workspace on a dedicated plan needs a cluster dedicated to its organization
+    /// (default `true`). With `false` it may share a cluster, isolated by its node pool.
+    pub fn dedicated_clusters(mut self, on: bool) -> Self {
+        self.dedicated_clusters = on;
+        self
+    }
+
+    /// Load the registry and assignments from the store; reconnect kubeconfig members (a
+    /// member that cannot be reached stays registered and unavailable).
+    pub async fn open(self) -> Result<Fleet> {
+        let fleet = Fleet {
+            inner: Arc::new(Inner {
+                store: self.store,
+                plans: self.plans,
+                retry: self.retry,
+                dedicated_clusters: self.dedicated_clusters,
+                members: RwLock::new(BTreeMap::new()),
+                assignments: RwLock::new(BTreeMap::new()),
+                namespaces: RwLock::new(HashMap::new()),
+                placing: tokio::sync::Mutex::new(()),
+            }),
+        };
+        fleet.refresh().await?;
+        let kube: Vec<(String, PathBuf, Option<String>)> = fleet
+            .inner
+            .members
+            .read()
+            .values()
+            .filter_map(|m| match &m.spec.source {
+                ClusterSource::Kubeconfig { path, context } => {
+                    Some((m.spec.name.clone(), path.clone(), context.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        for (name, path, context) in kube {
+            match KubeBackend::from_kubeconfig(&path, context.as_deref()).await {
+                Ok(b) => fleet.attach(&name, Arc::new(b)),
+                Err(e) => tracing::warn!(cluster = %name, %e, "fleet member unavailable"),
+            }
+        }
+        Ok(fleet)
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: &serde_json::Value, what: &str) -> Result<T> {
+    serde_json::from_value(v.clone()).map_err(|e| Error::internal(format!("corrupt {what}: {e}")))
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(v).map_err(|e| Error::internal(e.to_string()))
+}
+
+pub(crate) fn assignment_key(org: &str, ws: &str) -> String {
+    format!("{org}/{ws}")
+}
+
+impl Fleet {
+    /// A fleet over `store` with default settings.
+    pub async fn open(store: Arc<dyn StateStore>) -> Result<Fleet> {
+        Self::builder(store).open().await
+    }
+
+    /// A builder for non-default settings.
+    pub fn builder(store: Arc<dyn StateStore>) -> FleetBuilder {
+        FleetBuilder {
+            store,
+            plans: PlanCatalog::defaults(),
+            retry: RetryPolicy::default(),
+            dedicated_clusters: true,
+        }
+    }
+
+    /// Re-read members and assignments from the store (another process may have changed
+    /// them); attached backends are kept.
+    pub async fn refresh(&self) -> Result<()> {
+        let mut specs = BTreeMap::new();
+        for r in self.inner.store.list(CLUSTERS, "").await? {
+            let m: MemberCluster = decode(&r.value, "fleet cluster")?;
+            specs.insert(m.name.clone(), m);
+        }
+        let mut assignments = BTreeMap::new();
+        for r in self.inner.store.list(ASSIGNMENTS, "").await? {
+            let a: Assignment = decode(&r.value, "fleet assignment")?;
+            assignments.insert(
+                (a.organization.to_string(), a.workspace.to_string()),
+                (a, r.revision),
+            );
+        }
+        {
+            let mut members = self.inner.members.write();
+            members.retain(|k, _| specs.contains_key(k));
+            for (name, spec) in specs {
+                match members.get_mut(&name) {
+                    Some(m) => m.spec = spec,
+                    None => {
+                        members.insert(
+                            name,
+                            Member {
+                                spec,
+                                backend: None,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        *self.inner.assignments.write() = assignments;
+        Ok(())
+    }
+
+    fn attach(&self, name: &str, backend: Arc<dyn ClusterBackend>) {
+        if let Some(m) = self.inner.members.write().get_mut(name) {
+            m.backend = Some(backend);
+        }
+    }
+
+    /// Register member cluster `name` served by `backend` (finish with `.execute()`).
+    /// Registering a name again with the same labels, dedication and source attaches the
+    /// backend (after a restart); with different ones it is `AlreadyExists`.
+    pub fn add_cluster(&self, name: &str, backend: Arc<dyn ClusterBackend>) -> AddCluster<'_> {
+        AddCluster {
+            fleet: self,
+            name: name.to_owned(),
+            backend: Some(backend),
+            labels: BTreeMap::new(),
+            dedicated_to: None,
+            source: ClusterSource::Attached,
+        }
+    }
+
+    /// Register a kubeconfig context as member `name` (connected on `.execute()`).
+    pub fn add_kube_context(
+        &self,
+        name: &str,
+        kubeconfig: impl Into<PathBuf>,
+        context: Option<&str>,
+    ) -> AddCluster<'_> {
+        AddCluster {
+            fleet: self,
+            name: name.to_owned(),
+            backend: None,
+            labels: BTreeMap::new(),
+            dedicated_to: None,
+            source: ClusterSource::Kubeconfig {
+                path: kubeconfig.into(),
+                context: context.map(Into::into),
+            },
+        }
+    }
+
+    /// Unregister a member. Refused (`FailedPrecondition`) while any workspace is placed on,
+    /// moving to or leaving it.
+    pub async fn remove_cluster(&self, name: &str) -> Result<()> {
+        let _g = self.inner.placing.lock().await;
+        self.refresh().await?;
+        let rec = self
+            .inner
+            .store
+            .get(CLUSTERS, name)
+            .await?
+            .ok_or_else(|| Error::not_found("cluster", name))?;
+        let users: Vec<String> = self
+            .assignments()
+            .into_iter()
+            .filter(|a| {
+                a.cluster == name
+                    || a.moving_to.as_deref() == Some(name)
+                    || a.leaving.as_deref() == Some(name)
+            })
+            .map(|a| format!("{}/{}", a.organization, a.workspace))
+            .collect();
+        if !users.is_empty() {
+            return Err(Error::precondition(format!(
+                "cluster {name} still hosts workspaces {}; move them first",
+                users.join(", ")
+            )));
+        }
+        self.inner
+            .store
+            .commit(Batch::new().delete(CLUSTERS, name, Precondition::Revision(rec.revision)))
+            .await?;
+        self.inner.members.write().remove(name);
+        Ok(())
+    }
+
+    /// The registered members, in registration order.
+    pub fn members(&self) -> Vec<MemberCluster> {
+        let mut v: Vec<MemberCluster> = self
+            .inner
+            .members
+            .read()
+            .values()
+            .map(|m| m.spec.clone())
+            .collect();
+        v.sort_by(|a, b| a.order.cmp(&b.order).then(a.name.cmp(&b.name)));
+        v
+    }
+
+    /// The backend of member `name` (`NotFound`, or `Unavailable` if not connected).
+    pub fn member(&self, name: &str) -> Result<Arc<dyn ClusterBackend>> {
+        let members = self.inner.members.read();
+        let m = members
+            .get(name)
+            .ok_or_else(|| Error::not_found("cluster", name))?;
+        m.backend.clone().ok_or_else(|| {
+            Error::unavailable(format!("fleet member {name} is not connected"), None)
+        })
+    }
+
+    /// Connected members with their backends, in registration order.
+    pub(crate) fn connected(&self) -> Vec<(String, Arc<dyn ClusterBackend>)> {
+        self.members()
+            .into_iter()
+            .filter_map(|m| self.member(&m.name).ok().map(|b| (m.name, b)))
+            .collect()
+    }
+
+    /// The member holding objects outside hxb's namespaces: the first registered.
+    pub(crate) fn home(&self) -> Result<(String, Arc<dyn ClusterBackend>)> {
+        let first = self
+            .members()
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::precondition("the fleet has no member cluster"))?;
+        Ok((first.name.clone(), self.member(&first.name)?))
+    }
+
+    /// The routing backend: give it to [`Tenancy`](crate::Tenancy) (or use it directly).
+    pub fn backend(&self) -> Arc<dyn ClusterBackend> {
+        Arc::new(super::router::FleetRouter::new(self.clone()))
+    }
+
+    /// Where a workspace is placed, if it is.
+    pub fn assignment(&self, org: &str, ws: &str) -> Option<Assignment> {
+        self.inner
+            .assignments
+            .read()
+            .get(&(org.to_owned(), ws.to_owned()))
+            .map(|(a, _)| a.clone())
+    }
+
+    pub(crate) fn assignment_rev(&self, org: &str, ws: &str) -> Option<(Assignment, u64)> {
+        self.inner
+            .assignments
+            .read()
+            .get(&(org.to_owned(), ws.to_owned()))
+            .cloned()
+    }
+
+    /// Every assignment, ordered by organization and workspace.
+    pub fn assignments(&self) -> Vec<Assignment> {
+        self.inner
+            .assignments
+            .read()
+            .values()
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+
+    /// Commit a new or changed assignment (compare-and-swap on `expect`) and cache it.
+    pub(crate) async fn commit_assignment(&self, a: Assignment, expect: Precondition) -> Result<()> {
+        let key = assignment_key(a.organization.as_str(), a.workspace.as_str());
+        let rev = self
+            .inner
+            .store
+            .commit(Batch::new().put(ASSIGNMENTS, &key, encode(&a)?, expect))
+            .await?;
+        self.inner.assignments.write().insert(
+            (a.organization.to_string(), a.workspace.to_string()),
+            (a, rev),
+        );
+        Ok(())
+    }
+
+    /// Every member measured (allocatable, used, workspaces); members that are not connected
+    /// are left out. `exclude` is not counted as using its clusters.
+    pub async fn clusters(&self) -> Result<Vec<ClusterInfo>> {
+        self.measure(None).await
+    }
+
+    pub(crate) async fn measure(&self, exclude: Option<(&str, &str)>) -> Result<Vec<ClusterInfo>> {
+        let quotas: BTreeMap<String, Workspace> = self
+            .inner
+            .store
+            .list(WORKSPACES, "")
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.key.clone(), decode::<Workspace>(&r.value, "workspace")?)))
+            .collect::<Result<_>>()?;
+        let assignments = self.assignments();
+        let mut out = Vec::new();
+        for spec in self.members() {
+            let Ok(backend) = self.member(&spec.name) else {
+                continue;
+            };
+            let live = super::capacity::live(backend.as_ref(), self.inner.retry).await?;
+            let mut used = live.unmanaged_requests;
+            let mut workspaces = Vec::new();
+            for a in &assignments {
+                let here = a.cluster == spec.name || a.moving_to.as_deref() == Some(&spec.name);
+                let excluded =
+                    exclude.is_some_and(|(o, w)| a.organization.as_str() == o && a.workspace.as_str() == w);
+                if !here || excluded {
+                    continue;
+                }
+                let key = assignment_key(a.organization.as_str(), a.workspace.as_str());
+                if let Some(w) = quotas.get(&key) {
+                    used = used.checked_add(&demand_of(&w.quota))?;
+                }
+                workspaces.push(key);
+            }
+            out.push(ClusterInfo {
+                name: spec.name.clone(),
+                labels: spec.labels.clone(),
+                allocatable: live.allocatable,
+                used,
+                dedicated_to: spec.dedicated_to.clone(),
+                workspaces,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The workspace record from the tenancy store.
+    pub(crate) async fn workspace(&self, org: &str, ws: &str) -> Result<Workspace> {
+        let rec = self
+            .inner
+            .store
+            .get(WORKSPACES, &assignment_key(org, ws))
+            .await?
+            .ok_or_else(|| Error::not_found("workspace", format!("{org}/{ws}")))?;
+        decode(&rec.value, "workspace")
+    }
+
+    /// What placing `w` asks of a cluster.
+    pub(crate) fn request_for(&self, w: &Workspace) -> Result<PlacementRequest> {
+        let plan = self.inner.plans.get(w.plan.as_str())?;
+        Ok(
+            PlacementRequest::new(w.organization.clone(), demand_of(&w.quota)).hard_isolation(
+                self.inner.dedicated_clusters && plan.kind == PlanKind::Dedicated,
+            ),
+        )
+    }
+
+    /// Place a workspace explicitly (finish with `.execute()`); routing places a workspace
+    /// by itself, without constraints, the first time something of it is written.
+    pub fn place_workspace(&self, org: &str, ws: &str) -> PlaceWorkspace<'_> {
+        PlaceWorkspace {
+            fleet: self,
+            org: org.to_owned(),
+            ws: ws.to_owned(),
+            required: Selector::everything(),
+            preferred: None,
+            cluster: None,
+        }
+    }
+
+    /// The cluster serving `org/ws`, placing the workspace now if it is not placed yet.
+    pub(crate) async fn cluster_of(&self, org: &str, ws: &str) -> Result<String> {
+        if let Some(a) = self.assignment(org, ws) {
+            return Ok(a.cluster);
+        }
+        self.place(org, ws, Selector::everything(), None, None).await
+    }
+
+    async fn place(
+        &self,
+        org: &str,
+        ws: &str,
+        required: Selector,
+        preferred: Option<Selector>,
+        explicit: Option<&str>,
+    ) -> Result<String> {
+        let _g = self.inner.placing.lock().await;
+        let key = assignment_key(org, ws);
+        if let Some(rec) = self.inner.store.get(ASSIGNMENTS, &key).await? {
+            let a: Assignment = decode(&rec.value, "fleet assignment")?;
+            let cluster = a.cluster.clone();
+            self.inner
+                .assignments
+                .write()
+                .insert((org.to_owned(), ws.to_owned()), (a, rec.revision));
+            if let Some(want) = explicit
+                && want != cluster
+            {
+                return Err(Error::precondition(format!(
+                    "workspace {key} is placed on cluster {cluster}; move it with move_workspace"
+                )));
+            }
+            return Ok(cluster);
+        }
+        let w = self.workspace(org, ws).await?;
+        let mut req = self.request_for(&w)?.require(&required);
+        if let Some(p) = preferred {
+            req = req.prefer(p);
+        }
+        let infos = self.measure(None).await?;
+        let chosen = match explicit {
+            Some(name) => {
+                let info = infos.iter().find(|c| c.name == name).ok_or_else(|| {
+                    match self.member(name) {
+                        Err(e) => e,
+                        Ok(_) => Error::not_found("cluster", name),
+                    }
+                })?;
+                placement::check(info, &req)?;
+                info.name.clone()
+            }
+            None => placement::choose(&infos, &req)?.name.clone(),
+        };
+        let a = Assignment {
+            organization: w.organization.clone(),
+            workspace: w.name.clone(),
+            cluster: chosen.clone(),
+            moving_to: None,
+            leaving: None,
+        };
+        self.commit_assignment(a, Precondition::Absent).await?;
+        tracing::info!(workspace = %key, cluster = %chosen, "workspace placed");
+        Ok(chosen)
+    }
+
+    /// The workspace owning namespace `ns` (the tenancy store's namespace index), if any.
+    pub(crate) async fn owner_of_namespace(&self, ns: &str) -> Result<Option<(String, String)>> {
+        if let Some(o) = self.inner.namespaces.read().get(ns) {
+            return Ok(Some(o.clone()));
+        }
+        let Some(rec) = self.inner.store.get(NAMESPACES, ns).await? else {
+            return Ok(None);
+        };
+        let field = |k: &str| rec.value[k].as_str().map(str::to_owned);
+        let (Some(org), Some(ws)) = (field("organization"), field("workspace")) else {
+            return Ok(None);
+        };
+        self.learn_namespace(ns, &org, &ws);
+        Ok(Some((org, ws)))
+    }
+
+    /// Remember that `ns` belongs to `org/ws` (namespace names never change owner).
+    pub(crate) fn learn_namespace(&self, ns: &str, org: &str, ws: &str) {
+        self.inner
+            .namespaces
+            .write()
+            .insert(ns.to_owned(), (org.to_owned(), ws.to_owned()));
+    }
+
+    /// The workspace a node pool id belongs to.
+    pub(crate) async fn workspace_of_pool(&self, pool: &str) -> Result<Option<(String, String)>> {
+        let matches = |o: &str, w: &str| match (Name::new(o), Name::new(w)) {
+            (Ok(o), Ok(w)) => crate::naming::pool_id(&o, &w) == pool,
+            _ => false,
+        };
+        if let Some((o, w)) = pool.split_once('.')
+            && matches(o, w)
+        {
+            return Ok(Some((o.to_owned(), w.to_owned())));
+        }
+        for r in self.inner.store.list(WORKSPACES, "").await? {
+            if let Some((o, w)) = r.key.split_once('/')
+                && matches(o, w)
+            {
+                return Ok(Some((o.to_owned(), w.to_owned())));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Registers a member cluster; see [`Fleet::add_cluster`].
+#[must_use]
+pub struct AddCluster<'a> {
+    fleet: &'a Fleet,
+    name: String,
+    backend: Option<Arc<dyn ClusterBackend>>,
+    labels: BTreeMap<String, String>,
+    dedicated_to: Option<String>,
+    source: ClusterSource,
+}
+
+impl AddCluster<'_> {
+    /// Add a label.
+    pub fn label(mut self, key: &str, value: &str) -> Self {
+        self.labels.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Add labels.
+    pub fn labels<'k>(mut self, labels: impl IntoIterator<Item = (&'k str, &'k str)>) -> Self {
+        for (k, v) in labels {
+            self.labels.insert(k.to_owned(), v.to_owned());
+        }
+        self
+    }
+
+    /// Set the region label ([`LABEL_REGION`]).
+    pub fn region(self, region: &str) -> Self {
+        self.label(LABEL_REGION, region)
+    }
+
+    /// Reserve the cluster for one organization (hard isolation).
+    pub fn dedicated_to(mut self, org: &str) -> Self {
+        self.dedicated_to = Some(org.to_owned());
+        self
+    }
+
+    /// Validate, connect (kubeconfig members) and register atomically.
+    pub async fn execute(self) -> Result<MemberCluster> {
+        let fleet = self.fleet;
+        Name::new(&self.name)?;
+        let dedicated_to = self.dedicated_to.as_deref().map(Name::new).transpose()?;
+        for (k, v) in &self.labels {
+            // a label must be usable in a selector
+            Selector::parse(&format!("{k}={v}"))
+                .map_err(|_| Error::invalid("labels", format!("{k}={v} is not a valid label")))?;
+        }
+        let backend = match self.backend {
+            Some(b) => b,
+            None => match &self.source {
+                ClusterSource::Kubeconfig { path, context } => {
+                    Arc::new(KubeBackend::from_kubeconfig(path, context.as_deref()).await?)
+                }
+                ClusterSource::Attached => {
+                    return Err(Error::invalid("backend", "a member needs a backend"));
+                }
+            },
+        };
+        let _g = fleet.inner.placing.lock().await;
+        fleet.refresh().await?;
+        let mut spec = MemberCluster {
+            name: self.name.clone(),
+            labels: self.labels,
+            dedicated_to,
+            source: self.source,
+            order: 0,
+        };
+        if let Some(existing) = fleet.members().into_iter().find(|m| m.name == self.name) {
+            spec.order = existing.order;
+            if existing != spec {
+                return Err(Error::already_exists("cluster", &self.name));
+            }
+            fleet.attach(&self.name, backend);
+            return Ok(existing);
+        }
+        spec.order = fleet.members().iter().map(|m| m.order + 1).max().unwrap_or(0);
+        let res = fleet
+            .inner
+            .store
+            .commit(Batch::new().put(CLUSTERS, &spec.name, encode(&spec)?, Precondition::Absent))
+            .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists || e.kind() == ErrorKind::Conflict => {
+                return Err(Error::already_exists("cluster", &spec.name));
+            }
+            Err(e) => return Err(e),
+        }
+        fleet.inner.members.write().insert(
+            spec.name.clone(),
+            Member {
+                spec: spec.clone(),
+                backend: Some(backend),
+            },
+        );
+        Ok(spec)
+    }
+}
+
+/// Places a workspace; see [`Fleet::place_workspace`].
+#[must_use]
+pub struct PlaceWorkspace<'a> {
+    fleet: &'a Fleet,
+    org: String,
+    ws: String,
+    required: Selector,
+    preferred: Option<Selector>,
+    cluster: Option<String>,
+}
+
+impl PlaceWorkspace<'_> {
+    /// Require the cluster's region label.
+    pub fn region(mut self, region: &str) -> Self {
+        self.required = self.required.and(hxb_core::selector::Requirement::Equals(
+            LABEL_REGION.into(),
+            region.into(),
+        ));
+        self
+    }
+
+    /// Require cluster labels to match.
+    pub fn require(mut self, selector: &Selector) -> Self {
+        for r in selector.requirements() {
+            self.required = self.required.and(r.clone());
+        }
+        self
+    }
+
+    /// Prefer clusters whose labels match.
+    pub fn prefer(mut self, selector: Selector) -> Self {
+        self.preferred = Some(selector);
+        self
+    }
+
+    /// Place on this member (checked for isolation, labels and capacity).
+    pub fn cluster(mut self, name: &str) -> Self {
+        self.cluster = Some(name.to_owned());
+        self
+    }
+
+    /// Validate and commit the assignment; returns the cluster. A workspace already placed
+    /// keeps its cluster (an explicit different `.cluster()` is `FailedPrecondition`).
+    pub async fn execute(self) -> Result<String> {
+        Name::new(&self.org)?;
+        Name::new(&self.ws)?;
+        self.fleet
+            .place(
+                &self.org,
+                &self.ws,
+                self.required,
+                self.preferred,
+                self.cluster.as_deref(),
+            )
+            .await
+    }
+}
