@@ -54,16 +54,26 @@ pub(crate) fn allocatable(nodes: &[DynamicObject]) -> Result<ResourceList> {
 
 /// Σ container requests (`cpu`, `memory`) plus one `pods` per pod, for pods that are not
 /// finished and not in `skip` namespaces.
-pub(crate) fn pod_requests(pods: &[DynamicObject], skip: &BTreeSet<String>) -> Result<ResourceList> {
+pub(crate) fn pod_requests(
+    pods: &[DynamicObject],
+    skip: &BTreeSet<String>,
+) -> Result<ResourceList> {
     let mut out = ResourceList::new();
     for p in pods {
         let phase = p.data["status"]["phase"].as_str().unwrap_or("");
         if matches!(phase, "Succeeded" | "Failed")
-            || p.metadata.namespace.as_ref().is_some_and(|ns| skip.contains(ns))
+            || p.metadata
+                .namespace
+                .as_ref()
+                .is_some_and(|ns| skip.contains(ns))
         {
             continue;
         }
-        for c in p.data["spec"]["containers"].as_array().into_iter().flatten() {
+        for c in p.data["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             for name in [ResourceName::CPU, ResourceName::MEMORY] {
                 if let Some(s) = c["resources"]["requests"][name].as_str() {
                     add(&mut out, name, Quantity::parse(s)?)?;
@@ -107,16 +117,25 @@ mod tests {
     #[test]
     fn sums_schedulable_nodes_and_live_unmanaged_pods() {
         let nodes = vec![
-            obj(serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "a"},
-                "status": {"allocatable": {"cpu": "3800m", "memory": "15Gi", "pods": "110"}}})),
-            obj(serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "b"},
-                "status": {"capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"}}})),
-            obj(serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "c"},
+            obj(
+                serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "a"},
+                "status": {"allocatable": {"cpu": "3800m", "memory": "15Gi", "pods": "110"}}}),
+            ),
+            obj(
+                serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "b"},
+                "status": {"capacity": {"cpu": "4", "memory": "16Gi", "pods": "110"}}}),
+            ),
+            obj(
+                serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "c"},
                 "spec": {"unschedulable": true},
-                "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"}}})),
+                "status": {"allocatable": {"cpu": "64", "memory": "256Gi", "pods": "110"}}}),
+            ),
         ];
         let a = allocatable(&nodes).unwrap();
-        assert_eq!(a, ResourceList::parse([("cpu", "7800m"), ("memory", "31Gi"), ("pods", "220")]).unwrap());
+        assert_eq!(
+            a,
+            ResourceList::parse([("cpu", "7800m"), ("memory", "31Gi"), ("pods", "220")]).unwrap()
+        );
         let pod = |ns: &str, phase: &str, cpu: &str| {
             obj(serde_json::json!({"apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": "p", "namespace": ns},
@@ -131,6 +150,9 @@ mod tests {
         ];
         let skip: BTreeSet<String> = ["acme-dev-web".to_owned()].into();
         let r = pod_requests(&pods, &skip).unwrap();
-        assert_eq!(r, ResourceList::parse([("cpu", "200m"), ("memory", "1Gi"), ("pods", "1")]).unwrap());
+        assert_eq!(
+            r,
+            ResourceList::parse([("cpu", "200m"), ("memory", "1Gi"), ("pods", "1")]).unwrap()
+        );
     }
 }

@@ -40,7 +40,9 @@ mod router;
 
 pub use moving::{MoveReport, MoveWorkspace};
 pub use placement::{ClusterInfo, LABEL_REGION, PlacementRequest};
-pub use registry::{AddCluster, Assignment, ClusterSource, Fleet, FleetBuilder, MemberCluster, PlaceWorkspace};
+pub use registry::{
+    AddCluster, Assignment, ClusterSource, Fleet, FleetBuilder, MemberCluster, PlaceWorkspace,
+};
 
 /// Store collection of member clusters (`<name>` → [`MemberCluster`]).
 pub const CLUSTERS: &str = "fleet-clusters";

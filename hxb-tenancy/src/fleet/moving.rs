@@ -152,7 +152,11 @@ fn copied(ty: &ResourceType, o: &DynamicObject) -> bool {
 }
 
 fn ws_selector(org: &str, ws: &str) -> Selector {
-    Selector::from_labels([(MANAGED_BY, MANAGER), (LABEL_ORG, org), (LABEL_WORKSPACE, ws)])
+    Selector::from_labels([
+        (MANAGED_BY, MANAGER),
+        (LABEL_ORG, org),
+        (LABEL_WORKSPACE, ws),
+    ])
 }
 
 impl MoveWorkspace<'_> {
@@ -244,13 +248,17 @@ impl MoveWorkspace<'_> {
         let policy = self.fleet.inner.retry;
         let ns_ty = ResourceType::of::<Namespace>();
         let sel = ListOptions::labels(ws_selector(&self.org, &self.ws));
-        let namespaces = retry(policy, || source.list(&ns_ty, None, &sel)).await?.items;
+        let namespaces = retry(policy, || source.list(&ns_ty, None, &sel))
+            .await?
+            .items;
         let opts = ApplyOptions::default();
         let mut keys = Vec::new();
         let all = ListOptions::default();
         for ns in namespaces {
             let name = ns.metadata.name.clone().unwrap_or_default();
-            if ns.metadata.deletion_timestamp.is_some() || ns.data["status"]["phase"] == "Terminating" {
+            if ns.metadata.deletion_timestamp.is_some()
+                || ns.data["status"]["phase"] == "Terminating"
+            {
                 continue; // its project is being deleted
             }
             let obj = portable(&ns_ty, ns);
@@ -258,7 +266,9 @@ impl MoveWorkspace<'_> {
             keys.push((ns_ty.clone(), None, name.clone()));
             report.copied += 1;
             for ty in copied_types() {
-                let items = retry(policy, || source.list(&ty, Some(&name), &all)).await?.items;
+                let items = retry(policy, || source.list(&ty, Some(&name), &all))
+                    .await?
+                    .items;
                 for o in items.into_iter().filter(|o| copied(&ty, o)) {
                     let obj = portable(&ty, o);
                     let n = obj.metadata.name.clone().unwrap_or_default();
@@ -292,7 +302,9 @@ impl MoveWorkspace<'_> {
                             && attempt < policy.attempts.max(1) * 4 =>
                     {
                         tokio::time::sleep(delay).await;
-                        delay = delay.saturating_mul(2).min(std::time::Duration::from_secs(2));
+                        delay = delay
+                            .saturating_mul(2)
+                            .min(std::time::Duration::from_secs(2));
                     }
                     Err(e) if e.kind() == ErrorKind::NotFound => {
                         return Err(Error::Timeout {
@@ -376,7 +388,10 @@ mod tests {
         assert!(v["metadata"].get("uid").is_none());
         assert!(v["metadata"].get("resourceVersion").is_none());
         assert!(v["metadata"].get("creationTimestamp").is_none());
-        assert_eq!(v["metadata"]["annotations"], serde_json::json!({"keep": "me"}));
+        assert_eq!(
+            v["metadata"]["annotations"],
+            serde_json::json!({"keep": "me"})
+        );
         assert!(v.get("status").is_none());
         assert_eq!(v["spec"], serde_json::json!({"ports": [{"port": 80}]}));
         let owned: DynamicObject = serde_json::from_value(serde_json::json!({

@@ -168,12 +168,14 @@ fn reason(cluster: &ClusterInfo, req: &PlacementRequest) -> Option<String> {
             let names: Vec<&str> = q.exceeded.iter().map(|e| e.resource.as_str()).collect();
             Some(format!("cluster(s) had insufficient {}", names.join(", ")))
         }
-        Err(_) => Some(match &cluster.dedicated_to {
-            Some(o) if *o != req.organization => "cluster(s) dedicated to another organization",
-            None if req.hard_isolation => "cluster(s) not dedicated to the organization",
-            _ => "cluster(s) didn't match the required labels",
-        }
-        .to_owned()),
+        Err(_) => Some(
+            match &cluster.dedicated_to {
+                Some(o) if *o != req.organization => "cluster(s) dedicated to another organization",
+                None if req.hard_isolation => "cluster(s) not dedicated to the organization",
+                _ => "cluster(s) didn't match the required labels",
+            }
+            .to_owned(),
+        ),
     }
 }
 

@@ -93,7 +93,10 @@ pub struct Fleet {
 impl std::fmt::Debug for Fleet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Fleet")
-            .field("members", &self.inner.members.read().keys().collect::<Vec<_>>())
+            .field(
+                "members",
+                &self.inner.members.read().keys().collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -381,7 +384,11 @@ impl Fleet {
     }
 
     /// Commit a new or changed assignment (compare-and-swap on `expect`) and cache it.
-    pub(crate) async fn commit_assignment(&self, a: Assignment, expect: Precondition) -> Result<()> {
+    pub(crate) async fn commit_assignment(
+        &self,
+        a: Assignment,
+        expect: Precondition,
+    ) -> Result<()> {
         let key = assignment_key(a.organization.as_str(), a.workspace.as_str());
         let rev = self
             .inner
@@ -421,8 +428,9 @@ impl Fleet {
             let mut workspaces = Vec::new();
             for a in &assignments {
                 let here = a.cluster == spec.name || a.moving_to.as_deref() == Some(&spec.name);
-                let excluded =
-                    exclude.is_some_and(|(o, w)| a.organization.as_str() == o && a.workspace.as_str() == w);
+                let excluded = exclude.is_some_and(|(o, w)| {
+                    a.organization.as_str() == o && a.workspace.as_str() == w
+                });
                 if !here || excluded {
                     continue;
                 }
@@ -459,9 +467,8 @@ impl Fleet {
     pub(crate) fn request_for(&self, w: &Workspace) -> Result<PlacementRequest> {
         let plan = self.inner.plans.get(w.plan.as_str())?;
         Ok(
-            PlacementRequest::new(w.organization.clone(), demand_of(&w.quota)).hard_isolation(
-                self.inner.dedicated_clusters && plan.kind == PlanKind::Dedicated,
-            ),
+            PlacementRequest::new(w.organization.clone(), demand_of(&w.quota))
+                .hard_isolation(self.inner.dedicated_clusters && plan.kind == PlanKind::Dedicated),
         )
     }
 
@@ -483,7 +490,8 @@ impl Fleet {
         if let Some(a) = self.assignment(org, ws) {
             return Ok(a.cluster);
         }
-        self.place(org, ws, Selector::everything(), None, None).await
+        self.place(org, ws, Selector::everything(), None, None)
+            .await
     }
 
     async fn place(
@@ -664,7 +672,12 @@ impl AddCluster<'_> {
             fleet.attach(&self.name, backend);
             return Ok(existing);
         }
-        spec.order = fleet.members().iter().map(|m| m.order + 1).max().unwrap_or(0);
+        spec.order = fleet
+            .members()
+            .iter()
+            .map(|m| m.order + 1)
+            .max()
+            .unwrap_or(0);
         let res = fleet
             .inner
             .store

@@ -67,13 +67,18 @@ fn untag(o: &mut DynamicObject) -> Option<String> {
     m
 }
 
-/// The node pool a selector asks about (`hxb.io/pool=<p>`, `in (<p>)` or `notin (<p>)`).
-fn pool_in(opts: &ListOptions) -> Option<String> {
+/// The node pool a selector asks about, and whether it is a claim: `hxb.io/pool=<p>` or
+/// `in (<p>)` (the pool's nodes) or `notin (<p>)` (free nodes the pool may claim, see
+/// [`free_nodes_selector`](crate::engine::pools::free_nodes_selector)).
+fn pool_in(opts: &ListOptions) -> Option<(String, bool)> {
     let sel = opts.label_selector.as_ref()?;
     sel.requirements().iter().find_map(|r| match r {
-        Requirement::Equals(k, v) if k == LABEL_POOL => Some(v.clone()),
-        Requirement::In(k, vs) | Requirement::NotIn(k, vs) if k == LABEL_POOL && vs.len() == 1 => {
-            vs.iter().next().cloned()
+        Requirement::Equals(k, v) if k == LABEL_POOL => Some((v.clone(), false)),
+        Requirement::In(k, vs) if k == LABEL_POOL && vs.len() == 1 => {
+            vs.iter().next().map(|v| (v.clone(), false))
+        }
+        Requirement::NotIn(k, vs) if k == LABEL_POOL && vs.len() == 1 => {
+            vs.iter().next().map(|v| (v.clone(), true))
         }
         _ => None,
     })
@@ -119,7 +124,10 @@ impl FleetRouter {
         let named = untag(obj);
         if ty.namespaced {
             let ns = obj.metadata.namespace.clone().ok_or_else(|| {
-                Error::invalid("metadata.namespace", "a namespaced object needs a namespace")
+                Error::invalid(
+                    "metadata.namespace",
+                    "a namespaced object needs a namespace",
+                )
             })?;
             return Ok(vec![self.for_namespace(&ns, named).await?]);
         }
@@ -162,7 +170,12 @@ impl FleetRouter {
     }
 
     /// Run a write on every target; the first target's answer is returned.
-    async fn write<F, Fut>(&self, ty: &ResourceType, mut obj: DynamicObject, f: F) -> Result<DynamicObject>
+    async fn write<F, Fut>(
+        &self,
+        ty: &ResourceType,
+        mut obj: DynamicObject,
+        f: F,
+    ) -> Result<DynamicObject>
     where
         F: Fn(Arc<dyn ClusterBackend>, DynamicObject) -> Fut,
         Fut: std::future::Future<Output = Result<DynamicObject>>,
@@ -212,7 +225,10 @@ impl FleetRouter {
 impl ClusterBackend for FleetRouter {
     fn kind(&self) -> BackendKind {
         let members = self.fleet.connected();
-        if members.iter().any(|(_, b)| b.kind() != BackendKind::Embedded) {
+        if members
+            .iter()
+            .any(|(_, b)| b.kind() != BackendKind::Embedded)
+        {
             BackendKind::Kubernetes
         } else {
             BackendKind::Embedded
@@ -220,7 +236,8 @@ impl ClusterBackend for FleetRouter {
     }
 
     async fn create(&self, ty: &ResourceType, obj: DynamicObject) -> Result<DynamicObject> {
-        self.write(ty, obj, |b, o| async move { b.create(ty, o).await }).await
+        self.write(ty, obj, |b, o| async move { b.create(ty, o).await })
+            .await
     }
 
     async fn apply(
@@ -274,8 +291,13 @@ impl ClusterBackend for FleetRouter {
         let targets: Vec<Member> = match (ty.namespaced, namespace) {
             (true, Some(ns)) => vec![self.for_namespace(ns, None).await?],
             _ if is_node(ty) => match pool_in(opts) {
-                Some(pool) => match self.fleet.workspace_of_pool(&pool).await? {
-                    Some((o, w)) => vec![self.for_workspace(&o, &w).await?],
+                Some((pool, claim)) => match self.fleet.workspace_of_pool(&pool).await? {
+                    // claiming places the workspace; a placed pool's nodes are on its cluster
+                    Some((o, w)) if claim => vec![self.for_workspace(&o, &w).await?],
+                    Some((o, w)) => match self.fleet.assignment(&o, &w) {
+                        Some(a) => vec![self.member(&a.cluster)?],
+                        None => self.fleet.connected(),
+                    },
                     None => self.fleet.connected(),
                 },
                 None => self.fleet.connected(),
@@ -393,10 +415,15 @@ mod tests {
     #[test]
     fn pool_is_read_from_equals_in_and_notin() {
         let sel = |s: &str| ListOptions::labels(Selector::parse(s).unwrap());
-        assert_eq!(pool_in(&sel("hxb.io/pool=acme.dev")).as_deref(), Some("acme.dev"));
         assert_eq!(
-            pool_in(&sel("hxb.io/node-size=m,!hxb.io/pool,hxb.io/pool notin (acme.dev)")).as_deref(),
-            Some("acme.dev")
+            pool_in(&sel("hxb.io/pool=acme.dev")),
+            Some(("acme.dev".into(), false))
+        );
+        assert_eq!(
+            pool_in(&sel(
+                "hxb.io/node-size=m,!hxb.io/pool,hxb.io/pool notin (acme.dev)"
+            )),
+            Some(("acme.dev".into(), true))
         );
         assert_eq!(pool_in(&sel("hxb.io/node-size=m,!hxb.io/pool")), None);
         assert_eq!(pool_in(&sel("hxb.io/pool in (a.b,c.d)")), None);
@@ -405,7 +432,8 @@ mod tests {
     #[test]
     fn tags_round_trip() {
         let o: DynamicObject = serde_json::from_value(serde_json::json!({
-            "apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}})).unwrap();
+            "apiVersion": "v1", "kind": "Node", "metadata": {"name": "n"}}))
+        .unwrap();
         let mut t = tag(o.clone(), "eu-1");
         assert_eq!(untag(&mut t).as_deref(), Some("eu-1"));
         assert_eq!(t, o);

@@ -6,6 +6,8 @@ mod concurrency;
 mod crd;
 mod engine;
 mod faults;
+#[cfg(feature = "fleet")]
+mod fleet;
 mod golden;
 mod invitations;
 mod kubeconfig;

@@ -53,11 +53,20 @@ fn table() {
         // least allocated wins: us-1 is empty
         (PlacementRequest::new(n("beta"), d.clone()), Ok("us-1")),
         // region eu: eu-2 has more room than eu-1 (8 of 12 cpu used there); ded is not beta's
-        (PlacementRequest::new(n("beta"), d.clone()).region("eu"), Ok("eu-2")),
+        (
+            PlacementRequest::new(n("beta"), d.clone()).region("eu"),
+            Ok("eu-2"),
+        ),
         // acme prefers its own dedicated cluster
-        (PlacementRequest::new(n("acme"), d.clone()).region("eu"), Ok("ded")),
+        (
+            PlacementRequest::new(n("acme"), d.clone()).region("eu"),
+            Ok("ded"),
+        ),
         // hard isolation: only the dedicated cluster
-        (PlacementRequest::new(n("acme"), d.clone()).hard_isolation(true), Ok("ded")),
+        (
+            PlacementRequest::new(n("acme"), d.clone()).hard_isolation(true),
+            Ok("ded"),
+        ),
         // hard isolation for an organization without a dedicated cluster
         (
             PlacementRequest::new(n("beta"), d.clone()).hard_isolation(true),
@@ -69,7 +78,10 @@ fn table() {
             Err(ErrorKind::Unschedulable),
         ),
         // exactly the free capacity of eu-2 fits
-        (PlacementRequest::new(n("beta"), rl("10", "40Gi", "230")).region("eu"), Ok("eu-2")),
+        (
+            PlacementRequest::new(n("beta"), rl("10", "40Gi", "230")).region("eu"),
+            Ok("eu-2"),
+        ),
         // preferred label beats capacity
         (
             PlacementRequest::new(n("beta"), d.clone())
@@ -77,10 +89,15 @@ fn table() {
             Ok("eu-2"),
         ),
         // unknown region
-        (PlacementRequest::new(n("beta"), d.clone()).region("ap"), Err(ErrorKind::Unschedulable)),
+        (
+            PlacementRequest::new(n("beta"), d.clone()).region("ap"),
+            Err(ErrorKind::Unschedulable),
+        ),
     ];
     for (i, (req, want)) in cases.into_iter().enumerate() {
-        let got = choose(&f, &req).map(|c| c.name.as_str()).map_err(|e| e.kind());
+        let got = choose(&f, &req)
+            .map(|c| c.name.as_str())
+            .map_err(|e| e.kind());
         assert_eq!(got, want, "case {i}: {req:?}");
     }
 }
@@ -105,7 +122,11 @@ fn refusal_counts_reasons_per_cluster() {
 #[test]
 fn check_names_the_exceeded_resources() {
     let f = fleet();
-    let e = check(&f[0], &PlacementRequest::new(n("beta"), rl("5", "48Gi", "1"))).unwrap_err();
+    let e = check(
+        &f[0],
+        &PlacementRequest::new(n("beta"), rl("5", "48Gi", "1")),
+    )
+    .unwrap_err();
     let Error::QuotaExceeded(q) = e else {
         panic!("{e:?}")
     };
@@ -113,9 +134,12 @@ fn check_names_the_exceeded_resources() {
     let names: Vec<&str> = q.exceeded.iter().map(|x| x.resource.as_str()).collect();
     assert_eq!(names, vec!["cpu", "memory"]);
     assert_eq!(
-        check(&f[3], &PlacementRequest::new(n("beta"), rl("1", "1Gi", "1")))
-            .unwrap_err()
-            .kind(),
+        check(
+            &f[3],
+            &PlacementRequest::new(n("beta"), rl("1", "1Gi", "1"))
+        )
+        .unwrap_err()
+        .kind(),
         ErrorKind::FailedPrecondition
     );
 }
