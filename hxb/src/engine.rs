@@ -13,6 +13,11 @@ use hxb_scaling::placement::{PlacementScheduler, Profile as PlacementProfile};
 
 use crate::telemetry::Telemetry;
 
+#[cfg(feature = "fleet")]
+mod fleet;
+#[cfg(feature = "fleet")]
+pub use fleet::FleetMember;
+
 pub(crate) struct Inner {
     cluster: Arc<dyn ClusterBackend>,
     store: Arc<dyn StateStore>,
@@ -20,6 +25,8 @@ pub(crate) struct Inner {
     telemetry: Telemetry,
     closed: AtomicBool,
     tenancy: std::sync::OnceLock<hxb_tenancy::Tenancy>,
+    #[cfg(feature = "fleet")]
+    fleet: std::sync::OnceLock<hxb_tenancy::fleet::Fleet>,
 }
 
 /// The hxb engine. Cheap to clone; every clone is the same engine.
@@ -77,6 +84,8 @@ pub struct EngineBuilder {
     nodes: Option<usize>,
     seed: u64,
     scheduler: Option<Arc<dyn PodScheduler>>,
+    #[cfg(feature = "fleet")]
+    fleet: Option<fleet::FleetPlan>,
 }
 
 impl EngineBuilder {
@@ -148,6 +157,10 @@ impl EngineBuilder {
 
     /// Build the engine.
     pub async fn build(self) -> Result<Engine> {
+        #[cfg(feature = "fleet")]
+        if self.fleet.is_some() {
+            return fleet::build(self).await;
+        }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let cluster: Arc<dyn ClusterBackend> = match (self.backend, self.cluster) {
             (Some(b), _) => b,
@@ -225,6 +238,8 @@ impl Engine {
                 telemetry: Telemetry::default(),
                 closed: AtomicBool::new(false),
                 tenancy: std::sync::OnceLock::new(),
+                #[cfg(feature = "fleet")]
+                fleet: std::sync::OnceLock::new(),
             }),
         }
     }

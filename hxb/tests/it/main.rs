@@ -1,4 +1,6 @@
 //! hxb facade integration tests (one binary).
 
 mod engine;
+#[cfg(feature = "fleet")]
+mod fleet;
 mod scaling_ai;
