@@ -21,6 +21,8 @@ mod access;
 mod apps;
 pub mod audit;
 pub mod credentials;
+#[cfg(feature = "fleet")]
+mod fleet_support;
 pub mod invitations;
 mod members;
 mod org;

@@ -33,8 +33,9 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 
 use super::registry::{Assignment, assignment_key};
 use super::{Fleet, placement};
+use crate::Tenancy;
 use crate::naming::{LABEL_ORG, LABEL_POOL, LABEL_WORKSPACE, MANAGED_BY, MANAGER, pool_id};
-use crate::reconcile::retry;
+use crate::reconcile::{managed_types, reconcile_objects, retry};
 
 /// The namespaced kinds a move copies, in apply order (quota and limits before workloads).
 pub fn copied_types() -> Vec<ResourceType> {
@@ -71,6 +72,9 @@ pub struct MoveReport {
     pub deleted_namespaces: usize,
     /// Dedicated nodes released on the source.
     pub released_nodes: usize,
+    /// Writes the tenancy reconcile into the target needed after the copy (drift on the
+    /// source that was not carried over; only with [`MoveWorkspace::tenancy`]).
+    pub reconciled: usize,
 }
 
 /// Moves a workspace; see [`Fleet::move_workspace`].
@@ -80,6 +84,18 @@ pub struct MoveWorkspace<'a> {
     org: String,
     ws: String,
     target: String,
+    tenancy: Option<Tenancy>,
+}
+
+impl MoveWorkspace<'_> {
+    /// The tenancy engine owning the workspace. With it, the move holds the organization's
+    /// lock (no tenancy change of the organization interleaves with the copy) and, after
+    /// copying, reconciles the workspace's desired objects (tenancy objects and applications)
+    /// into the target, so drift on the source is not carried over.
+    pub fn tenancy(mut self, tenancy: &Tenancy) -> Self {
+        self.tenancy = Some(tenancy.clone());
+        self
+    }
 }
 
 impl Fleet {
@@ -94,6 +110,7 @@ impl Fleet {
             org: org.to_owned(),
             ws: ws.to_owned(),
             target: target.to_owned(),
+            tenancy: None,
         }
     }
 }
@@ -165,7 +182,11 @@ impl MoveWorkspace<'_> {
         let fleet = self.fleet;
         let (org, ws, target) = (self.org.as_str(), self.ws.as_str(), self.target.as_str());
         Name::new(org)?;
-        Name::new(ws)?;
+        let ws_name = Name::new(ws)?;
+        let _org_guard = match &self.tenancy {
+            Some(t) => Some(t.lock(org).await),
+            None => None,
+        };
         let _g = fleet.inner.placing.lock().await;
         fleet.refresh().await?;
         let w = fleet.workspace(org, ws).await?;
@@ -208,9 +229,25 @@ impl MoveWorkspace<'_> {
             a.moving_to = Some(target.to_owned());
             rev = self.save(&a, rev).await?;
         }
-        let keys = self
+        let mut keys = self
             .copy(source.as_ref(), target_backend.as_ref(), &mut report)
             .await?;
+        if let Some(t) = &self.tenancy {
+            let desired = t.workspace_desired(org, &ws_name).await?;
+            let rec = reconcile_objects(
+                target_backend.as_ref(),
+                &desired,
+                &ws_selector(org, ws),
+                &managed_types(),
+                t.retry_policy(),
+            )
+            .await;
+            if let Some(e) = rec.to_error() {
+                return Err(e);
+            }
+            report.reconciled = rec.writes();
+            keys.extend(desired.iter().map(|d| d.key()));
+        }
         self.wait_for(target_backend.as_ref(), &keys).await?;
         // switch
         a = Assignment {

@@ -148,6 +148,19 @@ fn req(cpu: &str, mem: &str) -> ResourceList {
 /// `org` on the enterprise plan with workspace `ws` (quota `cpu`), `projects` projects and
 /// `apps` stateless applications in each.
 async fn tenant(w: &World, org: &str, ws: &str, cpu: &str, projects: usize, apps: usize) {
+    tenant_on(w, org, ws, cpu, projects, apps, None).await;
+}
+
+/// [`tenant`], the workspace placed on `cluster` first when given.
+async fn tenant_on(
+    w: &World,
+    org: &str,
+    ws: &str,
+    cpu: &str,
+    projects: usize,
+    apps: usize,
+    cluster: Option<&str>,
+) {
     let t = &w.tenancy;
     if t.organization(org).await.is_err() {
         t.create_organization(org)
@@ -161,6 +174,14 @@ async fn tenant(w: &World, org: &str, ws: &str, cpu: &str, projects: usize, apps
         .execute()
         .await
         .unwrap();
+    if let Some(c) = cluster {
+        w.fleet
+            .place_workspace(org, ws)
+            .cluster(c)
+            .execute()
+            .await
+            .unwrap();
+    }
     for p in 0..projects {
         let project = format!("p{p}");
         t.create_project(org, ws, &project)
@@ -428,9 +449,14 @@ async fn moving_a_workspace_takes_its_apps_and_leaves_nothing_behind() {
     let report = w
         .fleet
         .move_workspace("beta", "dev", "us-1")
+        .tenancy(&w.tenancy)
         .execute()
         .await
         .unwrap();
+    assert_eq!(
+        report.reconciled, 0,
+        "the copy was already what tenancy wants"
+    );
     assert_eq!((report.from.as_str(), report.to.as_str()), ("eu-1", "us-1"));
     assert_eq!(report.namespaces, vec!["beta-dev-p0", "beta-dev-p1"]);
     assert_eq!(report.deleted_namespaces, 2);
@@ -573,12 +599,12 @@ async fn a_move_under_injected_faults_converges_on_retry() {
         let report = loop {
             tries += 1;
             assert!(tries < 200, "seed {seed}: no convergence");
-            match w
-                .fleet
-                .move_workspace("beta", "dev", "us-1")
-                .execute()
-                .await
-            {
+            // half the seeds move with the tenancy engine (lock + reconcile into the target)
+            let mut mv = w.fleet.move_workspace("beta", "dev", "us-1");
+            if seed % 2 == 0 {
+                mv = mv.tenancy(&w.tenancy);
+            }
+            match mv.execute().await {
                 Ok(r) => break r,
                 Err(e) => assert!(
                     e.is_retryable() || e.kind() == ErrorKind::Timeout,
@@ -674,4 +700,56 @@ async fn two_kubeconfig_contexts() {
         .await
         .unwrap();
     t.reconcile().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_move_with_tenancy_repairs_source_drift_and_cleans_an_abandoned_target() {
+    let w = world().await;
+    tenant_on(&w, "acme", "dev", "2", 1, 1, Some("eu-1")).await;
+    assert_eq!(w.fleet.assignment("acme", "dev").unwrap().cluster, "eu-1");
+    let desired = w.managed("eu-1").await;
+    // drift on the source: the limit range deleted out of band
+    let eu = w.embedded("eu-1").clone().into_backend();
+    let lr = ResourceType::of::<k8s_openapi::api::core::v1::LimitRange>();
+    eu.delete(&lr, Some("acme-dev-p0"), "hxb-limits")
+        .await
+        .unwrap();
+    // an interrupted move to us-1 left a copied namespace there and its intent recorded
+    let us = w.embedded("us-1").clone().into_backend();
+    let ns = eu
+        .get(&ResourceType::of::<Namespace>(), None, "acme-dev-p0")
+        .await
+        .unwrap();
+    let mut debris = ns.clone();
+    debris.metadata.resource_version = None;
+    debris.metadata.uid = None;
+    us.create(&ResourceType::of::<Namespace>(), debris)
+        .await
+        .unwrap();
+    let mut a = w.fleet.assignment("acme", "dev").unwrap();
+    a.moving_to = Some("us-1".into());
+    w.store
+        .commit(hxb_core::store::Batch::new().put(
+            hxb_tenancy::fleet::ASSIGNMENTS,
+            "acme/dev",
+            serde_json::to_value(&a).unwrap(),
+            hxb_core::store::Precondition::None,
+        ))
+        .await
+        .unwrap();
+    w.fleet.refresh().await.unwrap();
+    // acme may use its dedicated cluster for a shared workspace too
+    let r = w
+        .fleet
+        .move_workspace("acme", "dev", "ded")
+        .tenancy(&w.tenancy)
+        .execute()
+        .await
+        .unwrap();
+    assert!(r.reconciled >= 1, "{r:?}");
+    assert_eq!(r.deleted_namespaces, 2, "abandoned copy + source: {r:?}");
+    assert_eq!(w.managed("ded").await, desired);
+    assert!(w.namespaces("us-1").await.is_empty());
+    assert!(w.managed("eu-1").await.is_empty());
+    assert_eq!(w.tenancy.reconcile().await.unwrap().writes(), 0);
 }

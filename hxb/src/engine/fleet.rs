@@ -177,6 +177,30 @@ pub(super) async fn build(mut b: EngineBuilder) -> Result<Engine> {
 }
 
 impl Engine {
+    /// Move a workspace to fleet member `target` with its namespaces and applications, under
+    /// the tenancy engine's organization lock and with its desired objects reconciled into
+    /// the target (see [`Fleet::move_workspace`](hxb_tenancy::fleet::Fleet::move_workspace)).
+    /// A target without room or not allowed for the workspace is refused with a typed error
+    /// and nothing changes.
+    pub async fn move_workspace(
+        &self,
+        org: &str,
+        ws: &str,
+        target: &str,
+    ) -> Result<hxb_tenancy::fleet::MoveReport> {
+        let fleet = self.fleet()?;
+        let tenancy = self.tenancy()?;
+        self.telemetry()
+            .observe("move_workspace", async {
+                fleet
+                    .move_workspace(org, ws, target)
+                    .tenancy(&tenancy)
+                    .execute()
+                    .await
+            })
+            .await
+    }
+
     /// The fleet behind this engine (feature `fleet`): members, capacity, placement, moves.
     /// `FailedPrecondition` when the engine was not built with
     /// [`EngineBuilder::fleet`].

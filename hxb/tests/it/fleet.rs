@@ -81,11 +81,7 @@ async fn an_engine_over_a_fleet_places_routes_and_moves() {
     assert_eq!(us.workspaces, vec!["beta/dev".to_owned()]);
     assert_eq!(us.used.get("cpu").unwrap().to_string(), "1");
     // move: the application object (not hxb's) travels with the namespace
-    let r = fleet
-        .move_workspace("beta", "dev", "eu-1")
-        .execute()
-        .await
-        .unwrap();
+    let r = engine.move_workspace("beta", "dev", "eu-1").await.unwrap();
     assert_eq!(r.from, "us-1");
     assert!(has_namespace(&engine, "eu-1", "beta-dev-web").await);
     assert!(!has_namespace(&engine, "us-1", "beta-dev-web").await);
