@@ -11,6 +11,8 @@
 //!   node list whose selector names a node pool (`hxb.io/pool`) is asked of the pool's
 //!   workspace's cluster only. A new cluster-scoped object labelled with an organization goes
 //!   to the clusters hosting that organization's workspaces, one without to every member.
+//!   Access reviews (`authorization.k8s.io`) go to the cluster serving the namespace asked
+//!   about (home when none).
 //! * Lists and watches across namespaces (or of cluster-scoped kinds) are merged: objects in a
 //!   workspace's namespace only from the cluster serving it, ordered by namespace, name and
 //!   member. A merged list has no single resourceVersion (it is empty), so a watch over the
@@ -142,6 +144,16 @@ impl FleetRouter {
         }
         if let Some(m) = named {
             return Ok(vec![self.member(&m)?]);
+        }
+        if ty.group == "authorization.k8s.io" {
+            // access reviews are questions, not objects: ask the cluster serving the namespace
+            let ns = obj.data["spec"]["resourceAttributes"]["namespace"]
+                .as_str()
+                .map(str::to_owned);
+            return Ok(vec![match ns {
+                Some(ns) => self.for_namespace(&ns, None).await?,
+                None => self.fleet.home()?,
+            }]);
         }
         if is_node(ty) {
             if let Some(pool) = label(obj, LABEL_POOL)
