@@ -274,11 +274,41 @@ impl Fleet {
         }
     }
 
+    /// Forget the assignments of workspaces the tenancy store no longer has (deleted
+    /// workspaces); returns how many. A workspace created again later is placed afresh.
+    pub async fn prune_assignments(&self) -> Result<usize> {
+        let _g = self.inner.placing.lock().await;
+        self.prune_locked().await
+    }
+
+    async fn prune_locked(&self) -> Result<usize> {
+        self.refresh().await?;
+        let mut batch = Batch::new();
+        let mut gone = Vec::new();
+        for (a, rev) in self.inner.assignments.read().values() {
+            let key = assignment_key(a.organization.as_str(), a.workspace.as_str());
+            gone.push((key, *rev));
+        }
+        let mut pruned = Vec::new();
+        for (key, rev) in gone {
+            if self.inner.store.get(WORKSPACES, &key).await?.is_none() {
+                batch = batch.delete(ASSIGNMENTS, &key, Precondition::Revision(rev));
+                pruned.push(key);
+            }
+        }
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        self.inner.store.commit(batch).await?;
+        self.refresh().await?;
+        Ok(pruned.len())
+    }
+
     /// Unregister a member. Refused (`FailedPrecondition`) while any workspace is placed on,
-    /// moving to or leaving it.
+    /// moving to or leaving it (assignments of deleted workspaces are pruned first).
     pub async fn remove_cluster(&self, name: &str) -> Result<()> {
         let _g = self.inner.placing.lock().await;
-        self.refresh().await?;
+        self.prune_locked().await?;
         let rec = self
             .inner
             .store
@@ -402,8 +432,9 @@ impl Fleet {
         Ok(())
     }
 
-    /// Every member measured (allocatable, used, workspaces); members that are not connected
-    /// are left out. `exclude` is not counted as using its clusters.
+    /// Every connected member measured now: allocatable, used (pods outside hxb plus the
+    /// demand of the workspaces placed on it) and those workspaces. Members that are not
+    /// connected are left out.
     pub async fn clusters(&self) -> Result<Vec<ClusterInfo>> {
         self.measure(None).await
     }
@@ -435,10 +466,11 @@ impl Fleet {
                     continue;
                 }
                 let key = assignment_key(a.organization.as_str(), a.workspace.as_str());
+                // a deleted workspace's assignment reserves nothing
                 if let Some(w) = quotas.get(&key) {
                     used = used.checked_add(&demand_of(&w.quota))?;
+                    workspaces.push(key);
                 }
-                workspaces.push(key);
             }
             out.push(ClusterInfo {
                 name: spec.name.clone(),

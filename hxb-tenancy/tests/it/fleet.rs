@@ -438,6 +438,17 @@ async fn tenancy_on_the_fleet_lands_objects_in_the_assigned_cluster_only() {
     w.tenancy.reconcile().await.unwrap();
     assert!(w.namespaces("us-1").await.is_empty());
     assert_eq!(w.namespaces("eu-1").await.len(), 2);
+    // the deleted workspace reserves nothing and its assignment can be pruned
+    let us = w.fleet.clusters().await.unwrap();
+    let us = us.iter().find(|c| c.name == "us-1").unwrap();
+    assert!(
+        us.workspaces.is_empty() && us.used.get_or_zero("cpu").is_zero(),
+        "{us:?}"
+    );
+    assert_eq!(w.fleet.prune_assignments().await.unwrap(), 1);
+    assert!(w.fleet.assignment("beta", "ops").is_none());
+    assert!(w.fleet.assignment("beta", "dev").is_some());
+    w.fleet.remove_cluster("us-1").await.unwrap();
 }
 
 #[tokio::test]
