@@ -32,17 +32,17 @@
 //! # Ok(()) }
 //! ```
 
+mod builders;
 mod capacity;
 mod moving;
 pub mod placement;
 mod registry;
 mod router;
 
+pub use builders::{AddCluster, PlaceWorkspace};
 pub use moving::{MoveReport, MoveWorkspace};
 pub use placement::{ClusterInfo, LABEL_REGION, PlacementRequest};
-pub use registry::{
-    AddCluster, Assignment, ClusterSource, Fleet, FleetBuilder, MemberCluster, PlaceWorkspace,
-};
+pub use registry::{Assignment, ClusterSource, Fleet, FleetBuilder, MemberCluster};
 
 /// Store collection of member clusters (`<name>` → [`MemberCluster`]).
 pub const CLUSTERS: &str = "fleet-clusters";

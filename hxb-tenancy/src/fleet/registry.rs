@@ -12,7 +12,7 @@ use hxb_core::{
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
-use super::placement::{self, ClusterInfo, LABEL_REGION, PlacementRequest, demand_of};
+use super::placement::{self, ClusterInfo, PlacementRequest, demand_of};
 use super::{ASSIGNMENTS, CLUSTERS};
 use crate::engine::state::{NAMESPACES, WORKSPACES};
 use crate::plans::PlanCatalog;
@@ -66,9 +66,9 @@ pub struct Assignment {
     pub leaving: Option<String>,
 }
 
-struct Member {
-    spec: MemberCluster,
-    backend: Option<Arc<dyn ClusterBackend>>,
+pub(super) struct Member {
+    pub(super) spec: MemberCluster,
+    pub(super) backend: Option<Arc<dyn ClusterBackend>>,
 }
 
 pub(crate) struct Inner {
@@ -76,7 +76,7 @@ pub(crate) struct Inner {
     pub(crate) plans: PlanCatalog,
     pub(crate) retry: RetryPolicy,
     dedicated_clusters: bool,
-    members: RwLock<BTreeMap<String, Member>>,
+    pub(super) members: RwLock<BTreeMap<String, Member>>,
     assignments: RwLock<BTreeMap<(String, String), (Assignment, u64)>>,
     namespaces: RwLock<HashMap<String, (String, String)>>,
     /// Serialises placements and moves (this process; the store's compare-and-swap guards
@@ -172,7 +172,7 @@ fn decode<T: serde::de::DeserializeOwned>(v: &serde_json::Value, what: &str) -> 
     serde_json::from_value(v.clone()).map_err(|e| Error::internal(format!("corrupt {what}: {e}")))
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<serde_json::Value> {
+pub(super) fn encode<T: Serialize>(v: &T) -> Result<serde_json::Value> {
     serde_json::to_value(v).map_err(|e| Error::internal(e.to_string()))
 }
 
@@ -234,43 +234,9 @@ impl Fleet {
         Ok(())
     }
 
-    fn attach(&self, name: &str, backend: Arc<dyn ClusterBackend>) {
+    pub(super) fn attach(&self, name: &str, backend: Arc<dyn ClusterBackend>) {
         if let Some(m) = self.inner.members.write().get_mut(name) {
             m.backend = Some(backend);
-        }
-    }
-
-    /// Register member cluster `name` served by `backend` (finish with `.execute()`).
-    /// Registering a name again with the same labels, dedication and source attaches the
-    /// backend (after a restart); with different ones it is `AlreadyExists`.
-    pub fn add_cluster(&self, name: &str, backend: Arc<dyn ClusterBackend>) -> AddCluster<'_> {
-        AddCluster {
-            fleet: self,
-            name: name.to_owned(),
-            backend: Some(backend),
-            labels: BTreeMap::new(),
-            dedicated_to: None,
-            source: ClusterSource::Attached,
-        }
-    }
-
-    /// Register a kubeconfig context as member `name` (connected on `.execute()`).
-    pub fn add_kube_context(
-        &self,
-        name: &str,
-        kubeconfig: impl Into<PathBuf>,
-        context: Option<&str>,
-    ) -> AddCluster<'_> {
-        AddCluster {
-            fleet: self,
-            name: name.to_owned(),
-            backend: None,
-            labels: BTreeMap::new(),
-            dedicated_to: None,
-            source: ClusterSource::Kubeconfig {
-                path: kubeconfig.into(),
-                context: context.map(Into::into),
-            },
         }
     }
 
@@ -504,19 +470,6 @@ impl Fleet {
         )
     }
 
-    /// Place a workspace explicitly (finish with `.execute()`); routing places a workspace
-    /// by itself, without constraints, the first time something of it is written.
-    pub fn place_workspace(&self, org: &str, ws: &str) -> PlaceWorkspace<'_> {
-        PlaceWorkspace {
-            fleet: self,
-            org: org.to_owned(),
-            ws: ws.to_owned(),
-            required: Selector::everything(),
-            preferred: None,
-            cluster: None,
-        }
-    }
-
     /// The cluster serving `org/ws`, placing the workspace now if it is not placed yet.
     pub(crate) async fn cluster_of(&self, org: &str, ws: &str) -> Result<String> {
         if let Some(a) = self.assignment(org, ws) {
@@ -526,7 +479,7 @@ impl Fleet {
             .await
     }
 
-    async fn place(
+    pub(super) async fn place(
         &self,
         org: &str,
         ws: &str,
@@ -578,7 +531,18 @@ impl Fleet {
             moving_to: None,
             leaving: None,
         };
-        self.commit_assignment(a, Precondition::Absent).await?;
+        match self.commit_assignment(a, Precondition::Absent).await {
+            Ok(()) => {}
+            // another process placed it first: its choice stands
+            Err(e) if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::Conflict) => {
+                self.refresh().await?;
+                return self
+                    .assignment(org, ws)
+                    .map(|a| a.cluster)
+                    .ok_or_else(|| Error::conflict("assignment", key, "placed concurrently"));
+            }
+            Err(e) => return Err(e),
+        }
         tracing::info!(workspace = %key, cluster = %chosen, "workspace placed");
         Ok(chosen)
     }
@@ -626,167 +590,5 @@ impl Fleet {
             }
         }
         Ok(None)
-    }
-}
-
-/// Registers a member cluster; see [`Fleet::add_cluster`].
-#[must_use]
-pub struct AddCluster<'a> {
-    fleet: &'a Fleet,
-    name: String,
-    backend: Option<Arc<dyn ClusterBackend>>,
-    labels: BTreeMap<String, String>,
-    dedicated_to: Option<String>,
-    source: ClusterSource,
-}
-
-impl AddCluster<'_> {
-    /// Add a label.
-    pub fn label(mut self, key: &str, value: &str) -> Self {
-        self.labels.insert(key.to_owned(), value.to_owned());
-        self
-    }
-
-    /// Add labels.
-    pub fn labels<'k>(mut self, labels: impl IntoIterator<Item = (&'k str, &'k str)>) -> Self {
-        for (k, v) in labels {
-            self.labels.insert(k.to_owned(), v.to_owned());
-        }
-        self
-    }
-
-    /// Set the region label ([`LABEL_REGION`]).
-    pub fn region(self, region: &str) -> Self {
-        self.label(LABEL_REGION, region)
-    }
-
-    /// Reserve the cluster for one organization (hard isolation).
-    pub fn dedicated_to(mut self, org: &str) -> Self {
-        self.dedicated_to = Some(org.to_owned());
-        self
-    }
-
-    /// Validate, connect (kubeconfig members) and register atomically.
-    pub async fn execute(self) -> Result<MemberCluster> {
-        let fleet = self.fleet;
-        Name::new(&self.name)?;
-        let dedicated_to = self.dedicated_to.as_deref().map(Name::new).transpose()?;
-        for (k, v) in &self.labels {
-            // a label must be usable in a selector
-            Selector::parse(&format!("{k}={v}"))
-                .map_err(|_| Error::invalid("labels", format!("{k}={v} is not a valid label")))?;
-        }
-        let backend = match self.backend {
-            Some(b) => b,
-            None => match &self.source {
-                ClusterSource::Kubeconfig { path, context } => {
-                    Arc::new(KubeBackend::from_kubeconfig(path, context.as_deref()).await?)
-                }
-                ClusterSource::Attached => {
-                    return Err(Error::invalid("backend", "a member needs a backend"));
-                }
-            },
-        };
-        let _g = fleet.inner.placing.lock().await;
-        fleet.refresh().await?;
-        let mut spec = MemberCluster {
-            name: self.name.clone(),
-            labels: self.labels,
-            dedicated_to,
-            source: self.source,
-            order: 0,
-        };
-        if let Some(existing) = fleet.members().into_iter().find(|m| m.name == self.name) {
-            spec.order = existing.order;
-            if existing != spec {
-                return Err(Error::already_exists("cluster", &self.name));
-            }
-            fleet.attach(&self.name, backend);
-            return Ok(existing);
-        }
-        spec.order = fleet
-            .members()
-            .iter()
-            .map(|m| m.order + 1)
-            .max()
-            .unwrap_or(0);
-        let res = fleet
-            .inner
-            .store
-            .commit(Batch::new().put(CLUSTERS, &spec.name, encode(&spec)?, Precondition::Absent))
-            .await;
-        match res {
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::AlreadyExists || e.kind() == ErrorKind::Conflict => {
-                return Err(Error::already_exists("cluster", &spec.name));
-            }
-            Err(e) => return Err(e),
-        }
-        fleet.inner.members.write().insert(
-            spec.name.clone(),
-            Member {
-                spec: spec.clone(),
-                backend: Some(backend),
-            },
-        );
-        Ok(spec)
-    }
-}
-
-/// Places a workspace; see [`Fleet::place_workspace`].
-#[must_use]
-pub struct PlaceWorkspace<'a> {
-    fleet: &'a Fleet,
-    org: String,
-    ws: String,
-    required: Selector,
-    preferred: Option<Selector>,
-    cluster: Option<String>,
-}
-
-impl PlaceWorkspace<'_> {
-    /// Require the cluster's region label.
-    pub fn region(mut self, region: &str) -> Self {
-        self.required = self.required.and(hxb_core::selector::Requirement::Equals(
-            LABEL_REGION.into(),
-            region.into(),
-        ));
-        self
-    }
-
-    /// Require cluster labels to match.
-    pub fn require(mut self, selector: &Selector) -> Self {
-        for r in selector.requirements() {
-            self.required = self.required.and(r.clone());
-        }
-        self
-    }
-
-    /// Prefer clusters whose labels match.
-    pub fn prefer(mut self, selector: Selector) -> Self {
-        self.preferred = Some(selector);
-        self
-    }
-
-    /// Place on this member (checked for isolation, labels and capacity).
-    pub fn cluster(mut self, name: &str) -> Self {
-        self.cluster = Some(name.to_owned());
-        self
-    }
-
-    /// Validate and commit the assignment; returns the cluster. A workspace already placed
-    /// keeps its cluster (an explicit different `.cluster()` is `FailedPrecondition`).
-    pub async fn execute(self) -> Result<String> {
-        Name::new(&self.org)?;
-        Name::new(&self.ws)?;
-        self.fleet
-            .place(
-                &self.org,
-                &self.ws,
-                self.required,
-                self.preferred,
-                self.cluster.as_deref(),
-            )
-            .await
     }
 }
