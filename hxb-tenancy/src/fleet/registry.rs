@@ -405,6 +405,8 @@ impl Fleet {
         self.measure(None).await
     }
 
+    /// [`clusters`](Self::clusters), not counting workspace `exclude` (`(org, ws)`) as using
+    /// any cluster (a move checks its target this way).
     pub(crate) async fn measure(&self, exclude: Option<(&str, &str)>) -> Result<Vec<ClusterInfo>> {
         let quotas: BTreeMap<String, Workspace> = self
             .inner
