@@ -5,7 +5,7 @@ use hxb_core::{Name, Result};
 use super::Tenancy;
 use super::state::OrgSnapshot;
 use super::sync::Part;
-use crate::reconcile::RetryPolicy;
+use crate::reconcile::{ReconcileReport, RetryPolicy};
 use crate::render::DesiredObject;
 
 impl Tenancy {
@@ -17,6 +17,12 @@ impl Tenancy {
     ) -> Result<Vec<DesiredObject>> {
         let snap = OrgSnapshot::load(self.store().as_ref(), org).await?;
         self.render_snapshot(&snap, &Part::Workspace(ws.clone()))
+    }
+
+    /// Reconcile one workspace (objects, node pool, statuses); the caller holds the
+    /// organization lock.
+    pub(crate) async fn sync_workspace(&self, org: &str, ws: &Name) -> Result<ReconcileReport> {
+        self.sync(org, Part::Workspace(ws.clone())).await
     }
 
     /// The retry policy for cluster calls.

@@ -12,6 +12,8 @@
 //!    on the router sends everything of the workspace to the target.
 //! 6. Clean the source: delete the workspace's namespaces there, release its dedicated nodes,
 //!    clear `leaving`.
+//! 7. With the tenancy engine: reconcile the workspace through the fleet (now the target),
+//!    which claims a dedicated workspace's node pool there and records its status.
 //!
 //! Every step is idempotent and the assignment records how far a move got, so after a failure
 //! at any step the same call converges: before the switch it copies again (applies of
@@ -261,6 +263,12 @@ impl MoveWorkspace<'_> {
         self.clean(&report.from.clone(), &mut report).await?;
         a.leaving = None;
         self.save(&a, rev).await?;
+        if let Some(t) = &self.tenancy {
+            // through the fleet, now the target: claims a dedicated workspace's node pool
+            // there and records the workspace's status
+            let rec = t.sync_workspace(org, &ws_name).await?;
+            report.reconciled += rec.writes();
+        }
         Ok(report)
     }
 

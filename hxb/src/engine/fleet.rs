@@ -121,6 +121,7 @@ impl FleetMember {
 #[derive(Default)]
 pub(crate) struct FleetPlan {
     members: Vec<FleetMember>,
+    dedicated_clusters: Option<bool>,
 }
 
 impl EngineBuilder {
@@ -131,6 +132,16 @@ impl EngineBuilder {
     /// choice (`embedded`, `kubeconfig`, `backend`) is not used.
     pub fn fleet(mut self) -> Self {
         self.fleet.get_or_insert_with(FleetPlan::default);
+        self
+    }
+
+    /// Whether workspaces on dedicated plans need a cluster dedicated to their organization
+    /// (default `true`); with `false` they share clusters, isolated by their node pools.
+    /// Implies [`fleet`](Self::fleet).
+    pub fn fleet_dedicated_clusters(mut self, on: bool) -> Self {
+        self.fleet
+            .get_or_insert_with(FleetPlan::default)
+            .dedicated_clusters = Some(on);
         self
     }
 
@@ -153,7 +164,10 @@ pub(super) async fn build(mut b: EngineBuilder) -> Result<Engine> {
         (None, Some(p)) => Arc::new(SqliteStore::open(&p)?),
         (None, None) => Arc::new(MemoryStore::default()),
     };
-    let fleet = Fleet::open(store.clone()).await?;
+    let fleet = Fleet::builder(store.clone())
+        .dedicated_clusters(plan.dedicated_clusters.unwrap_or(true))
+        .open()
+        .await?;
     for m in plan.members {
         let add = match m.source {
             Source::Backend(backend) => fleet.add_cluster(&m.name, backend),

@@ -121,3 +121,84 @@ async fn an_engine_without_a_fleet_says_so() {
         ErrorKind::FailedPrecondition
     );
 }
+
+#[tokio::test]
+async fn dedicated_plans_may_share_clusters_when_configured() {
+    use hxb::core::embedded::NodePool;
+    let with_m_nodes = |prefix: &str| {
+        hxb::EmbeddedCluster::builder()
+            .nodes(2)
+            .node_pool(
+                NodePool::new(prefix)
+                    .count(2)
+                    .cpu("8")
+                    .memory("32Gi")
+                    .label("hxb.io/node-size", "m"),
+            )
+            .build()
+            .into_backend()
+    };
+    let engine = Engine::builder()
+        .fleet_dedicated_clusters(false)
+        .fleet_member(FleetMember::backend("a", with_m_nodes("a-m")).region("eu"))
+        .fleet_member(FleetMember::backend("b", with_m_nodes("b-m")).region("us"))
+        .build()
+        .await
+        .unwrap();
+    let t = engine.tenancy().unwrap();
+    t.create_organization("beta")
+        .plan("enterprise")
+        .execute()
+        .await
+        .unwrap();
+    let ws = t
+        .create_workspace("beta", "secure")
+        .plan("professional-dedicated")
+        .quota(q())
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(
+        ws.status,
+        hxb::core::EntityStatus::Active,
+        "{:?}",
+        ws.status
+    );
+    let fleet = engine.fleet().unwrap();
+    let claimed = |m: &'static str| {
+        let api = hxb::Api::<k8s_openapi::api::core::v1::Node>::all(fleet.member(m).unwrap());
+        async move {
+            api.list(&hxb::core::cluster::ListOptions::labels(
+                hxb::Selector::parse("hxb.io/pool=beta.secure").unwrap(),
+            ))
+            .await
+            .unwrap()
+            .len()
+        }
+    };
+    // its pool's nodes were claimed in its cluster only
+    let home = fleet.assignment("beta", "secure").unwrap().cluster;
+    let other = if home == "a" { "b" } else { "a" };
+    let home: &'static str = if home == "a" { "a" } else { "b" };
+    assert_eq!((claimed(home).await, claimed(other).await), (2, 0));
+    // a move releases them at the source and claims as many at the target
+    t.create_project("beta", "secure", "web")
+        .quota(q())
+        .execute()
+        .await
+        .unwrap();
+    let r = engine
+        .move_workspace("beta", "secure", other)
+        .await
+        .unwrap();
+    assert_eq!(r.released_nodes, 2);
+    assert_eq!((claimed(home).await, claimed(other).await), (0, 2));
+    let ws = t.workspace("beta", "secure").await.unwrap();
+    assert_eq!(
+        ws.status,
+        hxb::core::EntityStatus::Active,
+        "{:?}",
+        ws.status
+    );
+    assert_eq!(engine.reconcile().await.unwrap().writes(), 0);
+}
