@@ -44,6 +44,8 @@ pub mod apps;
 pub mod backup;
 pub mod crd;
 pub mod engine;
+#[cfg(feature = "fleet")]
+pub mod fleet;
 pub mod ledger;
 pub mod metering;
 pub mod naming;

@@ -15,6 +15,11 @@ use crate::events::{EngineEvent, EventBus, EventReceiver, ObservedStore};
 use crate::monitor::Monitor;
 use crate::telemetry::Telemetry;
 
+#[cfg(feature = "fleet")]
+mod fleet;
+#[cfg(feature = "fleet")]
+pub use fleet::FleetMember;
+
 pub(crate) struct Inner {
     cluster: Arc<dyn ClusterBackend>,
     store: Arc<dyn StateStore>,
@@ -24,6 +29,8 @@ pub(crate) struct Inner {
     tenancy: std::sync::OnceLock<hxb_tenancy::Tenancy>,
     events: EventBus,
     pub(crate) monitor: Monitor,
+    #[cfg(feature = "fleet")]
+    fleet: std::sync::OnceLock<hxb_tenancy::fleet::Fleet>,
 }
 
 /// The hxb engine. Cheap to clone; every clone is the same engine.
@@ -82,6 +89,8 @@ pub struct EngineBuilder {
     seed: u64,
     scheduler: Option<Arc<dyn PodScheduler>>,
     plans: Option<hxb_tenancy::PlanCatalog>,
+    #[cfg(feature = "fleet")]
+    fleet: Option<fleet::FleetPlan>,
 }
 
 impl EngineBuilder {
@@ -160,6 +169,10 @@ impl EngineBuilder {
 
     /// Build the engine.
     pub async fn build(self) -> Result<Engine> {
+        #[cfg(feature = "fleet")]
+        if self.fleet.is_some() {
+            return fleet::build(self).await;
+        }
         let clock = self.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let cluster: Arc<dyn ClusterBackend> = match (self.backend, self.cluster) {
             (Some(b), _) => b,
@@ -248,6 +261,8 @@ impl Engine {
                 tenancy: std::sync::OnceLock::new(),
                 events: EventBus::default(),
                 monitor: Monitor::default(),
+                #[cfg(feature = "fleet")]
+                fleet: std::sync::OnceLock::new(),
             }),
         }
     }

@@ -72,6 +72,16 @@ pub mod scaling {
     pub use hxb_scaling::*;
 }
 
+/// Multi-cluster fleet (feature `fleet`): member clusters, placement, workspace moves.
+/// See `docs/fleet.md`.
+#[cfg(feature = "fleet")]
+pub mod fleet {
+    #[doc(inline)]
+    pub use crate::engine::FleetMember;
+    #[doc(inline)]
+    pub use hxb_tenancy::fleet::*;
+}
+
 /// AI operations: streaming anomaly detection, the NAB scorer, k8sgpt-style cluster analysis,
 /// incidents, remediation and the LLM layer (see [`Engine::detect_anomalies`] and
 /// [`Engine::analyze`]).

@@ -23,6 +23,8 @@ pub mod audit;
 #[cfg(feature = "backup")]
 pub mod backup;
 pub mod credentials;
+#[cfg(feature = "fleet")]
+mod fleet_support;
 mod functions;
 pub mod invitations;
 mod members;

@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 
 use hxb_core::cluster::{DynamicObject, ListOptions, ResourceType};
+use hxb_core::selector::Requirement;
 use hxb_core::{ErrorKind, NodeSize, PlanKind, Result, Selector};
 use k8s_openapi::api::core::v1::Node;
 
@@ -42,7 +43,7 @@ fn name_of(n: &DynamicObject) -> String {
 }
 
 /// Set (`Some(pool)`) or clear (`None`) a node's pool label and taint; `None` if unchanged.
-fn with_pool(mut n: DynamicObject, pool: Option<&str>) -> Option<DynamicObject> {
+pub(crate) fn with_pool(mut n: DynamicObject, pool: Option<&str>) -> Option<DynamicObject> {
     let before = n.clone();
     let labels = n.metadata.labels.get_or_insert_with(BTreeMap::new);
     match pool {
@@ -72,6 +73,18 @@ fn with_pool(mut n: DynamicObject, pool: Option<&str>) -> Option<DynamicObject> 
     }
     let same = n.metadata.labels == before.metadata.labels && n.data["spec"] == before.data["spec"];
     (!same).then_some(n)
+}
+
+/// The nodes a pool may claim: of its size, in no pool. The pool asking is named too
+/// (`hxb.io/pool notin (<pool>)`, always true of a node without the label), so a backend that
+/// routes by tenant (the fleet) can send the query to the cluster hosting that workspace.
+pub fn free_nodes_selector(size: NodeSize, pool: &str) -> Selector {
+    Selector::from_labels([(LABEL_NODE_SIZE, size_label(size))])
+        .and(Requirement::DoesNotExist(LABEL_POOL.to_owned()))
+        .and(Requirement::NotIn(
+            LABEL_POOL.to_owned(),
+            [pool.to_owned()].into_iter().collect(),
+        ))
 }
 
 impl Tenancy {
@@ -159,10 +172,7 @@ impl Tenancy {
                     None,
                 ));
             }
-            let free = ListOptions::labels(Selector::parse(&format!(
-                "{LABEL_NODE_SIZE}={},!{LABEL_POOL}",
-                size_label(size)
-            ))?);
+            let free = ListOptions::labels(free_nodes_selector(size, pool));
             let candidates = retry(self.inner.retry, || self.cluster().list(&ty, None, &free))
                 .await?
                 .items;

@@ -8,6 +8,8 @@ mod concurrency;
 mod crd;
 mod engine;
 mod faults;
+#[cfg(feature = "fleet")]
+mod fleet;
 mod functions;
 mod golden;
 mod invitations;

@@ -6,6 +6,8 @@ mod api;
 mod backup;
 mod engine;
 mod events;
+#[cfg(feature = "fleet")]
+mod fleet;
 #[cfg(feature = "policy")]
 mod policy;
 mod scaling_ai;
