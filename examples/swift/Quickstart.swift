@@ -62,7 +62,8 @@ struct Quickstart {
             with: Data(try await engine.invite(org: "acme", subject: "bob@example.com", role: "member").utf8)
         ) as! [String: Any]
         _ = try await engine.acceptInvitation(token: invitation["token"] as! String)
-        print("members: \(try await engine.members(org: "acme").count)")
+        let members = try await engine.members(org: "acme")
+        print("members: \(members.count)")
         do {
             let kubeconfig = try await engine.scopedKubeconfig(org: "acme", workspace: "dev", subject: "alice@example.com")
             print("alice's kubeconfig: \(kubeconfig.split(separator: "\n").count) lines of YAML")
@@ -70,6 +71,7 @@ struct Quickstart {
             // Retryable: no token issued yet (the embedded cluster has no token controller).
             print("alice's kubeconfig: not yet (\(message))")
         }
-        print("reconcile: \(try await engine.reconcile())")
+        let report = try await engine.reconcile()
+        print("reconcile: \(report)")
     }
 }

@@ -119,6 +119,20 @@ test('application lifecycle: scale, stop, start, restart, delete', async (t) => 
   e.close()
 })
 
+test('application kinds: a cron job; bad kind arguments change nothing', async (t) => {
+  const e = embeddedOrSkip(t)
+  if (!e) return
+  await tenant(e)
+  const job = await e.createApp('acme', 'dev', 'web', 'job', { image: 'busybox', schedule: '*/5 * * * *' })
+  assert.deepEqual(job.kind, { kind: 'cron_job', schedule: '*/5 * * * *' })
+  for (const bad of [{ schedule: '* * * * *', storage: '1Gi' }, { storage: 'lots' }, { schedule: 'nope' }]) {
+    await assert.rejects(e.createApp('acme', 'dev', 'web', 'x', { image: 'busybox', ...bad }),
+      hxb.InvalidInputError)
+  }
+  assert.deepEqual((await e.listApps('acme', 'dev', 'web')).map((a) => a.name), ['job'])
+  e.close()
+})
+
 test('usage for a period and reconcile', async (t) => {
   const e = embeddedOrSkip(t)
   if (!e) return

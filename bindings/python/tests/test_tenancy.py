@@ -181,3 +181,20 @@ def test_closed_engine_refuses_tenancy_calls():
         run(e.members("acme"))
     with pytest.raises(hxb.ClosedError):
         run(e.reconcile())
+
+
+def test_app_kinds_cron_job_and_stateful_arguments(engine):
+    async def story():
+        await tenant(engine)
+        job = await engine.create_app("acme", "dev", "web", "job", image="busybox",
+                                      schedule="*/5 * * * *")
+        assert job["kind"] == {"kind": "cron_job", "schedule": "*/5 * * * *"}
+        assert [c["metadata"]["name"] for c in await engine.list("CronJob", "acme-dev-web")] \
+            == ["job"]
+        for bad in ({"schedule": "* * * * *", "storage": "1Gi"}, {"storage": "lots"},
+                    {"schedule": "not a schedule"}):
+            with pytest.raises(hxb.InvalidInputError):
+                await engine.create_app("acme", "dev", "web", "x", image="busybox", **bad)
+        return await engine.list_apps("acme", "dev", "web")
+
+    assert [a["name"] for a in run(story())] == ["job"]

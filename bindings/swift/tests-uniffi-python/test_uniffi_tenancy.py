@@ -90,3 +90,20 @@ def test_entities_apps_usage_reconcile(engine):
             await engine.get_organization("acme")
 
     run(story())
+
+
+def test_app_kinds(engine):
+    async def story():
+        await tenant(engine)
+        spec = AppSpec(image="busybox", schedule="*/5 * * * *")
+        job = json.loads(await engine.create_app("acme", "dev", "web", "job", spec))
+        assert job["kind"] == {"kind": "cron_job", "schedule": "*/5 * * * *"}
+        with pytest.raises(HxbError.InvalidInput):
+            await engine.create_app("acme", "dev", "web", "x",
+                                    AppSpec(image="busybox", schedule="* * * * *", storage="1Gi"))
+        with pytest.raises(HxbError.InvalidInput):
+            await engine.create_app("acme", "dev", "web", "x",
+                                    AppSpec(image="busybox", storage="lots"))
+        return await engine.list_apps("acme", "dev", "web")
+
+    assert [json.loads(a)["name"] for a in run(story())] == ["job"]
