@@ -66,7 +66,7 @@ export declare class Engine {
   listOrganizations(): Promise<Array<any>>
   /**
    * Delete an organization (`{cascade: true}`: with everything in it); resolves to whether
-   * it existed.
+   * it is fully gone.
    */
   deleteOrganization(name: string, options?: DeleteOptions | undefined | null): Promise<boolean>
   /** One workspace. */
@@ -75,7 +75,7 @@ export declare class Engine {
   listWorkspaces(org: string): Promise<Array<any>>
   /**
    * Delete a workspace (`{cascade: true}`: with its projects); resolves to whether it
-   * existed.
+   * is fully gone.
    */
   deleteWorkspace(org: string, name: string, options?: DeleteOptions | undefined | null): Promise<boolean>
   /** One project. */
@@ -83,8 +83,8 @@ export declare class Engine {
   /** The projects of a workspace. */
   listProjects(org: string, workspace: string): Promise<Array<any>>
   /**
-   * Delete a project (`{cascade: true}`: with its applications); resolves to whether it
-   * existed.
+   * Delete a project (`{cascade: true}`: with its sub-projects); resolves to whether it
+   * is fully gone.
    */
   deleteProject(org: string, workspace: string, name: string, options?: DeleteOptions | undefined | null): Promise<boolean>
   /** The applications of a project. */

@@ -128,7 +128,7 @@ pub async fn organizations(engine: &Engine) -> Result<Vec<Value>> {
 }
 
 /// Delete an organization (`cascade`: with its workspaces and projects; without it, one that
-/// still has workspaces is refused with `failed_precondition`). Whether it existed.
+/// still has workspaces is refused with `failed_precondition`). Whether it is fully gone.
 pub async fn delete_organization(engine: &Engine, name: &str, cascade: bool) -> Result<bool> {
     let t = engine.tenancy()?;
     t.delete_organization(name).cascade(cascade).execute().await
@@ -145,7 +145,7 @@ pub async fn workspaces(engine: &Engine, org: &str) -> Result<Vec<Value>> {
     list.into_iter().map(json).collect()
 }
 
-/// Delete a workspace (`cascade`: with its projects). Whether it existed.
+/// Delete a workspace (`cascade`: with its projects). Whether it is fully gone.
 pub async fn delete_workspace(
     engine: &Engine,
     org: &str,
@@ -170,7 +170,9 @@ pub async fn projects(engine: &Engine, org: &str, ws: &str) -> Result<Vec<Value>
     list.into_iter().map(json).collect()
 }
 
-/// Delete a project (`cascade`: with its applications and sub-projects). Whether it existed.
+/// Delete a project (`cascade`: with its sub-projects; without it, one that has sub-projects
+/// is refused with `failed_precondition`). Whether it is fully gone (on a real cluster a
+/// namespace may take longer to terminate; a later reconcile finishes).
 pub async fn delete_project(engine: &Engine, at: [&str; 3], cascade: bool) -> Result<bool> {
     let [org, ws, name] = at;
     let t = engine.tenancy()?;

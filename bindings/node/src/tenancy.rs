@@ -205,7 +205,7 @@ impl Engine {
     }
 
     /// Delete an organization (`{cascade: true}`: with everything in it); resolves to whether
-    /// it existed.
+    /// it is fully gone.
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn delete_organization<'env>(
         &self,
@@ -247,7 +247,7 @@ impl Engine {
     }
 
     /// Delete a workspace (`{cascade: true}`: with its projects); resolves to whether it
-    /// existed.
+    /// is fully gone.
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn delete_workspace<'env>(
         &self,
@@ -293,8 +293,8 @@ impl Engine {
         )
     }
 
-    /// Delete a project (`{cascade: true}`: with its applications); resolves to whether it
-    /// existed.
+    /// Delete a project (`{cascade: true}`: with its sub-projects); resolves to whether it
+    /// is fully gone.
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn delete_project<'env>(
         &self,

@@ -80,6 +80,9 @@ test('detectAnomalies flags a spike, from arrays or Float64Arrays', (t) => {
   const bigTs = BigInt64Array.from(ts, (t) => BigInt(t))
   assert.deepEqual(Array.from(e.detectAnomalies(bigTs, Float64Array.from(vs))), scores)
   assert.deepEqual(e.detectAnomalies(bigTs, vs), scores)
+  // Views into a larger buffer are read from their offset.
+  const tail = e.detectAnomalies(Float64Array.from(ts).subarray(500), Float64Array.from(vs).subarray(500))
+  assert.deepEqual(Array.from(tail), e.detectAnomalies(ts.slice(500), vs.slice(500)))
 })
 
 test('bad series are typed invalid-input errors', (t) => {

@@ -370,7 +370,7 @@ impl Engine {
         json_list(run(async move { tenancy::organizations(&e).await }).await?)
     }
 
-    /// Delete an organization (`cascade=True`: with everything in it); whether it existed.
+    /// Delete an organization (`cascade=True`: with everything in it); whether it is fully gone.
     #[pyo3(signature = (name, *, cascade=false))]
     async fn delete_organization(&self, name: String, cascade: bool) -> Res<bool> {
         let e = self.engine.clone();
@@ -391,7 +391,7 @@ impl Engine {
         json_list(run(async move { tenancy::workspaces(&e, &org).await }).await?)
     }
 
-    /// Delete a workspace (`cascade=True`: with its projects); whether it existed.
+    /// Delete a workspace (`cascade=True`: with its projects); whether it is fully gone.
     #[pyo3(signature = (org, name, *, cascade=false))]
     async fn delete_workspace(&self, org: String, name: String, cascade: bool) -> Res<bool> {
         let e = self.engine.clone();
@@ -411,7 +411,7 @@ impl Engine {
         json_list(run(async move { tenancy::projects(&e, &org, &workspace).await }).await?)
     }
 
-    /// Delete a project (`cascade=True`: with its applications); whether it existed.
+    /// Delete a project (`cascade=True`: with its sub-projects); whether it is fully gone.
     #[pyo3(signature = (org, workspace, name, *, cascade=false))]
     async fn delete_project(
         &self,

@@ -91,6 +91,10 @@ def test_detect_anomalies_flags_a_spike(engine):
     assert list(typed) == scores
     assert list(engine.detect_anomalies(memoryview(array.array("q", ts)),
                                         memoryview(array.array("d", vs)))) == scores
+    # Strided views are read in order.
+    assert list(engine.detect_anomalies(memoryview(array.array("q", ts))[::2],
+                                        memoryview(array.array("d", vs))[::2])) == \
+        engine.detect_anomalies(ts[::2], vs[::2])
     # Timestamps kept as doubles; buffers of other item types are read as sequences.
     assert engine.detect_anomalies(array.array("d", ts), vs) == scores
     assert engine.detect_anomalies(array.array("l", ts), tuple(vs)) == scores

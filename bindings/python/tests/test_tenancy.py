@@ -55,6 +55,8 @@ def test_bad_member_input_is_typed_and_changes_nothing(engine):
         with pytest.raises(hxb.NotFoundError):
             await engine.add_member("acme", "bob@example.com", role="developer",
                                     workspace="nowhere")
+        with pytest.raises(hxb.InvalidInputError):              # a project needs its workspace
+            await engine.add_member("acme", "bob@example.com", role="viewer", project="web")
         with pytest.raises(hxb.NotFoundError):
             await engine.members("nobody")
         with pytest.raises(TypeError):

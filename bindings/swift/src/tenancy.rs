@@ -140,7 +140,7 @@ impl Engine {
             .map(texts)
     }
 
-    /// Delete an organization (`cascade`: with everything in it); whether it existed.
+    /// Delete an organization (`cascade`: with everything in it); whether it is fully gone.
     #[uniffi::method(default(cascade = false))]
     pub async fn delete_organization(&self, name: String, cascade: bool) -> Res<bool> {
         let e = self.engine.clone();
@@ -163,7 +163,7 @@ impl Engine {
             .map(texts)
     }
 
-    /// Delete a workspace (`cascade`: with its projects); whether it existed.
+    /// Delete a workspace (`cascade`: with its projects); whether it is fully gone.
     #[uniffi::method(default(cascade = false))]
     pub async fn delete_workspace(&self, org: String, name: String, cascade: bool) -> Res<bool> {
         let e = self.engine.clone();
@@ -186,7 +186,7 @@ impl Engine {
             .map(texts)
     }
 
-    /// Delete a project (`cascade`: with its applications); whether it existed.
+    /// Delete a project (`cascade`: with its sub-projects); whether it is fully gone.
     #[uniffi::method(default(cascade = false))]
     pub async fn delete_project(
         &self,

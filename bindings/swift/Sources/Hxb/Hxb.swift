@@ -714,17 +714,17 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func deleteApp(org: String, workspace: String, project: String, name: String) async throws 
     
     /**
-     * Delete an organization (`cascade`: with everything in it); whether it existed.
+     * Delete an organization (`cascade`: with everything in it); whether it is fully gone.
      */
     func deleteOrganization(name: String, cascade: Bool) async throws  -> Bool
     
     /**
-     * Delete a project (`cascade`: with its applications); whether it existed.
+     * Delete a project (`cascade`: with its sub-projects); whether it is fully gone.
      */
     func deleteProject(org: String, workspace: String, name: String, cascade: Bool) async throws  -> Bool
     
     /**
-     * Delete a workspace (`cascade`: with its projects); whether it existed.
+     * Delete a workspace (`cascade`: with its projects); whether it is fully gone.
      */
     func deleteWorkspace(org: String, name: String, cascade: Bool) async throws  -> Bool
     
@@ -1222,7 +1222,7 @@ open func deleteApp(org: String, workspace: String, project: String, name: Strin
 }
     
     /**
-     * Delete an organization (`cascade`: with everything in it); whether it existed.
+     * Delete an organization (`cascade`: with everything in it); whether it is fully gone.
      */
 open func deleteOrganization(name: String, cascade: Bool = false)async throws  -> Bool  {
     return
@@ -1241,7 +1241,7 @@ open func deleteOrganization(name: String, cascade: Bool = false)async throws  -
 }
     
     /**
-     * Delete a project (`cascade`: with its applications); whether it existed.
+     * Delete a project (`cascade`: with its sub-projects); whether it is fully gone.
      */
 open func deleteProject(org: String, workspace: String, name: String, cascade: Bool = false)async throws  -> Bool  {
     return
@@ -1260,7 +1260,7 @@ open func deleteProject(org: String, workspace: String, name: String, cascade: B
 }
     
     /**
-     * Delete a workspace (`cascade`: with its projects); whether it existed.
+     * Delete a workspace (`cascade`: with its projects); whether it is fully gone.
      */
 open func deleteWorkspace(org: String, name: String, cascade: Bool = false)async throws  -> Bool  {
     return
@@ -3213,13 +3213,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_method_engine_delete_app() != 4935) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_delete_organization() != 13745) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_delete_organization() != 52430) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_delete_project() != 7526) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_delete_project() != 4397) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_delete_workspace() != 25370) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_delete_workspace() != 8899) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_get_organization() != 16428) {
