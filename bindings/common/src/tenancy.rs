@@ -228,17 +228,24 @@ pub async fn record_usage(engine: &Engine) -> Result<usize> {
     engine.tenancy()?.record_usage().await
 }
 
-fn timestamp(s: &str, field: &str) -> Result<Timestamp> {
+/// An RFC 3339 timestamp (`"2026-01-01T00:00:00Z"`, any offset); anything else is
+/// `invalid_input` on `field`.
+pub fn timestamp(s: &str, field: &str) -> Result<Timestamp> {
     s.parse::<Timestamp>()
         .map_err(|e| Error::invalid(field, format!("not an RFC 3339 timestamp: {e}")))
 }
 
-/// Usage and cost of organization `org` over `[from, to)` (RFC 3339 timestamps):
+/// A point in time from the platform clock type (Swift's `Date` arrives as one).
+pub fn from_system_time(t: std::time::SystemTime, field: &str) -> Result<Timestamp> {
+    Timestamp::try_from(t).map_err(|e| Error::invalid(field, e.to_string()))
+}
+
+/// Usage and cost of organization `org` over `[from, to)`:
 /// `{from, to, organization, workspaces: {ws: usage}, projects: [{workspace, project, …usage}],
 /// cost: {plan, nodes, total}}`, usage being `{cpu_hours, memory_gib_hours, storage_gib_days}`.
-pub async fn usage(engine: &Engine, org: &str, from: &str, to: &str) -> Result<Value> {
-    let (start, end) = (timestamp(from, "from")?, timestamp(to, "to")?);
-    let (report, cost) = engine.tenancy()?.usage(org, start, end).await?;
+/// Use [`timestamp`] for RFC 3339 text.
+pub async fn usage(engine: &Engine, org: &str, from: Timestamp, to: Timestamp) -> Result<Value> {
+    let (report, cost) = engine.tenancy()?.usage(org, from, to).await?;
     let projects = report
         .projects
         .iter()
@@ -250,8 +257,8 @@ pub async fn usage(engine: &Engine, org: &str, from: &str, to: &str) -> Result<V
         })
         .collect::<Result<Vec<Value>>>()?;
     Ok(json!({
-        "from": start.to_string(),
-        "to": end.to_string(),
+        "from": from.to_string(),
+        "to": to.to_string(),
         "organization": json(report.organization)?,
         "workspaces": json(report.workspaces)?,
         "projects": projects,
@@ -369,11 +376,20 @@ mod tests {
     #[tokio::test]
     async fn usage_period_must_be_rfc3339_and_ordered() {
         let e = setup().await;
-        let bad = usage(&e, "acme", "yesterday", "2026-01-02T00:00:00Z").await;
-        assert_eq!(bad.unwrap_err().kind(), ErrorKind::InvalidInput);
-        let u = usage(&e, "acme", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z")
-            .await
-            .unwrap();
+        assert_eq!(
+            timestamp("yesterday", "from").unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+        let (from, to) = (
+            timestamp("2026-01-01T00:00:00Z", "from").unwrap(),
+            timestamp("2026-01-02T00:00:00+09:00", "to").unwrap(),
+        );
+        let bad = usage(&e, "acme", to, from).await.unwrap_err();
+        assert_eq!(bad.kind(), ErrorKind::InvalidInput);
+        let u = usage(&e, "acme", from, to).await.unwrap();
         assert!(u["cost"]["total"].is_string(), "{u}");
+        assert_eq!(u["to"], "2026-01-01T15:00:00Z");
+        let epoch = from_system_time(std::time::UNIX_EPOCH, "from").unwrap();
+        assert_eq!(epoch.to_string(), "1970-01-01T00:00:00Z");
     }
 }

@@ -421,10 +421,13 @@ impl Engine {
         to: String,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         let e = self.engine.clone();
-        promise(
-            env,
-            async move { tenancy::usage(&e, &org, &from, &to).await },
-        )
+        promise(env, async move {
+            let (from, to) = (
+                tenancy::timestamp(&from, "from")?,
+                tenancy::timestamp(&to, "to")?,
+            );
+            tenancy::usage(&e, &org, from, to).await
+        })
     }
 
     /// Reconcile every tenant's desired state into the cluster; resolves to the report

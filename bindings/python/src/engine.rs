@@ -506,7 +506,13 @@ impl Engine {
     /// `datetime`s), by project, workspace and in total.
     async fn usage(&self, org: String, start: Instant, end: Instant) -> Res<Json> {
         let e = self.engine.clone();
-        let fut = async move { tenancy::usage(&e, &org, &start.0, &end.0).await };
+        let fut = async move {
+            let (from, to) = (
+                tenancy::timestamp(&start.0, "start")?,
+                tenancy::timestamp(&end.0, "end")?,
+            );
+            tenancy::usage(&e, &org, from, to).await
+        };
         Ok(Json(run(fut).await?))
     }
 

@@ -2,6 +2,8 @@
 //! reading and deleting organizations, workspaces and projects, the application lifecycle,
 //! usage and cost, reconcile. Entities cross as JSON text, like the creating calls.
 
+use std::time::SystemTime;
+
 use hxb_bindings_common::tenancy::{self, AppAction, At};
 use serde_json::Value;
 
@@ -281,11 +283,15 @@ impl Engine {
         run(async move { tenancy::record_usage(&e).await.map(|n| n as u64) }).await
     }
 
-    /// Usage and cost of an organization over `[from, to)` (RFC 3339 text, e.g. from
-    /// `ISO8601DateFormatter`), by project, workspace and in total, as JSON.
-    pub async fn usage(&self, org: String, from: String, to: String) -> Res<String> {
+    /// Usage and cost of an organization over `[from, to)`, by project, workspace and in
+    /// total, as JSON.
+    pub async fn usage(&self, org: String, from: SystemTime, to: SystemTime) -> Res<String> {
         let e = self.engine.clone();
-        run(async move { tenancy::usage(&e, &org, &from, &to).await })
+        let (from, to) = (
+            tenancy::from_system_time(from, "from")?,
+            tenancy::from_system_time(to, "to")?,
+        );
+        run(async move { tenancy::usage(&e, &org, from, to).await })
             .await
             .map(|v| v.to_string())
     }

@@ -2,6 +2,7 @@
 and reconcile through the uniffi layer (Swift's FFI), each with its bad input."""
 
 import asyncio
+import datetime
 import json
 
 import pytest
@@ -76,11 +77,12 @@ def test_entities_apps_usage_reconcile(engine):
         await engine.delete_app(*at)
         assert await engine.list_apps("acme", "dev", "web") == []
         assert await engine.record_usage() >= 0
-        u = json.loads(await engine.usage("acme", "2026-01-01T00:00:00Z",
-                                          "2026-01-02T00:00:00Z"))
+        start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+        u = json.loads(await engine.usage("acme", start, start + datetime.timedelta(days=1)))
+        assert u["from"] == "2026-01-01T00:00:00Z"
         assert "total" in u["cost"]
         with pytest.raises(HxbError.InvalidInput):
-            await engine.usage("acme", "yesterday", "today")
+            await engine.usage("acme", start, start)   # empty period
         assert json.loads(await engine.reconcile())["writes"] == 0
         with pytest.raises(HxbError.FailedPrecondition):
             await engine.delete_organization("acme")

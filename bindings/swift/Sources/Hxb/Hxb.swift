@@ -612,6 +612,49 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
+        let seconds: Int64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        // Build the Date from whole seconds first, then add the nanoseconds as a
+        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
+        // so adding a small fraction to the ~7.8e8 base is twice as precise as
+        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
+        // leaves more mantissa bits for the sub-second part.
+        if seconds >= 0 {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
+        } else {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
+        }
+    }
+
+    public static func write(_ value: Date, into buf: inout [UInt8]) {
+        var delta = value.timeIntervalSince1970
+        var sign: Int64 = 1
+        if delta < 0 {
+            // The nanoseconds portion of the epoch offset must always be
+            // positive, to simplify the calculation we will use the absolute
+            // value of the offset.
+            sign = -1
+            delta = -delta
+        }
+        if delta.rounded(.down) > Double(Int64.max) {
+            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
+        }
+        let seconds = Int64(delta)
+        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
+        writeInt(&buf, sign * seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -815,10 +858,10 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func stopApp(org: String, workspace: String, project: String, name: String) async throws  -> String
     
     /**
-     * Usage and cost of an organization over `[from, to)` (RFC 3339 text, e.g. from
-     * `ISO8601DateFormatter`), by project, workspace and in total, as JSON.
+     * Usage and cost of an organization over `[from, to)`, by project, workspace and in
+     * total, as JSON.
      */
-    func usage(org: String, from: String, to: String) async throws  -> String
+    func usage(org: String, from: Date, to: Date) async throws  -> String
     
 }
 /**
@@ -1603,15 +1646,15 @@ open func stopApp(org: String, workspace: String, project: String, name: String)
 }
     
     /**
-     * Usage and cost of an organization over `[from, to)` (RFC 3339 text, e.g. from
-     * `ISO8601DateFormatter`), by project, workspace and in total, as JSON.
+     * Usage and cost of an organization over `[from, to)`, by project, workspace and in
+     * total, as JSON.
      */
-open func usage(org: String, from: String, to: String)async throws  -> String  {
+open func usage(org: String, from: Date, to: Date)async throws  -> String  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_hxb_uniffi_fn_method_engine_usage(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(from),FfiConverterString.lower(to)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterTimestamp.lower(from),FfiConverterTimestamp.lower(to)
                 )
             },
             pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
@@ -3273,7 +3316,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_method_engine_stop_app() != 12113) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_usage() != 34401) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_usage() != 62358) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_quantity_add() != 61120) {

@@ -197,7 +197,7 @@ final class TenancyTests: XCTestCase {
         let apps = try await engine.listApps(org: "acme", workspace: "dev", project: "web")
         XCTAssertTrue(apps.isEmpty)
         _ = try await engine.recordUsage()
-        let usage = try object(try await engine.usage(org: "acme", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z"))
+        let usage = try object(try await engine.usage(org: "acme", from: Date(timeIntervalSince1970: 1_767_225_600), to: Date(timeIntervalSince1970: 1_767_312_000)))
         XCTAssertNotNil(usage["cost"])
         let report = try object(try await engine.reconcile())
         XCTAssertEqual(report["writes"] as? Int, 0)
