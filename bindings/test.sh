@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build and test the Python, Node.js and Swift (uniffi) bindings of hxb.
 #
-# Needs only Rust, Python >= 3.9 (3.11 in CI), Node >= 18 (20 in CI) and a C compiler; works
+# Needs only Rust, Python >= 3.11, Node >= 18 (20 in CI) and a C compiler; works
 # from any directory, asks nothing. Steps: one `cargo build` of the three binding libraries
 # (dev profile, shared target dir), a throwaway venv with maturin + pytest from PyPI, the
 # Python wheel built by maturin and its pytest suite, the Node suite (node --test) and its
@@ -32,7 +32,12 @@ pyver="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 export PYO3_PYTHON="$base_python" PYTHON_SYS_EXECUTABLE="$base_python" PYO3_BUILD_EXTENSION_MODULE=1
 export PYO3_ENVIRONMENT_SIGNATURE="cpython-$pyver-64bit"
 pyo3_config="$CARGO_TARGET_DIR/maturin/pyo3-config-$(rustc -vV | sed -n 's/^host: //p')-$pyver-abi3.txt"
-if [ -f "$pyo3_config" ]; then export PYO3_CONFIG_FILE="$pyo3_config"; fi
+# (Only a config for this checkout's abi3 floor: a target dir shared with a checkout on another
+# floor may hold that one's.)
+abi3_floor="$(sed -n 's/.*"abi3-py3\([0-9]*\)".*/3.\1/p' Cargo.toml | head -1)"
+if [ -f "$pyo3_config" ] && grep -qx "target_abi=CPython-abi3-$abi3_floor" "$pyo3_config"; then
+  export PYO3_CONFIG_FILE="$pyo3_config"
+fi
 # HXB_UPDATE_GENERATED=1 rewrites the committed generated files (native.d.ts, the Swift
 # package) instead of failing when they are stale: the step after adding an operation.
 update="${HXB_UPDATE_GENERATED:-0}"

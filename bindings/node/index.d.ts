@@ -57,3 +57,15 @@ export declare class BackendError extends HxbError { readonly code: 'backend' }
 export declare class ClosedError extends HxbError { readonly code: 'closed' }
 /** A bug in hxb (an invariant broke, or native code panicked). */
 export declare class InternalError extends HxbError { readonly code: 'internal' }
+
+// The series calls give back the form they were given: a Float64Array for Float64Array values
+// (or history), an array for an array. The generated declarations say the union; these
+// overloads let TypeScript pick the precise type.
+declare module './native' {
+  interface Engine {
+    forecast(history: Float64Array, horizon: number, season: number): Float64Array
+    forecast(history: Array<number>, horizon: number, season: number): Array<number>
+    detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Float64Array): Float64Array
+    detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Array<number>): Array<number>
+  }
+}

@@ -27,19 +27,93 @@ export declare class Engine {
   createWorkspace(org: string, name: string, options?: WorkspaceOptions | undefined | null): Promise<any>
   /** Create a project in a workspace. */
   createProject(org: string, workspace: string, name: string): Promise<any>
-  /** Deploy a stateless application in a project. */
+  /**
+   * Deploy an application in a project: stateless, stateful (`storage`) or a cron job
+   * (`schedule`).
+   */
   createApp(org: string, workspace: string, project: string, name: string, options: AppSpec): Promise<any>
   /** The replica count a CPU-utilization HPA would set (synchronous). */
   recommendReplicas(request: ReplicaRequest): ReplicaRecommendation
-  /** Forecast the next `horizon` values of a series (synchronous). */
-  forecast(history: Float64Array | Array<number>, horizon: number, season: number): Array<number>
   /**
-   * Anomaly scores of a series given as timestamps (ms) and values, each an array of
-   * numbers or a `Float64Array` (synchronous).
+   * Forecast the next `horizon` values of a series (synchronous). A `Float64Array` history
+   * is read in place and the forecast comes back as a `Float64Array`; an array gives an array.
    */
-  detectAnomalies(timestamps: Float64Array | Array<number>, values: Float64Array | Array<number>): Array<number>
+  forecast(history: Float64Array | Array<number>, horizon: number, season: number): Float64Array | Array<number>
+  /**
+   * Anomaly scores of a series given as timestamps (ms: an array of numbers, a
+   * `Float64Array` or a `BigInt64Array`) and values (an array of numbers or a
+   * `Float64Array`), synchronous. Typed arrays are read in place; the scores come back as a
+   * `Float64Array` when `values` is one (over the Rust buffer, no copy), else as an array.
+   */
+  detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Float64Array | Array<number>): Float64Array | Array<number>
   /** Read-only diagnosis of the cluster or one namespace. */
   analyze(namespace?: string | undefined | null): Promise<Array<any>>
+  /** Add (or change the role of) a member at the organization, a workspace or a project. */
+  addMember(org: string, subject: string, role: RoleAt): Promise<any>
+  /** Remove a membership. */
+  removeMember(org: string, subject: string, scope?: MemberScope | undefined | null): Promise<void>
+  /** The memberships of an organization. */
+  members(org: string): Promise<Array<any>>
+  /** Invite a subject; resolves to the invitation with its `token`. */
+  invite(org: string, subject: string, role: RoleAt): Promise<any>
+  /** Accept an invitation by its token; resolves to the membership. */
+  acceptInvitation(token: string): Promise<any>
+  /** A kubeconfig (YAML text) for a member, scoped to one workspace. */
+  scopedKubeconfig(org: string, workspace: string, subject: string, options?: KubeconfigOptions | undefined | null): Promise<string>
+  /** One organization. */
+  getOrganization(name: string): Promise<any>
+  /** Every organization. */
+  listOrganizations(): Promise<Array<any>>
+  /**
+   * Delete an organization (`{cascade: true}`: with everything in it); resolves to whether
+   * it is fully gone.
+   */
+  deleteOrganization(name: string, options?: DeleteOptions | undefined | null): Promise<boolean>
+  /** One workspace. */
+  getWorkspace(org: string, name: string): Promise<any>
+  /** The workspaces of an organization. */
+  listWorkspaces(org: string): Promise<Array<any>>
+  /**
+   * Delete a workspace (`{cascade: true}`: with its projects); resolves to whether it
+   * is fully gone.
+   */
+  deleteWorkspace(org: string, name: string, options?: DeleteOptions | undefined | null): Promise<boolean>
+  /** One project. */
+  getProject(org: string, workspace: string, name: string): Promise<any>
+  /** The projects of a workspace. */
+  listProjects(org: string, workspace: string): Promise<Array<any>>
+  /**
+   * Delete a project (`{cascade: true}`: with its sub-projects); resolves to whether it
+   * is fully gone.
+   */
+  deleteProject(org: string, workspace: string, name: string, options?: DeleteOptions | undefined | null): Promise<boolean>
+  /** The applications of a project. */
+  listApps(org: string, workspace: string, project: string): Promise<Array<any>>
+  /** Set an application's replica count (quota-checked). */
+  scaleApp(org: string, workspace: string, project: string, name: string, replicas: number): Promise<any>
+  /** Roll an application's pods. */
+  restartApp(org: string, workspace: string, project: string, name: string): Promise<any>
+  /** Scale an application to zero, keeping its desired count. */
+  stopApp(org: string, workspace: string, project: string, name: string): Promise<any>
+  /** Start a stopped application again. */
+  startApp(org: string, workspace: string, project: string, name: string): Promise<any>
+  /** Delete an application. */
+  deleteApp(org: string, workspace: string, project: string, name: string): Promise<void>
+  /**
+   * Sample every project's current usage into the usage ledger; resolves to the number of
+   * samples.
+   */
+  recordUsage(): Promise<number>
+  /**
+   * Usage and cost of an organization over `[from, to)` (RFC 3339 text, e.g.
+   * `date.toISOString()`), by project, workspace and in total.
+   */
+  usage(org: string, from: string, to: string): Promise<any>
+  /**
+   * Reconcile every tenant's desired state into the cluster; resolves to the report
+   * (`writes` is 0 when nothing had drifted).
+   */
+  reconcile(): Promise<any>
 }
 
 /** An exact Kubernetes resource quantity (nano precision, canonical `toString()`). */
@@ -82,6 +156,35 @@ export interface AppSpec {
   port?: number
   /** Requests per pod, `{resource: quantity}`. */
   requests?: Record<string, string>
+  /** A stateful application (StatefulSet) with a volume of this size per replica. */
+  storage?: string
+  /** A cron job on this schedule (e.g. `"*\/5 * * * *"`). */
+  schedule?: string
+}
+
+/** Options of the `delete*` entity calls. */
+export interface DeleteOptions {
+  /** Also delete what the entity contains (default false: refused while it is not empty). */
+  cascade?: boolean
+}
+
+/** Options of `scopedKubeconfig`. */
+export interface KubeconfigOptions {
+  /** API server URL (default `https://kubernetes.default.svc`). */
+  server?: string
+  /** Base64 PEM of the cluster CA. */
+  certificateAuthority?: string
+}
+
+/**
+ * Where a membership applies: the organization (no fields), a workspace, or a project of a
+ * workspace.
+ */
+export interface MemberScope {
+  /** The workspace. */
+  workspace?: string
+  /** The project (with `workspace`). */
+  project?: string
 }
 
 /** Options of `Engine.embedded` / `Engine.open`. */
@@ -132,6 +235,18 @@ export interface ReplicaRequest {
   minReplicas?: number
   /** Upper bound. */
   maxReplicas: number
+}
+
+/** A role at a scope (`addMember`, `invite`). */
+export interface RoleAt {
+  /** The role at the scope's level (e.g. `"admin"`, `"developer"`, `"viewer"`). */
+  role: string
+  /** The workspace (none: the organization). */
+  workspace?: string
+  /** The project (with `workspace`). */
+  project?: string
+  /** `invite` only: seconds the token stays valid (default 7 days). */
+  validForSeconds?: number
 }
 
 /** Options of `createWorkspace`. */

@@ -4,7 +4,8 @@
 //
 // 1. an organization, a workspace and a project (a namespace with the plan's quota),
 // 2. deploy an app into it, 3. quota admission refuses what does not fit,
-// 4. a scaling recommendation (HPA-exact), 5. anomaly detection on a series.
+// 4. a scaling recommendation (HPA-exact), 5. anomaly detection on a series,
+// 6. a member, an invitation and the member's workspace-scoped kubeconfig; reconcile.
 'use strict'
 const hxb = require(process.env.HXB_PACKAGE || '../../bindings/node')
 
@@ -43,12 +44,29 @@ async function main() {
     })
     console.log(`recommended replicas: ${rec.desiredReplicas} (${rec.reason})`)
 
-    // 5. Anomaly detection on a five-minute series with one spike (typed arrays work too).
+    // 5. Anomaly detection on a five-minute series with one spike: typed arrays are read in
+    //    place and the scores come back as a Float64Array (plain arrays work too).
     const timestamps = Float64Array.from({ length: 2000 }, (_, i) => i * 300_000)
     const values = Float64Array.from({ length: 2000 }, (_, i) => (i === 1500 ? 50 : Math.sin(i / 20)))
     const scores = engine.detectAnomalies(timestamps, values)
-    const flagged = scores.flatMap((s, i) => (s > 0.5 ? [i] : []))
+    const flagged = Array.from(scores).flatMap((s, i) => (s > 0.5 ? [i] : []))
     console.log(`anomalous points: ${flagged}`)
+
+    // 6. People: a developer of workspace dev, an invited member, a scoped kubeconfig.
+    await engine.addMember('acme', 'alice@example.com', { role: 'developer', workspace: 'dev' })
+    const invitation = await engine.invite('acme', 'bob@example.com', { role: 'member' })
+    await engine.acceptInvitation(invitation.token)
+    console.log(`members: ${(await engine.members('acme')).map((m) => m.subject)}`)
+    try {
+      const kubeconfig = await engine.scopedKubeconfig('acme', 'dev', 'alice@example.com')
+      console.log(`alice's kubeconfig: ${kubeconfig.split('\n').length} lines of YAML`)
+    } catch (err) {
+      // Retryable: no token issued yet (the embedded cluster has no token controller).
+      if (!(err instanceof hxb.UnavailableError)) throw err
+      console.log(`alice's kubeconfig: not yet (${err.message})`)
+    }
+    const report = await engine.reconcile()
+    console.log(`reconcile: ${report.writes} writes (already converged)`)
   } finally {
     engine.close()
   }

@@ -5,7 +5,8 @@
 //
 // 1. an organization, a workspace and a project (a namespace with the plan's quota),
 // 2. deploy an app into it, 3. quota admission refuses what does not fit,
-// 4. a scaling recommendation (HPA-exact), 5. anomaly detection on a series.
+// 4. a scaling recommendation (HPA-exact), 5. anomaly detection on a series,
+// 6. a member, an invitation and the member's workspace-scoped kubeconfig; reconcile.
 import Foundation
 import Hxb
 
@@ -54,5 +55,23 @@ struct Quickstart {
         let values = (0..<2000).map { $0 == 1500 ? 50.0 : sin(Double($0) / 20) }
         let scores = try engine.detectAnomalies(timestamps: timestamps, values: values)
         print("anomalous points: \(scores.indices.filter { scores[$0] > 0.5 })")
+
+        // 6. People: a developer of workspace dev, an invited member, a scoped kubeconfig.
+        _ = try await engine.addMember(org: "acme", subject: "alice@example.com", role: "developer", workspace: "dev")
+        let invitation = try JSONSerialization.jsonObject(
+            with: Data(try await engine.invite(org: "acme", subject: "bob@example.com", role: "member").utf8)
+        ) as! [String: Any]
+        _ = try await engine.acceptInvitation(token: invitation["token"] as! String)
+        let members = try await engine.members(org: "acme")
+        print("members: \(members.count)")
+        do {
+            let kubeconfig = try await engine.scopedKubeconfig(org: "acme", workspace: "dev", subject: "alice@example.com")
+            print("alice's kubeconfig: \(kubeconfig.split(separator: "\n").count) lines of YAML")
+        } catch let HxbError.Unavailable(message, _, _) {
+            // Retryable: no token issued yet (the embedded cluster has no token controller).
+            print("alice's kubeconfig: not yet (\(message))")
+        }
+        let report = try await engine.reconcile()
+        print("reconcile: \(report)")
     }
 }

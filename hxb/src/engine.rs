@@ -190,16 +190,20 @@ impl EngineBuilder {
             (None, None) => Arc::new(MemoryStore::default()),
         };
         let engine = Engine::from_parts(cluster, store, clock);
-        if let Some(plans) = self.plans {
-            let inner = &engine.inner;
-            let t = hxb_tenancy::Tenancy::builder(inner.cluster.clone(), inner.store.clone())
-                .clock(inner.clock.clone())
-                .plans(plans)
-                .build();
-            let _ = inner.tenancy.set(t); // a fresh engine: the cell is empty
-        }
+        engine.use_plans(self.plans);
         Ok(engine)
     }
+}
+
+/// The tenancy over the engine's parts; status changes are published from its commits.
+fn new_tenancy(inner: &Inner, plans: Option<hxb_tenancy::PlanCatalog>) -> hxb_tenancy::Tenancy {
+    let store = ObservedStore::wrap(inner.store.clone(), inner.events.clone());
+    let b = hxb_tenancy::Tenancy::builder(inner.cluster.clone(), store).clock(inner.clock.clone());
+    match plans {
+        Some(p) => b.plans(p),
+        None => b,
+    }
+    .build()
 }
 
 fn embedded_cluster(
@@ -323,14 +327,16 @@ impl Engine {
         let inner = self.live()?;
         Ok(inner
             .tenancy
-            .get_or_init(|| {
-                // Status changes are published from the tenancy's commits.
-                let store = ObservedStore::wrap(inner.store.clone(), inner.events.clone());
-                hxb_tenancy::Tenancy::builder(inner.cluster.clone(), store)
-                    .clock(inner.clock.clone())
-                    .build()
-            })
+            .get_or_init(|| new_tenancy(inner, None))
             .clone())
+    }
+
+    /// A fresh engine's tenancy with this plan catalogue (none: the defaults).
+    pub(crate) fn use_plans(&self, plans: Option<hxb_tenancy::PlanCatalog>) {
+        if plans.is_some() {
+            // A fresh engine: the cell is empty.
+            let _ = self.inner.tenancy.set(new_tenancy(&self.inner, plans));
+        }
     }
 
     /// Reconcile every tenant's desired state into the cluster (idempotent: an unchanged

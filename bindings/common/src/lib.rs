@@ -9,7 +9,9 @@
 //! - [`guard`] / [`join_error`]: a panic in native code becomes an `internal` error, never a
 //!   crash of the host process;
 //! - [`ops`]: calls over plain data (strings, maps) that forward to the facade;
-//! - [`platform`]: the tenancy, scaling and AI operations over plain data.
+//! - [`platform`]: the creating tenancy calls, scaling and AI operations over plain data;
+//! - [`tenancy`]: members, invitations, scoped kubeconfigs, reading and deleting tenants, the
+//!   application lifecycle, usage and cost, reconcile.
 //!
 //! ```
 //! let err = hxb::Quantity::parse("1.5.5Gi").map_err(hxb::Error::from).unwrap_err();
@@ -22,6 +24,7 @@ mod error;
 pub mod ops;
 mod panic;
 pub mod platform;
+pub mod tenancy;
 
 pub use error::{ErrorInfo, sample_error};
 pub use panic::{guard, join_error, panic_error};

@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::ops::resource_list;
 
-fn json<T: serde::Serialize>(v: T) -> Result<Value> {
+/// `v` as a JSON value (a serialization failure is an `internal` error).
+pub(crate) fn json<T: serde::Serialize>(v: T) -> Result<Value> {
     serde_json::to_value(v).map_err(|e| Error::internal(e.to_string()))
 }
 
@@ -70,10 +71,14 @@ pub struct AppOptions {
     pub port: Option<i32>,
     /// Requests per pod, `{resource: quantity}` (e.g. `{"cpu": "250m"}`).
     pub requests: BTreeMap<String, String>,
+    /// A stateful application (a StatefulSet) with a volume of this size per replica.
+    pub storage: Option<String>,
+    /// A cron job on this schedule (e.g. `"*/5 * * * *"`).
+    pub schedule: Option<String>,
 }
 
-/// Deploy a stateless application (a Deployment) of `image` in project `org/ws/project`,
-/// quota-checked.
+/// Deploy an application of `image` in project `org/ws/project`, quota-checked: stateless (a
+/// Deployment) by default, stateful with `opts.storage`, a cron job with `opts.schedule`.
 pub async fn create_app(
     engine: &Engine,
     at: [&str; 4],
@@ -82,7 +87,18 @@ pub async fn create_app(
 ) -> Result<Value> {
     let [org, ws, project, name] = at;
     let t = engine.tenancy()?;
-    let mut b = t.create_app(org, ws, project, name).stateless(image);
+    let b = t.create_app(org, ws, project, name);
+    let mut b = match (&opts.storage, &opts.schedule) {
+        (None, None) => b.stateless(image),
+        (Some(size), None) => b.stateful(image, Quantity::parse(size)?),
+        (None, Some(schedule)) => b.cron_job(image, schedule),
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid(
+                "schedule",
+                "an application is stateful (storage) or a cron job (schedule), not both",
+            ));
+        }
+    };
     if let Some(n) = opts.replicas {
         b = b.replicas(n);
     }

@@ -11,7 +11,9 @@ use hxb_bindings_common::ops::{self, EngineOptions};
 use hxb_bindings_common::platform::{self, AppOptions};
 use hxb_bindings_common::{join_error, panic_error};
 use napi::Env;
-use napi::bindgen_prelude::{Either, Float64Array, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{
+    BigInt64Array, Either, Either3, Float64Array, PromiseRaw, ToNapiValue,
+};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -72,7 +74,7 @@ where
 /// thread inside the runtime's context: a call that completes without waiting (the embedded
 /// cluster) settles the Promise with no thread hop; otherwise the same future goes on on
 /// napi's tokio runtime.
-fn promise<T, F>(env: &Env, fut: F) -> napi::Result<PromiseRaw<'_, T>>
+pub(crate) fn promise<T, F>(env: &Env, fut: F) -> napi::Result<PromiseRaw<'_, T>>
 where
     F: Future<Output = hxb::Result<T>> + Send + 'static,
     T: ToNapiValue + Send + 'static,
@@ -93,7 +95,7 @@ where
 /// The hxb engine: one handle over the cluster, the state store and the clock.
 #[napi]
 pub struct Engine {
-    engine: hxb::Engine,
+    pub(crate) engine: hxb::Engine,
 }
 
 #[napi]
@@ -242,7 +244,8 @@ impl Engine {
         })
     }
 
-    /// Deploy a stateless application in a project.
+    /// Deploy an application in a project: stateless, stateful (`storage`) or a cron job
+    /// (`schedule`).
     #[napi(ts_return_type = "Promise<any>")]
     pub fn create_app<'env>(
         &self,
@@ -267,6 +270,8 @@ impl Engine {
             replicas: small(options.replicas, "replicas")?,
             port: small(options.port, "port")?,
             requests: options.requests.unwrap_or_default().into_iter().collect(),
+            storage: options.storage,
+            schedule: options.schedule,
         };
         let image = options.image;
         promise(env, async move {
@@ -311,14 +316,15 @@ impl Engine {
         })
     }
 
-    /// Forecast the next `horizon` values of a series (synchronous).
-    #[napi]
+    /// Forecast the next `horizon` values of a series (synchronous). A `Float64Array` history
+    /// is read in place and the forecast comes back as a `Float64Array`; an array gives an array.
+    #[napi(ts_return_type = "Float64Array | Array<number>")]
     pub fn forecast(
         &self,
         history: Either<Float64Array, Vec<f64>>,
         horizon: f64,
         season: f64,
-    ) -> napi::Result<Vec<f64>> {
+    ) -> napi::Result<Either<Float64Array, Vec<f64>>> {
         let count = |v: f64, field: &str| -> napi::Result<usize> {
             let n = int_arg(v, field)?;
             usize::try_from(n)
@@ -326,22 +332,41 @@ impl Engine {
                 .napi()
         };
         let (horizon, season) = (count(horizon, "horizon")?, count(season, "season")?);
-        guard_common(|| self.engine.forecast(series(&history), horizon, season)).napi()
+        let out =
+            guard_common(|| self.engine.forecast(series(&history), horizon, season)).napi()?;
+        Ok(same_form(&history, out))
     }
 
-    /// Anomaly scores of a series given as timestamps (ms) and values, each an array of
-    /// numbers or a `Float64Array` (synchronous).
-    #[napi]
+    /// Anomaly scores of a series given as timestamps (ms: an array of numbers, a
+    /// `Float64Array` or a `BigInt64Array`) and values (an array of numbers or a
+    /// `Float64Array`), synchronous. Typed arrays are read in place; the scores come back as a
+    /// `Float64Array` when `values` is one (over the Rust buffer, no copy), else as an array.
+    #[napi(ts_return_type = "Float64Array | Array<number>")]
     pub fn detect_anomalies(
         &self,
-        timestamps: Either<Float64Array, Vec<f64>>,
+        timestamps: Either3<BigInt64Array, Float64Array, Vec<f64>>,
         values: Either<Float64Array, Vec<f64>>,
-    ) -> napi::Result<Vec<f64>> {
-        let ts = series(&timestamps)
-            .iter()
-            .map(|&t| int_arg(t, "timestamps"))
-            .collect::<napi::Result<Vec<i64>>>()?;
-        guard_common(|| platform::detect_anomalies(&self.engine, &ts, series(&values))).napi()
+    ) -> napi::Result<Either<Float64Array, Vec<f64>>> {
+        let doubles = |ts: &[f64]| {
+            ts.iter()
+                .map(|&t| int_arg(t, "timestamps"))
+                .collect::<napi::Result<Vec<i64>>>()
+        };
+        let converted;
+        let ts: &[i64] = match &timestamps {
+            Either3::A(big) => big,
+            Either3::B(a) => {
+                converted = doubles(a)?;
+                &converted
+            }
+            Either3::C(v) => {
+                converted = doubles(v)?;
+                &converted
+            }
+        };
+        let scores = guard_common(|| platform::detect_anomalies(&self.engine, ts, series(&values)))
+            .napi()?;
+        Ok(same_form(&values, scores))
     }
 
     /// Read-only diagnosis of the cluster or one namespace.
@@ -362,6 +387,17 @@ fn series(v: &Either<Float64Array, Vec<f64>>) -> &[f64] {
     match v {
         Either::A(a) => a,
         Either::B(b) => b,
+    }
+}
+
+/// `out` in the form of `input`: a `Float64Array` (owning the Rust buffer) or an array.
+fn same_form(
+    input: &Either<Float64Array, Vec<f64>>,
+    out: Vec<f64>,
+) -> Either<Float64Array, Vec<f64>> {
+    match input {
+        Either::A(_) => Either::A(Float64Array::new(out)),
+        Either::B(_) => Either::B(out),
     }
 }
 
@@ -394,6 +430,10 @@ pub struct AppSpec {
     pub port: Option<f64>,
     /// Requests per pod, `{resource: quantity}`.
     pub requests: Option<HashMap<String, String>>,
+    /// A stateful application (StatefulSet) with a volume of this size per replica.
+    pub storage: Option<String>,
+    /// A cron job on this schedule (e.g. `"*/5 * * * *"`).
+    pub schedule: Option<String>,
 }
 
 /// The input of `recommendReplicas`.

@@ -10,6 +10,7 @@
 
 mod engine;
 mod errors;
+mod tenancy;
 mod values;
 
 use napi_derive::napi;

@@ -1,6 +1,7 @@
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
+const { inspect } = require('node:util')
 const { hxb, embeddedOrSkip } = require('./helpers')
 
 function spikeSeries(n = 2000, at = 1500) {
@@ -55,7 +56,10 @@ test('forecast follows a daily cycle', (t) => {
   const f = e.forecast(day, 24, 24)
   assert.equal(f.length, 24)
   f.forEach((v, h) => assert.ok(Math.abs(v - day[h]) < 5, `step ${h}: ${v}`))
-  assert.deepEqual(e.forecast(Float64Array.from(day), 24, 24), f)
+  // A Float64Array in gives a Float64Array out, with the same values.
+  const typed = e.forecast(Float64Array.from(day), 24, 24)
+  assert.ok(typed instanceof Float64Array)
+  assert.deepEqual(Array.from(typed), f)
   assert.throws(() => e.forecast(day.slice(0, 10), 24, 24), hxb.InvalidInputError)
   assert.throws(() => e.forecast([1, NaN], 1, 1), hxb.InvalidInputError)
   assert.throws(() => e.forecast(day, -1, 24), hxb.InvalidInputError)
@@ -69,7 +73,16 @@ test('detectAnomalies flags a spike, from arrays or Float64Arrays', (t) => {
   assert.equal(scores.length, vs.length)
   assert.ok(scores[1500] > 0.5)
   assert.ok(Math.max(...scores.slice(1000, 1500)) < 0.5)
-  assert.deepEqual(e.detectAnomalies(Float64Array.from(ts), Float64Array.from(vs)), scores)
+  // Typed arrays are read in place; typed values give a Float64Array of scores.
+  const typed = e.detectAnomalies(Float64Array.from(ts), Float64Array.from(vs))
+  assert.ok(typed instanceof Float64Array)
+  assert.deepEqual(Array.from(typed), scores)
+  const bigTs = BigInt64Array.from(ts, (t) => BigInt(t))
+  assert.deepEqual(Array.from(e.detectAnomalies(bigTs, Float64Array.from(vs))), scores)
+  assert.deepEqual(e.detectAnomalies(bigTs, vs), scores)
+  // Views into a larger buffer are read from their offset.
+  const tail = e.detectAnomalies(Float64Array.from(ts).subarray(500), Float64Array.from(vs).subarray(500))
+  assert.deepEqual(Array.from(tail), e.detectAnomalies(ts.slice(500), vs.slice(500)))
 })
 
 test('bad series are typed invalid-input errors', (t) => {
@@ -84,9 +97,14 @@ test('bad series are typed invalid-input errors', (t) => {
     [[0, 1.5], [1, 1]],
     [[0, 1], ['a', 'b']],
     [null, [1]],
+    [Float64Array.from([0, 0.5]), Float64Array.from([1, 1])],
+    [BigInt64Array.from([2n, 1n]), Float64Array.from([1, 1])],
+    [BigInt64Array.from([0n, 1n]), Float64Array.from([1, NaN])],
+    [Int32Array.from([0, 1]), Float64Array.from([1, 1])],
+    [[0, 1], Float32Array.from([1, 1])],
   ]
   for (const [ts, vs] of cases) {
-    assert.throws(() => e.detectAnomalies(ts, vs), hxb.InvalidInputError, JSON.stringify([ts, vs]))
+    assert.throws(() => e.detectAnomalies(ts, vs), hxb.InvalidInputError, inspect([ts, vs]))
   }
   e.close()
   assert.throws(() => e.detectAnomalies([0], [1]), hxb.ClosedError)

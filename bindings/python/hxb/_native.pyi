@@ -1,8 +1,10 @@
 # Type stubs of the native module hxb._native (checked against it by tests/test_stubs.py).
+from array import array
+from datetime import datetime, timedelta
 from os import PathLike
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union, overload
 
-from typing_extensions import Self
+from typing_extensions import Buffer, Self
 
 VERSION: str
 ERROR_KINDS: List[str]
@@ -54,6 +56,8 @@ class Engine:
         replicas: Optional[int] = None,
         port: Optional[int] = None,
         requests: Optional[Mapping[str, str]] = None,
+        storage: Optional[str] = None,
+        schedule: Optional[str] = None,
     ) -> Dict[str, Json]: ...
     def recommend_replicas(
         self,
@@ -65,13 +69,91 @@ class Engine:
         max_replicas: int,
         min_replicas: int = 1,
     ) -> Dict[str, Json]: ...
+    @overload
+    def forecast(
+        self, history: Buffer, horizon: int, *, season: int
+    ) -> array[float]: ...
+    @overload
     def forecast(
         self, history: Sequence[float], horizon: int, *, season: int
     ) -> List[float]: ...
+    @overload
     def detect_anomalies(
-        self, timestamps: Sequence[int], values: Sequence[float]
+        self, timestamps: Union[Buffer, Sequence[int]], values: Buffer
+    ) -> array[float]: ...
+    @overload
+    def detect_anomalies(
+        self, timestamps: Union[Buffer, Sequence[int]], values: Sequence[float]
     ) -> List[float]: ...
     async def analyze(self, namespace: Optional[str] = None) -> List[Dict[str, Json]]: ...
+    async def add_member(
+        self,
+        org: str,
+        subject: str,
+        *,
+        role: str,
+        workspace: Optional[str] = None,
+        project: Optional[str] = None,
+    ) -> Dict[str, Json]: ...
+    async def remove_member(
+        self,
+        org: str,
+        subject: str,
+        *,
+        workspace: Optional[str] = None,
+        project: Optional[str] = None,
+    ) -> None: ...
+    async def members(self, org: str) -> List[Dict[str, Json]]: ...
+    async def invite(
+        self,
+        org: str,
+        subject: str,
+        *,
+        role: str,
+        workspace: Optional[str] = None,
+        project: Optional[str] = None,
+        valid_for: Optional[timedelta] = None,
+    ) -> Dict[str, Json]: ...
+    async def accept_invitation(self, token: str) -> Dict[str, Json]: ...
+    async def scoped_kubeconfig(
+        self,
+        org: str,
+        workspace: str,
+        subject: str,
+        *,
+        server: Optional[str] = None,
+        certificate_authority: Optional[str] = None,
+    ) -> str: ...
+    async def get_organization(self, name: str) -> Dict[str, Json]: ...
+    async def list_organizations(self) -> List[Dict[str, Json]]: ...
+    async def delete_organization(self, name: str, *, cascade: bool = False) -> bool: ...
+    async def get_workspace(self, org: str, name: str) -> Dict[str, Json]: ...
+    async def list_workspaces(self, org: str) -> List[Dict[str, Json]]: ...
+    async def delete_workspace(self, org: str, name: str, *, cascade: bool = False) -> bool: ...
+    async def get_project(self, org: str, workspace: str, name: str) -> Dict[str, Json]: ...
+    async def list_projects(self, org: str, workspace: str) -> List[Dict[str, Json]]: ...
+    async def delete_project(
+        self, org: str, workspace: str, name: str, *, cascade: bool = False
+    ) -> bool: ...
+    async def list_apps(self, org: str, workspace: str, project: str) -> List[Dict[str, Json]]: ...
+    async def scale_app(
+        self, org: str, workspace: str, project: str, name: str, replicas: int
+    ) -> Dict[str, Json]: ...
+    async def restart_app(
+        self, org: str, workspace: str, project: str, name: str
+    ) -> Dict[str, Json]: ...
+    async def stop_app(
+        self, org: str, workspace: str, project: str, name: str
+    ) -> Dict[str, Json]: ...
+    async def start_app(
+        self, org: str, workspace: str, project: str, name: str
+    ) -> Dict[str, Json]: ...
+    async def delete_app(self, org: str, workspace: str, project: str, name: str) -> None: ...
+    async def record_usage(self) -> int: ...
+    async def usage(
+        self, org: str, start: Union[str, datetime], end: Union[str, datetime]
+    ) -> Dict[str, Json]: ...
+    async def reconcile(self) -> Dict[str, Json]: ...
     def __enter__(self) -> Self: ...
     def __exit__(self, *_args: Any) -> bool: ...
     async def __aenter__(self) -> Self: ...

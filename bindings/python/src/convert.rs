@@ -145,3 +145,28 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
         }
     })
 }
+
+/// A point in time as RFC 3339 text: a `str`, or an aware `datetime.datetime` (its
+/// `isoformat()`; a naive one has no offset and is refused as `InvalidInputError` downstream).
+#[derive(Debug)]
+pub struct Instant(pub String);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Instant {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(s) = obj.cast::<PyString>() {
+            return Ok(Instant(text(&s, "timestamp")?));
+        }
+        static DATETIME: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> =
+            pyo3::sync::PyOnceLock::new();
+        let datetime = DATETIME.import(obj.py(), "datetime", "datetime")?;
+        if obj.is_instance(datetime)? {
+            return Ok(Instant(obj.call_method0("isoformat")?.extract()?));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "expected a str or a datetime, not {}",
+            obj.get_type().name()?
+        )))
+    }
+}

@@ -5,16 +5,41 @@ use std::collections::BTreeMap;
 use hxb_bindings_common::guard;
 use hxb_bindings_common::ops::{self, EngineOptions};
 use hxb_bindings_common::platform::{self, AppOptions};
+use hxb_bindings_common::tenancy::{self, AppAction, At};
 use pyo3::prelude::*;
 
-use crate::convert::Json;
-use crate::errors::Res;
+use crate::convert::{Instant, Json};
+use crate::errors::{Error, Res};
 use crate::runtime::{block_on, enter, run};
+use crate::series::{Floats, Stamps, floats_out};
 
 /// The hxb engine (see `hxb.Engine` in the stubs).
 #[pyclass(module = "hxb._native", frozen)]
 pub struct Engine {
     engine: hxb::Engine,
+}
+
+fn at<'a>(workspace: &'a Option<String>, project: &'a Option<String>) -> At<'a> {
+    At {
+        workspace: workspace.as_deref(),
+        project: project.as_deref(),
+    }
+}
+
+fn json_list(list: Vec<serde_json::Value>) -> Res<Vec<Json>> {
+    Ok(list.into_iter().map(Json).collect())
+}
+
+impl Engine {
+    /// Scale, restart, stop or start application `at`.
+    async fn change_app(&self, at: [String; 4], action: AppAction) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move {
+            let [o, w, p, n] = &at;
+            tenancy::change_app(&e, [o, w, p, n], action).await
+        };
+        Ok(Json(run(fut).await?))
+    }
 }
 
 #[pymethods]
@@ -139,8 +164,9 @@ impl Engine {
         Ok(Json(run(fut).await?))
     }
 
-    /// Deploy a stateless application in a project.
-    #[pyo3(signature = (org, workspace, project, name, *, image, replicas=None, port=None, requests=None))]
+    /// Deploy an application in a project: stateless, stateful (`storage=`) or a cron job
+    /// (`schedule=`).
+    #[pyo3(signature = (org, workspace, project, name, *, image, replicas=None, port=None, requests=None, storage=None, schedule=None))]
     #[allow(clippy::too_many_arguments)]
     async fn create_app(
         &self,
@@ -152,12 +178,16 @@ impl Engine {
         replicas: Option<i32>,
         port: Option<i32>,
         requests: Option<BTreeMap<String, String>>,
+        storage: Option<String>,
+        schedule: Option<String>,
     ) -> Res<Json> {
         let e = self.engine.clone();
         let opts = AppOptions {
             replicas,
             port,
             requests: requests.unwrap_or_default(),
+            storage,
+            schedule,
         };
         let fut = async move {
             let at = [&*org, &*workspace, &*project, &*name];
@@ -196,28 +226,38 @@ impl Engine {
         ))
     }
 
-    /// Forecast the next `horizon` values of a series (pure, synchronous, GIL released).
+    /// Forecast the next `horizon` values of a series (pure, synchronous, GIL released). A
+    /// buffer `history` (e.g. `array('d')`, numpy) is read in one copy and the forecast comes
+    /// back as `array('d')`; a list gives a list.
     #[pyo3(signature = (history, horizon, *, season))]
-    fn forecast(
+    fn forecast<'py>(
         &self,
-        py: Python<'_>,
-        history: Vec<f64>,
+        py: Python<'py>,
+        history: Floats,
         horizon: usize,
         season: usize,
-    ) -> Res<Vec<f64>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let e = &self.engine;
-        Ok(py.detach(|| guard(|| e.forecast(&history, horizon, season)))?)
+        let out = py
+            .detach(|| guard(|| e.forecast(&history.values, horizon, season)))
+            .map_err(Error)?;
+        floats_out(py, out, history.buffer)
     }
 
-    /// Anomaly scores of a series given as timestamps (ms) and values (GIL released).
-    fn detect_anomalies(
+    /// Anomaly scores of a series given as timestamps (ms) and values (GIL released). Buffers
+    /// (`array('q')`/`array('d')`, numpy `int64`/`float64`) are read in one copy each and the
+    /// scores come back as `array('d')` when `values` is a buffer; lists give a list.
+    fn detect_anomalies<'py>(
         &self,
-        py: Python<'_>,
-        timestamps: Vec<i64>,
-        values: Vec<f64>,
-    ) -> Res<Vec<f64>> {
+        py: Python<'py>,
+        timestamps: Stamps,
+        values: Floats,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let e = &self.engine;
-        Ok(py.detach(|| guard(|| platform::detect_anomalies(e, &timestamps, &values)))?)
+        let scores = py
+            .detach(|| guard(|| platform::detect_anomalies(e, &timestamps.0, &values.values)))
+            .map_err(Error)?;
+        floats_out(py, scores, values.buffer)
     }
 
     /// Read-only diagnosis of the cluster or one namespace.
@@ -226,6 +266,263 @@ impl Engine {
         let e = self.engine.clone();
         let fut = async move { platform::analyze(&e, namespace.as_deref()).await };
         Ok(run(fut).await?.into_iter().map(Json).collect())
+    }
+
+    /// Add (or change the role of) a member at the organization, a workspace or a project.
+    #[pyo3(signature = (org, subject, *, role, workspace=None, project=None))]
+    async fn add_member(
+        &self,
+        org: String,
+        subject: String,
+        role: String,
+        workspace: Option<String>,
+        project: Option<String>,
+    ) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move {
+            let at = at(&workspace, &project);
+            tenancy::add_member(&e, &org, &subject, at, &role).await
+        };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Remove a membership.
+    #[pyo3(signature = (org, subject, *, workspace=None, project=None))]
+    async fn remove_member(
+        &self,
+        org: String,
+        subject: String,
+        workspace: Option<String>,
+        project: Option<String>,
+    ) -> Res<()> {
+        let e = self.engine.clone();
+        let fut = async move {
+            tenancy::remove_member(&e, &org, &subject, at(&workspace, &project)).await
+        };
+        run(fut).await
+    }
+
+    /// The memberships of an organization.
+    async fn members(&self, org: String) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        json_list(run(async move { tenancy::members(&e, &org).await }).await?)
+    }
+
+    /// Invite a subject; returns the invitation with its `token`.
+    #[pyo3(signature = (org, subject, *, role, workspace=None, project=None, valid_for=None))]
+    #[allow(clippy::too_many_arguments)] // keyword-only arguments of the Python API
+    async fn invite(
+        &self,
+        org: String,
+        subject: String,
+        role: String,
+        workspace: Option<String>,
+        project: Option<String>,
+        valid_for: Option<std::time::Duration>,
+    ) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move {
+            let at = at(&workspace, &project);
+            let secs = valid_for.map(|d| d.as_secs());
+            tenancy::invite(&e, &org, &subject, at, &role, secs).await
+        };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Accept an invitation by its token; returns the membership.
+    async fn accept_invitation(&self, token: String) -> Res<Json> {
+        let e = self.engine.clone();
+        Ok(Json(
+            run(async move { tenancy::accept_invitation(&e, &token).await }).await?,
+        ))
+    }
+
+    /// A kubeconfig (YAML text) for a member, scoped to one workspace.
+    #[pyo3(signature = (org, workspace, subject, *, server=None, certificate_authority=None))]
+    async fn scoped_kubeconfig(
+        &self,
+        org: String,
+        workspace: String,
+        subject: String,
+        server: Option<String>,
+        certificate_authority: Option<String>,
+    ) -> Res<String> {
+        let e = self.engine.clone();
+        let fut = async move {
+            let at = [&*org, &*workspace, &*subject];
+            tenancy::scoped_kubeconfig(&e, at, server.as_deref(), certificate_authority.as_deref())
+                .await
+        };
+        run(fut).await
+    }
+
+    /// One organization.
+    async fn get_organization(&self, name: String) -> Res<Json> {
+        let e = self.engine.clone();
+        Ok(Json(
+            run(async move { tenancy::organization(&e, &name).await }).await?,
+        ))
+    }
+
+    /// Every organization.
+    async fn list_organizations(&self) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        json_list(run(async move { tenancy::organizations(&e).await }).await?)
+    }
+
+    /// Delete an organization (`cascade=True`: with everything in it); whether it is fully gone.
+    #[pyo3(signature = (name, *, cascade=false))]
+    async fn delete_organization(&self, name: String, cascade: bool) -> Res<bool> {
+        let e = self.engine.clone();
+        run(async move { tenancy::delete_organization(&e, &name, cascade).await }).await
+    }
+
+    /// One workspace.
+    async fn get_workspace(&self, org: String, name: String) -> Res<Json> {
+        let e = self.engine.clone();
+        Ok(Json(
+            run(async move { tenancy::workspace(&e, &org, &name).await }).await?,
+        ))
+    }
+
+    /// The workspaces of an organization.
+    async fn list_workspaces(&self, org: String) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        json_list(run(async move { tenancy::workspaces(&e, &org).await }).await?)
+    }
+
+    /// Delete a workspace (`cascade=True`: with its projects); whether it is fully gone.
+    #[pyo3(signature = (org, name, *, cascade=false))]
+    async fn delete_workspace(&self, org: String, name: String, cascade: bool) -> Res<bool> {
+        let e = self.engine.clone();
+        run(async move { tenancy::delete_workspace(&e, &org, &name, cascade).await }).await
+    }
+
+    /// One project.
+    async fn get_project(&self, org: String, workspace: String, name: String) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { tenancy::project(&e, &org, &workspace, &name).await };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// The projects of a workspace.
+    async fn list_projects(&self, org: String, workspace: String) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        json_list(run(async move { tenancy::projects(&e, &org, &workspace).await }).await?)
+    }
+
+    /// Delete a project (`cascade=True`: with its sub-projects); whether it is fully gone.
+    #[pyo3(signature = (org, workspace, name, *, cascade=false))]
+    async fn delete_project(
+        &self,
+        org: String,
+        workspace: String,
+        name: String,
+        cascade: bool,
+    ) -> Res<bool> {
+        let e = self.engine.clone();
+        let fut =
+            async move { tenancy::delete_project(&e, [&*org, &*workspace, &*name], cascade).await };
+        run(fut).await
+    }
+
+    /// The applications of a project.
+    async fn list_apps(&self, org: String, workspace: String, project: String) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        let fut = async move { tenancy::apps(&e, [&*org, &*workspace, &*project]).await };
+        json_list(run(fut).await?)
+    }
+
+    /// Set an application's replica count (quota-checked).
+    async fn scale_app(
+        &self,
+        org: String,
+        workspace: String,
+        project: String,
+        name: String,
+        replicas: i32,
+    ) -> Res<Json> {
+        self.change_app([org, workspace, project, name], AppAction::Scale(replicas))
+            .await
+    }
+
+    /// Roll an application's pods.
+    async fn restart_app(
+        &self,
+        org: String,
+        workspace: String,
+        project: String,
+        name: String,
+    ) -> Res<Json> {
+        self.change_app([org, workspace, project, name], AppAction::Restart)
+            .await
+    }
+
+    /// Scale an application to zero, keeping its desired count.
+    async fn stop_app(
+        &self,
+        org: String,
+        workspace: String,
+        project: String,
+        name: String,
+    ) -> Res<Json> {
+        self.change_app([org, workspace, project, name], AppAction::Stop)
+            .await
+    }
+
+    /// Start a stopped application again.
+    async fn start_app(
+        &self,
+        org: String,
+        workspace: String,
+        project: String,
+        name: String,
+    ) -> Res<Json> {
+        self.change_app([org, workspace, project, name], AppAction::Start)
+            .await
+    }
+
+    /// Delete an application.
+    async fn delete_app(
+        &self,
+        org: String,
+        workspace: String,
+        project: String,
+        name: String,
+    ) -> Res<()> {
+        let e = self.engine.clone();
+        let fut =
+            async move { tenancy::delete_app(&e, [&*org, &*workspace, &*project, &*name]).await };
+        run(fut).await
+    }
+
+    /// Sample every project's current usage into the usage ledger; the number of samples.
+    async fn record_usage(&self) -> Res<usize> {
+        let e = self.engine.clone();
+        run(async move { tenancy::record_usage(&e).await }).await
+    }
+
+    /// Usage and cost of an organization over `[start, end)` (RFC 3339 text or aware
+    /// `datetime`s), by project, workspace and in total.
+    async fn usage(&self, org: String, start: Instant, end: Instant) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move {
+            let (from, to) = (
+                tenancy::timestamp(&start.0, "start")?,
+                tenancy::timestamp(&end.0, "end")?,
+            );
+            tenancy::usage(&e, &org, from, to).await
+        };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Reconcile every tenant's desired state into the cluster; the report (`writes` is 0
+    /// when nothing had drifted).
+    async fn reconcile(&self) -> Res<Json> {
+        let e = self.engine.clone();
+        Ok(Json(
+            run(async move { tenancy::reconcile(&e).await }).await?,
+        ))
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

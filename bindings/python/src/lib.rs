@@ -9,6 +9,7 @@ mod convert;
 mod engine;
 mod errors;
 mod runtime;
+mod series;
 mod values;
 
 use pyo3::prelude::*;

@@ -66,7 +66,12 @@ def test_forecast(engine):
     day = [100 + 40 * math.sin(t * 2 * math.pi / 24) for t in range(24 * 14)]
     f = engine.forecast(day, 24, season=24)
     assert len(f) == 24
+    assert isinstance(f, list)
     assert all(abs(v - day[h]) < 5 for h, v in enumerate(f))
+    # A buffer in gives an array('d') out, with the same values.
+    typed = engine.forecast(array.array("d", day), 24, season=24)
+    assert isinstance(typed, array.array) and typed.typecode == "d"
+    assert list(typed) == f
     with pytest.raises(hxb.InvalidInputError):
         engine.forecast(day[:10], 24, season=24)
     with pytest.raises(hxb.InvalidInputError):
@@ -79,8 +84,44 @@ def test_detect_anomalies_flags_a_spike(engine):
     assert len(scores) == len(vs)
     assert scores[1500] > 0.5
     assert max(scores[1000:1500]) < 0.5
-    # Any sequence of numbers works, e.g. a compact array of doubles.
-    assert engine.detect_anomalies(array.array("q", ts), array.array("d", vs)) == scores
+    assert isinstance(scores, list)
+    # Buffers are read in one copy each; buffer values give an array('d') of scores.
+    typed = engine.detect_anomalies(array.array("q", ts), array.array("d", vs))
+    assert isinstance(typed, array.array) and typed.typecode == "d"
+    assert list(typed) == scores
+    assert list(engine.detect_anomalies(memoryview(array.array("q", ts)),
+                                        memoryview(array.array("d", vs)))) == scores
+    # Strided views are read in order.
+    assert list(engine.detect_anomalies(memoryview(array.array("q", ts))[::2],
+                                        memoryview(array.array("d", vs))[::2])) == \
+        engine.detect_anomalies(ts[::2], vs[::2])
+    # Timestamps kept as doubles; buffers of other item types are read as sequences.
+    assert engine.detect_anomalies(array.array("d", ts), vs) == scores
+    assert engine.detect_anomalies(array.array("l", ts), tuple(vs)) == scores
+    halves = [v / 2 for v in range(100)]
+    assert engine.detect_anomalies(array.array("i", range(100)), array.array("f", halves)) == \
+        list(engine.detect_anomalies(range(100), array.array("d", halves)))
+
+
+def test_detect_anomalies_reads_numpy_arrays_when_installed(engine):
+    np = pytest.importorskip("numpy")
+    ts, vs = spike_series()
+    scores = engine.detect_anomalies(ts, vs)
+    typed = engine.detect_anomalies(np.array(ts, dtype=np.int64), np.array(vs))
+    assert list(typed) == scores
+
+
+@pytest.mark.parametrize("ts,vs", [
+    (array.array("d", [0, 0.5]), array.array("d", [1.0, 1.0])),
+    (array.array("q", [2, 1]), array.array("d", [1.0, 1.0])),
+    (array.array("q", [0, 1]), array.array("d", [1.0, math.nan])),
+    (array.array("q", [0, 1]), array.array("d", [1.0])),
+    (memoryview(array.array("q", [0, 1, 2, 3])).cast("B").cast("q", [2, 2]),
+     array.array("d", [1.0] * 4)),
+])
+def test_bad_buffers_are_invalid_input(engine, ts, vs):
+    with pytest.raises(hxb.InvalidInputError):
+        engine.detect_anomalies(ts, vs)
 
 
 @pytest.mark.parametrize("ts,vs", [

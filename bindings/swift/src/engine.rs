@@ -43,7 +43,7 @@ impl From<EngineOptions> for ops::EngineOptions {
 }
 
 /// Run a facade future as its own task (a panic becomes an `internal` error).
-async fn run<T, F>(fut: F) -> Res<T>
+pub(crate) async fn run<T, F>(fut: F) -> Res<T>
 where
     F: Future<Output = hxb::Result<T>> + Send + 'static,
     T: Send + 'static,
@@ -63,7 +63,7 @@ fn text(v: Value) -> String {
 /// The hxb engine: one handle over the cluster, the state store and the clock.
 #[derive(Debug, uniffi::Object)]
 pub struct Engine {
-    engine: hxb::Engine,
+    pub(crate) engine: hxb::Engine,
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -182,7 +182,8 @@ impl Engine {
             .map(text)
     }
 
-    /// Deploy a stateless application in a project; returns it as JSON.
+    /// Deploy an application in a project (stateless; stateful with `spec.storage`, a cron
+    /// job with `spec.schedule`); returns it as JSON.
     pub async fn create_app(
         &self,
         org: String,
@@ -196,6 +197,8 @@ impl Engine {
             replicas: spec.replicas,
             port: spec.port,
             requests: spec.requests.unwrap_or_default().into_iter().collect(),
+            storage: spec.storage,
+            schedule: spec.schedule,
         };
         run(async move {
             let at = [&*org, &*workspace, &*project, &*name];
@@ -264,6 +267,12 @@ pub struct AppSpec {
     /// Requests per pod, `{resource: quantity}`.
     #[uniffi(default = None)]
     pub requests: Option<std::collections::HashMap<String, String>>,
+    /// A stateful application (StatefulSet) with a volume of this size per replica.
+    #[uniffi(default = None)]
+    pub storage: Option<String>,
+    /// A cron job on this schedule (e.g. `"*/5 * * * *"`).
+    #[uniffi(default = None)]
+    pub schedule: Option<String>,
 }
 
 /// The input of `recommendReplicas`.

@@ -10,6 +10,7 @@ uniffi::setup_scaffolding!();
 
 mod engine;
 mod error;
+mod tenancy;
 mod values;
 
 pub use engine::{Engine, EngineOptions};

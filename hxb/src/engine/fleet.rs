@@ -186,6 +186,7 @@ pub(super) async fn build(mut b: EngineBuilder) -> Result<Engine> {
         add.execute().await?;
     }
     let engine = Engine::from_parts(fleet.backend(), store, clock);
+    engine.use_plans(b.plans.take());
     let _ = engine.inner.fleet.set(fleet);
     Ok(engine)
 }

@@ -612,6 +612,49 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
+        let seconds: Int64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        // Build the Date from whole seconds first, then add the nanoseconds as a
+        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
+        // so adding a small fraction to the ~7.8e8 base is twice as precise as
+        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
+        // leaves more mantissa bits for the sub-second part.
+        if seconds >= 0 {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
+        } else {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
+        }
+    }
+
+    public static func write(_ value: Date, into buf: inout [UInt8]) {
+        var delta = value.timeIntervalSince1970
+        var sign: Int64 = 1
+        if delta < 0 {
+            // The nanoseconds portion of the epoch offset must always be
+            // positive, to simplify the calculation we will use the absolute
+            // value of the offset.
+            sign = -1
+            delta = -delta
+        }
+        if delta.rounded(.down) > Double(Int64.max) {
+            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
+        }
+        let seconds = Int64(delta)
+        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
+        writeInt(&buf, sign * seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -641,7 +684,8 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func create(manifestJson: String) async throws  -> String
     
     /**
-     * Deploy a stateless application in a project; returns it as JSON.
+     * Deploy an application in a project (stateless; stateful with `spec.storage`, a cron
+     * job with `spec.schedule`); returns it as JSON.
      */
     func createApp(org: String, workspace: String, project: String, name: String, spec: AppSpec) async throws  -> String
     
@@ -695,6 +739,129 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The replica count a CPU-utilization HPA would set.
      */
     func recommendReplicas(request: ReplicaRequest) throws  -> ReplicaRecommendation
+    
+    /**
+     * Accept an invitation by its token; returns the membership as JSON.
+     */
+    func acceptInvitation(token: String) async throws  -> String
+    
+    /**
+     * Add (or change the role of) a member at the organization, a workspace or a project;
+     * returns the membership as JSON.
+     */
+    func addMember(org: String, subject: String, role: String, workspace: String?, project: String?) async throws  -> String
+    
+    /**
+     * Delete an application.
+     */
+    func deleteApp(org: String, workspace: String, project: String, name: String) async throws 
+    
+    /**
+     * Delete an organization (`cascade`: with everything in it); whether it is fully gone.
+     */
+    func deleteOrganization(name: String, cascade: Bool) async throws  -> Bool
+    
+    /**
+     * Delete a project (`cascade`: with its sub-projects); whether it is fully gone.
+     */
+    func deleteProject(org: String, workspace: String, name: String, cascade: Bool) async throws  -> Bool
+    
+    /**
+     * Delete a workspace (`cascade`: with its projects); whether it is fully gone.
+     */
+    func deleteWorkspace(org: String, name: String, cascade: Bool) async throws  -> Bool
+    
+    /**
+     * One organization as JSON.
+     */
+    func getOrganization(name: String) async throws  -> String
+    
+    /**
+     * One project as JSON.
+     */
+    func getProject(org: String, workspace: String, name: String) async throws  -> String
+    
+    /**
+     * One workspace as JSON.
+     */
+    func getWorkspace(org: String, name: String) async throws  -> String
+    
+    /**
+     * Invite a subject; returns the invitation (with its `token`) as JSON.
+     */
+    func invite(org: String, subject: String, role: String, workspace: String?, project: String?, validForSeconds: UInt64?) async throws  -> String
+    
+    /**
+     * The applications of a project (JSON each).
+     */
+    func listApps(org: String, workspace: String, project: String) async throws  -> [String]
+    
+    /**
+     * Every organization (JSON each).
+     */
+    func listOrganizations() async throws  -> [String]
+    
+    /**
+     * The projects of a workspace (JSON each).
+     */
+    func listProjects(org: String, workspace: String) async throws  -> [String]
+    
+    /**
+     * The workspaces of an organization (JSON each).
+     */
+    func listWorkspaces(org: String) async throws  -> [String]
+    
+    /**
+     * The memberships of an organization (JSON each).
+     */
+    func members(org: String) async throws  -> [String]
+    
+    /**
+     * Reconcile every tenant's desired state into the cluster; the report as JSON (`writes`
+     * is 0 when nothing had drifted).
+     */
+    func reconcile() async throws  -> String
+    
+    /**
+     * Sample every project's current usage into the usage ledger; the number of samples.
+     */
+    func recordUsage() async throws  -> UInt64
+    
+    /**
+     * Remove a membership.
+     */
+    func removeMember(org: String, subject: String, workspace: String?, project: String?) async throws 
+    
+    /**
+     * Roll an application's pods; returns it as JSON.
+     */
+    func restartApp(org: String, workspace: String, project: String, name: String) async throws  -> String
+    
+    /**
+     * Set an application's replica count (quota-checked); returns it as JSON.
+     */
+    func scaleApp(org: String, workspace: String, project: String, name: String, replicas: Int32) async throws  -> String
+    
+    /**
+     * A kubeconfig (YAML text) for a member, scoped to one workspace.
+     */
+    func scopedKubeconfig(org: String, workspace: String, subject: String, server: String?, certificateAuthority: String?) async throws  -> String
+    
+    /**
+     * Start a stopped application again; returns it as JSON.
+     */
+    func startApp(org: String, workspace: String, project: String, name: String) async throws  -> String
+    
+    /**
+     * Scale an application to zero, keeping its desired count; returns it as JSON.
+     */
+    func stopApp(org: String, workspace: String, project: String, name: String) async throws  -> String
+    
+    /**
+     * Usage and cost of an organization over `[from, to)`, by project, workspace and in
+     * total, as JSON.
+     */
+    func usage(org: String, from: Date, to: Date) async throws  -> String
     
 }
 /**
@@ -851,7 +1018,8 @@ open func create(manifestJson: String)async throws  -> String  {
 }
     
     /**
-     * Deploy a stateless application in a project; returns it as JSON.
+     * Deploy an application in a project (stateless; stateful with `spec.storage`, a cron
+     * job with `spec.schedule`); returns it as JSON.
      */
 open func createApp(org: String, workspace: String, project: String, name: String, spec: AppSpec)async throws  -> String  {
     return
@@ -1036,6 +1204,465 @@ open func recommendReplicas(request: ReplicaRequest)throws  -> ReplicaRecommenda
         FfiConverterTypeReplicaRequest_lower(request),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Accept an invitation by its token; returns the membership as JSON.
+     */
+open func acceptInvitation(token: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_accept_invitation(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(token)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Add (or change the role of) a member at the organization, a workspace or a project;
+     * returns the membership as JSON.
+     */
+open func addMember(org: String, subject: String, role: String, workspace: String? = nil, project: String? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_add_member(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(subject),FfiConverterString.lower(role),FfiConverterOptionString.lower(workspace),FfiConverterOptionString.lower(project)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Delete an application.
+     */
+open func deleteApp(org: String, workspace: String, project: String, name: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_delete_app(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_void,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_void,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Delete an organization (`cascade`: with everything in it); whether it is fully gone.
+     */
+open func deleteOrganization(name: String, cascade: Bool = false)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_delete_organization(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterBool.lower(cascade)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_i8,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_i8,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Delete a project (`cascade`: with its sub-projects); whether it is fully gone.
+     */
+open func deleteProject(org: String, workspace: String, name: String, cascade: Bool = false)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_delete_project(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(name),FfiConverterBool.lower(cascade)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_i8,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_i8,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Delete a workspace (`cascade`: with its projects); whether it is fully gone.
+     */
+open func deleteWorkspace(org: String, name: String, cascade: Bool = false)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_delete_workspace(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(name),FfiConverterBool.lower(cascade)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_i8,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_i8,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * One organization as JSON.
+     */
+open func getOrganization(name: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_get_organization(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * One project as JSON.
+     */
+open func getProject(org: String, workspace: String, name: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_get_project(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * One workspace as JSON.
+     */
+open func getWorkspace(org: String, name: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_get_workspace(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Invite a subject; returns the invitation (with its `token`) as JSON.
+     */
+open func invite(org: String, subject: String, role: String, workspace: String? = nil, project: String? = nil, validForSeconds: UInt64? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_invite(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(subject),FfiConverterString.lower(role),FfiConverterOptionString.lower(workspace),FfiConverterOptionString.lower(project),FfiConverterOptionUInt64.lower(validForSeconds)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The applications of a project (JSON each).
+     */
+open func listApps(org: String, workspace: String, project: String)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_list_apps(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Every organization (JSON each).
+     */
+open func listOrganizations()async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_list_organizations(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The projects of a workspace (JSON each).
+     */
+open func listProjects(org: String, workspace: String)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_list_projects(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The workspaces of an organization (JSON each).
+     */
+open func listWorkspaces(org: String)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_list_workspaces(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The memberships of an organization (JSON each).
+     */
+open func members(org: String)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_members(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Reconcile every tenant's desired state into the cluster; the report as JSON (`writes`
+     * is 0 when nothing had drifted).
+     */
+open func reconcile()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_reconcile(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Sample every project's current usage into the usage ledger; the number of samples.
+     */
+open func recordUsage()async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_record_usage(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Remove a membership.
+     */
+open func removeMember(org: String, subject: String, workspace: String? = nil, project: String? = nil)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_remove_member(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(subject),FfiConverterOptionString.lower(workspace),FfiConverterOptionString.lower(project)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_void,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_void,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Roll an application's pods; returns it as JSON.
+     */
+open func restartApp(org: String, workspace: String, project: String, name: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_restart_app(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Set an application's replica count (quota-checked); returns it as JSON.
+     */
+open func scaleApp(org: String, workspace: String, project: String, name: String, replicas: Int32)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_scale_app(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterString.lower(name),FfiConverterInt32.lower(replicas)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * A kubeconfig (YAML text) for a member, scoped to one workspace.
+     */
+open func scopedKubeconfig(org: String, workspace: String, subject: String, server: String? = nil, certificateAuthority: String? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_scoped_kubeconfig(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(subject),FfiConverterOptionString.lower(server),FfiConverterOptionString.lower(certificateAuthority)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Start a stopped application again; returns it as JSON.
+     */
+open func startApp(org: String, workspace: String, project: String, name: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_start_app(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Scale an application to zero, keeping its desired count; returns it as JSON.
+     */
+open func stopApp(org: String, workspace: String, project: String, name: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_stop_app(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Usage and cost of an organization over `[from, to)`, by project, workspace and in
+     * total, as JSON.
+     */
+open func usage(org: String, from: Date, to: Date)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_usage(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterTimestamp.lower(from),FfiConverterTimestamp.lower(to)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
 }
     
 
@@ -1400,6 +2027,14 @@ public struct AppSpec: Equatable, Hashable {
      * Requests per pod, `{resource: quantity}`.
      */
     public var requests: [String: String]?
+    /**
+     * A stateful application (StatefulSet) with a volume of this size per replica.
+     */
+    public var storage: String?
+    /**
+     * A cron job on this schedule (e.g. `"*/5 * * * *"`).
+     */
+    public var schedule: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1415,11 +2050,19 @@ public struct AppSpec: Equatable, Hashable {
          */port: Int32? = nil, 
         /**
          * Requests per pod, `{resource: quantity}`.
-         */requests: [String: String]? = nil) {
+         */requests: [String: String]? = nil, 
+        /**
+         * A stateful application (StatefulSet) with a volume of this size per replica.
+         */storage: String? = nil, 
+        /**
+         * A cron job on this schedule (e.g. `"*/5 * * * *"`).
+         */schedule: String? = nil) {
         self.image = image
         self.replicas = replicas
         self.port = port
         self.requests = requests
+        self.storage = storage
+        self.schedule = schedule
     }
 
     
@@ -1441,7 +2084,9 @@ public struct FfiConverterTypeAppSpec: FfiConverterRustBuffer {
                 image: FfiConverterString.read(from: &buf), 
                 replicas: FfiConverterOptionInt32.read(from: &buf), 
                 port: FfiConverterOptionInt32.read(from: &buf), 
-                requests: FfiConverterOptionDictionaryStringString.read(from: &buf)
+                requests: FfiConverterOptionDictionaryStringString.read(from: &buf), 
+                storage: FfiConverterOptionString.read(from: &buf), 
+                schedule: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1450,6 +2095,8 @@ public struct FfiConverterTypeAppSpec: FfiConverterRustBuffer {
         FfiConverterOptionInt32.write(value.replicas, into: &buf)
         FfiConverterOptionInt32.write(value.port, into: &buf)
         FfiConverterOptionDictionaryStringString.write(value.requests, into: &buf)
+        FfiConverterOptionString.write(value.storage, into: &buf)
+        FfiConverterOptionString.write(value.schedule, into: &buf)
     }
 }
 
@@ -2567,7 +3214,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_method_engine_create() != 4376) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_create_app() != 58437) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_create_app() != 8696) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_create_organization() != 4704) {
@@ -2598,6 +3245,78 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_recommend_replicas() != 10661) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_accept_invitation() != 11810) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_add_member() != 3323) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_delete_app() != 4935) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_delete_organization() != 52430) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_delete_project() != 4397) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_delete_workspace() != 8899) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_get_organization() != 16428) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_get_project() != 31584) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_get_workspace() != 7837) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_invite() != 26789) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_list_apps() != 14382) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_list_organizations() != 46559) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_list_projects() != 11816) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_list_workspaces() != 62451) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_members() != 9864) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_reconcile() != 32454) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_record_usage() != 10023) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_remove_member() != 22999) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_restart_app() != 32210) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_scale_app() != 31299) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_scoped_kubeconfig() != 31376) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_start_app() != 46679) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_stop_app() != 12113) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_usage() != 62358) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_quantity_add() != 61120) {

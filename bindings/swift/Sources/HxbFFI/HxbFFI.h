@@ -339,6 +339,126 @@ uint64_t uniffi_hxb_uniffi_fn_method_engine_list(uint64_t ptr, RustBuffer kind, 
 RustBuffer uniffi_hxb_uniffi_fn_method_engine_recommend_replicas(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACCEPT_INVITATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACCEPT_INVITATION
+uint64_t uniffi_hxb_uniffi_fn_method_engine_accept_invitation(uint64_t ptr, RustBuffer token
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ADD_MEMBER
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ADD_MEMBER
+uint64_t uniffi_hxb_uniffi_fn_method_engine_add_member(uint64_t ptr, RustBuffer org, RustBuffer subject, RustBuffer role, RustBuffer workspace, RustBuffer project
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE_APP
+uint64_t uniffi_hxb_uniffi_fn_method_engine_delete_app(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE_ORGANIZATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE_ORGANIZATION
+uint64_t uniffi_hxb_uniffi_fn_method_engine_delete_organization(uint64_t ptr, RustBuffer name, int8_t cascade
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE_PROJECT
+uint64_t uniffi_hxb_uniffi_fn_method_engine_delete_project(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer name, int8_t cascade
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DELETE_WORKSPACE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_delete_workspace(uint64_t ptr, RustBuffer org, RustBuffer name, int8_t cascade
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_GET_ORGANIZATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_GET_ORGANIZATION
+uint64_t uniffi_hxb_uniffi_fn_method_engine_get_organization(uint64_t ptr, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_GET_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_GET_PROJECT
+uint64_t uniffi_hxb_uniffi_fn_method_engine_get_project(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_GET_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_GET_WORKSPACE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_get_workspace(uint64_t ptr, RustBuffer org, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INVITE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INVITE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_invite(uint64_t ptr, RustBuffer org, RustBuffer subject, RustBuffer role, RustBuffer workspace, RustBuffer project, RustBuffer valid_for_seconds
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST_APPS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST_APPS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_list_apps(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST_ORGANIZATIONS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST_ORGANIZATIONS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_list_organizations(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST_PROJECTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST_PROJECTS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_list_projects(uint64_t ptr, RustBuffer org, RustBuffer workspace
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST_WORKSPACES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LIST_WORKSPACES
+uint64_t uniffi_hxb_uniffi_fn_method_engine_list_workspaces(uint64_t ptr, RustBuffer org
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_MEMBERS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_members(uint64_t ptr, RustBuffer org
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECONCILE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECONCILE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_reconcile(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECORD_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECORD_USAGE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_record_usage(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMOVE_MEMBER
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMOVE_MEMBER
+uint64_t uniffi_hxb_uniffi_fn_method_engine_remove_member(uint64_t ptr, RustBuffer org, RustBuffer subject, RustBuffer workspace, RustBuffer project
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RESTART_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RESTART_APP
+uint64_t uniffi_hxb_uniffi_fn_method_engine_restart_app(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SCALE_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SCALE_APP
+uint64_t uniffi_hxb_uniffi_fn_method_engine_scale_app(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer name, int32_t replicas
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SCOPED_KUBECONFIG
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SCOPED_KUBECONFIG
+uint64_t uniffi_hxb_uniffi_fn_method_engine_scoped_kubeconfig(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer subject, RustBuffer server, RustBuffer certificate_authority
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_START_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_START_APP
+uint64_t uniffi_hxb_uniffi_fn_method_engine_start_app(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_STOP_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_STOP_APP
+uint64_t uniffi_hxb_uniffi_fn_method_engine_stop_app(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_USAGE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_usage(uint64_t ptr, RustBuffer org, RustBuffer from, RustBuffer to
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_QUANTITY
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_QUANTITY
 uint64_t uniffi_hxb_uniffi_fn_clone_quantity(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -840,6 +960,150 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_list(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECOMMEND_REPLICAS
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECOMMEND_REPLICAS
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_recommend_replicas(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACCEPT_INVITATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACCEPT_INVITATION
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_accept_invitation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ADD_MEMBER
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ADD_MEMBER
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_add_member(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE_APP
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_delete_app(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE_ORGANIZATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE_ORGANIZATION
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_delete_organization(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE_PROJECT
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_delete_project(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_DELETE_WORKSPACE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_delete_workspace(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_GET_ORGANIZATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_GET_ORGANIZATION
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_get_organization(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_GET_PROJECT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_GET_PROJECT
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_get_project(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_GET_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_GET_WORKSPACE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_get_workspace(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INVITE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INVITE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_invite(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST_APPS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST_APPS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_list_apps(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST_ORGANIZATIONS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST_ORGANIZATIONS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_list_organizations(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST_PROJECTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST_PROJECTS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_list_projects(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST_WORKSPACES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LIST_WORKSPACES
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_list_workspaces(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_MEMBERS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_members(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECONCILE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECONCILE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_reconcile(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECORD_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECORD_USAGE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_record_usage(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMOVE_MEMBER
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMOVE_MEMBER
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_remove_member(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RESTART_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RESTART_APP
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_restart_app(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SCALE_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SCALE_APP
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_scale_app(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SCOPED_KUBECONFIG
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SCOPED_KUBECONFIG
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_scoped_kubeconfig(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_START_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_START_APP
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_start_app(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_STOP_APP
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_STOP_APP
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_stop_app(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_USAGE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_usage(void
     
 );
 #endif

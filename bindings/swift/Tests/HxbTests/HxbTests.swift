@@ -124,3 +124,92 @@ final class PlatformTests: XCTestCase {
     }
 }
 
+
+final class TenancyTests: XCTestCase {
+    private func tenant() async throws -> Engine {
+        let engine = try Engine.embedded()
+        _ = try await engine.createOrganization(name: "acme", plan: "starter")
+        _ = try await engine.createWorkspace(org: "acme", name: "dev")
+        _ = try await engine.createProject(org: "acme", workspace: "dev", name: "web")
+        return engine
+    }
+
+    private func object(_ json: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
+    }
+
+    func testMembersInvitationsAndKubeconfig() async throws {
+        let engine = try await tenant()
+        defer { engine.close() }
+        _ = try await engine.addMember(org: "acme", subject: "alice@example.com", role: "developer", workspace: "dev")
+        let before = try await engine.members(org: "acme")
+        do {
+            _ = try await engine.addMember(org: "acme", subject: "bob@example.com", role: "emperor", workspace: "dev")
+            XCTFail("an unknown role was accepted")
+        } catch HxbError.InvalidInput {}
+        let after = try await engine.members(org: "acme")
+        XCTAssertEqual(after, before)
+        let invitation = try object(try await engine.invite(
+            org: "acme", subject: "carol@example.com", role: "member", validForSeconds: 3600))
+        let member = try object(try await engine.acceptInvitation(token: invitation["token"] as! String))
+        XCTAssertEqual(member["subject"] as? String, "carol@example.com")
+        // The embedded cluster issues no ServiceAccount tokens: retryable until one exists.
+        do {
+            _ = try await engine.scopedKubeconfig(org: "acme", workspace: "dev", subject: "alice@example.com")
+            XCTFail("a kubeconfig without a token")
+        } catch HxbError.Unavailable {}
+        for text in try await engine.list(kind: "Secret", namespace: "acme-dev-web") {
+            var secret = try object(text)
+            if secret["type"] as? String == "kubernetes.io/service-account-token" {
+                secret["data"] = ["token": "dG9rLTEyMw=="]
+                let data = try JSONSerialization.data(withJSONObject: secret)
+                _ = try await engine.apply(manifestJson: String(decoding: data, as: UTF8.self))
+            }
+        }
+        let kubeconfig = try await engine.scopedKubeconfig(org: "acme", workspace: "dev", subject: "alice@example.com")
+        XCTAssertTrue(kubeconfig.contains("kind: Config"))
+        do {
+            _ = try await engine.scopedKubeconfig(org: "acme", workspace: "dev", subject: "mallory@example.com")
+            XCTFail("a non-member got a kubeconfig")
+        } catch HxbError.Forbidden {}
+        try await engine.removeMember(org: "acme", subject: "alice@example.com", workspace: "dev")
+        let members = try await engine.members(org: "acme")
+        XCTAssertEqual(members.count, 1)
+    }
+
+    func testEntitiesAppLifecycleUsageReconcile() async throws {
+        let engine = try await tenant()
+        defer { engine.close() }
+        let organizations = try await engine.listOrganizations()
+        XCTAssertEqual(organizations.count, 1)
+        _ = try await engine.createApp(org: "acme", workspace: "dev", project: "web", name: "api",
+                                       spec: AppSpec(image: "nginx", replicas: 1))
+        let scaled = try object(try await engine.scaleApp(org: "acme", workspace: "dev", project: "web", name: "api", replicas: 2))
+        XCTAssertEqual(scaled["replicas"] as? Int, 2)
+        do {
+            _ = try await engine.scaleApp(org: "acme", workspace: "dev", project: "web", name: "api", replicas: -1)
+            XCTFail("a negative replica count was accepted")
+        } catch HxbError.InvalidInput {}
+        _ = try await engine.stopApp(org: "acme", workspace: "dev", project: "web", name: "api")
+        _ = try await engine.startApp(org: "acme", workspace: "dev", project: "web", name: "api")
+        _ = try await engine.restartApp(org: "acme", workspace: "dev", project: "web", name: "api")
+        try await engine.deleteApp(org: "acme", workspace: "dev", project: "web", name: "api")
+        let apps = try await engine.listApps(org: "acme", workspace: "dev", project: "web")
+        XCTAssertTrue(apps.isEmpty)
+        _ = try await engine.recordUsage()
+        let usage = try object(try await engine.usage(org: "acme", from: Date(timeIntervalSince1970: 1_767_225_600), to: Date(timeIntervalSince1970: 1_767_312_000)))
+        XCTAssertNotNil(usage["cost"])
+        let report = try object(try await engine.reconcile())
+        XCTAssertEqual(report["writes"] as? Int, 0)
+        do {
+            _ = try await engine.deleteOrganization(name: "acme")
+            XCTFail("a non-empty organization was deleted without cascade")
+        } catch HxbError.FailedPrecondition {}
+        let deleted = try await engine.deleteOrganization(name: "acme", cascade: true)
+        XCTAssertTrue(deleted)
+        do {
+            _ = try await engine.getOrganization(name: "acme")
+            XCTFail("a deleted organization was found")
+        } catch HxbError.NotFound {}
+    }
+}

@@ -1,0 +1,111 @@
+//! Numeric series between Python and Rust.
+//!
+//! A series argument is read in one of two ways:
+//!
+//! - any object with the buffer protocol whose items have the right type — `array.array('d')`
+//!   / `('q')`, a `memoryview`, a numpy array of `float64` / `int64` (numpy is not needed) — is
+//!   copied out of its memory in one `memcpy` (no Python object per item), so the series can
+//!   then be scored with the GIL released;
+//! - any other sequence (a `list`, a `tuple`, an `array.array('i')`…) item by item, as before.
+//!
+//! A result series goes back in the form its input came in: an `array.array('d')` (built from
+//! one `bytes` copy) for a buffer, a `list[float]` for anything else.
+
+use pyo3::buffer::PyBuffer;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyBytes;
+
+use crate::errors::invalid;
+
+/// Largest integer a `float64` holds exactly (2^53).
+const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// A series of floats (values, history).
+#[derive(Debug)]
+pub struct Floats {
+    /// The items.
+    pub values: Vec<f64>,
+    /// Whether they came from a buffer (then the result goes back as `array.array('d')`).
+    pub buffer: bool,
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Floats {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Some(values) = buffer_items::<f64>(&obj)? {
+            return Ok(Floats {
+                values,
+                buffer: true,
+            });
+        }
+        Ok(Floats {
+            values: obj.extract()?,
+            buffer: false,
+        })
+    }
+}
+
+/// A series of integer timestamps (milliseconds).
+#[derive(Debug)]
+pub struct Stamps(pub Vec<i64>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Stamps {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Some(ts) = buffer_items::<i64>(&obj)? {
+            return Ok(Stamps(ts));
+        }
+        // Timestamps kept as doubles (numpy `float64`, `array('d')`): each must be an integer.
+        if let Some(ts) = buffer_items::<f64>(&obj)? {
+            return ts
+                .into_iter()
+                .map(|t| {
+                    if t.fract() == 0.0 && t.abs() <= MAX_EXACT {
+                        Ok(t as i64)
+                    } else {
+                        Err(invalid("timestamps", format!("{t} is not an integer")))
+                    }
+                })
+                .collect::<PyResult<_>>()
+                .map(Stamps);
+        }
+        Ok(Stamps(obj.extract()?))
+    }
+}
+
+/// The items of `obj` if it exposes a one-dimensional buffer of `T`; `None` if it has no
+/// buffer or one of another item type (then it is read as a sequence).
+fn buffer_items<T: pyo3::buffer::Element>(obj: &Bound<'_, PyAny>) -> PyResult<Option<Vec<T>>> {
+    let Ok(buf) = PyBuffer::<T>::get(obj) else {
+        return Ok(None);
+    };
+    if buf.dimensions() != 1 {
+        return Err(invalid(
+            "series",
+            format!(
+                "a 1-dimensional buffer is required, not {}",
+                buf.dimensions()
+            ),
+        ));
+    }
+    buf.to_vec(obj.py()).map(Some)
+}
+
+/// `values` as an `array.array('d')` when `buffer`, else as a `list[float]`.
+pub fn floats_out(py: Python<'_>, values: Vec<f64>, buffer: bool) -> PyResult<Bound<'_, PyAny>> {
+    if !buffer {
+        return Ok(values.into_pyobject(py)?.into_any());
+    }
+    static ARRAY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let array = ARRAY.import(py, "array", "array")?;
+    let bytes = PyBytes::new_with(py, values.len() * 8, |out| {
+        for (chunk, v) in out.chunks_exact_mut(8).zip(&values) {
+            chunk.copy_from_slice(&v.to_ne_bytes());
+        }
+        Ok(())
+    })?;
+    array.call1(("d", bytes))
+}
