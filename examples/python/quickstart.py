@@ -66,8 +66,8 @@ async def main() -> None:
         try:
             kubeconfig = await engine.scoped_kubeconfig("acme", "dev", "alice@example.com")
             print(f"alice's kubeconfig: {len(kubeconfig.splitlines())} lines of YAML")
-        except hxb.UnavailableError as err:  # retryable: no token issued yet (the embedded
-            print(f"alice's kubeconfig: not yet ({err})")  # cluster has no token controller)
+        except hxb.UnavailableError as err:  # retryable: the cluster issued no token yet
+            print(f"alice's kubeconfig: not yet ({err})")
         report = await engine.reconcile()
         print(f"reconcile: {report['writes']} writes (already converged)")
 

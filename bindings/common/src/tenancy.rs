@@ -295,15 +295,6 @@ mod tests {
     use hxb::ErrorKind;
 
     /// Play the cluster's token controller: fill every ServiceAccount token Secret.
-    async fn issue_tokens(e: &Engine, namespace: &str) {
-        for mut s in e.list("Secret", Some(namespace), None).await.unwrap() {
-            if s["type"] == "kubernetes.io/service-account-token" {
-                s["data"] = json!({"token": "dG9rLTEyMw=="});
-                e.apply(s).await.unwrap();
-            }
-        }
-    }
-
     async fn setup() -> Engine {
         let e = Engine::embedded().unwrap();
         create_organization(&e, "acme", None, None).await.unwrap();
@@ -342,15 +333,13 @@ mod tests {
         assert_eq!(members(&e, "acme").await.unwrap().len(), 2);
         let again = accept_invitation(&e, &token).await.unwrap_err();
         assert_ne!(again.kind(), ErrorKind::Internal);
-        // The embedded cluster issues no ServiceAccount tokens: retryable until one exists.
+        // The embedded cluster issues bound ServiceAccount tokens (TokenRequest).
         let at = ["acme", "dev", "alice@example.com"];
-        let first = scoped_kubeconfig(&e, at, None, None).await.unwrap_err();
-        assert_eq!(first.kind(), ErrorKind::Unavailable);
-        issue_tokens(&e, "acme-dev-web").await;
         let kc = scoped_kubeconfig(&e, at, Some("https://k8s.example:6443"), None)
             .await
             .unwrap();
         assert!(kc.contains("https://k8s.example:6443"), "{kc}");
+        assert!(kc.contains("token: hxb-embedded."), "{kc}");
         remove_member(&e, "acme", "alice@example.com", ws)
             .await
             .unwrap();

@@ -38,16 +38,9 @@ def test_members_invitations_kubeconfig(engine):
         assert member["subject"] == "carol@example.com"
         with pytest.raises(HxbError.NotFound):
             await engine.accept_invitation("no-such-token")
-        # The embedded cluster issues no ServiceAccount tokens: retryable until one exists.
-        with pytest.raises(HxbError.Unavailable):
-            await engine.scoped_kubeconfig("acme", "dev", "alice@example.com")
-        for text in await engine.list("Secret", "acme-dev-web", None):
-            secret = json.loads(text)
-            if secret.get("type") == "kubernetes.io/service-account-token":
-                secret["data"] = {"token": "dG9rLTEyMw=="}
-                await engine.apply(json.dumps(secret))
+        # The embedded cluster issues bound ServiceAccount tokens (TokenRequest).
         kc = await engine.scoped_kubeconfig("acme", "dev", "alice@example.com")
-        assert "kind: Config" in kc
+        assert "kind: Config" in kc and "token: hxb-embedded." in kc
         with pytest.raises(HxbError.Forbidden):
             await engine.scoped_kubeconfig("acme", "dev", "mallory@example.com")
         return [json.loads(m)["subject"] for m in await engine.members("acme")]
