@@ -50,6 +50,7 @@
 mod calibrate;
 mod combine;
 mod composite;
+mod context;
 mod cusum;
 mod neighbour;
 mod robust;
@@ -57,7 +58,8 @@ mod seasonal;
 
 pub use calibrate::Calibrator;
 pub use combine::{Combine, Refractory};
-pub use composite::{Combination, Composite, CompositeConfig};
+pub use composite::{Combination, Composite, CompositeConfig, ContextMode};
+pub use context::ContextOse;
 pub use cusum::Cusum;
 pub use neighbour::Neighbour;
 pub use robust::{RobustZ, Target};
