@@ -10,6 +10,8 @@
 //! * [`Neighbour`]: contextual nearest-neighbour novelty of the last few points against a
 //!   bounded, subsampled history of past windows.
 //! * [`Seasonal`]: deviation from a time-of-day baseline (96 quarter-hour slots by default).
+//! * [`ContextOse`]: contextual anomaly detection after NAB's contextOSE, with a bounded
+//!   context memory (optional; far slower than the others).
 //! * [`Combine`]: composes any two detectors (maximum or weighted mean), nestable.
 //! * [`Refractory`]: post-processing that lets a score spike once and stay quiet for a while.
 //! * [`Composite`]: the default detector: value z, CUSUM, neighbour and time-of-day
