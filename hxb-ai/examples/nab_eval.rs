@@ -16,7 +16,9 @@
 
 use std::time::Instant;
 
-use hxb_ai::detect::{Combination, Composite, CompositeConfig, Detector, score_points};
+use hxb_ai::detect::{
+    Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, score_points,
+};
 use hxb_ai::nab::{Corpus, Evaluator, Profile, export_results, perfect_scores};
 
 const REFERENCE: &[(&str, [f64; 3])] = &[
@@ -143,6 +145,14 @@ fn main() -> hxb_core::Result<()> {
             ("combination: max", config.combination(Combination::Max)),
             ("short average 8", config.calibration(1000.0, 8.0)),
             ("without refractory", config.refractory(0, 0.5)),
+            ("evidence ceiling 1.5", config.ceiling(1.5)),
+            (
+                "with contextOSE part",
+                config.context(Some(ContextMode {
+                    max_contexts: 4096,
+                    calibrated: true,
+                })),
+            ),
             (
                 "previous default",
                 config
@@ -156,6 +166,7 @@ fn main() -> hxb_core::Result<()> {
             let s = normalized(&corpus, &run(&corpus, c)?)?;
             println!("  {name:<20} {:>6.1} {:>6.1} {:>6.1}", s[0], s[1], s[2]);
         }
+        context_ose(&corpus)?;
     }
 
     if loco {
@@ -225,6 +236,45 @@ fn main() -> hxb_core::Result<()> {
     if let Some(out) = export {
         let written = export_results(&out, "hxb", &corpus, &scores)?;
         println!("exported {} files under {out}/hxb/", written.len());
+    }
+    Ok(())
+}
+
+/// The contextOSE port on its own: with a streaming range (what a live stream allows) and,
+/// to check the port against NAB's published detector, with each file's full range given in
+/// advance as NAB does (a look-ahead).
+fn context_ose(corpus: &Corpus) -> hxb_core::Result<()> {
+    println!("\ncontextOSE port alone (3 bits, 15 neurons, rest 120 points after 0.75):");
+    for (name, cap, lookahead) in [
+        ("streaming range, 4096 contexts", 4096, false),
+        ("streaming range, unbounded", usize::MAX, false),
+        ("file range (look-ahead), 4096", 4096, true),
+        ("file range (look-ahead), unbounded", usize::MAX, true),
+    ] {
+        let start = Instant::now();
+        let (mut most, mut bytes) = (0, 0);
+        let scores: Vec<Vec<f64>> = corpus
+            .files
+            .iter()
+            .map(|f| {
+                let mut d = ContextOse::new(3, 15, 7, cap, 120, 0.75);
+                if lookahead {
+                    let lo = f.values.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = f.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    d = d.with_range(lo, hi);
+                }
+                let s = score_points(&mut d, &f.points());
+                most = most.max(d.contexts());
+                bytes = bytes.max(d.state_bytes());
+                s
+            })
+            .collect();
+        let rate = corpus.row_count() as f64 / start.elapsed().as_secs_f64();
+        let s = normalized(corpus, &scores)?;
+        println!(
+            "  {name:<36} {:>6.1} {:>6.1} {:>6.1}  ({rate:.0} points/s, up to {most} contexts, {bytes} bytes)",
+            s[0], s[1], s[2]
+        );
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ pub struct Calibrator {
     warmup: u32,
     settle: u32,
     seen: u32,
+    ceiling: f64,
     a: f64,
     b: f64,
     c: f64,
@@ -62,10 +63,26 @@ impl Calibrator {
             warmup,
             settle: warmup.min(16),
             seen: 0,
+            ceiling: 1.0,
             a: 0.0,
             b: 0.0,
             c: 0.0,
         }
+    }
+
+    /// Likelihood scores are capped at `ceiling` (clamped to `[1, 10]`) instead of 1, so a
+    /// one-in-10^(10·ceiling) event still outranks a one-in-10¹⁰ one. Scores above 1 are
+    /// evidence for a combination that clamps its result to `[0, 1]` (as [`Composite`] does);
+    /// a calibrator used on its own keeps the default ceiling 1.
+    ///
+    /// [`Composite`]: super::Composite
+    pub fn ceiling(mut self, ceiling: f64) -> Self {
+        self.ceiling = if ceiling.is_nan() {
+            1.0
+        } else {
+            ceiling.clamp(1.0, 10.0)
+        };
+        self
     }
 
     /// Scores one raw value (negative and NaN raw values count as 0).
@@ -91,10 +108,10 @@ impl Calibrator {
                 let s = if self.c <= self.a || n < 2.0 {
                     0.0
                 } else if sd <= 1e-12 * (1.0 + self.a.abs()) {
-                    1.0
+                    self.ceiling
                 } else {
                     let q = (self.c - self.a) / sd;
-                    (log10_normal_tail(q) / 10.0).min(1.0)
+                    (log10_normal_tail(q) / 10.0).min(self.ceiling)
                 };
                 let k = long.max(1.0 / n);
                 let d = self.c - self.a;
@@ -108,7 +125,7 @@ impl Calibrator {
 
     /// Forgets the history.
     pub fn reset(&mut self) {
-        *self = Self::with_mode(self.mode, self.warmup);
+        *self = Self::with_mode(self.mode, self.warmup).ceiling(self.ceiling);
     }
 }
 
@@ -168,6 +185,25 @@ mod tests {
             let (s_lo, s_hi) = (c.clone().score(lo), c.clone().score(hi));
             prop_assert!((0.0..=1.0).contains(&s_lo) && (0.0..=1.0).contains(&s_hi));
             prop_assert!(s_lo <= s_hi, "{lo} -> {s_lo}, {hi} -> {s_hi}");
+        }
+
+        /// With a ceiling, likelihood scores stay in [0, ceiling] and remain monotone.
+        #[test]
+        fn ceiling_bounds_scores(
+            history in proptest::collection::vec(0.0f64..100.0, 0..300),
+            ceiling in 0.0f64..12.0,
+            a in 0.0f64..1e4,
+            b in 0.0f64..1e4,
+        ) {
+            let mut c = Calibrator::likelihood(300.0, 8.0, 20).ceiling(ceiling);
+            let top = ceiling.clamp(1.0, 10.0);
+            for &r in &history {
+                let s = c.score(r);
+                prop_assert!((0.0..=top).contains(&s));
+            }
+            let (lo, hi) = (a.min(b), a.max(b));
+            let (s_lo, s_hi) = (c.clone().score(lo), c.clone().score(hi));
+            prop_assert!(s_lo <= s_hi && s_hi <= top);
         }
 
         /// The Gaussian tail in −log10 form is monotone in q.

@@ -1,7 +1,9 @@
 //! The default detector: robust statistics, change detection, contextual novelty and a
 //! time-of-day baseline, merged and followed by a refractory period.
 
-use super::{Calibrator, Cusum, Detector, Neighbour, Refractory, RobustZ, Seasonal, Target};
+use super::{
+    Calibrator, ContextOse, Cusum, Detector, Neighbour, Refractory, RobustZ, Seasonal, Target,
+};
 
 /// How [`Composite`] merges the calibrated scores of its enabled components.
 #[non_exhaustive]
@@ -31,6 +33,7 @@ pub struct CompositeConfig {
     cusum: bool,
     neighbour: bool,
     seasonal: bool,
+    context: Option<ContextMode>,
     combination: Combination,
     level_rate: f64,
     scale_rate: f64,
@@ -44,6 +47,7 @@ pub struct CompositeConfig {
     long: f64,
     short: f64,
     warmup: u32,
+    ceiling: f64,
     refractory: u32,
     alert_level: f64,
 }
@@ -56,6 +60,7 @@ impl Default for CompositeConfig {
             cusum: true,
             neighbour: true,
             seasonal: true,
+            context: None,
             combination: Combination::TopTwo,
             level_rate: 0.02,
             scale_rate: 0.01,
@@ -69,6 +74,7 @@ impl Default for CompositeConfig {
             long: 1000.0,
             short: 16.0,
             warmup: 150,
+            ceiling: 1.0,
             refractory: 100,
             alert_level: 0.5,
         }
@@ -99,6 +105,12 @@ impl CompositeConfig {
     /// Enables or disables the time-of-day baseline (on by default).
     pub fn seasonal(mut self, on: bool) -> Self {
         self.seasonal = on;
+        self
+    }
+    /// Adds the contextOSE-style component ([`ContextOse`]; off by default: it is two orders of
+    /// magnitude slower than the rest and needs up to `max_contexts` contexts of memory).
+    pub fn context(mut self, mode: Option<ContextMode>) -> Self {
+        self.context = mode;
         self
     }
     /// How component scores are merged (default [`Combination::TopTwo`]).
@@ -142,6 +154,12 @@ impl CompositeConfig {
         self.warmup = points;
         self
     }
+    /// Ceiling of the component scores before they are merged (see [`Calibrator::ceiling`]);
+    /// the merged score is clamped to `[0, 1]`.
+    pub fn ceiling(mut self, ceiling: f64) -> Self {
+        self.ceiling = ceiling;
+        self
+    }
     /// Points damped after a score of at least `level` (0 disables).
     pub fn refractory(mut self, points: u32, level: f64) -> Self {
         self.refractory = points;
@@ -150,7 +168,7 @@ impl CompositeConfig {
     }
     /// Builds the detector.
     pub fn build(self) -> Composite {
-        let cal = Calibrator::likelihood(self.long, self.short, self.warmup);
+        let cal = Calibrator::likelihood(self.long, self.short, self.warmup).ceiling(self.ceiling);
         let (lr, sr) = (self.level_rate, self.scale_rate);
         let parts = Parts {
             value_z: self
@@ -166,6 +184,10 @@ impl CompositeConfig {
             seasonal: self
                 .seasonal
                 .then(|| Seasonal::new(self.slots, self.slot_rate, cal)),
+            context: self.context.map(|m| {
+                let d = ContextOse::new(3, 15, 7, m.max_contexts, 0, 0.75);
+                (d, m.calibrated.then_some(cal))
+            }),
             combination: self.combination,
         };
         Composite {
@@ -183,7 +205,18 @@ struct Parts {
     cusum: Option<Cusum>,
     neighbour: Option<Neighbour>,
     seasonal: Option<Seasonal>,
+    context: Option<(ContextOse, Option<Calibrator>)>,
     combination: Combination,
+}
+
+/// How the [`ContextOse`] component enters the [`Composite`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ContextMode {
+    /// Stored contexts at most.
+    pub max_contexts: usize,
+    /// Whether its raw score goes through the likelihood calibration like the other
+    /// components (otherwise it is used as it is).
+    pub calibrated: bool,
 }
 
 /// Merges component scores (each in `[0, 1]`); no component scores 0.
@@ -216,7 +249,7 @@ pub(crate) fn merge(how: Combination, scores: &[f64]) -> f64 {
 impl Detector for Parts {
     #[inline]
     fn update(&mut self, t_ms: i64, value: f64) -> f64 {
-        let mut scores = [0.0; 5];
+        let mut scores = [0.0; 6];
         let mut n = 0;
         let mut push = |s: Option<f64>| {
             if let Some(s) = s {
@@ -229,6 +262,13 @@ impl Detector for Parts {
         push(self.cusum.as_mut().map(|d| d.update(t_ms, value)));
         push(self.neighbour.as_mut().map(|d| d.update(t_ms, value)));
         push(self.seasonal.as_mut().map(|d| d.update(t_ms, value)));
+        push(self.context.as_mut().map(|(d, cal)| {
+            let raw = d.update(t_ms, value);
+            match cal {
+                Some(c) => c.score(raw),
+                None => raw,
+            }
+        }));
         merge(self.combination, &scores[..n])
     }
     fn reset(&mut self) {
@@ -237,6 +277,12 @@ impl Detector for Parts {
         self.cusum.reset();
         self.neighbour.reset();
         self.seasonal.reset();
+        if let Some((d, c)) = &mut self.context {
+            d.reset();
+            if let Some(c) = c {
+                c.reset();
+            }
+        }
     }
 }
 

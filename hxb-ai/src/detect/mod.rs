@@ -10,6 +10,8 @@
 //! * [`Neighbour`]: contextual nearest-neighbour novelty of the last few points against a
 //!   bounded, subsampled history of past windows.
 //! * [`Seasonal`]: deviation from a time-of-day baseline (96 quarter-hour slots by default).
+//! * [`ContextOse`]: contextual anomaly detection after NAB's contextOSE, with a bounded
+//!   context memory (optional; far slower than the others).
 //! * [`Combine`]: composes any two detectors (maximum or weighted mean), nestable.
 //! * [`Refractory`]: post-processing that lets a score spike once and stay quiet for a while.
 //! * [`Composite`]: the default detector: value z, CUSUM, neighbour and time-of-day
@@ -50,6 +52,7 @@
 mod calibrate;
 mod combine;
 mod composite;
+mod context;
 mod cusum;
 mod neighbour;
 mod robust;
@@ -57,7 +60,8 @@ mod seasonal;
 
 pub use calibrate::Calibrator;
 pub use combine::{Combine, Refractory};
-pub use composite::{Combination, Composite, CompositeConfig};
+pub use composite::{Combination, Composite, CompositeConfig, ContextMode};
+pub use context::ContextOse;
 pub use cusum::Cusum;
 pub use neighbour::Neighbour;
 pub use robust::{RobustZ, Target};

@@ -1,0 +1,559 @@
+//! Contextual anomaly detection after NAB's contextOSE ("Contextual Anomaly Detector, Open
+//! Source Edition", M. Smirnov, 2016), re-implemented from its published description and
+//! behaviour with a bounded context memory and a streaming value range.
+//!
+//! Each value is quantised to `2^bits` levels and encoded as `bits` sensor facts (bit index and
+//! bit value). A *context* pairs a left fact set (the previous step's sensor facts plus the
+//! facts of the most active contexts, the "neurons") with a right fact set (sensor facts it
+//! predicts). Each step the detector
+//!
+//! 1. checks whether the zero-level context (previous left group, current sensor facts) is
+//!    known, storing it if not;
+//! 2. updates every context whose left part fully matched last step: how often its right part
+//!    was predicted and how much of it occurred; contexts whose right part fully occurs are
+//!    *active*; partial overlaps of zero-level contexts propose new, smaller contexts;
+//! 3. builds the next left group from the current sensor facts and the `max_active` most
+//!    often activated active contexts, stores the proposed contexts, and predicts the right
+//!    facts of the fully matching contexts with the best prediction record.
+//!
+//! The score of a point whose facts were not all predicted is
+//! `(1 − active/selected + new/proposed) / 2`: the share of the contexts expecting this moment
+//! that failed, plus the share of this moment's contexts never seen before. A rest period
+//! reports 0 while a score of at least `rest_level` was seen in the last `rest` points.
+//!
+//! Differences from the original, all for streaming use in bounded memory: the value range is
+//! the running minimum and maximum (NAB hands contextOSE the whole file's range in advance);
+//! at most `max_contexts` contexts are stored (when full, new contexts are still counted as new
+//! but not stored); ties between equally active contexts are broken by a hash of their facts
+//! rather than Python's tuple hash.
+
+use std::collections::HashMap;
+
+use super::Detector;
+
+const SENSOR_BASE: u32 = 65_536;
+const NEURON_BASE: u32 = 1 << 31;
+
+/// A stored half of a context (a sorted fact set) and its overlap with the current facts.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Semi {
+    facts: Vec<u32>,
+    /// Facts of this semi-context present in the last crossing (sorted).
+    crossed: Vec<u32>,
+    /// Left semi-contexts only: (right semi-context, context) in insertion order.
+    contexts: Vec<(u32, u32)>,
+    hash: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Context {
+    /// Sum of the right part's sizes over the steps the left part fully matched.
+    selected: u32,
+    /// Sum of the right part's matched facts over those steps.
+    predicted: u32,
+    /// Steps on which the context was active (left and right fully matched).
+    activations: u32,
+    right: u32,
+    zero_level: bool,
+    left_hash: u64,
+    right_hash: u64,
+}
+
+/// The context memory (left and right semi-contexts, contexts) with a fixed capacity.
+#[derive(Debug, Clone, PartialEq)]
+struct Memory {
+    max_contexts: usize,
+    max_left: usize,
+    semis: [Vec<Semi>; 2],
+    semi_ids: [HashMap<Vec<u32>, u32>; 2],
+    fact_index: [HashMap<u32, Vec<u32>>; 2],
+    crossed: [Vec<u32>; 2],
+    contexts: Vec<Context>,
+    /// The zero-level context stored this step (Python's `False` compares equal to 0, so the
+    /// original skips context 0 when none was stored; kept for fidelity).
+    new_context: u32,
+}
+
+fn fact_hash(facts: &[u32]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &f in facts {
+        h = (h ^ u64::from(f)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Memory {
+    fn new(max_contexts: usize, max_left: usize) -> Self {
+        Memory {
+            max_contexts,
+            max_left,
+            semis: [Vec::new(), Vec::new()],
+            semi_ids: [HashMap::new(), HashMap::new()],
+            fact_index: [HashMap::new(), HashMap::new()],
+            crossed: [Vec::new(), Vec::new()],
+            contexts: Vec::new(),
+            new_context: 0,
+        }
+    }
+
+    fn semi(&mut self, side: usize, facts: &[u32]) -> u32 {
+        if let Some(&id) = self.semi_ids[side].get(facts) {
+            return id;
+        }
+        let id = self.semis[side].len() as u32;
+        self.semi_ids[side].insert(facts.to_vec(), id);
+        for &f in facts {
+            self.fact_index[side].entry(f).or_default().push(id);
+        }
+        self.semis[side].push(Semi {
+            facts: facts.to_vec(),
+            hash: fact_hash(facts),
+            ..Semi::default()
+        });
+        id
+    }
+
+    /// Finds or stores the context `(left, right)`; `Some(true)` if it is new (stored or, with
+    /// a full memory, merely counted), `Some(false)` if known.
+    fn context(&mut self, left: &[u32], right: &[u32], zero_level: bool) -> bool {
+        let known = self.semi_ids[0]
+            .get(left)
+            .zip(self.semi_ids[1].get(right))
+            .and_then(|(&l, &r)| {
+                self.semis[0][l as usize]
+                    .contexts
+                    .iter()
+                    .find(|c| c.0 == r)
+                    .map(|c| c.1)
+            });
+        if let Some(id) = known {
+            if zero_level {
+                self.contexts[id as usize].zero_level = true;
+            }
+            return false;
+        }
+        if self.contexts.len() >= self.max_contexts {
+            return true;
+        }
+        let l = self.semi(0, left);
+        let r = self.semi(1, right);
+        let id = self.contexts.len() as u32;
+        self.semis[0][l as usize].contexts.push((r, id));
+        self.contexts.push(Context {
+            selected: 0,
+            predicted: 0,
+            activations: 0,
+            right: r,
+            zero_level,
+            left_hash: self.semis[0][l as usize].hash,
+            right_hash: self.semis[1][r as usize].hash,
+        });
+        if zero_level {
+            self.new_context = id;
+        }
+        true
+    }
+
+    /// Records which facts of `facts` each semi-context of `side` contains.
+    fn cross(&mut self, side: usize, facts: &[u32]) {
+        for &id in &self.crossed[side] {
+            self.semis[side][id as usize].crossed.clear();
+        }
+        self.crossed[side].clear();
+        for &f in facts {
+            if let Some(ids) = self.fact_index[side].get(&f) {
+                for &id in ids {
+                    let s = &mut self.semis[side][id as usize];
+                    if s.crossed.is_empty() {
+                        self.crossed[side].push(id);
+                    }
+                    s.crossed.push(f);
+                }
+            }
+        }
+        self.crossed[side].sort_unstable();
+    }
+}
+
+/// Contextual anomaly detector after contextOSE (see the module documentation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextOse {
+    bits: u32,
+    max_active: usize,
+    rest: usize,
+    rest_level: f64,
+    mem: Memory,
+    left_group: Vec<u32>,
+    predicted: Vec<u32>,
+    min: f64,
+    max: f64,
+    seen: bool,
+    fixed: bool,
+    /// Points after which the running range stops growing (0: never).
+    pub freeze: u64,
+    n: u64,
+    last_t: Option<i64>,
+    /// Last `rest` raw scores (ring buffer) for the rest period.
+    history: Vec<f64>,
+    pos: usize,
+    raw: f64,
+}
+
+impl Default for ContextOse {
+    fn default() -> Self {
+        ContextOse::new(3, 15, 7, 4096, 120, 0.75)
+    }
+}
+
+impl ContextOse {
+    /// A detector with `bits` bits per value (`2^bits` levels), `max_active` neuron facts,
+    /// left semi-contexts of at most `max_left` facts proposed as new, at most `max_contexts`
+    /// stored contexts, and a rest period of `rest` points after a raw score ≥ `rest_level`
+    /// (0 disables it). contextOSE's settings are `3, 15, 7, ∞, probation/5, 0.75`.
+    pub fn new(
+        bits: u32,
+        max_active: usize,
+        max_left: usize,
+        max_contexts: usize,
+        rest: usize,
+        rest_level: f64,
+    ) -> Self {
+        let bits = bits.clamp(1, 8);
+        ContextOse {
+            bits,
+            max_active,
+            rest,
+            rest_level,
+            mem: Memory::new(max_contexts.max(1), max_left),
+            left_group: Vec::new(),
+            predicted: Vec::new(),
+            min: 0.0,
+            max: 0.0,
+            seen: false,
+            fixed: false,
+            freeze: 0,
+            n: 0,
+            last_t: None,
+            history: vec![1.0; rest],
+            pos: 0,
+            raw: 0.0,
+        }
+    }
+
+    /// Fixes the value range in advance instead of tracking the running minimum and maximum
+    /// (what NAB does for contextOSE, with the whole file's range: a look-ahead, for
+    /// reproducing the original only).
+    pub fn with_range(mut self, min: f64, max: f64) -> Self {
+        (self.min, self.max, self.seen, self.fixed) = (min, max, true, true);
+        self
+    }
+
+    /// The last score before the rest period (in `[0, 1]`).
+    pub fn raw(&self) -> f64 {
+        self.raw
+    }
+
+    /// Approximate bytes of state: the struct plus its heap (grows until `max_contexts`
+    /// contexts are stored, then stays bounded).
+    pub fn state_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let m = &self.mem;
+        let semis: usize = m
+            .semis
+            .iter()
+            .flatten()
+            .map(|s| {
+                size_of::<Semi>()
+                    + 4 * (s.facts.capacity() + s.crossed.capacity())
+                    + 8 * s.contexts.capacity()
+            })
+            .sum();
+        let keys: usize = m
+            .semi_ids
+            .iter()
+            .flat_map(|h| h.keys())
+            .map(|k| 4 * k.len() + 40)
+            .sum();
+        let index: usize = m
+            .fact_index
+            .iter()
+            .flat_map(|h| h.values())
+            .map(|v| 4 * v.capacity() + 40)
+            .sum();
+        size_of::<Self>()
+            + semis
+            + keys
+            + index
+            + size_of::<Context>() * m.contexts.capacity()
+            + 4 * (m.crossed[0].capacity() + m.crossed[1].capacity())
+            + 8 * self.history.capacity()
+    }
+
+    /// Number of stored contexts (at most `max_contexts`).
+    pub fn contexts(&self) -> usize {
+        self.mem.contexts.len()
+    }
+
+    fn sensor_facts(&self, value: f64) -> Vec<u32> {
+        let top = f64::from((1u32 << self.bits) - 1);
+        let range = self.max - self.min;
+        let step = if range > 0.0 { range / top } else { 1.0 };
+        let level = ((value - self.min) / step).clamp(0.0, top) as u32;
+        (0..self.bits)
+            .map(|b| SENSOR_BASE + b * 2 + ((level >> b) & 1))
+            .collect()
+    }
+
+    /// One step of the context machine; returns (predictions, active share, new share).
+    fn step(&mut self, sensors: &[u32]) -> (Vec<u32>, f64, f64) {
+        let mut proposed: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
+        let new_flag = if !self.left_group.is_empty() {
+            let left = self.left_group.clone();
+            proposed.push((left.clone(), sensors.to_vec()));
+            self.mem.context(&left, sensors, true)
+        } else {
+            false
+        };
+
+        // Right crossing with the current facts, then update the contexts selected last step.
+        self.mem.cross(1, sensors);
+        let mut active: Vec<(u32, u32, u64, u64)> = Vec::new();
+        let mut selected = 0u32;
+        let mut potential: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
+        let skip = self.mem.new_context;
+        let Memory {
+            semis,
+            contexts,
+            crossed,
+            max_left,
+            ..
+        } = &mut self.mem;
+        let [left_semis, right_semis] = semis;
+        for &l in &crossed[0] {
+            let ls = &left_semis[l as usize];
+            let full = ls.facts.len() == ls.crossed.len();
+            for &(r, id) in &ls.contexts {
+                if id == skip {
+                    continue;
+                }
+                let c = &mut contexts[id as usize];
+                let rs = &right_semis[r as usize];
+                let (rlen, rcount) = (rs.facts.len() as u32, rs.crossed.len() as u32);
+                let propose = c.zero_level && new_flag && ls.crossed.len() <= *max_left;
+                if full {
+                    selected += 1;
+                    c.selected += rlen;
+                    if rcount > 0 {
+                        c.predicted += rcount;
+                        if rlen == rcount {
+                            c.activations += 1;
+                            active.push((id, c.activations, c.left_hash, c.right_hash));
+                        } else if propose {
+                            potential.push((ls.crossed.clone(), rs.crossed.clone()));
+                        }
+                    }
+                } else if propose && rcount > 0 {
+                    potential.push((ls.crossed.clone(), rs.crossed.clone()));
+                }
+            }
+        }
+        self.mem.new_context = 0;
+
+        proposed.extend(potential.iter().cloned());
+        proposed.sort_unstable();
+        proposed.dedup();
+        let unique = proposed.len();
+        let active_share = if selected > 0 {
+            active.len() as f64 / f64::from(selected)
+        } else {
+            0.0
+        };
+
+        active.sort_unstable_by_key(|a| (a.1, a.2, a.3));
+        let mut group: Vec<u32> = sensors.to_vec();
+        let from = active.len().saturating_sub(self.max_active);
+        group.extend(active[from..].iter().map(|a| NEURON_BASE + a.0));
+        group.sort_unstable();
+        group.dedup();
+        self.left_group = group;
+
+        // Store the proposed contexts, cross the new left group and predict.
+        let mut new_count = 0u32;
+        for (l, r) in &potential {
+            if self.mem.context(l, r, false) {
+                new_count += 1;
+            }
+        }
+        let left_group = std::mem::take(&mut self.left_group);
+        self.mem.cross(0, &left_group);
+        self.left_group = left_group;
+        let mut best = 0.0f64;
+        let mut predicting: Vec<u32> = Vec::new();
+        for &l in &self.mem.crossed[0] {
+            let ls = &self.mem.semis[0][l as usize];
+            if ls.facts.len() != ls.crossed.len() {
+                continue;
+            }
+            for &(_, id) in &ls.contexts {
+                let c = &self.mem.contexts[id as usize];
+                let w = if c.selected > 0 {
+                    f64::from(c.predicted) / f64::from(c.selected)
+                } else {
+                    0.0
+                };
+                if w > best {
+                    best = w;
+                    predicting.clear();
+                    predicting.push(id);
+                } else if w == best {
+                    predicting.push(id);
+                }
+            }
+        }
+        let mut predictions: Vec<u32> = Vec::new();
+        for id in predicting {
+            let r = self.mem.contexts[id as usize].right;
+            predictions.extend_from_slice(&self.mem.semis[1][r as usize].facts);
+        }
+        predictions.sort_unstable();
+        predictions.dedup();
+
+        if new_flag {
+            new_count += 1;
+        }
+        let new_share = if new_flag && unique > 0 {
+            f64::from(new_count) / unique as f64
+        } else {
+            0.0
+        };
+        (predictions, active_share, new_share)
+    }
+}
+
+impl Detector for ContextOse {
+    fn update(&mut self, t_ms: i64, value: f64) -> f64 {
+        if !value.is_finite() || self.last_t.is_some_and(|t| t_ms <= t) {
+            return 0.0;
+        }
+        self.last_t = Some(t_ms);
+        self.n += 1;
+        if self.fixed || (self.freeze > 0 && self.n > self.freeze) {
+        } else if self.seen {
+            self.min = self.min.min(value);
+            self.max = self.max.max(value);
+        } else {
+            (self.min, self.max, self.seen) = (value, value, true);
+        }
+        let sensors = self.sensor_facts(value);
+        let error: u32 = sensors
+            .iter()
+            .filter(|f| self.predicted.binary_search(f).is_err())
+            .map(|f| 1u32 << ((f - SENSOR_BASE) / 2))
+            .sum();
+        let (predicted, active, new) = self.step(&sensors);
+        self.predicted = predicted;
+        let raw = if error > 0 {
+            ((1.0 - active + new) / 2.0).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self.raw = raw;
+        if self.rest == 0 {
+            return raw;
+        }
+        let resting = self.history.iter().any(|&h| h >= self.rest_level);
+        self.history[self.pos] = raw;
+        self.pos = (self.pos + 1) % self.rest;
+        if resting { 0.0 } else { raw }
+    }
+
+    fn reset(&mut self) {
+        let mem = Memory::new(self.mem.max_contexts, self.mem.max_left);
+        *self = ContextOse {
+            mem,
+            left_group: Vec::new(),
+            predicted: Vec::new(),
+            min: 0.0,
+            max: 0.0,
+            seen: false,
+            n: 0,
+            last_t: None,
+            history: vec![1.0; self.rest],
+            pos: 0,
+            raw: 0.0,
+            ..*self
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const STEP: i64 = 300_000;
+
+    #[test]
+    fn learns_a_repeating_pattern_and_flags_a_new_value() {
+        let mut d = ContextOse::new(3, 15, 7, 4096, 0, 0.75);
+        let pattern = [0.0, 2.0, 5.0, 7.0, 3.0];
+        let mut last = 1.0;
+        for i in 0..500 {
+            last = d.update(i * STEP, pattern[i as usize % pattern.len()]);
+        }
+        assert_eq!(last, 0.0, "a learnt pattern is fully predicted");
+        // A value out of turn breaks the prediction.
+        assert!(d.update(500 * STEP, 7.0) > 0.0);
+    }
+
+    #[test]
+    fn bad_points_score_zero_and_change_nothing() {
+        let mut d = ContextOse::default();
+        for i in 0..50 {
+            d.update(i * STEP, (i % 7) as f64);
+        }
+        let before = d.clone();
+        assert_eq!(d.update(50 * STEP, f64::NAN), 0.0);
+        assert_eq!(d.update(49 * STEP, 1.0), 0.0);
+        assert_eq!(d.update(10 * STEP, 1.0), 0.0);
+        assert_eq!(d, before);
+    }
+
+    #[test]
+    fn rest_period_silences_after_a_high_score() {
+        let mut d = ContextOse::new(3, 15, 7, 4096, 10, 0.75);
+        // The initial rest: the first `rest` points report 0 whatever happens.
+        assert!((0..10).all(|i| d.update(i * STEP, (i * 37 % 11) as f64) == 0.0));
+    }
+
+    #[test]
+    fn reset_is_a_fresh_detector() {
+        let mut d = ContextOse::new(3, 15, 7, 64, 5, 0.75);
+        let fresh = d.clone();
+        for i in 0..300 {
+            d.update(i * STEP, (i % 13) as f64);
+        }
+        d.reset();
+        assert_eq!(d, fresh);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Scores stay in [0, 1] and the memory never holds more than `max_contexts`.
+        #[test]
+        fn bounded_scores_and_memory(
+            values in proptest::collection::vec(-1e6f64..1e6, 1..400),
+            cap in 1usize..200,
+            bits in 1u32..5,
+        ) {
+            let mut d = ContextOse::new(bits, 15, 7, cap, 0, 0.75);
+            for (i, &v) in values.iter().enumerate() {
+                let s = d.update(i as i64 * STEP, v);
+                prop_assert!((0.0..=1.0).contains(&s));
+                prop_assert!(d.contexts() <= cap);
+            }
+        }
+    }
+}
