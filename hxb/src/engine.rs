@@ -355,7 +355,8 @@ impl Engine {
     }
 
     /// Subscribe to the engine's events: entity status changes, alerts, incidents (see
-    /// [`crate::events`]). Works on a closed engine too (it then sees nothing new).
+    /// [`crate::events`]). Closing the engine ends every subscription; on a closed engine the
+    /// receiver ends at once.
     pub fn subscribe(&self) -> EventReceiver {
         self.inner.events.subscribe()
     }
@@ -375,9 +376,11 @@ impl Engine {
         self.inner.telemetry.render()
     }
 
-    /// Close the engine: every later call fails with [`Error::Closed`]. Idempotent.
+    /// Close the engine: every later call fails with [`Error::Closed`] and every event
+    /// subscription ends. Idempotent.
     pub fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);
+        self.inner.events.close();
     }
 
     /// Whether [`close`](Self::close) was called.
@@ -458,6 +461,22 @@ impl Engine {
                 let ty = ResourceType::for_name(kind)?;
                 check_scope(&ty, namespace)?;
                 self.cluster()?.delete(&ty, namespace, name).await
+            })
+            .await
+    }
+
+    /// The log of a pod's container, as `kubectl logs` reads it (`options`: the container,
+    /// the last lines, a byte limit). A missing pod is `NotFound`, an unknown container (or
+    /// none named in a pod with several) `InvalidInput`.
+    pub async fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        options: &hxb_core::cluster::LogOptions,
+    ) -> Result<String> {
+        self.telemetry()
+            .observe("logs", async {
+                self.cluster()?.logs(namespace, pod, options).await
             })
             .await
     }

@@ -43,6 +43,18 @@ pub struct AlertEvaluation {
     pub errors: Vec<(String, String, Error)>,
 }
 
+/// Check that `scope` is `org`, `org/workspace` or `org/workspace/project` of valid names.
+fn check_scope(scope: &str) -> Result<()> {
+    let parts: Vec<&str> = scope.split('/').collect();
+    if parts.len() > 3 || parts.iter().any(|p| hxb_core::Name::new(*p).is_err()) {
+        return Err(Error::invalid(
+            "scope",
+            format!("{scope:?} is not org, org/workspace or org/workspace/project"),
+        ));
+    }
+    Ok(())
+}
+
 impl Engine {
     fn monitor(&self) -> Result<&Monitor> {
         Ok(&self.live()?.monitor)
@@ -62,18 +74,21 @@ impl Engine {
     }
 
     /// Add (or replace) an alert rule in `scope` (`org`, `org/workspace` or
-    /// `org/workspace/project`).
+    /// `org/workspace/project`; anything else is `InvalidInput`).
     pub async fn add_alert_rule(&self, scope: &str, rule: AlertRule) -> Result<()> {
+        check_scope(scope)?;
         self.monitor()?.alerts.lock().await.add_rule(scope, rule)
     }
 
     /// Remove an alert rule and its alerts (`NotFound` if there is none).
     pub async fn remove_alert_rule(&self, scope: &str, name: &str) -> Result<()> {
+        check_scope(scope)?;
         self.monitor()?.alerts.lock().await.remove_rule(scope, name)
     }
 
     /// The alert rules of `scope`.
     pub async fn alert_rules(&self, scope: &str) -> Result<Vec<AlertRule>> {
+        check_scope(scope)?;
         Ok(self
             .monitor()?
             .alerts
@@ -142,6 +157,7 @@ impl Engine {
 
     /// Health of `scope` and every scope under it.
     pub async fn health(&self, scope: &str) -> Result<HealthSummary> {
+        check_scope(scope)?;
         Ok(self.monitor()?.alerts.lock().await.health(scope))
     }
 
@@ -149,9 +165,7 @@ impl Engine {
     /// opening one if none is open within the grouping window; publishes
     /// [`EngineEvent::IncidentOpened`] or [`EngineEvent::IncidentUpdated`].
     pub fn record_signal(&self, signal: Signal) -> Result<Incident> {
-        if signal.scope.is_empty() {
-            return Err(Error::invalid("scope", "must not be empty"));
-        }
+        check_scope(&signal.scope)?;
         let mut g = self.monitor()?.incidents.lock();
         let before = g.incidents().len();
         let id = g.ingest(signal);
@@ -252,6 +266,12 @@ mod tests {
         .collect();
         assert_eq!(kinds, ["alert_fired", "alert_resolved"]);
         assert_eq!(engine.health("acme").await.unwrap().pending, 0);
+        let rule = AlertRule::new("Other", "cpu_usage").unwrap();
+        for scope in ["", "acme/Dev", "a/b/c/d"] {
+            let err = engine.add_alert_rule(scope, rule.clone()).await.unwrap_err();
+            assert_eq!(err.kind(), hxb_core::ErrorKind::InvalidInput, "{scope:?}");
+        }
+        assert_eq!(engine.alert_rules("acme/dev").await.unwrap().len(), 1, "nothing added");
     }
 
     #[tokio::test]
@@ -286,12 +306,15 @@ mod tests {
             kinds,
             ["incident_opened", "incident_updated", "incident_closed"]
         );
-        let mut bad = sig("x");
-        bad.scope.clear();
-        assert_eq!(
-            engine.record_signal(bad).unwrap_err().kind(),
-            hxb_core::ErrorKind::InvalidInput
-        );
+        for scope in ["", "acme/", "Acme", "a/b/c/d", "acme//dev"] {
+            let mut bad = sig("x");
+            bad.scope = scope.into();
+            assert_eq!(
+                engine.record_signal(bad).unwrap_err().kind(),
+                hxb_core::ErrorKind::InvalidInput,
+                "{scope:?}"
+            );
+        }
         assert_eq!(engine.incidents().unwrap().len(), 1, "nothing changed");
     }
 }

@@ -110,16 +110,29 @@ pub enum Severity {
     Critical,
 }
 
-/// An alert rule.
-#[derive(Debug, Clone, PartialEq)]
+/// An alert rule. Serialises as `{name, query, comparison, threshold, for, severity}` with
+/// `for` a duration text (`"90s"`, `"250ms"`) that [`AlertRule::for_duration`] reads back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertRule {
     name: String,
     query: String,
+    #[serde(skip)]
     expr: Expr,
     comparison: Comparison,
     threshold: f64,
+    #[serde(rename = "for", serialize_with = "duration_text")]
     for_duration: Duration,
     severity: Severity,
+}
+
+/// A duration as the text [`promql::parse_duration`] reads: whole seconds, else milliseconds.
+fn duration_text<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    let ms = d.as_millis();
+    if ms % 1_000 == 0 {
+        s.collect_str(&format_args!("{}s", ms / 1_000))
+    } else {
+        s.collect_str(&format_args!("{ms}ms"))
+    }
 }
 
 impl AlertRule {
@@ -533,6 +546,27 @@ mod tests {
 
     fn t(s: i64) -> Timestamp {
         Timestamp::from_second(s).unwrap()
+    }
+
+    #[test]
+    fn a_rule_serialises_to_the_fields_it_was_built_from() {
+        let r = AlertRule::new("HighCpu", "cpu_usage")
+            .unwrap()
+            .when(Comparison::AtLeast, 0.9)
+            .for_duration("1m30s")
+            .unwrap()
+            .severity(Severity::Critical);
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({"name": "HighCpu", "query": "cpu_usage", "comparison": "at_least",
+                "threshold": 0.9, "for": "90s", "severity": "critical"})
+        );
+        let r = r.for_duration("1500ms").unwrap();
+        assert_eq!(serde_json::to_value(&r).unwrap()["for"], "1500ms");
+        assert_eq!(
+            promql::parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
     }
 
     #[tokio::test]

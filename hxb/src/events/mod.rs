@@ -5,7 +5,8 @@
 //! subscriber that falls more than the channel's capacity behind gets
 //! [`Delivery::Lagged`] with the number of events it missed, then continues with the oldest
 //! event still held. With no subscriber, publishing costs one uncontended lock (the channel's
-//! receiver count) and nothing is built or kept.
+//! receiver count) and nothing is built or kept. Closing the engine ends every subscription:
+//! a receiver gets the events still held for it, then `None`.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> hxb::Result<()> {
@@ -25,7 +26,7 @@ mod store;
 use hxb_ai::incidents::Incident;
 use hxb_core::metrics::alerts::Alert;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 pub(crate) use store::ObservedStore;
 
@@ -161,6 +162,8 @@ pub enum Delivery {
 #[derive(Debug, Clone)]
 pub(crate) struct EventBus {
     tx: broadcast::Sender<EngineEvent>,
+    /// `true` once the engine is closed: receivers end after what they still hold.
+    closed: std::sync::Arc<watch::Sender<bool>>,
 }
 
 impl Default for EventBus {
@@ -173,6 +176,7 @@ impl EventBus {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         EventBus {
             tx: broadcast::channel(capacity.max(1)).0,
+            closed: std::sync::Arc::new(watch::Sender::new(false)),
         }
     }
 
@@ -191,7 +195,14 @@ impl EventBus {
     pub(crate) fn subscribe(&self) -> EventReceiver {
         EventReceiver {
             rx: self.tx.subscribe(),
+            closed: self.closed.subscribe(),
         }
+    }
+
+    /// End every subscription (idempotent): waiting receivers wake, and each gets the events
+    /// still held for it, then `None`.
+    pub(crate) fn close(&self) {
+        self.closed.send_replace(true);
     }
 }
 
@@ -200,16 +211,27 @@ impl EventBus {
 #[derive(Debug)]
 pub struct EventReceiver {
     rx: broadcast::Receiver<EngineEvent>,
+    closed: watch::Receiver<bool>,
 }
 
 impl EventReceiver {
-    /// The next delivery; `None` once the engine (every clone) is gone.
+    /// The next delivery; `None` once the engine is closed (after the events still held for
+    /// this receiver) or gone (every clone dropped).
     pub async fn recv(&mut self) -> Option<Delivery> {
-        match self.rx.recv().await {
-            Ok(e) => Some(Delivery::Event(e)),
-            Err(broadcast::error::RecvError::Lagged(missed)) => Some(Delivery::Lagged { missed }),
-            Err(broadcast::error::RecvError::Closed) => None,
+        if !*self.closed.borrow() {
+            tokio::select! {
+                biased;
+                r = self.rx.recv() => return match r {
+                    Ok(e) => Some(Delivery::Event(e)),
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        Some(Delivery::Lagged { missed })
+                    }
+                    Err(broadcast::error::RecvError::Closed) => None,
+                },
+                _ = self.closed.wait_for(|closed| *closed) => {}
+            }
         }
+        self.try_recv()
     }
 
     /// The next delivery if one is ready, without waiting.
@@ -279,6 +301,22 @@ mod tests {
         );
         drop(bus);
         assert_eq!(r.recv().await, None);
+    }
+
+    #[tokio::test]
+    async fn closing_wakes_a_waiting_receiver_after_what_it_holds() {
+        let bus = EventBus::default();
+        let mut held = bus.subscribe();
+        let mut waiting = bus.subscribe();
+        bus.publish(change(0));
+        assert_eq!(waiting.recv().await, Some(Delivery::Event(change(0))));
+        let wait = tokio::spawn(async move { waiting.recv().await });
+        tokio::task::yield_now().await;
+        bus.close();
+        assert_eq!(wait.await.unwrap(), None);
+        assert_eq!(held.recv().await, Some(Delivery::Event(change(0))));
+        assert_eq!(held.recv().await, None);
+        assert_eq!(bus.subscribe().recv().await, None, "closed before subscribing");
     }
 
     #[test]

@@ -139,3 +139,49 @@ async fn reconcile_queue_depth_counts_down() {
     t.reconcile_observed(|n| seen.push(n)).await.unwrap();
     assert_eq!(seen, [3, 2, 1, 0]);
 }
+
+#[tokio::test]
+async fn logs_read_the_pod_log_through_the_backend() {
+    use hxb::core::cluster::LogOptions;
+    let cluster = hxb::EmbeddedCluster::builder().nodes(1).build();
+    let engine = Engine::builder()
+        .backend(cluster.clone().into_backend())
+        .build()
+        .await
+        .unwrap();
+    engine
+        .apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}}))
+        .await
+        .unwrap();
+    engine
+        .apply(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "team-a"},
+            "spec": {"containers": [{"name": "app", "image": "nginx"}]}}))
+        .await
+        .unwrap();
+    let all = LogOptions::default();
+    assert_eq!(engine.logs("team-a", "web", &all).await.unwrap(), "");
+    cluster
+        .append_log("team-a", "web", None, "one\ntwo\nthree")
+        .unwrap();
+    assert_eq!(
+        engine.logs("team-a", "web", &all).await.unwrap(),
+        "one\ntwo\nthree\n"
+    );
+    let tail = LogOptions {
+        tail_lines: Some(1),
+        ..LogOptions::default()
+    };
+    assert_eq!(engine.logs("team-a", "web", &tail).await.unwrap(), "three\n");
+    let err = engine.logs("team-a", "ghost", &all).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let side = LogOptions {
+        container: Some("sidecar".into()),
+        ..LogOptions::default()
+    };
+    let err = engine.logs("team-a", "web", &side).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    engine.close();
+    let err = engine.logs("team-a", "web", &all).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Closed);
+}

@@ -74,3 +74,27 @@ async fn tenancy_lifecycle_is_published() {
     assert_eq!(web.first(), Some(&s("Deleting")), "{seen:?}");
     assert_eq!(web.last(), Some(&None), "{seen:?}");
 }
+
+#[tokio::test]
+async fn closing_the_engine_ends_its_subscriptions() {
+    let engine = hxb::Engine::embedded().unwrap();
+    let mut waiting = engine.subscribe();
+    let mut rx = engine.subscribe();
+    engine
+        .tenancy()
+        .unwrap()
+        .create_organization("acme")
+        .execute()
+        .await
+        .unwrap();
+    while waiting.try_recv().is_some() {}
+    let wait = tokio::spawn(async move { waiting.recv().await });
+    tokio::task::yield_now().await;
+    engine.close();
+    assert_eq!(wait.await.unwrap(), None, "a waiting receiver wakes and ends");
+    assert!(matches!(rx.recv().await, Some(Delivery::Event(_))), "held events first");
+    while let Some(d) = rx.recv().await {
+        assert!(matches!(d, Delivery::Event(_)));
+    }
+    assert!(engine.subscribe().recv().await.is_none());
+}
