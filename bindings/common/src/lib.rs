@@ -11,7 +11,9 @@
 //! - [`ops`]: calls over plain data (strings, maps) that forward to the facade;
 //! - [`platform`]: the creating tenancy calls, scaling and AI operations over plain data;
 //! - [`tenancy`]: members, invitations, scoped kubeconfigs, reading and deleting tenants, the
-//!   application lifecycle, usage and cost, reconcile.
+//!   application lifecycle, usage and cost, reconcile;
+//! - [`observe`]: the event stream, alert rules and alerts, health, signals and incidents,
+//!   function invocation, pod logs.
 //!
 //! ```
 //! let err = hxb::Quantity::parse("1.5.5Gi").map_err(hxb::Error::from).unwrap_err();
@@ -21,6 +23,7 @@
 //! ```
 
 mod error;
+pub mod observe;
 pub mod ops;
 mod panic;
 pub mod platform;
