@@ -2,6 +2,13 @@
 // that index.js raises in place of every native error.
 export * from './native'
 
+declare module './native' {
+  /** `for await (const ev of engine.subscribe())`: each event until the subscription ends. */
+  interface EventSubscription {
+    [Symbol.asyncIterator](): AsyncIterableIterator<any>
+  }
+}
+
 /** The engine's version. */
 export declare const VERSION: string
 

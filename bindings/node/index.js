@@ -146,9 +146,37 @@ function wrapClass(cls) {
   return Wrapped
 }
 
+// Native stream classes (`next()`: a Promise of the next item or null at the end, and
+// `close()`) are async-iterable: `for await (const ev of engine.subscribe())`; leaving the loop
+// early (break, return, throw) closes the stream.
+function makeAsyncIterable(proto) {
+  if (typeof proto.next !== 'function' || typeof proto.close !== 'function') return
+  Object.defineProperty(proto, Symbol.asyncIterator, {
+    configurable: true,
+    writable: true,
+    value: function asyncIterator() {
+      const stream = this
+      return {
+        async next() {
+          const value = await stream.next()
+          return value === null ? { value: undefined, done: true } : { value, done: false }
+        },
+        async return(value) {
+          stream.close()
+          return { value, done: true }
+        },
+        [Symbol.asyncIterator]() {
+          return this
+        },
+      }
+    },
+  })
+}
+
 function wrapExport(value) {
   if (typeof value !== 'function') return value
   const isClass = value.prototype && Object.getOwnPropertyNames(value.prototype).length > 1
+  if (isClass) makeAsyncIterable(value.prototype)
   return isClass ? wrapClass(value) : wrap(value)
 }
 
@@ -156,6 +184,7 @@ const api = {}
 for (const [key, value] of Object.entries(native)) api[key] = wrapExport(value)
 
 const Engine = api.Engine
+const EventSubscription = api.EventSubscription
 const Quantity = api.Quantity
 const validateName = api.validateName
 const sumQuantities = api.sumQuantities
@@ -174,6 +203,7 @@ const {
 
 module.exports = {
   Engine,
+  EventSubscription,
   Quantity,
   validateName,
   sumQuantities,

@@ -10,6 +10,7 @@
 
 mod engine;
 mod errors;
+mod observe;
 mod tenancy;
 mod values;
 

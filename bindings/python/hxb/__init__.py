@@ -13,6 +13,7 @@ coroutines (``await engine.apply(manifest)``). Every error is an :class:`HxbErro
 from ._native import (
     VERSION,
     Engine,
+    EventStream,
     Quantity,
     add_resources,
     admit,
@@ -41,7 +42,7 @@ from ._errors import (
 __version__ = VERSION
 
 __all__ = [
-    "VERSION", "Engine", "Quantity", "add_resources", "admit", "sum_quantities",
+    "VERSION", "Engine", "EventStream", "Quantity", "add_resources", "admit", "sum_quantities",
     "validate_name", "AlreadyExistsError", "BackendError", "ClosedError", "ConflictError",
     "ErrorCause", "Exceeded", "FailedPreconditionError", "ForbiddenError", "HxbError",
     "InternalError", "InvalidInputError", "NotFoundError", "QuotaExceededError",

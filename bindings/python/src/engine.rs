@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use hxb_bindings_common::guard;
+use hxb_bindings_common::observe;
 use hxb_bindings_common::ops::{self, EngineOptions};
 use hxb_bindings_common::platform::{self, AppOptions};
 use hxb_bindings_common::tenancy::{self, AppAction, At};
@@ -10,6 +11,7 @@ use pyo3::prelude::*;
 
 use crate::convert::{Instant, Json};
 use crate::errors::{Error, Res};
+use crate::observe::{Answer, EventStream, Payload};
 use crate::runtime::{block_on, enter, run};
 use crate::series::{Floats, Stamps, floats_out};
 
@@ -554,5 +556,127 @@ impl Engine {
                 "False"
             }
         )
+    }
+
+    // --- events, alerts, incidents, invoke, logs ---
+
+    /// The engine's events from now on, as an async iterator of dicts.
+    fn events(&self) -> EventStream {
+        EventStream::new(&self.engine)
+    }
+
+    /// Add (or replace) an alert rule (`{"name", "query", "comparison", "threshold", "for",
+    /// "severity"}`) in `scope`; the rule as stored.
+    async fn add_alert_rule(&self, scope: String, rule: Json) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { observe::add_alert_rule(&e, &scope, rule.0).await };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Remove an alert rule and its alerts.
+    async fn remove_alert_rule(&self, scope: String, name: String) -> Res<()> {
+        let e = self.engine.clone();
+        run(async move { observe::remove_alert_rule(&e, &scope, &name).await }).await
+    }
+
+    /// The alert rules of `scope`.
+    async fn alert_rules(&self, scope: String) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        json_list(run(async move { observe::alert_rules(&e, &scope).await }).await?)
+    }
+
+    /// Evaluate every alert rule now: `{"fired", "resolved", "errors"}`.
+    async fn evaluate_alerts(&self) -> Res<Json> {
+        let e = self.engine.clone();
+        Ok(Json(
+            run(async move { observe::evaluate_alerts(&e).await }).await?,
+        ))
+    }
+
+    /// Every alert (pending, firing, resolved), each with its `id`.
+    async fn alerts(&self) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        json_list(run(async move { observe::alerts(&e).await }).await?)
+    }
+
+    /// Acknowledge an alert by `id` as `who`; the alert.
+    async fn acknowledge_alert(&self, id: String, who: String) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { observe::acknowledge_alert(&e, &id, &who).await };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Health of `scope` and every scope under it.
+    async fn health(&self, scope: String) -> Res<Json> {
+        let e = self.engine.clone();
+        Ok(Json(
+            run(async move { observe::health(&e, &scope).await }).await?,
+        ))
+    }
+
+    /// Add a signal (`{"scope", "object", "kind", "message", "at"}`) to the incident of its
+    /// scope (sync); the incident.
+    fn record_signal(&self, py: Python<'_>, signal: Json) -> Res<Json> {
+        let e = &self.engine;
+        Ok(Json(enter(py, || observe::record_signal(e, signal.0))?))
+    }
+
+    /// Close incidents quiet for longer than their window (sync); the ones closed.
+    fn close_idle_incidents(&self, py: Python<'_>) -> Res<Vec<Json>> {
+        let e = &self.engine;
+        json_list(enter(py, || observe::close_idle_incidents(e))?)
+    }
+
+    /// Every incident, oldest first (sync).
+    fn incidents(&self, py: Python<'_>) -> Res<Vec<Json>> {
+        let e = &self.engine;
+        json_list(enter(py, || observe::incidents(e))?)
+    }
+
+    /// Invoke a function with `payload` (`bytes` or `str`); its answer as
+    /// `{"status", "headers", "body": bytes}`.
+    #[pyo3(signature = (org, workspace, project, name, payload=Payload(Vec::new()), *, method=None, path=None, headers=None, actor=None))]
+    #[allow(clippy::too_many_arguments)] // keyword-only arguments of the Python API
+    async fn invoke_function(
+        &self,
+        org: String,
+        workspace: String,
+        project: String,
+        name: String,
+        payload: Payload,
+        method: Option<String>,
+        path: Option<String>,
+        headers: Option<BTreeMap<String, String>>,
+        actor: Option<String>,
+    ) -> Res<Answer> {
+        let e = self.engine.clone();
+        let inv = observe::Invocation {
+            method,
+            path,
+            headers: headers.unwrap_or_default(),
+            actor,
+        };
+        let fut = async move {
+            let at = [&*org, &*workspace, &*project, &*name];
+            observe::invoke_function(&e, at, payload.0, inv).await
+        };
+        Ok(Answer(run(fut).await?))
+    }
+
+    /// The log of a pod's container (`container`: needed when the pod has several).
+    #[pyo3(signature = (namespace, pod, *, container=None, tail_lines=None, limit_bytes=None))]
+    async fn logs(
+        &self,
+        namespace: String,
+        pod: String,
+        container: Option<String>,
+        tail_lines: Option<i64>,
+        limit_bytes: Option<i64>,
+    ) -> Res<String> {
+        let e = self.engine.clone();
+        let fut = async move {
+            observe::logs(&e, &namespace, &pod, container, tail_lines, limit_bytes).await
+        };
+        run(fut).await
     }
 }
