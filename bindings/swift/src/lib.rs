@@ -10,11 +10,13 @@ uniffi::setup_scaffolding!();
 
 mod engine;
 mod error;
+mod observe;
 mod tenancy;
 mod values;
 
 pub use engine::{Engine, EngineOptions};
 pub use error::HxbError;
+pub use observe::{EventSubscription, FunctionResponse};
 pub use values::Quantity;
 
 /// The engine's version.
