@@ -48,6 +48,38 @@ export declare class Engine {
   detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Float64Array | Array<number>): Float64Array | Array<number>
   /** Read-only diagnosis of the cluster or one namespace. */
   analyze(namespace?: string | undefined | null): Promise<Array<any>>
+  /** Subscribe to the engine's events from now on. */
+  subscribe(): EventSubscription
+  /**
+   * Add (or replace) an alert rule (`{name, query, comparison, threshold, for, severity}`)
+   * in `scope`; the rule as stored.
+   */
+  addAlertRule(scope: string, rule: any): Promise<any>
+  /** Remove an alert rule and its alerts. */
+  removeAlertRule(scope: string, name: string): Promise<void>
+  /** The alert rules of `scope`. */
+  alertRules(scope: string): Promise<Array<any>>
+  /** Evaluate every alert rule now: `{fired, resolved, errors}`. */
+  evaluateAlerts(): Promise<any>
+  /** Every alert (pending, firing, resolved), each with its `id`. */
+  alerts(): Promise<Array<any>>
+  /** Acknowledge an alert by `id` as `who`; the alert. */
+  acknowledgeAlert(id: string, who: string): Promise<any>
+  /** Health of `scope` and every scope under it. */
+  health(scope: string): Promise<any>
+  /**
+   * Add a signal (`{scope, object, kind, message, at}`) to the incident of its scope
+   * (sync); the incident.
+   */
+  recordSignal(signal: any): any
+  /** Close incidents quiet for longer than their window (sync); the ones closed. */
+  closeIdleIncidents(): Array<any>
+  /** Every incident, oldest first (sync). */
+  incidents(): Array<any>
+  /** Invoke a function with `payload` (a Buffer or a string, sent as UTF-8); its answer. */
+  invokeFunction(org: string, workspace: string, project: string, name: string, payload?: Buffer | string | undefined | null, options?: InvokeOptions | undefined | null): Promise<FunctionResponse>
+  /** The log of a pod's container. */
+  logs(namespace: string, pod: string, options?: LogsOptions | undefined | null): Promise<string>
   /** Add (or change the role of) a member at the organization, a workspace or a project. */
   addMember(org: string, subject: string, role: RoleAt): Promise<any>
   /** Remove a membership. */
@@ -116,6 +148,21 @@ export declare class Engine {
   reconcile(): Promise<any>
 }
 
+/**
+ * The engine's events from `Engine.subscribe()`: `await sub.next()` is the next event (an
+ * object with a `type`), `{type: 'lagged', missed}` when this subscription fell behind and
+ * `missed` events were dropped for it, or `null` once closed (by `close()` or by closing the
+ * engine). `for await (const ev of engine.subscribe())` iterates the same (see `index.js`).
+ */
+export declare class EventSubscription {
+  /** The next event, or `null` once the subscription ended. */
+  next(): Promise<any | null>
+  /** End the subscription (idempotent): a pending `next()` resolves to `null`. */
+  close(): void
+  /** Whether `close()` was called. */
+  get closed(): boolean
+}
+
 /** An exact Kubernetes resource quantity (nano precision, canonical `toString()`). */
 export declare class Quantity {
   /** Parse the Kubernetes grammar (`"1.5Gi"`, `"250m"`, `"2e3"`). */
@@ -168,12 +215,44 @@ export interface DeleteOptions {
   cascade?: boolean
 }
 
+/** A function's answer. */
+export interface FunctionResponse {
+  /** HTTP status code. */
+  status: number
+  /** Response headers (lower-case names). */
+  headers: Record<string, string>
+  /** Response body. */
+  body: Buffer
+}
+
+/** Options of `invokeFunction` (default: `POST /`, no headers, actor `system`). */
+export interface InvokeOptions {
+  /** HTTP method. */
+  method?: string
+  /** Path (and query) at the function. */
+  path?: string
+  /** Request headers. */
+  headers?: Record<string, string>
+  /** Who asks (recorded in the audit log). */
+  actor?: string
+}
+
 /** Options of `scopedKubeconfig`. */
 export interface KubeconfigOptions {
   /** API server URL (default `https://kubernetes.default.svc`). */
   server?: string
   /** Base64 PEM of the cluster CA. */
   certificateAuthority?: string
+}
+
+/** Options of `logs`. */
+export interface LogsOptions {
+  /** The container (needed when the pod has several). */
+  container?: string
+  /** Only the last this many lines. */
+  tailLines?: number
+  /** At most this many bytes. */
+  limitBytes?: number
 }
 
 /**

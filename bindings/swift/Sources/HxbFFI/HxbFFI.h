@@ -339,6 +339,71 @@ uint64_t uniffi_hxb_uniffi_fn_method_engine_list(uint64_t ptr, RustBuffer kind, 
 RustBuffer uniffi_hxb_uniffi_fn_method_engine_recommend_replicas(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACKNOWLEDGE_ALERT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACKNOWLEDGE_ALERT
+uint64_t uniffi_hxb_uniffi_fn_method_engine_acknowledge_alert(uint64_t ptr, RustBuffer id, RustBuffer who
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ADD_ALERT_RULE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ADD_ALERT_RULE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_add_alert_rule(uint64_t ptr, RustBuffer scope, RustBuffer rule_json
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ALERT_RULES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ALERT_RULES
+uint64_t uniffi_hxb_uniffi_fn_method_engine_alert_rules(uint64_t ptr, RustBuffer scope
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ALERTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ALERTS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_alerts(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CLOSE_IDLE_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CLOSE_IDLE_INCIDENTS
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_close_idle_incidents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_EVALUATE_ALERTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_EVALUATE_ALERTS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_evaluate_alerts(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_HEALTH
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_HEALTH
+uint64_t uniffi_hxb_uniffi_fn_method_engine_health(uint64_t ptr, RustBuffer scope
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INCIDENTS
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_incidents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INVOKE_FUNCTION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INVOKE_FUNCTION
+uint64_t uniffi_hxb_uniffi_fn_method_engine_invoke_function(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer name, RustBuffer payload, RustBuffer method, RustBuffer path, RustBuffer headers, RustBuffer actor
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LOGS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LOGS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_logs(uint64_t ptr, RustBuffer namespace, RustBuffer pod, RustBuffer container, RustBuffer tail_lines, RustBuffer limit_bytes
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECORD_SIGNAL
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECORD_SIGNAL
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_record_signal(uint64_t ptr, RustBuffer signal_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMOVE_ALERT_RULE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMOVE_ALERT_RULE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_remove_alert_rule(uint64_t ptr, RustBuffer scope, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SUBSCRIBE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_subscribe(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACCEPT_INVITATION
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACCEPT_INVITATION
 uint64_t uniffi_hxb_uniffi_fn_method_engine_accept_invitation(uint64_t ptr, RustBuffer token
@@ -457,6 +522,31 @@ uint64_t uniffi_hxb_uniffi_fn_method_engine_stop_app(uint64_t ptr, RustBuffer or
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_USAGE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_USAGE
 uint64_t uniffi_hxb_uniffi_fn_method_engine_usage(uint64_t ptr, RustBuffer org, RustBuffer from, RustBuffer to
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_EVENTSUBSCRIPTION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_EVENTSUBSCRIPTION
+uint64_t uniffi_hxb_uniffi_fn_clone_eventsubscription(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_FREE_EVENTSUBSCRIPTION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_FREE_EVENTSUBSCRIPTION
+void uniffi_hxb_uniffi_fn_free_eventsubscription(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_CLOSE
+void uniffi_hxb_uniffi_fn_method_eventsubscription_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_IS_CLOSED
+int8_t uniffi_hxb_uniffi_fn_method_eventsubscription_is_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_NEXT
+uint64_t uniffi_hxb_uniffi_fn_method_eventsubscription_next(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_QUANTITY
@@ -963,6 +1053,84 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_recommend_replicas(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACKNOWLEDGE_ALERT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACKNOWLEDGE_ALERT
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_acknowledge_alert(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ADD_ALERT_RULE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ADD_ALERT_RULE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_add_alert_rule(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ALERT_RULES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ALERT_RULES
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_alert_rules(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ALERTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ALERTS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_alerts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CLOSE_IDLE_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CLOSE_IDLE_INCIDENTS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_close_idle_incidents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_EVALUATE_ALERTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_EVALUATE_ALERTS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_evaluate_alerts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_HEALTH
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_HEALTH
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_health(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INCIDENTS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_incidents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INVOKE_FUNCTION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INVOKE_FUNCTION
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_invoke_function(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LOGS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LOGS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_logs(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECORD_SIGNAL
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECORD_SIGNAL
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_record_signal(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMOVE_ALERT_RULE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMOVE_ALERT_RULE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_remove_alert_rule(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SUBSCRIBE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_subscribe(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACCEPT_INVITATION
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACCEPT_INVITATION
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_accept_invitation(void
@@ -1104,6 +1272,24 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_stop_app(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_USAGE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_USAGE
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_usage(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_CLOSE
+uint16_t uniffi_hxb_uniffi_checksum_method_eventsubscription_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_IS_CLOSED
+uint16_t uniffi_hxb_uniffi_checksum_method_eventsubscription_is_closed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_NEXT
+uint16_t uniffi_hxb_uniffi_checksum_method_eventsubscription_next(void
     
 );
 #endif
