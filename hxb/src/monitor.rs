@@ -268,10 +268,17 @@ mod tests {
         assert_eq!(engine.health("acme").await.unwrap().pending, 0);
         let rule = AlertRule::new("Other", "cpu_usage").unwrap();
         for scope in ["", "acme/Dev", "a/b/c/d"] {
-            let err = engine.add_alert_rule(scope, rule.clone()).await.unwrap_err();
+            let err = engine
+                .add_alert_rule(scope, rule.clone())
+                .await
+                .unwrap_err();
             assert_eq!(err.kind(), hxb_core::ErrorKind::InvalidInput, "{scope:?}");
         }
-        assert_eq!(engine.alert_rules("acme/dev").await.unwrap().len(), 1, "nothing added");
+        assert_eq!(
+            engine.alert_rules("acme/dev").await.unwrap().len(),
+            1,
+            "nothing added"
+        );
     }
 
     #[tokio::test]

@@ -248,7 +248,10 @@ impl Engine {
     ) -> napi::Result<PromiseRaw<'env, String>> {
         let o = options.unwrap_or_default();
         let tail = o.tail_lines.map(|v| int_arg(v, "tailLines")).transpose()?;
-        let limit = o.limit_bytes.map(|v| int_arg(v, "limitBytes")).transpose()?;
+        let limit = o
+            .limit_bytes
+            .map(|v| int_arg(v, "limitBytes"))
+            .transpose()?;
         let e = self.engine.clone();
         promise(env, async move {
             observe::logs(&e, &namespace, &pod, o.container, tail, limit).await

@@ -128,7 +128,7 @@ pub struct AlertRule {
 /// A duration as the text [`promql::parse_duration`] reads: whole seconds, else milliseconds.
 fn duration_text<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     let ms = d.as_millis();
-    if ms % 1_000 == 0 {
+    if ms.is_multiple_of(1_000) {
         s.collect_str(&format_args!("{}s", ms / 1_000))
     } else {
         s.collect_str(&format_args!("{ms}ms"))

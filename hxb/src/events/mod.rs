@@ -316,7 +316,11 @@ mod tests {
         assert_eq!(wait.await.unwrap(), None);
         assert_eq!(held.recv().await, Some(Delivery::Event(change(0))));
         assert_eq!(held.recv().await, None);
-        assert_eq!(bus.subscribe().recv().await, None, "closed before subscribing");
+        assert_eq!(
+            bus.subscribe().recv().await,
+            None,
+            "closed before subscribing"
+        );
     }
 
     #[test]

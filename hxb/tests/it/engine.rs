@@ -172,7 +172,10 @@ async fn logs_read_the_pod_log_through_the_backend() {
         tail_lines: Some(1),
         ..LogOptions::default()
     };
-    assert_eq!(engine.logs("team-a", "web", &tail).await.unwrap(), "three\n");
+    assert_eq!(
+        engine.logs("team-a", "web", &tail).await.unwrap(),
+        "three\n"
+    );
     let err = engine.logs("team-a", "ghost", &all).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     let side = LogOptions {

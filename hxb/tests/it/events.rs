@@ -91,8 +91,15 @@ async fn closing_the_engine_ends_its_subscriptions() {
     let wait = tokio::spawn(async move { waiting.recv().await });
     tokio::task::yield_now().await;
     engine.close();
-    assert_eq!(wait.await.unwrap(), None, "a waiting receiver wakes and ends");
-    assert!(matches!(rx.recv().await, Some(Delivery::Event(_))), "held events first");
+    assert_eq!(
+        wait.await.unwrap(),
+        None,
+        "a waiting receiver wakes and ends"
+    );
+    assert!(
+        matches!(rx.recv().await, Some(Delivery::Event(_))),
+        "held events first"
+    );
     while let Some(d) = rx.recv().await {
         assert!(matches!(d, Delivery::Event(_)));
     }

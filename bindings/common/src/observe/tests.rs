@@ -37,7 +37,10 @@ async fn a_subscription_yields_events_reports_lag_and_ends_on_close() {
     let sub = Subscription::new(&engine);
     record_signal(&engine, signal("acme/dev", "OOMKilled")).unwrap();
     let ev = sub.next().await.unwrap().unwrap();
-    assert_eq!((ev["type"].as_str(), ev["id"].as_u64()), (Some("incident_opened"), Some(1)));
+    assert_eq!(
+        (ev["type"].as_str(), ev["id"].as_u64()),
+        (Some("incident_opened"), Some(1))
+    );
 
     // More events than the bus holds (one incident per workspace): the subscription is told
     // how many it missed, then goes on with the oldest event still held.
@@ -87,7 +90,8 @@ async fn alert_rules_fire_resolve_and_refuse_bad_input_unchanged() {
             "threshold": 0.9, "for": "0s", "severity": "critical"})
     );
     let series = labels("cpu_usage", &[("pod", "web")]);
-    m.write(&series, clock.now().as_millisecond(), 0.95).unwrap();
+    m.write(&series, clock.now().as_millisecond(), 0.95)
+        .unwrap();
     let ev = evaluate_alerts(&engine).await.unwrap();
     assert_eq!(ev["fired"].as_array().unwrap().len(), 1);
     let id = ev["fired"][0]["id"].as_str().unwrap().to_owned();
@@ -106,15 +110,37 @@ async fn alert_rules_fire_resolve_and_refuse_bad_input_unchanged() {
     let before = alert_rules(&engine, "acme/dev").await.unwrap();
     for (scope, bad, field) in [
         ("acme/dev", json!({"name": "x", "query": "rate(("}), "query"),
-        ("acme/dev", json!({"name": "bad name!", "query": "up"}), "alert rule name"),
-        ("acme/dev", json!({"name": "x", "query": "up", "comparison": "~"}), "comparison"),
-        ("acme/dev", json!({"name": "x", "query": "up", "for": "soon"}), "duration"),
-        ("acme/dev", json!({"name": "x", "query": "up", "colour": "red"}), "alert rule"),
-        ("acme/dev", json!({"name": "x", "query": "up", "severity": "dire"}), "alert rule"),
+        (
+            "acme/dev",
+            json!({"name": "bad name!", "query": "up"}),
+            "alert rule name",
+        ),
+        (
+            "acme/dev",
+            json!({"name": "x", "query": "up", "comparison": "~"}),
+            "comparison",
+        ),
+        (
+            "acme/dev",
+            json!({"name": "x", "query": "up", "for": "soon"}),
+            "duration",
+        ),
+        (
+            "acme/dev",
+            json!({"name": "x", "query": "up", "colour": "red"}),
+            "alert rule",
+        ),
+        (
+            "acme/dev",
+            json!({"name": "x", "query": "up", "severity": "dire"}),
+            "alert rule",
+        ),
         ("acme/dev", json!("HighCpu > 1"), "alert rule"),
         ("Acme/dev", json!({"name": "x", "query": "up"}), "scope"),
     ] {
-        let err = add_alert_rule(&engine, scope, bad.clone()).await.unwrap_err();
+        let err = add_alert_rule(&engine, scope, bad.clone())
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
         let info = ErrorInfo::from_error(&err);
         assert!(
@@ -145,7 +171,10 @@ async fn signals_group_into_incidents_and_bad_signals_change_nothing() {
     with_at["at"] = json!(clock.now().to_string());
     with_at["message"] = json!("back-off restarting");
     let b = record_signal(&engine, with_at).unwrap();
-    assert_eq!((a["id"].as_u64(), b["signals"].as_array().unwrap().len()), (Some(1), 2));
+    assert_eq!(
+        (a["id"].as_u64(), b["signals"].as_array().unwrap().len()),
+        (Some(1), 2)
+    );
     for bad in [
         signal("", "x"),
         signal("acme/dev/web/extra", "x"),
@@ -154,13 +183,26 @@ async fn signals_group_into_incidents_and_bad_signals_change_nothing() {
             "at": "yesterday"}),
         json!({"scope": "acme/dev"}),
     ] {
-        assert_eq!(kind(record_signal(&engine, bad.clone())), ErrorKind::InvalidInput, "{bad}");
+        assert_eq!(
+            kind(record_signal(&engine, bad.clone())),
+            ErrorKind::InvalidInput,
+            "{bad}"
+        );
     }
     assert_eq!(incidents(&engine).unwrap().len(), 1);
-    assert_eq!(incidents(&engine).unwrap()[0]["signals"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        incidents(&engine).unwrap()[0]["signals"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(close_idle_incidents(&engine).unwrap().is_empty());
     clock.advance(Duration::from_secs(3600));
-    assert_eq!(close_idle_incidents(&engine).unwrap()[0]["status"], "closed");
+    assert_eq!(
+        close_idle_incidents(&engine).unwrap()[0]["status"],
+        "closed"
+    );
 }
 
 #[tokio::test]
@@ -173,7 +215,10 @@ async fn functions_answer_and_logs_read_back() {
     let t = engine.tenancy().unwrap();
     t.create_organization("acme").execute().await.unwrap();
     t.create_workspace("acme", "dev").execute().await.unwrap();
-    t.create_project("acme", "dev", "api").execute().await.unwrap();
+    t.create_project("acme", "dev", "api")
+        .execute()
+        .await
+        .unwrap();
     t.create_app("acme", "dev", "api", "echo")
         .function("echo:1")
         .execute()
