@@ -52,7 +52,7 @@ async fn a_subscription_yields_events_reports_lag_and_ends_on_close() {
         sub.next().await.unwrap().unwrap(),
         json!({"type": "lagged", "missed": 10})
     );
-    assert_eq!(sub.next().await.unwrap().unwrap()["scope"], "acme/w9");
+    assert_eq!(sub.next().await.unwrap().unwrap()["scope"], "acme/w10");
 
     // close() wakes a waiting next().
     let sub = Arc::new(Subscription::new(&engine));
