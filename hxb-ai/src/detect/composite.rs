@@ -2,8 +2,12 @@
 //! time-of-day baseline, merged and followed by a refractory period.
 
 use super::{
-    Calibrator, ContextOse, Cusum, Detector, Neighbour, Refractory, RobustZ, Seasonal, Target,
+    Calibrator, ContextOse, Cusum, Detector, Neighbour, RangeHint, Refractory, RobustZ, Seasonal,
+    Target,
 };
+
+/// Stored contexts of the [`ContextOse`] part a [`RangeHint`] adds.
+pub const HINTED_CONTEXTS: usize = 4096;
 
 /// How [`Composite`] merges the calibrated scores of its enabled components.
 #[non_exhaustive]
@@ -34,6 +38,7 @@ pub struct CompositeConfig {
     neighbour: bool,
     seasonal: bool,
     context: Option<ContextMode>,
+    range: Option<RangeHint>,
     combination: Combination,
     level_rate: f64,
     scale_rate: f64,
@@ -61,6 +66,7 @@ impl Default for CompositeConfig {
             neighbour: true,
             seasonal: true,
             context: None,
+            range: None,
             combination: Combination::TopTwo,
             level_rate: 0.02,
             scale_rate: 0.01,
@@ -111,6 +117,15 @@ impl CompositeConfig {
     /// magnitude slower than the rest and needs up to `max_contexts` contexts of memory).
     pub fn context(mut self, mode: Option<ContextMode>) -> Self {
         self.context = mode;
+        self
+    }
+    /// A value range hint (none by default). With a hint the detector adds a [`ContextOse`]
+    /// part that quantises values against the hint (at most [`HINTED_CONTEXTS`] contexts) and
+    /// reports the larger of its score and the composite's; an optional contextOSE component
+    /// ([`CompositeConfig::context`]) uses the hint too. The hinted detector is about 50×
+    /// slower and needs up to ~0.6 MB per series (see `docs/bench/nab3.md`).
+    pub fn range_hint(mut self, hint: Option<RangeHint>) -> Self {
+        self.range = hint;
         self
     }
     /// How component scores are merged (default [`Combination::TopTwo`]).
@@ -185,13 +200,22 @@ impl CompositeConfig {
                 .seasonal
                 .then(|| Seasonal::new(self.slots, self.slot_rate, cal)),
             context: self.context.map(|m| {
-                let d = ContextOse::new(3, 15, 7, m.max_contexts, 0, 0.75);
+                let mut d = ContextOse::new(3, 15, 7, m.max_contexts, 0, 0.75);
+                if let Some(h) = self.range {
+                    d = d.with_range(h.min(), h.max());
+                }
                 (d, m.calibrated.then_some(cal))
             }),
             combination: self.combination,
         };
+        let hinted = self.range.map(|h| {
+            Box::new(
+                ContextOse::new(3, 15, 7, HINTED_CONTEXTS, 120, 0.75).with_range(h.min(), h.max()),
+            )
+        });
         Composite {
             inner: Refractory::new(parts, self.alert_level, self.refractory),
+            hinted,
             config: self,
         }
     }
@@ -293,6 +317,8 @@ impl Detector for Parts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composite {
     inner: Refractory<Parts>,
+    /// The range-hinted contextOSE part (only with a [`RangeHint`]).
+    hinted: Option<Box<ContextOse>>,
     config: CompositeConfig,
 }
 
@@ -307,12 +333,16 @@ impl Composite {
         &self.config
     }
 
-    /// Bytes of state: the struct plus its fixed heap buffers (constant after construction).
+    /// Bytes of state: the struct plus its heap buffers. Constant after construction without
+    /// a contextOSE part; with one (a [`RangeHint`] or [`CompositeConfig::context`]) it grows
+    /// until the context memory is full, then stays bounded.
     pub fn state_bytes(&self) -> usize {
         let parts = &self.inner.inner;
         std::mem::size_of::<Self>()
             + parts.neighbour.as_ref().map_or(0, Neighbour::heap_bytes)
             + parts.seasonal.as_ref().map_or(0, Seasonal::heap_bytes)
+            + parts.context.as_ref().map_or(0, |c| c.0.state_bytes())
+            + self.hinted.as_ref().map_or(0, |c| c.state_bytes())
     }
 }
 
@@ -325,10 +355,17 @@ impl Default for Composite {
 impl Detector for Composite {
     #[inline]
     fn update(&mut self, t_ms: i64, value: f64) -> f64 {
-        self.inner.update(t_ms, value).clamp(0.0, 1.0)
+        let s = self.inner.update(t_ms, value).clamp(0.0, 1.0);
+        match &mut self.hinted {
+            Some(c) => s.max(c.update(t_ms, value)),
+            None => s,
+        }
     }
     fn reset(&mut self) {
         self.inner.reset();
+        if let Some(c) = &mut self.hinted {
+            c.reset();
+        }
     }
 }
 

@@ -241,8 +241,8 @@ impl ContextOse {
     }
 
     /// Fixes the value range in advance instead of tracking the running minimum and maximum
-    /// (what NAB does for contextOSE, with the whole file's range: a look-ahead, for
-    /// reproducing the original only).
+    /// (a [`RangeHint`](super::RangeHint); NAB hands contextOSE the whole file's range).
+    /// Values outside it are clamped to its ends.
     pub fn with_range(mut self, min: f64, max: f64) -> Self {
         (self.min, self.max, self.seen, self.fixed) = (min, max, true, true);
         self

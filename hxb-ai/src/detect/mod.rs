@@ -12,6 +12,8 @@
 //! * [`Seasonal`]: deviation from a time-of-day baseline (96 quarter-hour slots by default).
 //! * [`ContextOse`]: contextual anomaly detection after NAB's contextOSE, with a bounded
 //!   context memory (optional; far slower than the others).
+//! * [`RangeHint`]: the range a series is expected to stay in; with it the [`Composite`] adds
+//!   a range-quantised [`ContextOse`] part (optional; far slower, see its docs).
 //! * [`Combine`]: composes any two detectors (maximum or weighted mean), nestable.
 //! * [`Refractory`]: post-processing that lets a score spike once and stay quiet for a while.
 //! * [`Composite`]: the default detector: value z, CUSUM, neighbour and time-of-day
@@ -55,15 +57,17 @@ mod composite;
 mod context;
 mod cusum;
 mod neighbour;
+mod range;
 mod robust;
 mod seasonal;
 
 pub use calibrate::Calibrator;
 pub use combine::{Combine, Refractory};
-pub use composite::{Combination, Composite, CompositeConfig, ContextMode};
+pub use composite::{Combination, Composite, CompositeConfig, ContextMode, HINTED_CONTEXTS};
 pub use context::ContextOse;
 pub use cusum::Cusum;
 pub use neighbour::Neighbour;
+pub use range::RangeHint;
 pub use robust::{RobustZ, Target};
 pub use seasonal::Seasonal;
 
