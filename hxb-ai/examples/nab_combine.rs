@@ -8,7 +8,9 @@
 //! ```
 use std::time::Instant;
 
-use hxb_ai::detect::{Composite, CompositeConfig, ContextMode, ContextOse, score_points};
+use hxb_ai::detect::{
+    Composite, CompositeConfig, ContextMode, ContextOse, RangeHint, score_points,
+};
 use hxb_ai::nab::{Corpus, Evaluator, Profile};
 
 fn range(f: &hxb_ai::nab::DataFile) -> (f64, f64) {
@@ -113,6 +115,21 @@ fn main() -> hxb_core::Result<()> {
             &corpus,
             &format!("mean w_comp {w}"),
             &zip(&comp, &ose, |a, b| w * a + (1.0 - w) * b),
+        )?;
+    }
+    for cal in [true, false] {
+        let s = run(&corpus, |f| {
+            Composite::builder()
+                .context(Some(ContextMode {
+                    max_contexts: 4096,
+                    calibrated: cal,
+                }))
+                .range_hint(RangeHint::of(&f.values))
+        });
+        report(
+            &corpus,
+            &format!("top-two with ctx part, hint, cal={cal}"),
+            &s,
         )?;
     }
     for cap in [512usize, 1024, 2048, 16384] {

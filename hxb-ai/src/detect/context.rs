@@ -28,8 +28,55 @@
 //! rather than Python's tuple hash.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::Detector;
+
+/// A fast, deterministic multiplicative hasher for small integer keys (FxHash's scheme): the
+/// keys are the detector's own fact ids, never attacker-chosen strings.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fx(u64);
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 const SENSOR_BASE: u32 = 65_536;
 const NEURON_BASE: u32 = 1 << 31;
@@ -65,8 +112,8 @@ struct Memory {
     max_contexts: usize,
     max_left: usize,
     semis: [Vec<Semi>; 2],
-    semi_ids: [HashMap<Vec<u32>, u32>; 2],
-    fact_index: [HashMap<u32, Vec<u32>>; 2],
+    semi_ids: [FxMap<Vec<u32>, u32>; 2],
+    fact_index: [FxMap<u32, Vec<u32>>; 2],
     crossed: [Vec<u32>; 2],
     contexts: Vec<Context>,
     /// The zero-level context stored this step (Python's `False` compares equal to 0, so the
@@ -88,8 +135,8 @@ impl Memory {
             max_contexts,
             max_left,
             semis: [Vec::new(), Vec::new()],
-            semi_ids: [HashMap::new(), HashMap::new()],
-            fact_index: [HashMap::new(), HashMap::new()],
+            semi_ids: [FxMap::default(), FxMap::default()],
+            fact_index: [FxMap::default(), FxMap::default()],
             crossed: [Vec::new(), Vec::new()],
             contexts: Vec::new(),
             new_context: 0,
@@ -171,7 +218,68 @@ impl Memory {
                 }
             }
         }
-        self.crossed[side].sort_unstable();
+        // Ascending ids: a scan is cheaper than a sort when most semi-contexts were touched.
+        let semis = &self.semis[side];
+        let crossed = &mut self.crossed[side];
+        if crossed.len() * 8 > semis.len() {
+            crossed.clear();
+            crossed.extend(
+                (0..semis.len() as u32).filter(|&id| !semis[id as usize].crossed.is_empty()),
+            );
+        } else {
+            crossed.sort_unstable();
+        }
+    }
+}
+
+/// Per-step working buffers, kept to avoid allocating on every point (not state: they are
+/// cleared before use, so they never affect equality).
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    /// Fact storage of the proposed contexts.
+    arena: Vec<u32>,
+    /// Proposed contexts: (start in `arena`, left length, right length); the first one is the
+    /// zero-level context when there is a left group.
+    pairs: Vec<(u32, u32, u32)>,
+    order: Vec<u32>,
+    /// Active contexts: (id, activations, left hash, right hash).
+    active: Vec<(u32, u32, u64, u64)>,
+    predicting: Vec<u32>,
+}
+
+impl PartialEq for Scratch {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Scratch {
+    fn push(&mut self, left: &[u32], right: &[u32]) {
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(left);
+        self.arena.extend_from_slice(right);
+        self.pairs
+            .push((start, left.len() as u32, right.len() as u32));
+    }
+
+    fn pair(&self, i: usize) -> (&[u32], &[u32]) {
+        let (s, l, r) = self.pairs[i];
+        let (s, l, r) = (s as usize, l as usize, r as usize);
+        (&self.arena[s..s + l], &self.arena[s + l..s + l + r])
+    }
+
+    /// Distinct pairs among `pairs`.
+    fn unique(&mut self) -> usize {
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(0..self.pairs.len() as u32);
+        order.sort_unstable_by(|&a, &b| self.pair(a as usize).cmp(&self.pair(b as usize)));
+        let distinct = 1 + order
+            .windows(2)
+            .filter(|w| self.pair(w[0] as usize) != self.pair(w[1] as usize))
+            .count();
+        self.order = order;
+        if self.pairs.is_empty() { 0 } else { distinct }
     }
 }
 
@@ -197,6 +305,7 @@ pub struct ContextOse {
     history: Vec<f64>,
     pos: usize,
     raw: f64,
+    scratch: Scratch,
 }
 
 impl Default for ContextOse {
@@ -237,6 +346,7 @@ impl ContextOse {
             history: vec![1.0; rest],
             pos: 0,
             raw: 0.0,
+            scratch: Scratch::default(),
         }
     }
 
@@ -294,32 +404,37 @@ impl ContextOse {
         self.mem.contexts.len()
     }
 
-    fn sensor_facts(&self, value: f64) -> Vec<u32> {
+    /// The sensor facts of `value` (the first `bits` entries).
+    fn sensor_facts(&self, value: f64) -> [u32; 8] {
         let top = f64::from((1u32 << self.bits) - 1);
         let range = self.max - self.min;
         let step = if range > 0.0 { range / top } else { 1.0 };
         let level = ((value - self.min) / step).clamp(0.0, top) as u32;
-        (0..self.bits)
-            .map(|b| SENSOR_BASE + b * 2 + ((level >> b) & 1))
-            .collect()
+        let mut facts = [0u32; 8];
+        for b in 0..self.bits {
+            facts[b as usize] = SENSOR_BASE + b * 2 + ((level >> b) & 1);
+        }
+        facts
     }
 
-    /// One step of the context machine; returns (predictions, active share, new share).
-    fn step(&mut self, sensors: &[u32]) -> (Vec<u32>, f64, f64) {
-        let mut proposed: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
-        let new_flag = if !self.left_group.is_empty() {
-            let left = self.left_group.clone();
-            proposed.push((left.clone(), sensors.to_vec()));
-            self.mem.context(&left, sensors, true)
+    /// One step of the context machine: stores this step's predictions in `self.predicted`
+    /// and returns (active share, new share).
+    fn step(&mut self, sensors: &[u32]) -> (f64, f64) {
+        let mut sc = std::mem::take(&mut self.scratch);
+        sc.arena.clear();
+        sc.pairs.clear();
+        sc.active.clear();
+        let has_left = !self.left_group.is_empty();
+        let new_flag = if has_left {
+            sc.push(&self.left_group, sensors);
+            self.mem.context(&self.left_group, sensors, true)
         } else {
             false
         };
 
         // Right crossing with the current facts, then update the contexts selected last step.
         self.mem.cross(1, sensors);
-        let mut active: Vec<(u32, u32, u64, u64)> = Vec::new();
         let mut selected = 0u32;
-        let mut potential: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
         let skip = self.mem.new_context;
         let Memory {
             semis,
@@ -347,48 +462,47 @@ impl ContextOse {
                         c.predicted += rcount;
                         if rlen == rcount {
                             c.activations += 1;
-                            active.push((id, c.activations, c.left_hash, c.right_hash));
+                            sc.active
+                                .push((id, c.activations, c.left_hash, c.right_hash));
                         } else if propose {
-                            potential.push((ls.crossed.clone(), rs.crossed.clone()));
+                            sc.push(&ls.crossed, &rs.crossed);
                         }
                     }
                 } else if propose && rcount > 0 {
-                    potential.push((ls.crossed.clone(), rs.crossed.clone()));
+                    sc.push(&ls.crossed, &rs.crossed);
                 }
             }
         }
         self.mem.new_context = 0;
 
-        proposed.extend(potential.iter().cloned());
-        proposed.sort_unstable();
-        proposed.dedup();
-        let unique = proposed.len();
+        // Only the share of new contexts needs the distinct count, and only on a new moment.
+        let unique = if new_flag { sc.unique() } else { 0 };
         let active_share = if selected > 0 {
-            active.len() as f64 / f64::from(selected)
+            sc.active.len() as f64 / f64::from(selected)
         } else {
             0.0
         };
 
-        active.sort_unstable_by_key(|a| (a.1, a.2, a.3));
-        let mut group: Vec<u32> = sensors.to_vec();
-        let from = active.len().saturating_sub(self.max_active);
-        group.extend(active[from..].iter().map(|a| NEURON_BASE + a.0));
+        sc.active.sort_unstable_by_key(|a| (a.1, a.2, a.3));
+        let group = &mut self.left_group;
+        group.clear();
+        group.extend_from_slice(sensors);
+        let from = sc.active.len().saturating_sub(self.max_active);
+        group.extend(sc.active[from..].iter().map(|a| NEURON_BASE + a.0));
         group.sort_unstable();
         group.dedup();
-        self.left_group = group;
 
         // Store the proposed contexts, cross the new left group and predict.
         let mut new_count = 0u32;
-        for (l, r) in &potential {
+        for i in usize::from(has_left)..sc.pairs.len() {
+            let (l, r) = sc.pair(i);
             if self.mem.context(l, r, false) {
                 new_count += 1;
             }
         }
-        let left_group = std::mem::take(&mut self.left_group);
-        self.mem.cross(0, &left_group);
-        self.left_group = left_group;
+        self.mem.cross(0, &self.left_group);
         let mut best = 0.0f64;
-        let mut predicting: Vec<u32> = Vec::new();
+        sc.predicting.clear();
         for &l in &self.mem.crossed[0] {
             let ls = &self.mem.semis[0][l as usize];
             if ls.facts.len() != ls.crossed.len() {
@@ -403,20 +517,22 @@ impl ContextOse {
                 };
                 if w > best {
                     best = w;
-                    predicting.clear();
-                    predicting.push(id);
+                    sc.predicting.clear();
+                    sc.predicting.push(id);
                 } else if w == best {
-                    predicting.push(id);
+                    sc.predicting.push(id);
                 }
             }
         }
-        let mut predictions: Vec<u32> = Vec::new();
-        for id in predicting {
+        self.predicted.clear();
+        for &id in &sc.predicting {
             let r = self.mem.contexts[id as usize].right;
-            predictions.extend_from_slice(&self.mem.semis[1][r as usize].facts);
+            self.predicted
+                .extend_from_slice(&self.mem.semis[1][r as usize].facts);
         }
-        predictions.sort_unstable();
-        predictions.dedup();
+        self.predicted.sort_unstable();
+        self.predicted.dedup();
+        self.scratch = sc;
 
         if new_flag {
             new_count += 1;
@@ -426,7 +542,7 @@ impl ContextOse {
         } else {
             0.0
         };
-        (predictions, active_share, new_share)
+        (active_share, new_share)
     }
 }
 
@@ -444,14 +560,14 @@ impl Detector for ContextOse {
         } else {
             (self.min, self.max, self.seen) = (value, value, true);
         }
-        let sensors = self.sensor_facts(value);
+        let facts = self.sensor_facts(value);
+        let sensors = &facts[..self.bits as usize];
         let error: u32 = sensors
             .iter()
             .filter(|f| self.predicted.binary_search(f).is_err())
             .map(|f| 1u32 << ((f - SENSOR_BASE) / 2))
             .sum();
-        let (predicted, active, new) = self.step(&sensors);
-        self.predicted = predicted;
+        let (active, new) = self.step(sensors);
         let raw = if error > 0 {
             ((1.0 - active + new) / 2.0).clamp(0.0, 1.0)
         } else {
@@ -481,6 +597,7 @@ impl Detector for ContextOse {
             history: vec![1.0; self.rest],
             pos: 0,
             raw: 0.0,
+            scratch: Scratch::default(),
             ..*self
         };
     }
