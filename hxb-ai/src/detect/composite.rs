@@ -216,6 +216,7 @@ impl CompositeConfig {
         Composite {
             inner: Refractory::new(parts, self.alert_level, self.refractory),
             hinted,
+            last_t: None,
             config: self,
         }
     }
@@ -319,6 +320,9 @@ pub struct Composite {
     inner: Refractory<Parts>,
     /// The range-hinted contextOSE part (only with a [`RangeHint`]).
     hinted: Option<Box<ContextOse>>,
+    /// Timestamp of the last accepted point: skipped points must not advance the refractory
+    /// period either.
+    last_t: Option<i64>,
     config: CompositeConfig,
 }
 
@@ -355,6 +359,10 @@ impl Default for Composite {
 impl Detector for Composite {
     #[inline]
     fn update(&mut self, t_ms: i64, value: f64) -> f64 {
+        if !value.is_finite() || self.last_t.is_some_and(|t| t_ms <= t) {
+            return 0.0;
+        }
+        self.last_t = Some(t_ms);
         let s = self.inner.update(t_ms, value).clamp(0.0, 1.0);
         match &mut self.hinted {
             Some(c) => s.max(c.update(t_ms, value)),
@@ -363,6 +371,7 @@ impl Detector for Composite {
     }
     fn reset(&mut self) {
         self.inner.reset();
+        self.last_t = None;
         if let Some(c) = &mut self.hinted {
             c.reset();
         }

@@ -585,13 +585,19 @@ impl Detector for ContextOse {
 
     fn reset(&mut self) {
         let mem = Memory::new(self.mem.max_contexts, self.mem.max_left);
+        // A range fixed in advance (a hint) is configuration and survives the reset.
+        let (min, max, seen) = if self.fixed {
+            (self.min, self.max, true)
+        } else {
+            (0.0, 0.0, false)
+        };
         *self = ContextOse {
             mem,
             left_group: Vec::new(),
             predicted: Vec::new(),
-            min: 0.0,
-            max: 0.0,
-            seen: false,
+            min,
+            max,
+            seen,
             n: 0,
             last_t: None,
             history: vec![1.0; self.rest],
@@ -642,6 +648,17 @@ mod tests {
         let mut d = ContextOse::new(3, 15, 7, 4096, 10, 0.75);
         // The initial rest: the first `rest` points report 0 whatever happens.
         assert!((0..10).all(|i| d.update(i * STEP, (i * 37 % 11) as f64) == 0.0));
+    }
+
+    #[test]
+    fn reset_keeps_a_fixed_range() {
+        let mut d = ContextOse::new(3, 15, 7, 64, 5, 0.75).with_range(0.0, 10.0);
+        let fresh = d.clone();
+        for i in 0..300 {
+            d.update(i * STEP, (i % 13) as f64);
+        }
+        d.reset();
+        assert_eq!(d, fresh);
     }
 
     #[test]

@@ -148,21 +148,31 @@ fn state_is_constant_in_size() {
 }
 
 #[test]
-fn hinted_composite_skips_bad_points_resets_and_stays_bounded() {
-    let mut d = hinted();
-    let fresh = d.clone();
-    for i in 0..3000 {
-        d.update(i * STEP, 5.0 * sine(i) + if i % 500 == 7 { 40.0 } else { 0.0 });
+fn skipped_points_change_nothing_even_during_a_refractory_period() {
+    for mut d in [Composite::default(), hinted()] {
+        let fresh = d.clone();
+        let mut alerted = false;
+        for i in 0..3000 {
+            let s = d.update(
+                i * STEP,
+                5.0 * sine(i) + if i % 500 == 7 { 40.0 } else { 0.0 },
+            );
+            alerted |= i == 2507 && s >= 0.5;
+        }
+        assert!(
+            alerted,
+            "the last spike alerts, so the refractory period is running"
+        );
+        let before = d.clone();
+        assert_eq!(d.update(3000 * STEP, f64::NAN), 0.0);
+        assert_eq!(d.update(2999 * STEP, 1.0), 0.0);
+        assert_eq!(d.update(2999 * STEP, f64::INFINITY), 0.0);
+        assert_eq!(d, before, "bad points change nothing");
+        // The context memory is capped: state stays well under a few MB.
+        assert!(d.state_bytes() < 4 << 20, "{}", d.state_bytes());
+        d.reset();
+        assert_eq!(d, fresh);
     }
-    let before = d.clone();
-    assert_eq!(d.update(3000 * STEP, f64::NAN), 0.0);
-    assert_eq!(d.update(2999 * STEP, 1.0), 0.0);
-    assert_eq!(d.update(2999 * STEP, f64::INFINITY), 0.0);
-    assert_eq!(d, before, "bad points change nothing");
-    // The context memory is capped: state stays well under a few MB.
-    assert!(d.state_bytes() < 4 << 20, "{}", d.state_bytes());
-    d.reset();
-    assert_eq!(d, fresh);
 }
 
 #[test]
