@@ -122,8 +122,10 @@ impl CompositeConfig {
     /// A value range hint (none by default). With a hint the detector adds a [`ContextOse`]
     /// part that quantises values against the hint (at most [`HINTED_CONTEXTS`] contexts) and
     /// reports the larger of its score and the composite's; an optional contextOSE component
-    /// ([`CompositeConfig::context`]) uses the hint too. The hinted detector is about 50×
-    /// slower and needs up to ~0.6 MB per series (see `docs/bench/nab3.md`).
+    /// ([`CompositeConfig::context`]) uses the hint too. A hint never lowers a score. The
+    /// hinted detector is roughly 75× slower (≈ 35 k points/s on one core) and needs up to
+    /// ~0.65 MB per series; its gain on NAB relies on the hint being close to the data's
+    /// real range (see `docs/bench/nab3.md`).
     pub fn range_hint(mut self, hint: Option<RangeHint>) -> Self {
         self.range = hint;
         self
