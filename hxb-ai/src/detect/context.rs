@@ -651,6 +651,28 @@ mod tests {
     }
 
     #[test]
+    fn scratch_counts_distinct_pairs() {
+        let mut sc = Scratch::default();
+        assert_eq!(sc.unique(), 0);
+        sc.push(&[1, 2], &[3]);
+        sc.push(&[1], &[2, 3]);
+        sc.push(&[1, 2], &[3]);
+        sc.push(&[], &[3]);
+        assert_eq!(sc.pair(1), (&[1][..], &[2, 3][..]));
+        assert_eq!(sc.unique(), 3);
+    }
+
+    #[test]
+    fn fx_hash_depends_on_every_fact() {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let b = BuildHasherDefault::<Fx>::default();
+        let h = |v: &[u32]| b.hash_one(v);
+        assert_ne!(h(&[1, 2, 3]), h(&[1, 2, 4]));
+        assert_ne!(h(&[1, 2]), h(&[2, 1]));
+        assert_ne!(h(&[1]), h(&[1, 0]));
+    }
+
+    #[test]
     fn reset_keeps_a_fixed_range() {
         let mut d = ContextOse::new(3, 15, 7, 64, 5, 0.75).with_range(0.0, 10.0);
         let fresh = d.clone();
