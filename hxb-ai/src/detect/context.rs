@@ -115,6 +115,14 @@ struct Memory {
     semi_ids: [FxMap<Vec<u32>, u32>; 2],
     fact_index: [FxMap<u32, Vec<u32>>; 2],
     crossed: [Vec<u32>; 2],
+    /// Left semi-contexts by their largest fact (0 for an empty one): a semi-context is fully
+    /// contained in a fact set only if its largest fact is in it.
+    by_max: FxMap<u32, Vec<u32>>,
+    /// Left semi-contexts fully contained in the current left group (ascending ids).
+    full: Vec<u32>,
+    /// Left semi-contexts that existed when `full` was computed (the lazy full crossing of a
+    /// step that proposes contexts must see the same ones).
+    left_limit: u32,
     contexts: Vec<Context>,
     /// The zero-level context stored this step (Python's `False` compares equal to 0, so the
     /// original skips context 0 when none was stored; kept for fidelity).
@@ -138,6 +146,9 @@ impl Memory {
             semi_ids: [FxMap::default(), FxMap::default()],
             fact_index: [FxMap::default(), FxMap::default()],
             crossed: [Vec::new(), Vec::new()],
+            by_max: FxMap::default(),
+            full: Vec::new(),
+            left_limit: 0,
             contexts: Vec::new(),
             new_context: 0,
         }
@@ -151,6 +162,10 @@ impl Memory {
         self.semi_ids[side].insert(facts.to_vec(), id);
         for &f in facts {
             self.fact_index[side].entry(f).or_default().push(id);
+        }
+        if side == 0 {
+            let top = facts.iter().copied().max().unwrap_or(0);
+            self.by_max.entry(top).or_default().push(id);
         }
         self.semis[side].push(Semi {
             facts: facts.to_vec(),
@@ -201,8 +216,26 @@ impl Memory {
         true
     }
 
-    /// Records which facts of `facts` each semi-context of `side` contains.
-    fn cross(&mut self, side: usize, facts: &[u32]) {
+    /// The left semi-contexts fully contained in `group` (sorted, deduplicated) into `full`.
+    fn match_full(&mut self, group: &[u32]) {
+        self.full.clear();
+        self.left_limit = self.semis[0].len() as u32;
+        for f in std::iter::once(0).chain(group.iter().copied()) {
+            if let Some(ids) = self.by_max.get(&f) {
+                for &id in ids {
+                    let facts = &self.semis[0][id as usize].facts;
+                    if facts.iter().all(|x| group.binary_search(x).is_ok()) {
+                        self.full.push(id);
+                    }
+                }
+            }
+        }
+        self.full.sort_unstable();
+    }
+
+    /// Records which facts of `facts` each semi-context of `side` with an id below `limit`
+    /// contains.
+    fn cross(&mut self, side: usize, facts: &[u32], limit: u32) {
         for &id in &self.crossed[side] {
             self.semis[side][id as usize].crossed.clear();
         }
@@ -210,6 +243,9 @@ impl Memory {
         for &f in facts {
             if let Some(ids) = self.fact_index[side].get(&f) {
                 for &id in ids {
+                    if id >= limit {
+                        continue;
+                    }
                     let s = &mut self.semis[side][id as usize];
                     if s.crossed.is_empty() {
                         self.crossed[side].push(id);
@@ -221,11 +257,10 @@ impl Memory {
         // Ascending ids: a scan is cheaper than a sort when most semi-contexts were touched.
         let semis = &self.semis[side];
         let crossed = &mut self.crossed[side];
-        if crossed.len() * 8 > semis.len() {
+        let end = limit.min(semis.len() as u32);
+        if crossed.len() * 8 > end as usize {
             crossed.clear();
-            crossed.extend(
-                (0..semis.len() as u32).filter(|&id| !semis[id as usize].crossed.is_empty()),
-            );
+            crossed.extend((0..end).filter(|&id| !semis[id as usize].crossed.is_empty()));
         } else {
             crossed.sort_unstable();
         }
@@ -395,7 +430,11 @@ impl ContextOse {
             + keys
             + index
             + size_of::<Context>() * m.contexts.capacity()
-            + 4 * (m.crossed[0].capacity() + m.crossed[1].capacity())
+            + 4 * (m.crossed[0].capacity() + m.crossed[1].capacity() + m.full.capacity())
+            + m.by_max
+                .values()
+                .map(|v| 4 * v.capacity() + 40)
+                .sum::<usize>()
             + 8 * self.history.capacity()
     }
 
@@ -432,21 +471,29 @@ impl ContextOse {
             false
         };
 
-        // Right crossing with the current facts, then update the contexts selected last step.
-        self.mem.cross(1, sensors);
+        // Right crossing with the current facts, then update the contexts selected last step:
+        // those fully matched by the last left group and, only on a step that proposes new
+        // contexts, the partially matched ones too (the full left crossing, done lazily).
+        self.mem.cross(1, sensors, u32::MAX);
+        if new_flag {
+            let limit = self.mem.left_limit;
+            self.mem.cross(0, &self.left_group, limit);
+        }
         let mut selected = 0u32;
         let skip = self.mem.new_context;
         let Memory {
             semis,
             contexts,
             crossed,
+            full: full_ids,
             max_left,
             ..
         } = &mut self.mem;
         let [left_semis, right_semis] = semis;
-        for &l in &crossed[0] {
+        let ids = if new_flag { &crossed[0] } else { &*full_ids };
+        for &l in ids {
             let ls = &left_semis[l as usize];
-            let full = ls.facts.len() == ls.crossed.len();
+            let full = !new_flag || ls.facts.len() == ls.crossed.len();
             for &(r, id) in &ls.contexts {
                 if id == skip {
                     continue;
@@ -500,14 +547,11 @@ impl ContextOse {
                 new_count += 1;
             }
         }
-        self.mem.cross(0, &self.left_group);
+        self.mem.match_full(&self.left_group);
         let mut best = 0.0f64;
         sc.predicting.clear();
-        for &l in &self.mem.crossed[0] {
+        for &l in &self.mem.full {
             let ls = &self.mem.semis[0][l as usize];
-            if ls.facts.len() != ls.crossed.len() {
-                continue;
-            }
             for &(_, id) in &ls.contexts {
                 let c = &self.mem.contexts[id as usize];
                 let w = if c.selected > 0 {
