@@ -206,7 +206,7 @@ impl CompositeConfig {
                 if let Some(h) = self.range {
                     d = d.with_range(h.min(), h.max());
                 }
-                (d, m.calibrated.then_some(cal))
+                Box::new((d, m.calibrated.then_some(cal)))
             }),
             combination: self.combination,
         };
@@ -232,7 +232,8 @@ struct Parts {
     cusum: Option<Cusum>,
     neighbour: Option<Neighbour>,
     seasonal: Option<Seasonal>,
-    context: Option<(ContextOse, Option<Calibrator>)>,
+    /// Boxed: the optional part should not enlarge every default detector.
+    context: Option<Box<(ContextOse, Option<Calibrator>)>>,
     combination: Combination,
 }
 
@@ -289,7 +290,8 @@ impl Detector for Parts {
         push(self.cusum.as_mut().map(|d| d.update(t_ms, value)));
         push(self.neighbour.as_mut().map(|d| d.update(t_ms, value)));
         push(self.seasonal.as_mut().map(|d| d.update(t_ms, value)));
-        push(self.context.as_mut().map(|(d, cal)| {
+        push(self.context.as_mut().map(|b| {
+            let (d, cal) = &mut **b;
             let raw = d.update(t_ms, value);
             match cal {
                 Some(c) => c.score(raw),
@@ -304,7 +306,8 @@ impl Detector for Parts {
         self.cusum.reset();
         self.neighbour.reset();
         self.seasonal.reset();
-        if let Some((d, c)) = &mut self.context {
+        if let Some(b) = &mut self.context {
+            let (d, c) = &mut **b;
             d.reset();
             if let Some(c) = c {
                 c.reset();
