@@ -123,7 +123,7 @@ impl CompositeConfig {
     /// part that quantises values against the hint (at most [`HINTED_CONTEXTS`] contexts) and
     /// reports the larger of its score and the composite's; an optional contextOSE component
     /// ([`CompositeConfig::context`]) uses the hint too. A hint never lowers a score. The
-    /// hinted detector is roughly 75× slower (≈ 35 k points/s on one core) and needs up to
+    /// hinted detector is 20–60× slower (35–90 k points/s on one core) and needs up to
     /// ~0.65 MB per series; its gain on NAB relies on the hint being close to the data's
     /// real range (see `docs/bench/nab3.md`).
     pub fn range_hint(mut self, hint: Option<RangeHint>) -> Self {
