@@ -2,7 +2,8 @@
 //!
 //! Every detector implements [`Detector`]: feed points one at a time with
 //! [`Detector::update`] and get an anomaly score in `[0, 1]` back. State is a fixed set of
-//! numbers and fixed-size buffers chosen at construction: memory per series never grows.
+//! numbers and fixed-size buffers chosen at construction: memory per series never grows
+//! (except the optional contextOSE parts, whose context memory grows up to a fixed cap).
 //!
 //! * [`RobustZ`]: robust level/scale tracking (Huber-clipped EWMA location, EWMA absolute
 //!   deviation) on the values or on their differences.
