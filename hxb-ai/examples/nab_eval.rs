@@ -10,6 +10,9 @@
 //! * `--ablation` also scores each component alone and the composite without each part.
 //! * `--loco` leave-one-category-out: the threshold is optimised on the other categories and
 //!   applied to the held-out one.
+//! * Every score is reported twice: without a value range hint (a live stream's knowledge) and
+//!   with NAB's protocol hint, each file's minimum and maximum handed to the detector before
+//!   the first point (NAB's `inputMin`/`inputMax`, given to every NAB detector).
 //! * `--split` split-half check on `realAWSCloudwatch`: files alternately in halves A and B (name
 //!   order); a small grid of configurations (combination x short horizon x time-of-day
 //!   baseline) is tuned on one half (configuration and threshold) and reported on the other.
@@ -17,9 +20,10 @@
 use std::time::Instant;
 
 use hxb_ai::detect::{
-    Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, score_points,
+    Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, RangeHint,
+    score_points,
 };
-use hxb_ai::nab::{Corpus, Evaluator, Profile, export_results, perfect_scores};
+use hxb_ai::nab::{Corpus, DataFile, Evaluator, Profile, export_results, perfect_scores};
 
 const REFERENCE: &[(&str, [f64; 3])] = &[
     ("numenta (HTM)", [72.3, 69.1, 76.0]),
@@ -40,6 +44,20 @@ fn run(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<Vec<Vec<f64
         .files
         .iter()
         .map(|f| score_points(&mut config.build(), &f.points()))
+        .collect())
+}
+
+/// NAB's protocol hint for one file: its minimum and maximum (`inputMin`/`inputMax`).
+fn nab_hint(f: &DataFile) -> Option<RangeHint> {
+    RangeHint::of(&f.values)
+}
+
+/// Like [`run`], each file's detector given NAB's range hint.
+fn run_hinted(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<Vec<Vec<f64>>> {
+    Ok(corpus
+        .files
+        .iter()
+        .map(|f| score_points(&mut config.range_hint(nab_hint(f)).build(), &f.points()))
         .collect())
 }
 
@@ -88,11 +106,17 @@ fn main() -> hxb_core::Result<()> {
     let config = Composite::builder();
     let scores = run(&corpus, config)?;
     let results = Evaluator::new().evaluate_all(&corpus, &scores)?;
+    let hinted_scores = run_hinted(&corpus, config)?;
+    let hinted = Evaluator::new().evaluate_all(&corpus, &hinted_scores)?;
 
     println!("\n| detector | standard | low FP | low FN |\n|---|---|---|---|");
     println!(
         "| **hxb composite (this run)** | **{:.1}** | **{:.1}** | **{:.1}** |",
         results[0].normalized, results[1].normalized, results[2].normalized
+    );
+    println!(
+        "| **hxb composite + NAB range hint (this run)** | **{:.1}** | **{:.1}** | **{:.1}** |",
+        hinted[0].normalized, hinted[1].normalized, hinted[2].normalized
     );
     for (name, s) in REFERENCE {
         println!(
@@ -115,10 +139,19 @@ fn main() -> hxb_core::Result<()> {
         );
     }
 
+    for r in &hinted {
+        println!(
+            "hinted {:<13} threshold {:.4}  raw {:>8.3}  tp {} fp {} fn {}",
+            r.profile.name, r.best.threshold, r.best.score, r.best.tp, r.best.fp, r.best.fn_
+        );
+    }
+
     if per_file {
-        println!("\nper file (standard, raw score at the optimised threshold):");
-        for (name, s) in &results[0].per_file {
-            println!("  {s:>8.3}  {name}");
+        println!(
+            "\nper file (standard, raw score at the optimised threshold; without / with hint):"
+        );
+        for ((name, s), (_, h)) in results[0].per_file.iter().zip(&hinted[0].per_file) {
+            println!("  {s:>8.3} {h:>8.3}  {name}");
         }
     }
 
@@ -171,36 +204,8 @@ fn main() -> hxb_core::Result<()> {
 
     if loco {
         println!("\nleave-one-category-out (standard; threshold from the other categories):");
-        let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
-        cats.dedup();
-        for cat in cats {
-            let split = |keep: bool| {
-                let idx: Vec<usize> = (0..corpus.files.len())
-                    .filter(|&i| (corpus.files[i].category() == cat) == keep)
-                    .collect();
-                let c = Corpus {
-                    files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
-                };
-                let s: Vec<Vec<f64>> = idx.iter().map(|&i| scores[i].clone()).collect();
-                (c, s)
-            };
-            let (held, held_s) = split(true);
-            let (rest, rest_s) = split(false);
-            let ev = Evaluator::new();
-            let t = ev
-                .evaluate(&rest, &rest_s, &Profile::STANDARD)?
-                .best
-                .threshold;
-            let transferred = ev.evaluate_at(&held, &held_s, &Profile::STANDARD, t)?;
-            let own = ev.evaluate(&held, &held_s, &Profile::STANDARD)?;
-            println!(
-                "  {cat:<22} threshold {t:.4}: normalised {:>6.1} (raw {:>7.3}); own optimum {:.4}: {:>6.1} (raw {:>7.3})",
-                transferred.normalized,
-                transferred.best.score,
-                own.best.threshold,
-                own.normalized,
-                own.best.score
-            );
+        for (label, scores) in [("no hint", &scores), ("NAB range hint", &hinted_scores)] {
+            loco_report(&corpus, label, scores)?;
         }
     }
 
@@ -232,10 +237,61 @@ fn main() -> hxb_core::Result<()> {
         "state per series: {} bytes",
         Composite::default().state_bytes()
     );
+    let start = Instant::now();
+    let mut most = 0;
+    for (f, s) in corpus.files.iter().zip(&series) {
+        let mut d = Composite::builder().range_hint(nab_hint(f)).build();
+        for &(t, v) in s {
+            checksum += d.update(t, v);
+        }
+        most = most.max(d.state_bytes());
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "with range hint: {:.0} points/s on one core ({points} points in {secs:.3} s; checksum {checksum:.1}); state per series up to {most} bytes",
+        points as f64 / secs
+    );
 
     if let Some(out) = export {
         let written = export_results(&out, "hxb", &corpus, &scores)?;
         println!("exported {} files under {out}/hxb/", written.len());
+    }
+    Ok(())
+}
+
+/// Leave-one-category-out for one set of scores: threshold from the other categories.
+fn loco_report(corpus: &Corpus, label: &str, scores: &[Vec<f64>]) -> hxb_core::Result<()> {
+    println!("  {label}:");
+    let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
+    cats.dedup();
+    for cat in cats {
+        let split = |keep: bool| {
+            let idx: Vec<usize> = (0..corpus.files.len())
+                .filter(|&i| (corpus.files[i].category() == cat) == keep)
+                .collect();
+            let c = Corpus {
+                files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
+            };
+            let s: Vec<Vec<f64>> = idx.iter().map(|&i| scores[i].clone()).collect();
+            (c, s)
+        };
+        let (held, held_s) = split(true);
+        let (rest, rest_s) = split(false);
+        let ev = Evaluator::new();
+        let t = ev
+            .evaluate(&rest, &rest_s, &Profile::STANDARD)?
+            .best
+            .threshold;
+        let transferred = ev.evaluate_at(&held, &held_s, &Profile::STANDARD, t)?;
+        let own = ev.evaluate(&held, &held_s, &Profile::STANDARD)?;
+        println!(
+            "    {cat:<22} threshold {t:.4}: normalised {:>6.1} (raw {:>7.3}); own optimum {:.4}: {:>6.1} (raw {:>7.3})",
+            transferred.normalized,
+            transferred.best.score,
+            own.best.threshold,
+            own.normalized,
+            own.best.score
+        );
     }
     Ok(())
 }
@@ -315,6 +371,27 @@ fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
         }
     }
     let ev = Evaluator::new();
+    println!(
+        "\nsplit-half on realAWSCloudwatch, default config with NAB's range hint (threshold transfer):"
+    );
+    let hinted = [
+        run_hinted(&halves[0], Composite::builder())?,
+        run_hinted(&halves[1], Composite::builder())?,
+    ];
+    for (tune, report) in [(0, 1), (1, 0)] {
+        let own_t = ev.evaluate(&halves[tune], &hinted[tune], &Profile::STANDARD)?;
+        let t = own_t.best.threshold;
+        let tr = ev.evaluate_at(&halves[report], &hinted[report], &Profile::STANDARD, t)?;
+        let own = ev.evaluate(&halves[report], &hinted[report], &Profile::STANDARD)?;
+        println!(
+            "  threshold from {} ({:.1}, {t:.4}): on {} {:.1}, at its own optimum {:.1}",
+            ["A", "B"][tune],
+            own_t.normalized,
+            ["A", "B"][report],
+            tr.normalized,
+            own.normalized
+        );
+    }
     println!(
         "\nsplit-half on realAWSCloudwatch ({} + {} files; standard profile):",
         halves[0].files.len(),

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use hxb_ai::analyze::{self, Finding, Snapshot};
-use hxb_ai::detect::{self, Composite};
+use hxb_ai::detect::{self, Composite, RangeHint};
 use hxb_core::{Error, Quantity, ResourceList, ResourceName, Result, Timestamp};
 use hxb_scaling::forecast::{Forecaster, SeasonalEnsemble};
 use hxb_scaling::hpa::{
@@ -105,6 +105,30 @@ impl Engine {
             self.ensure_open()?;
             detect::score_series(&mut Composite::default(), points)
         })
+    }
+
+    /// Like [`Engine::detect_anomalies`], with a value range hint: the range the series is
+    /// expected to stay in, known in advance (0–100 for a utilisation in percent, or an
+    /// operator's expected range). The detector then also quantises values against the hint
+    /// ([`RangeHint`]); a hint never lowers a score. It is far slower than the default
+    /// (tens of thousands of points per second) and helps most when the hint is close to the
+    /// values' real range.
+    ///
+    /// Errors with `InvalidInput`, before any scoring, when `min`/`max` are not finite or
+    /// `min >= max`, or the series is invalid as for [`Engine::detect_anomalies`].
+    pub fn detect_anomalies_in_range(
+        &self,
+        points: &[(i64, f64)],
+        min: f64,
+        max: f64,
+    ) -> Result<Vec<f64>> {
+        self.telemetry()
+            .observe_sync("detect_anomalies_in_range", || {
+                self.ensure_open()?;
+                let hint = RangeHint::new(min, max)?;
+                let mut det = Composite::builder().range_hint(Some(hint)).build();
+                detect::score_series(&mut det, points)
+            })
     }
 
     /// Read-only diagnosis of the cluster (or one namespace): crash loops, pending pods,

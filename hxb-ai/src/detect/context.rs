@@ -28,8 +28,55 @@
 //! rather than Python's tuple hash.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::Detector;
+
+/// A fast, deterministic multiplicative hasher for small integer keys (FxHash's scheme): the
+/// keys are the detector's own fact ids, never attacker-chosen strings.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fx(u64);
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 const SENSOR_BASE: u32 = 65_536;
 const NEURON_BASE: u32 = 1 << 31;
@@ -65,9 +112,17 @@ struct Memory {
     max_contexts: usize,
     max_left: usize,
     semis: [Vec<Semi>; 2],
-    semi_ids: [HashMap<Vec<u32>, u32>; 2],
-    fact_index: [HashMap<u32, Vec<u32>>; 2],
+    semi_ids: [FxMap<Vec<u32>, u32>; 2],
+    fact_index: [FxMap<u32, Vec<u32>>; 2],
     crossed: [Vec<u32>; 2],
+    /// Left semi-contexts by their largest fact (0 for an empty one): a semi-context is fully
+    /// contained in a fact set only if its largest fact is in it.
+    by_max: FxMap<u32, Vec<u32>>,
+    /// Left semi-contexts fully contained in the current left group (ascending ids).
+    full: Vec<u32>,
+    /// Left semi-contexts that existed when `full` was computed (the lazy full crossing of a
+    /// step that proposes contexts must see the same ones).
+    left_limit: u32,
     contexts: Vec<Context>,
     /// The zero-level context stored this step (Python's `False` compares equal to 0, so the
     /// original skips context 0 when none was stored; kept for fidelity).
@@ -88,9 +143,12 @@ impl Memory {
             max_contexts,
             max_left,
             semis: [Vec::new(), Vec::new()],
-            semi_ids: [HashMap::new(), HashMap::new()],
-            fact_index: [HashMap::new(), HashMap::new()],
+            semi_ids: [FxMap::default(), FxMap::default()],
+            fact_index: [FxMap::default(), FxMap::default()],
             crossed: [Vec::new(), Vec::new()],
+            by_max: FxMap::default(),
+            full: Vec::new(),
+            left_limit: 0,
             contexts: Vec::new(),
             new_context: 0,
         }
@@ -104,6 +162,10 @@ impl Memory {
         self.semi_ids[side].insert(facts.to_vec(), id);
         for &f in facts {
             self.fact_index[side].entry(f).or_default().push(id);
+        }
+        if side == 0 {
+            let top = facts.iter().copied().max().unwrap_or(0);
+            self.by_max.entry(top).or_default().push(id);
         }
         self.semis[side].push(Semi {
             facts: facts.to_vec(),
@@ -154,8 +216,26 @@ impl Memory {
         true
     }
 
-    /// Records which facts of `facts` each semi-context of `side` contains.
-    fn cross(&mut self, side: usize, facts: &[u32]) {
+    /// The left semi-contexts fully contained in `group` (sorted, deduplicated) into `full`.
+    fn match_full(&mut self, group: &[u32]) {
+        self.full.clear();
+        self.left_limit = self.semis[0].len() as u32;
+        for f in std::iter::once(0).chain(group.iter().copied()) {
+            if let Some(ids) = self.by_max.get(&f) {
+                for &id in ids {
+                    let facts = &self.semis[0][id as usize].facts;
+                    if facts.iter().all(|x| group.binary_search(x).is_ok()) {
+                        self.full.push(id);
+                    }
+                }
+            }
+        }
+        self.full.sort_unstable();
+    }
+
+    /// Records which facts of `facts` each semi-context of `side` with an id below `limit`
+    /// contains.
+    fn cross(&mut self, side: usize, facts: &[u32], limit: u32) {
         for &id in &self.crossed[side] {
             self.semis[side][id as usize].crossed.clear();
         }
@@ -163,6 +243,9 @@ impl Memory {
         for &f in facts {
             if let Some(ids) = self.fact_index[side].get(&f) {
                 for &id in ids {
+                    if id >= limit {
+                        continue;
+                    }
                     let s = &mut self.semis[side][id as usize];
                     if s.crossed.is_empty() {
                         self.crossed[side].push(id);
@@ -171,7 +254,67 @@ impl Memory {
                 }
             }
         }
-        self.crossed[side].sort_unstable();
+        // Ascending ids: a scan is cheaper than a sort when most semi-contexts were touched.
+        let semis = &self.semis[side];
+        let crossed = &mut self.crossed[side];
+        let end = limit.min(semis.len() as u32);
+        if crossed.len() * 8 > end as usize {
+            crossed.clear();
+            crossed.extend((0..end).filter(|&id| !semis[id as usize].crossed.is_empty()));
+        } else {
+            crossed.sort_unstable();
+        }
+    }
+}
+
+/// Per-step working buffers, kept to avoid allocating on every point (not state: they are
+/// cleared before use, so they never affect equality).
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    /// Fact storage of the proposed contexts.
+    arena: Vec<u32>,
+    /// Proposed contexts: (start in `arena`, left length, right length); the first one is the
+    /// zero-level context when there is a left group.
+    pairs: Vec<(u32, u32, u32)>,
+    order: Vec<u32>,
+    /// Active contexts: (id, activations, left hash, right hash).
+    active: Vec<(u32, u32, u64, u64)>,
+    predicting: Vec<u32>,
+}
+
+impl PartialEq for Scratch {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Scratch {
+    fn push(&mut self, left: &[u32], right: &[u32]) {
+        let start = self.arena.len() as u32;
+        self.arena.extend_from_slice(left);
+        self.arena.extend_from_slice(right);
+        self.pairs
+            .push((start, left.len() as u32, right.len() as u32));
+    }
+
+    fn pair(&self, i: usize) -> (&[u32], &[u32]) {
+        let (s, l, r) = self.pairs[i];
+        let (s, l, r) = (s as usize, l as usize, r as usize);
+        (&self.arena[s..s + l], &self.arena[s + l..s + l + r])
+    }
+
+    /// Distinct pairs among `pairs`.
+    fn unique(&mut self) -> usize {
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        order.extend(0..self.pairs.len() as u32);
+        order.sort_unstable_by(|&a, &b| self.pair(a as usize).cmp(&self.pair(b as usize)));
+        let distinct = 1 + order
+            .windows(2)
+            .filter(|w| self.pair(w[0] as usize) != self.pair(w[1] as usize))
+            .count();
+        self.order = order;
+        if self.pairs.is_empty() { 0 } else { distinct }
     }
 }
 
@@ -197,6 +340,7 @@ pub struct ContextOse {
     history: Vec<f64>,
     pos: usize,
     raw: f64,
+    scratch: Scratch,
 }
 
 impl Default for ContextOse {
@@ -237,12 +381,13 @@ impl ContextOse {
             history: vec![1.0; rest],
             pos: 0,
             raw: 0.0,
+            scratch: Scratch::default(),
         }
     }
 
     /// Fixes the value range in advance instead of tracking the running minimum and maximum
-    /// (what NAB does for contextOSE, with the whole file's range: a look-ahead, for
-    /// reproducing the original only).
+    /// (a [`RangeHint`](super::RangeHint); NAB hands contextOSE the whole file's range).
+    /// Values outside it are clamped to its ends.
     pub fn with_range(mut self, min: f64, max: f64) -> Self {
         (self.min, self.max, self.seen, self.fixed) = (min, max, true, true);
         self
@@ -285,7 +430,11 @@ impl ContextOse {
             + keys
             + index
             + size_of::<Context>() * m.contexts.capacity()
-            + 4 * (m.crossed[0].capacity() + m.crossed[1].capacity())
+            + 4 * (m.crossed[0].capacity() + m.crossed[1].capacity() + m.full.capacity())
+            + m.by_max
+                .values()
+                .map(|v| 4 * v.capacity() + 40)
+                .sum::<usize>()
             + 8 * self.history.capacity()
     }
 
@@ -294,44 +443,57 @@ impl ContextOse {
         self.mem.contexts.len()
     }
 
-    fn sensor_facts(&self, value: f64) -> Vec<u32> {
+    /// The sensor facts of `value` (the first `bits` entries).
+    fn sensor_facts(&self, value: f64) -> [u32; 8] {
         let top = f64::from((1u32 << self.bits) - 1);
         let range = self.max - self.min;
         let step = if range > 0.0 { range / top } else { 1.0 };
         let level = ((value - self.min) / step).clamp(0.0, top) as u32;
-        (0..self.bits)
-            .map(|b| SENSOR_BASE + b * 2 + ((level >> b) & 1))
-            .collect()
+        let mut facts = [0u32; 8];
+        for b in 0..self.bits {
+            facts[b as usize] = SENSOR_BASE + b * 2 + ((level >> b) & 1);
+        }
+        facts
     }
 
-    /// One step of the context machine; returns (predictions, active share, new share).
-    fn step(&mut self, sensors: &[u32]) -> (Vec<u32>, f64, f64) {
-        let mut proposed: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
-        let new_flag = if !self.left_group.is_empty() {
-            let left = self.left_group.clone();
-            proposed.push((left.clone(), sensors.to_vec()));
-            self.mem.context(&left, sensors, true)
+    /// One step of the context machine: stores this step's predictions in `self.predicted`
+    /// and returns (active share, new share).
+    fn step(&mut self, sensors: &[u32]) -> (f64, f64) {
+        let mut sc = std::mem::take(&mut self.scratch);
+        sc.arena.clear();
+        sc.pairs.clear();
+        sc.active.clear();
+        let has_left = !self.left_group.is_empty();
+        let new_flag = if has_left {
+            sc.push(&self.left_group, sensors);
+            self.mem.context(&self.left_group, sensors, true)
         } else {
             false
         };
 
-        // Right crossing with the current facts, then update the contexts selected last step.
-        self.mem.cross(1, sensors);
-        let mut active: Vec<(u32, u32, u64, u64)> = Vec::new();
+        // Right crossing with the current facts, then update the contexts selected last step:
+        // those fully matched by the last left group and, only on a step that proposes new
+        // contexts, the partially matched ones too (the full left crossing, done lazily).
+        self.mem.cross(1, sensors, u32::MAX);
+        if new_flag {
+            let limit = self.mem.left_limit;
+            self.mem.cross(0, &self.left_group, limit);
+        }
         let mut selected = 0u32;
-        let mut potential: Vec<(Vec<u32>, Vec<u32>)> = Vec::new();
         let skip = self.mem.new_context;
         let Memory {
             semis,
             contexts,
             crossed,
+            full: full_ids,
             max_left,
             ..
         } = &mut self.mem;
         let [left_semis, right_semis] = semis;
-        for &l in &crossed[0] {
+        let ids = if new_flag { &crossed[0] } else { &*full_ids };
+        for &l in ids {
             let ls = &left_semis[l as usize];
-            let full = ls.facts.len() == ls.crossed.len();
+            let full = !new_flag || ls.facts.len() == ls.crossed.len();
             for &(r, id) in &ls.contexts {
                 if id == skip {
                     continue;
@@ -347,53 +509,49 @@ impl ContextOse {
                         c.predicted += rcount;
                         if rlen == rcount {
                             c.activations += 1;
-                            active.push((id, c.activations, c.left_hash, c.right_hash));
+                            sc.active
+                                .push((id, c.activations, c.left_hash, c.right_hash));
                         } else if propose {
-                            potential.push((ls.crossed.clone(), rs.crossed.clone()));
+                            sc.push(&ls.crossed, &rs.crossed);
                         }
                     }
                 } else if propose && rcount > 0 {
-                    potential.push((ls.crossed.clone(), rs.crossed.clone()));
+                    sc.push(&ls.crossed, &rs.crossed);
                 }
             }
         }
         self.mem.new_context = 0;
 
-        proposed.extend(potential.iter().cloned());
-        proposed.sort_unstable();
-        proposed.dedup();
-        let unique = proposed.len();
+        // Only the share of new contexts needs the distinct count, and only on a new moment.
+        let unique = if new_flag { sc.unique() } else { 0 };
         let active_share = if selected > 0 {
-            active.len() as f64 / f64::from(selected)
+            sc.active.len() as f64 / f64::from(selected)
         } else {
             0.0
         };
 
-        active.sort_unstable_by_key(|a| (a.1, a.2, a.3));
-        let mut group: Vec<u32> = sensors.to_vec();
-        let from = active.len().saturating_sub(self.max_active);
-        group.extend(active[from..].iter().map(|a| NEURON_BASE + a.0));
+        sc.active.sort_unstable_by_key(|a| (a.1, a.2, a.3));
+        let group = &mut self.left_group;
+        group.clear();
+        group.extend_from_slice(sensors);
+        let from = sc.active.len().saturating_sub(self.max_active);
+        group.extend(sc.active[from..].iter().map(|a| NEURON_BASE + a.0));
         group.sort_unstable();
         group.dedup();
-        self.left_group = group;
 
         // Store the proposed contexts, cross the new left group and predict.
         let mut new_count = 0u32;
-        for (l, r) in &potential {
+        for i in usize::from(has_left)..sc.pairs.len() {
+            let (l, r) = sc.pair(i);
             if self.mem.context(l, r, false) {
                 new_count += 1;
             }
         }
-        let left_group = std::mem::take(&mut self.left_group);
-        self.mem.cross(0, &left_group);
-        self.left_group = left_group;
+        self.mem.match_full(&self.left_group);
         let mut best = 0.0f64;
-        let mut predicting: Vec<u32> = Vec::new();
-        for &l in &self.mem.crossed[0] {
+        sc.predicting.clear();
+        for &l in &self.mem.full {
             let ls = &self.mem.semis[0][l as usize];
-            if ls.facts.len() != ls.crossed.len() {
-                continue;
-            }
             for &(_, id) in &ls.contexts {
                 let c = &self.mem.contexts[id as usize];
                 let w = if c.selected > 0 {
@@ -403,20 +561,22 @@ impl ContextOse {
                 };
                 if w > best {
                     best = w;
-                    predicting.clear();
-                    predicting.push(id);
+                    sc.predicting.clear();
+                    sc.predicting.push(id);
                 } else if w == best {
-                    predicting.push(id);
+                    sc.predicting.push(id);
                 }
             }
         }
-        let mut predictions: Vec<u32> = Vec::new();
-        for id in predicting {
+        self.predicted.clear();
+        for &id in &sc.predicting {
             let r = self.mem.contexts[id as usize].right;
-            predictions.extend_from_slice(&self.mem.semis[1][r as usize].facts);
+            self.predicted
+                .extend_from_slice(&self.mem.semis[1][r as usize].facts);
         }
-        predictions.sort_unstable();
-        predictions.dedup();
+        self.predicted.sort_unstable();
+        self.predicted.dedup();
+        self.scratch = sc;
 
         if new_flag {
             new_count += 1;
@@ -426,7 +586,7 @@ impl ContextOse {
         } else {
             0.0
         };
-        (predictions, active_share, new_share)
+        (active_share, new_share)
     }
 }
 
@@ -444,14 +604,14 @@ impl Detector for ContextOse {
         } else {
             (self.min, self.max, self.seen) = (value, value, true);
         }
-        let sensors = self.sensor_facts(value);
+        let facts = self.sensor_facts(value);
+        let sensors = &facts[..self.bits as usize];
         let error: u32 = sensors
             .iter()
             .filter(|f| self.predicted.binary_search(f).is_err())
             .map(|f| 1u32 << ((f - SENSOR_BASE) / 2))
             .sum();
-        let (predicted, active, new) = self.step(&sensors);
-        self.predicted = predicted;
+        let (active, new) = self.step(sensors);
         let raw = if error > 0 {
             ((1.0 - active + new) / 2.0).clamp(0.0, 1.0)
         } else {
@@ -469,18 +629,25 @@ impl Detector for ContextOse {
 
     fn reset(&mut self) {
         let mem = Memory::new(self.mem.max_contexts, self.mem.max_left);
+        // A range fixed in advance (a hint) is configuration and survives the reset.
+        let (min, max, seen) = if self.fixed {
+            (self.min, self.max, true)
+        } else {
+            (0.0, 0.0, false)
+        };
         *self = ContextOse {
             mem,
             left_group: Vec::new(),
             predicted: Vec::new(),
-            min: 0.0,
-            max: 0.0,
-            seen: false,
+            min,
+            max,
+            seen,
             n: 0,
             last_t: None,
             history: vec![1.0; self.rest],
             pos: 0,
             raw: 0.0,
+            scratch: Scratch::default(),
             ..*self
         };
     }
@@ -525,6 +692,39 @@ mod tests {
         let mut d = ContextOse::new(3, 15, 7, 4096, 10, 0.75);
         // The initial rest: the first `rest` points report 0 whatever happens.
         assert!((0..10).all(|i| d.update(i * STEP, (i * 37 % 11) as f64) == 0.0));
+    }
+
+    #[test]
+    fn scratch_counts_distinct_pairs() {
+        let mut sc = Scratch::default();
+        assert_eq!(sc.unique(), 0);
+        sc.push(&[1, 2], &[3]);
+        sc.push(&[1], &[2, 3]);
+        sc.push(&[1, 2], &[3]);
+        sc.push(&[], &[3]);
+        assert_eq!(sc.pair(1), (&[1][..], &[2, 3][..]));
+        assert_eq!(sc.unique(), 3);
+    }
+
+    #[test]
+    fn fx_hash_depends_on_every_fact() {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let b = BuildHasherDefault::<Fx>::default();
+        let h = |v: &[u32]| b.hash_one(v);
+        assert_ne!(h(&[1, 2, 3]), h(&[1, 2, 4]));
+        assert_ne!(h(&[1, 2]), h(&[2, 1]));
+        assert_ne!(h(&[1]), h(&[1, 0]));
+    }
+
+    #[test]
+    fn reset_keeps_a_fixed_range() {
+        let mut d = ContextOse::new(3, 15, 7, 64, 5, 0.75).with_range(0.0, 10.0);
+        let fresh = d.clone();
+        for i in 0..300 {
+            d.update(i * STEP, (i % 13) as f64);
+        }
+        d.reset();
+        assert_eq!(d, fresh);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! Every detector implements [`Detector`]: feed points one at a time with
 //! [`Detector::update`] and get an anomaly score in `[0, 1]` back. State is a fixed set of
-//! numbers and fixed-size buffers chosen at construction: memory per series never grows.
+//! numbers and fixed-size buffers chosen at construction: memory per series never grows
+//! (except the optional contextOSE parts, whose context memory grows up to a fixed cap).
 //!
 //! * [`RobustZ`]: robust level/scale tracking (Huber-clipped EWMA location, EWMA absolute
 //!   deviation) on the values or on their differences.
@@ -12,6 +13,8 @@
 //! * [`Seasonal`]: deviation from a time-of-day baseline (96 quarter-hour slots by default).
 //! * [`ContextOse`]: contextual anomaly detection after NAB's contextOSE, with a bounded
 //!   context memory (optional; far slower than the others).
+//! * [`RangeHint`]: the range a series is expected to stay in; with it the [`Composite`] adds
+//!   a range-quantised [`ContextOse`] part (optional; far slower, see its docs).
 //! * [`Combine`]: composes any two detectors (maximum or weighted mean), nestable.
 //! * [`Refractory`]: post-processing that lets a score spike once and stay quiet for a while.
 //! * [`Composite`]: the default detector: value z, CUSUM, neighbour and time-of-day
@@ -55,15 +58,17 @@ mod composite;
 mod context;
 mod cusum;
 mod neighbour;
+mod range;
 mod robust;
 mod seasonal;
 
 pub use calibrate::Calibrator;
 pub use combine::{Combine, Refractory};
-pub use composite::{Combination, Composite, CompositeConfig, ContextMode};
+pub use composite::{Combination, Composite, CompositeConfig, ContextMode, HINTED_CONTEXTS};
 pub use context::ContextOse;
 pub use cusum::Cusum;
 pub use neighbour::Neighbour;
+pub use range::RangeHint;
 pub use robust::{RobustZ, Target};
 pub use seasonal::Seasonal;
 

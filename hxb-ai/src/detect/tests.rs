@@ -9,9 +9,17 @@ fn sine(i: i64) -> f64 {
         + 0.05 * ((i * 7919 % 101) as f64 / 101.0)
 }
 
+fn hinted() -> Composite {
+    Composite::builder()
+        .range_hint(RangeHint::new(0.0, 100.0).ok())
+        .build()
+}
+
 fn all_detectors() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(Composite::default()),
+        Box::new(hinted()),
+        Box::new(ContextOse::default()),
         Box::new(RobustZ::values()),
         Box::new(RobustZ::diffs()),
         Box::new(Cusum::default()),
@@ -139,6 +147,43 @@ fn state_is_constant_in_size() {
     assert_eq!(d.state_bytes(), bytes);
 }
 
+#[test]
+fn skipped_points_change_nothing_even_during_a_refractory_period() {
+    for mut d in [Composite::default(), hinted()] {
+        let fresh = d.clone();
+        let mut alerted = false;
+        for i in 0..3000 {
+            let s = d.update(
+                i * STEP,
+                5.0 * sine(i) + if i % 500 == 7 { 40.0 } else { 0.0 },
+            );
+            alerted |= i == 2507 && s >= 0.5;
+        }
+        assert!(
+            alerted,
+            "the last spike alerts, so the refractory period is running"
+        );
+        let before = d.clone();
+        assert_eq!(d.update(3000 * STEP, f64::NAN), 0.0);
+        assert_eq!(d.update(2999 * STEP, 1.0), 0.0);
+        assert_eq!(d.update(2999 * STEP, f64::INFINITY), 0.0);
+        assert_eq!(d, before, "bad points change nothing");
+        // The context memory is capped: state stays well under a few MB.
+        assert!(d.state_bytes() < 4 << 20, "{}", d.state_bytes());
+        d.reset();
+        assert_eq!(d, fresh);
+    }
+}
+
+#[test]
+fn a_value_outside_the_hint_is_clamped_not_rejected() {
+    let mut d = hinted();
+    for i in 0..1000 {
+        let s = d.update(i * STEP, if i == 800 { 1e9 } else { 50.0 + sine(i) });
+        assert!((0.0..=1.0).contains(&s));
+    }
+}
+
 struct Fixed(f64);
 impl Detector for Fixed {
     fn update(&mut self, _: i64, _: f64) -> f64 {
@@ -230,6 +275,17 @@ proptest! {
             d.update(t, v);
         }
         prop_assert_eq!(d.state_bytes(), bytes);
+    }
+
+    /// The hint only adds evidence: the hinted detector scores every point at least as high
+    /// as the same detector without a hint.
+    #[test]
+    fn a_hint_never_lowers_a_score(points in arb_points()) {
+        let (mut plain, mut with) = (Composite::default(), hinted());
+        for &(t, v) in &points {
+            let (a, b) = (plain.update(t, v), with.update(t, v));
+            prop_assert!(a <= b, "{a} > {b}");
+        }
     }
 
     #[test]

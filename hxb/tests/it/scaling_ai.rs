@@ -140,6 +140,49 @@ fn detect_anomalies_flags_a_spike_and_refuses_bad_series() {
     assert!(engine.metrics_text().contains("detect_anomalies"));
 }
 
+#[test]
+fn detect_anomalies_in_range_adds_to_the_default_and_checks_the_hint() {
+    let engine = Engine::embedded().unwrap();
+    let points: Vec<(i64, f64)> = (0..2000_i64)
+        .map(|i| {
+            let v = if i == 1500 {
+                95.0
+            } else {
+                50.0 + 10.0 * (i as f64 / 20.0).sin()
+            };
+            (i * 300_000, v)
+        })
+        .collect();
+    let plain = engine.detect_anomalies(&points).unwrap();
+    let hinted = engine
+        .detect_anomalies_in_range(&points, 0.0, 100.0)
+        .unwrap();
+    assert_eq!(hinted.len(), points.len());
+    assert!(hinted[1500] > 0.5);
+    // A hint never lowers a score.
+    assert!(plain.iter().zip(&hinted).all(|(p, h)| p <= h));
+
+    for (lo, hi) in [
+        (1.0, 1.0),
+        (5.0, 0.0),
+        (f64::NAN, 1.0),
+        (0.0, f64::INFINITY),
+    ] {
+        let e = engine
+            .detect_anomalies_in_range(&points, lo, hi)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+    let nan = engine
+        .detect_anomalies_in_range(&[(0, 1.0), (1, f64::NAN)], 0.0, 1.0)
+        .unwrap_err();
+    assert_eq!(nan.kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        engine.telemetry().operations("detect_anomalies_in_range"),
+        6
+    );
+}
+
 #[tokio::test]
 async fn analyze_finds_a_pending_pod() {
     let engine = Engine::builder().nodes(1).build().await.unwrap();
