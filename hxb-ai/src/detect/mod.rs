@@ -170,7 +170,8 @@ impl Clock {
         if t <= last {
             return Tick::Stale;
         }
-        let dt = (t - last) as f64;
+        // `t > last`; the span may exceed i64 (from i64::MIN to 0), not u64.
+        let dt = t.abs_diff(last) as f64;
         self.last_t = Some(t);
         if self.step == 0.0 {
             self.step = dt;

@@ -109,6 +109,17 @@ fn streaming_skips_nan_and_stale_points_without_changing_state() {
 }
 
 #[test]
+fn timestamps_at_the_ends_of_i64_do_not_overflow() {
+    // The span between i64::MIN and i64::MAX does not fit in an i64.
+    let points = [(i64::MIN, 1.0), (0, 2.0), (1, 3.0), (i64::MAX, 4.0)];
+    for mut d in all_detectors() {
+        let scores = score_points(&mut *d, &points);
+        assert_eq!(scores.len(), points.len());
+        assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{scores:?}");
+    }
+}
+
+#[test]
 fn gaps_restart_context_but_do_not_alarm_on_a_smooth_series() {
     let mut d = Composite::default();
     let mut t = 0;
