@@ -37,6 +37,7 @@ mod engine;
 pub mod events;
 mod monitor;
 mod ops;
+pub mod remediation;
 pub mod telemetry;
 
 #[doc(inline)]
