@@ -8,11 +8,13 @@
 
 uniffi::setup_scaffolding!();
 
+mod ai;
 mod engine;
 mod error;
 mod tenancy;
 mod values;
 
+pub use ai::{AskOptions, RemediationPolicy};
 pub use engine::{Engine, EngineOptions};
 pub use error::HxbError;
 pub use values::Quantity;

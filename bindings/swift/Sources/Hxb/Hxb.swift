@@ -664,6 +664,46 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
+     * Approve a pending remediation as `approver`, running it through the guard again;
+     * the result as JSON.
+     */
+    func approveRemediation(id: String, approver: String) async throws  -> String
+    
+    /**
+     * Ask the operations agent a question as `subject`; the answer as JSON (`text`,
+     * `tool_calls`, `stop`, `truncated`, `pending`).
+     */
+    func ask(subject: String, question: String, options: AskOptions?) async throws  -> String
+    
+    /**
+     * Remediations waiting for approval, oldest first (JSON each).
+     */
+    func pendingRemediations() async throws  -> [String]
+    
+    /**
+     * Plan a remediation as `subject` (a dry run unless `apply`); `actionJson` is e.g.
+     * `{"action": "restart", "namespace": …, "name": …}`. Returns the guard's result as JSON
+     * (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
+     */
+    func remediate(subject: String, actionJson: String, apply: Bool) async throws  -> String
+    
+    /**
+     * The remediation entries of the audit log (the last `limit`, default 100), oldest
+     * first (JSON each).
+     */
+    func remediationAudit(limit: UInt32?) async throws  -> [String]
+    
+    /**
+     * The remediation policy in force (every field set).
+     */
+    func remediationPolicy() throws  -> RemediationPolicy
+    
+    /**
+     * Replace the remediation policy (unset fields take the defaults).
+     */
+    func setRemediationPolicy(policy: RemediationPolicy) throws 
+    
+    /**
      * Read-only diagnosis of the cluster or one namespace; each finding as JSON.
      */
     func analyze(namespace: String?) async throws  -> [String]
@@ -948,6 +988,130 @@ public static func `open`(options: EngineOptions)async throws  -> Engine  {
 }
     
 
+    
+    /**
+     * Approve a pending remediation as `approver`, running it through the guard again;
+     * the result as JSON.
+     */
+open func approveRemediation(id: String, approver: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_approve_remediation(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(approver)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Ask the operations agent a question as `subject`; the answer as JSON (`text`,
+     * `tool_calls`, `stop`, `truncated`, `pending`).
+     */
+open func ask(subject: String, question: String, options: AskOptions? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_ask(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(subject),FfiConverterString.lower(question),FfiConverterOptionTypeAskOptions.lower(options)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Remediations waiting for approval, oldest first (JSON each).
+     */
+open func pendingRemediations()async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_pending_remediations(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Plan a remediation as `subject` (a dry run unless `apply`); `actionJson` is e.g.
+     * `{"action": "restart", "namespace": …, "name": …}`. Returns the guard's result as JSON
+     * (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
+     */
+open func remediate(subject: String, actionJson: String, apply: Bool = false)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_remediate(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(subject),FfiConverterString.lower(actionJson),FfiConverterBool.lower(apply)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The remediation entries of the audit log (the last `limit`, default 100), oldest
+     * first (JSON each).
+     */
+open func remediationAudit(limit: UInt32? = nil)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_remediation_audit(
+                        self.uniffiCloneHandle(),FfiConverterOptionUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The remediation policy in force (every field set).
+     */
+open func remediationPolicy()throws  -> RemediationPolicy  {
+    return try  FfiConverterTypeRemediationPolicy_lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_remediation_policy(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replace the remediation policy (unset fields take the defaults).
+     */
+open func setRemediationPolicy(policy: RemediationPolicy)throws   {try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_set_remediation_policy(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRemediationPolicy_lower(policy),uniffiCallStatus
+    )
+}
+}
     
     /**
      * Read-only diagnosis of the cluster or one namespace; each finding as JSON.
@@ -2117,6 +2281,139 @@ public func FfiConverterTypeAppSpec_lower(_ value: AppSpec) -> RustBuffer {
 
 
 /**
+ * How `ask` runs the agent.
+ */
+public struct AskOptions: Equatable, Hashable {
+    /**
+     * `"offline"` (default: no model), `"openai"` (an OpenAI-compatible endpoint) or
+     * `"ollama"`.
+     */
+    public var provider: String?
+    /**
+     * The endpoint (`openai`: required; `ollama`: default `http://127.0.0.1:11434`).
+     */
+    public var baseUrl: String?
+    /**
+     * The model (`openai`, `ollama`).
+     */
+    public var model: String?
+    /**
+     * Bearer token (`openai`).
+     */
+    public var apiKey: String?
+    /**
+     * Namespaces the agent may look at (default: every project namespace whose pods the
+     * caller may list).
+     */
+    public var namespaces: [String]?
+    /**
+     * Write tools: `"off"` (default), `"dry_run"` or `"request"`.
+     */
+    public var write: String?
+    /**
+     * HTTP provider timeout in seconds (default 60).
+     */
+    public var timeoutSeconds: Double?
+    /**
+     * Tool calls per question (default 8).
+     */
+    public var maxToolCalls: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `"offline"` (default: no model), `"openai"` (an OpenAI-compatible endpoint) or
+         * `"ollama"`.
+         */provider: String? = nil, 
+        /**
+         * The endpoint (`openai`: required; `ollama`: default `http://127.0.0.1:11434`).
+         */baseUrl: String? = nil, 
+        /**
+         * The model (`openai`, `ollama`).
+         */model: String? = nil, 
+        /**
+         * Bearer token (`openai`).
+         */apiKey: String? = nil, 
+        /**
+         * Namespaces the agent may look at (default: every project namespace whose pods the
+         * caller may list).
+         */namespaces: [String]? = nil, 
+        /**
+         * Write tools: `"off"` (default), `"dry_run"` or `"request"`.
+         */write: String? = nil, 
+        /**
+         * HTTP provider timeout in seconds (default 60).
+         */timeoutSeconds: Double? = nil, 
+        /**
+         * Tool calls per question (default 8).
+         */maxToolCalls: UInt32? = nil) {
+        self.provider = provider
+        self.baseUrl = baseUrl
+        self.model = model
+        self.apiKey = apiKey
+        self.namespaces = namespaces
+        self.write = write
+        self.timeoutSeconds = timeoutSeconds
+        self.maxToolCalls = maxToolCalls
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AskOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAskOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AskOptions {
+        return
+            try AskOptions(
+                provider: FfiConverterOptionString.read(from: &buf), 
+                baseUrl: FfiConverterOptionString.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf), 
+                apiKey: FfiConverterOptionString.read(from: &buf), 
+                namespaces: FfiConverterOptionSequenceString.read(from: &buf), 
+                write: FfiConverterOptionString.read(from: &buf), 
+                timeoutSeconds: FfiConverterOptionDouble.read(from: &buf), 
+                maxToolCalls: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AskOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.provider, into: &buf)
+        FfiConverterOptionString.write(value.baseUrl, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+        FfiConverterOptionString.write(value.apiKey, into: &buf)
+        FfiConverterOptionSequenceString.write(value.namespaces, into: &buf)
+        FfiConverterOptionString.write(value.write, into: &buf)
+        FfiConverterOptionDouble.write(value.timeoutSeconds, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxToolCalls, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAskOptions_lift(_ buf: RustBuffer) throws -> AskOptions {
+    return try FfiConverterTypeAskOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAskOptions_lower(_ value: AskOptions) -> RustBuffer {
+    return FfiConverterTypeAskOptions.lower(value)
+}
+
+
+/**
  * How to open an engine; every field optional (all `nil` = the embedded engine).
  */
 public struct EngineOptions: Equatable, Hashable {
@@ -2212,6 +2509,107 @@ public func FfiConverterTypeEngineOptions_lift(_ buf: RustBuffer) throws -> Engi
 #endif
 public func FfiConverterTypeEngineOptions_lower(_ value: EngineOptions) -> RustBuffer {
     return FfiConverterTypeEngineOptions.lower(value)
+}
+
+
+/**
+ * The remediation policy (`setRemediationPolicy`: unset fields take the defaults).
+ */
+public struct RemediationPolicy: Equatable, Hashable {
+    /**
+     * Action kinds run without approval (`"restart"`, `"scale"`, `"rollback_function"`,
+     * `"raise_quota"`, `"cordon_node"`); default none.
+     */
+    public var automatic: [String]?
+    /**
+     * Pods disrupted per hour, everything together (default 20).
+     */
+    public var maxPodsPerHour: UInt32?
+    /**
+     * Fraction of one workload's pods disrupted per hour (default 1).
+     */
+    public var maxWorkloadFractionPerHour: Double?
+    /**
+     * Largest scale-up factor (default 2).
+     */
+    public var maxScaleUpFactor: Double?
+    /**
+     * Whether an approver must be someone other than the requester (default true).
+     */
+    public var fourEyes: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Action kinds run without approval (`"restart"`, `"scale"`, `"rollback_function"`,
+         * `"raise_quota"`, `"cordon_node"`); default none.
+         */automatic: [String]? = nil, 
+        /**
+         * Pods disrupted per hour, everything together (default 20).
+         */maxPodsPerHour: UInt32? = nil, 
+        /**
+         * Fraction of one workload's pods disrupted per hour (default 1).
+         */maxWorkloadFractionPerHour: Double? = nil, 
+        /**
+         * Largest scale-up factor (default 2).
+         */maxScaleUpFactor: Double? = nil, 
+        /**
+         * Whether an approver must be someone other than the requester (default true).
+         */fourEyes: Bool? = nil) {
+        self.automatic = automatic
+        self.maxPodsPerHour = maxPodsPerHour
+        self.maxWorkloadFractionPerHour = maxWorkloadFractionPerHour
+        self.maxScaleUpFactor = maxScaleUpFactor
+        self.fourEyes = fourEyes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RemediationPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRemediationPolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RemediationPolicy {
+        return
+            try RemediationPolicy(
+                automatic: FfiConverterOptionSequenceString.read(from: &buf), 
+                maxPodsPerHour: FfiConverterOptionUInt32.read(from: &buf), 
+                maxWorkloadFractionPerHour: FfiConverterOptionDouble.read(from: &buf), 
+                maxScaleUpFactor: FfiConverterOptionDouble.read(from: &buf), 
+                fourEyes: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RemediationPolicy, into buf: inout [UInt8]) {
+        FfiConverterOptionSequenceString.write(value.automatic, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxPodsPerHour, into: &buf)
+        FfiConverterOptionDouble.write(value.maxWorkloadFractionPerHour, into: &buf)
+        FfiConverterOptionDouble.write(value.maxScaleUpFactor, into: &buf)
+        FfiConverterOptionBool.write(value.fourEyes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRemediationPolicy_lift(_ buf: RustBuffer) throws -> RemediationPolicy {
+    return try FfiConverterTypeRemediationPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRemediationPolicy_lower(_ value: RemediationPolicy) -> RustBuffer {
+    return FfiConverterTypeRemediationPolicy.lower(value)
 }
 
 
@@ -2894,6 +3292,54 @@ fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -2910,6 +3356,54 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeAskOptions: FfiConverterRustBuffer {
+    typealias SwiftType = AskOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAskOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAskOptions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3200,6 +3694,27 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_func_validate_name() != 48111) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_approve_remediation() != 27295) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_ask() != 52107) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_pending_remediations() != 7539) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_remediate() != 38573) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_remediation_audit() != 13316) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_remediation_policy() != 46057) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_set_remediation_policy() != 43721) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_analyze() != 38654) {
