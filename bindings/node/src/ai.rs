@@ -181,12 +181,15 @@ impl Engine {
             model: o.model,
             api_key: o.api_key,
             namespaces: o.namespaces,
-            write: o.write.map(|w| if w == "dryRun" { "dry_run".into() } else { w }),
+            write: o
+                .write
+                .map(|w| if w == "dryRun" { "dry_run".into() } else { w }),
             timeout_secs: o.timeout_seconds,
             max_tool_calls: count(o.max_tool_calls, "maxToolCalls")?,
         };
-        promise(env, async move {
-            ai::ask(&e, &subject, &question, &opts).await
-        })
+        promise(
+            env,
+            async move { ai::ask(&e, &subject, &question, &opts).await },
+        )
     }
 }

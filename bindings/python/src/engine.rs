@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use hxb_bindings_common::{ai, guard};
 use hxb_bindings_common::ops::{self, EngineOptions};
 use hxb_bindings_common::platform::{self, AppOptions};
 use hxb_bindings_common::tenancy::{self, AppAction, At};
+use hxb_bindings_common::{ai, guard};
 use pyo3::prelude::*;
 
 use crate::convert::{Instant, Json};

@@ -47,10 +47,16 @@ def test_a_viewer_cannot_restart_and_nothing_changes(engine):
             await engine.remediate(VIEWER, RESTART, apply=True)
         with pytest.raises(hxb.ForbiddenError):
             await engine.remediate("mallory@evil.example", RESTART)
+        # Project quotas belong to the organization's owners and admins, not to project roles.
+        quota = (await engine.get_project("acme", "dev", "web"))["quota"]
+        with pytest.raises(hxb.ForbiddenError):
+            await engine.remediate(DEV, {"action": "raise_quota", "namespace": NS,
+                                         "add": {"requests.cpu": "1"}}, apply=True)
+        assert (await engine.get_project("acme", "dev", "web"))["quota"] == quota
         assert await deployment(engine) == before
         assert await engine.pending_remediations() == []
         audit = await engine.remediation_audit()
-        assert [a["actor"] for a in audit] == [VIEWER, "mallory@evil.example"]
+        assert [a["actor"] for a in audit] == [VIEWER, "mallory@evil.example", DEV]
         assert all(a["result"].startswith("refused: forbidden") for a in audit)
 
     run(story())

@@ -70,7 +70,12 @@ impl Engine {
     /// `{"action": "restart", "namespace": …, "name": …}`. Returns the guard's result as JSON
     /// (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
     #[uniffi::method(default(apply = false))]
-    pub async fn remediate(&self, subject: String, action_json: String, apply: bool) -> Res<String> {
+    pub async fn remediate(
+        &self,
+        subject: String,
+        action_json: String,
+        apply: bool,
+    ) -> Res<String> {
         let e = self.engine.clone();
         let action: Value = serde_json::from_str(&action_json)
             .map_err(|err| hxb::Error::invalid("action", format!("not JSON: {err}")))?;
