@@ -232,8 +232,10 @@ async fn over_the_blast_radius_is_refused_and_changes_nothing() {
     assert_eq!(deployment(&engine).await["spec"]["replicas"], 3);
 
     // Bad limits are refused and the policy stays.
-    let mut nan = Policy::default();
-    nan.max_scale_up_factor = f64::NAN;
+    let nan = Policy {
+        max_scale_up_factor: f64::NAN,
+        ..Policy::default()
+    };
     let err = engine.set_remediation_policy(nan).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert_eq!(engine.remediation_policy().unwrap().max_pods_per_hour, 1);
