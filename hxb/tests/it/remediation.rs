@@ -443,43 +443,126 @@ async fn the_agent_sees_only_what_the_caller_may_read() {
     assert!(!reply.answer.text.contains("api"), "{}", reply.answer.text);
 }
 
-/// An OpenAI-compatible endpoint on a local socket answering one canned completion.
-async fn fake_openai() -> (String, tokio::task::JoinHandle<String>) {
+/// An OpenAI-compatible endpoint on a local socket answering `replies` (one assistant
+/// message each, in order, one connection each); yields every request it read.
+async fn fake_openai_replying(
+    replies: Vec<Value>,
+) -> (String, tokio::task::JoinHandle<Vec<String>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        let body_start = loop {
-            let n = sock.read(&mut chunk).await.unwrap();
-            buf.extend_from_slice(&chunk[..n]);
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
+        let mut requests = Vec::new();
+        for message in replies {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body_start = loop {
+                let n = sock.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+            };
+            let head = String::from_utf8_lossy(&buf[..body_start]).to_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map(|v| v.trim().parse().unwrap())
+                .unwrap_or(0);
+            while buf.len() < body_start + len {
+                let n = sock.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
             }
-        };
-        let head = String::from_utf8_lossy(&buf[..body_start]).to_lowercase();
-        let len: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map(|v| v.trim().parse().unwrap())
-            .unwrap_or(0);
-        while buf.len() < body_start + len {
-            let n = sock.read(&mut chunk).await.unwrap();
-            buf.extend_from_slice(&chunk[..n]);
+            let finish = if message.get("tool_calls").is_some() {
+                "tool_calls"
+            } else {
+                "stop"
+            };
+            let body =
+                serde_json::json!({"choices": [{"message": message, "finish_reason": finish}]})
+                    .to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            sock.write_all(reply.as_bytes()).await.unwrap();
+            requests.push(String::from_utf8_lossy(&buf).into_owned());
         }
-        let body = serde_json::json!({"choices": [{"message": {"role": "assistant",
-            "content": "All quiet in <ns-1>."}, "finish_reason": "stop"}]})
-        .to_string();
-        let reply = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        sock.write_all(reply.as_bytes()).await.unwrap();
-        String::from_utf8_lossy(&buf).into_owned()
+        requests
     });
     (url, task)
+}
+
+/// The endpoint answering one canned completion.
+async fn fake_openai() -> (String, tokio::task::JoinHandle<String>) {
+    let (url, task) = fake_openai_replying(vec![
+        serde_json::json!({"role": "assistant", "content": "All quiet in <ns-1>."}),
+    ])
+    .await;
+    (
+        url,
+        tokio::spawn(async move { task.await.unwrap().remove(0) }),
+    )
+}
+
+#[tokio::test]
+async fn the_agents_write_requests_wait_for_approval() {
+    let engine = world().await;
+    let before = deployment(&engine).await;
+    // The model asks for a restart (with real names: they pass through unchanged), then answers.
+    let call = serde_json::json!({"role": "assistant", "content": null, "tool_calls": [{
+        "id": "call_1", "type": "function", "function": {"name": "restart_workload",
+        "arguments": serde_json::json!({"namespace": NS, "name": "api", "kind": "Deployment"}).to_string()}}]});
+    let done = serde_json::json!({"role": "assistant", "content": "Restart requested."});
+    let (url, server) = fake_openai_replying(vec![call.clone(), done.clone()]).await;
+    let provider = |url: &str| {
+        serde_json::from_value::<Provider>(
+            serde_json::json!({"provider": "openai", "base_url": url, "model": "tiny"}),
+        )
+        .unwrap()
+    };
+    let opts = AgentOptions::new()
+        .provider(provider(&url))
+        .write_mode(WriteMode::Request);
+    let reply = engine.ask(DEV, "please restart api", &opts).await.unwrap();
+    server.await.unwrap();
+    assert_eq!(reply.answer.text, "Restart requested.");
+    assert_eq!(reply.answer.tool_calls[0].name, "restart_workload");
+    assert_eq!(reply.answer.tool_calls[0].error, None);
+    // Not executed: recorded as pending, as the developer's own request would be.
+    assert_eq!(reply.pending.len(), 1);
+    let pending = engine.pending_remediations().await.unwrap();
+    assert_eq!(pending[0].id, reply.pending[0]);
+    assert_eq!(pending[0].requested_by, DEV);
+    assert_eq!(pending[0].action, restart());
+    assert_eq!(deployment(&engine).await, before);
+    let done_ = engine
+        .approve_remediation(&reply.pending[0], LEAD)
+        .await
+        .unwrap();
+    assert_eq!(done_.outcome.decision, Decision::Executed);
+
+    // The same request from a viewer is refused by the guard: an error in the transcript,
+    // nothing pending, nothing changed.
+    let after = deployment(&engine).await;
+    let (url, server) = fake_openai_replying(vec![call, done]).await;
+    let opts = AgentOptions::new()
+        .provider(provider(&url))
+        .write_mode(WriteMode::Request);
+    let reply = engine
+        .ask(VIEWER, "please restart api", &opts)
+        .await
+        .unwrap();
+    server.await.unwrap();
+    let err = reply.answer.tool_calls[0]
+        .error
+        .as_deref()
+        .unwrap_or_default();
+    assert!(err.starts_with("forbidden"), "{err}");
+    assert!(reply.pending.is_empty());
+    assert!(engine.pending_remediations().await.unwrap().is_empty());
+    assert_eq!(deployment(&engine).await, after);
 }
 
 #[tokio::test]
