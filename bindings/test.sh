@@ -65,10 +65,6 @@ section "Python: build the abi3 wheel with maturin (dev profile) and install it"
 section "Python: pytest (bindings/python/tests)"
 (cd "$work" && "$work/venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests")
 
-section "Node: node --test (bindings/node/test)"
-export HXB_NODE_ADDON="$lib/libhxb_node.$so"
-(cd bindings/node && node --test test/)
-
 section "Node: generated TypeScript declarations (native.d.ts) are up to date"
 node bindings/node/scripts/gen-dts.js "$work/napi-types/hxb-node" >"$work/native.d.ts"
 if [ "$update" = 1 ]; then
@@ -77,6 +73,10 @@ elif ! diff -u bindings/node/native.d.ts "$work/native.d.ts"; then
   echo "bindings/node/native.d.ts is stale: run HXB_UPDATE_GENERATED=1 bindings/test.sh" >&2
   exit 1
 fi
+
+section "Node: node --test (bindings/node/test)"
+export HXB_NODE_ADDON="$lib/libhxb_node.$so"
+(cd bindings/node && node --test test/)
 
 section "uniffi: Python bindings generated from the library, uniffi-layer pytest suite"
 mkdir -p "$work/uniffi-py"

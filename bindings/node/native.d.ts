@@ -3,6 +3,26 @@
 
 /** The hxb engine: one handle over the cluster, the state store and the clock. */
 export declare class Engine {
+  /**
+   * Plan a remediation as `subject` (a dry run unless `{apply: true}`); resolves to the
+   * guard's result (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
+   */
+  remediate(subject: string, action: any, options?: RemediateOptions | undefined | null): Promise<any>
+  /** Approve a pending remediation as `approver`, running it through the guard again. */
+  approveRemediation(id: string, approver: string): Promise<any>
+  /** Remediations waiting for approval, oldest first. */
+  pendingRemediations(): Promise<Array<any>>
+  /** The remediation entries of the audit log (the last `limit`, default 100), oldest first. */
+  remediationAudit(options?: AuditOptions | undefined | null): Promise<Array<any>>
+  /** Replace the remediation policy (synchronous; unset fields take the defaults). */
+  setRemediationPolicy(policy: RemediationPolicy): void
+  /** The remediation policy in force (synchronous). */
+  remediationPolicy(): RemediationPolicy
+  /**
+   * Ask the operations agent a question as `subject`; resolves to the answer (`text`,
+   * `tool_calls`, `stop`, `truncated`, `pending`).
+   */
+  ask(subject: string, question: string, options?: AskOptions | undefined | null): Promise<any>
   /** An engine on the embedded, in-process cluster (3 nodes, in-memory state). */
   static embedded(): Engine
   /** An engine configured by `options` (embedded unless `kubeconfig` is given). */
@@ -209,6 +229,38 @@ export interface AppSpec {
   schedule?: string
 }
 
+/** Options of `ask`. */
+export interface AskOptions {
+  /**
+   * `"offline"` (default: no model), `"openai"` (an OpenAI-compatible endpoint) or
+   * `"ollama"`.
+   */
+  provider?: string
+  /** The endpoint (`openai`: required; `ollama`: default `http://127.0.0.1:11434`). */
+  baseUrl?: string
+  /** The model (`openai`, `ollama`). */
+  model?: string
+  /** Bearer token (`openai`). */
+  apiKey?: string
+  /**
+   * Namespaces the agent may look at (default: every project namespace whose pods the
+   * caller may list).
+   */
+  namespaces?: Array<string>
+  /** Write tools: `"off"` (default), `"dryRun"`/`"dry_run"` or `"request"`. */
+  write?: string
+  /** HTTP provider timeout in seconds (default 60). */
+  timeoutSeconds?: number
+  /** Tool calls per question (default 8). */
+  maxToolCalls?: number
+}
+
+/** Options of `remediationAudit`. */
+export interface AuditOptions {
+  /** The last this many entries (default 100). */
+  limit?: number
+}
+
 /** Options of the `delete*` entity calls. */
 export interface DeleteOptions {
   /** Also delete what the entity contains (default false: refused while it is not empty). */
@@ -286,6 +338,32 @@ export interface OrganizationOptions {
   plan?: string
   /** Display name. */
   displayName?: string
+}
+
+/** Options of `remediate`. */
+export interface RemediateOptions {
+  /**
+   * Really do it (default false: a dry run). Actions the policy does not run automatically
+   * become pending approvals.
+   */
+  apply?: boolean
+}
+
+/** The remediation policy (`setRemediationPolicy`: unset fields take the defaults). */
+export interface RemediationPolicy {
+  /**
+   * Action kinds run without approval (`"restart"`, `"scale"`, `"rollback_function"`,
+   * `"raise_quota"`, `"cordon_node"`); default none.
+   */
+  automatic?: Array<string>
+  /** Pods disrupted per hour, everything together (default 20). */
+  maxPodsPerHour?: number
+  /** Fraction of one workload's pods disrupted per hour (default 1). */
+  maxWorkloadFractionPerHour?: number
+  /** Largest scale-up factor (default 2). */
+  maxScaleUpFactor?: number
+  /** Whether an approver must be someone other than the requester (default true). */
+  fourEyes?: boolean
 }
 
 /** The answer of `recommendReplicas`. */

@@ -1,6 +1,5 @@
 //! The platform tour's parts.
 
-pub mod guard;
 pub mod progress;
 pub mod report;
 pub mod setup;

@@ -10,10 +10,10 @@ use hxb::core::Subject;
 use hxb::core::metrics::alerts::{AlertEvent, AlertManager, AlertRule, Severity};
 use hxb::core::metrics::{EmbeddedMetrics, MetricsSource, TsdbConfig, labels};
 use hxb::prelude::*;
+use hxb::remediation::{Action, Decision, Guard, Policy, WorkloadKind};
 use hxb::{Clock, ManualClock, Tenancy};
 use hxb_ai::detect::{Composite, Detector};
 use hxb_ai::incidents::{IncidentGrouper, Signal, SignalKind};
-use hxb_ai::remediate::{Action, Decision, Guard, Policy, WorkloadKind};
 use hxb_core::Timestamp;
 use hxb_scaling::forecast::{Fallback, Forecaster, SeasonalEnsemble};
 use hxb_scaling::hpa::{
@@ -24,7 +24,6 @@ use hxb_scaling::predictive::PredictiveScaler;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::tour::guard;
 use crate::tour::progress::Progress;
 use crate::tour::setup::{AppSpec, DAY_MS, HISTORY_DAYS, PEOPLE};
 
@@ -167,15 +166,9 @@ pub async fn run(
     for a in apps {
         states.push(prepare(&t, a).await?);
     }
-    let (authorizer, platform) = guard::adapters(&t);
-    let guard = Guard::new(
-        engine.cluster()?,
-        authorizer,
-        engine.store()?,
-        engine.clock(),
-        Policy::default(),
-    )
-    .with_platform(platform);
+    // The engine's guard: RBAC from the tenancy, quota raises within the workspace's headroom.
+    engine.set_remediation_policy(Policy::default())?;
+    let guard = engine.remediation_guard()?;
     let mut alerts = alert_rules(apps)?;
     let mut grouper = IncidentGrouper::new(Duration::from_secs(20 * 60));
     let mut remediated: BTreeSet<u64> = BTreeSet::new();

@@ -29,6 +29,7 @@ pub(crate) struct Inner {
     tenancy: std::sync::OnceLock<hxb_tenancy::Tenancy>,
     events: EventBus,
     pub(crate) monitor: Monitor,
+    pub(crate) remediation: crate::remediation::State,
     #[cfg(feature = "fleet")]
     fleet: std::sync::OnceLock<hxb_tenancy::fleet::Fleet>,
 }
@@ -265,6 +266,7 @@ impl Engine {
                 tenancy: std::sync::OnceLock::new(),
                 events: EventBus::default(),
                 monitor: Monitor::default(),
+                remediation: Default::default(),
                 #[cfg(feature = "fleet")]
                 fleet: std::sync::OnceLock::new(),
             }),

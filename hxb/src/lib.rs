@@ -37,6 +37,7 @@ mod engine;
 pub mod events;
 mod monitor;
 mod ops;
+pub mod remediation;
 pub mod telemetry;
 
 #[doc(inline)]
@@ -84,7 +85,7 @@ pub mod fleet {
 
 /// AI operations: streaming anomaly detection, the NAB scorer, k8sgpt-style cluster analysis,
 /// incidents, remediation and the LLM layer (see [`Engine::detect_anomalies`] and
-/// [`Engine::analyze`]).
+/// [`Engine::analyze`]; the guard and the agent wired to the engine are in [`remediation`]).
 pub mod ai {
     #[doc(inline)]
     pub use hxb_ai::*;

@@ -10,6 +10,8 @@
 //!   crash of the host process;
 //! - [`ops`]: calls over plain data (strings, maps) that forward to the facade;
 //! - [`platform`]: the creating tenancy calls, scaling and AI operations over plain data;
+//! - [`ai`]: guarded remediation (actions, approvals, audit, the policy) and the operations
+//!   agent over plain data;
 //! - [`tenancy`]: members, invitations, scoped kubeconfigs, reading and deleting tenants, the
 //!   application lifecycle, usage and cost, reconcile;
 //! - [`observe`]: the event stream, alert rules and alerts, health, signals and incidents,
@@ -22,6 +24,7 @@
 //! assert_eq!(info.details["reason"], "more than one decimal point");
 //! ```
 
+pub mod ai;
 mod error;
 pub mod observe;
 pub mod ops;

@@ -8,6 +8,7 @@
 
 #![cfg_attr(test, allow(dead_code))] // napi registers exports outside test builds only
 
+mod ai;
 mod engine;
 mod errors;
 mod observe;

@@ -2,11 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use hxb_bindings_common::guard;
-use hxb_bindings_common::observe;
 use hxb_bindings_common::ops::{self, EngineOptions};
 use hxb_bindings_common::platform::{self, AppOptions};
 use hxb_bindings_common::tenancy::{self, AppAction, At};
+use hxb_bindings_common::{ai, guard, observe};
 use pyo3::prelude::*;
 
 use crate::convert::{Instant, Json};
@@ -26,6 +25,11 @@ fn at<'a>(workspace: &'a Option<String>, project: &'a Option<String>) -> At<'a> 
         workspace: workspace.as_deref(),
         project: project.as_deref(),
     }
+}
+
+/// A count from Python: negative or beyond `u32` is `InvalidInputError` (not `OverflowError`).
+fn non_negative<T: TryFrom<i64>>(n: i64, field: &str) -> Res<T> {
+    T::try_from(n).map_err(|_| hxb::Error::invalid(field, format!("{n} is out of range")).into())
 }
 
 fn json_list(list: Vec<serde_json::Value>) -> Res<Vec<Json>> {
@@ -678,5 +682,110 @@ impl Engine {
             observe::logs(&e, &namespace, &pod, container, tail_lines, limit_bytes).await
         };
         run(fut).await
+    }
+
+    // --- remediation and agent ---
+
+    /// Plan a remediation as `subject` (a user as the tenancy knows them): a dry run unless
+    /// `apply=True`; with `apply=True` actions the policy does not run automatically become
+    /// pending approvals (`pending` holds the id). The action is a dict, e.g.
+    /// `{"action": "restart", "namespace": ns, "name": "api"}`.
+    #[pyo3(signature = (subject, action, *, apply=false))]
+    async fn remediate(&self, subject: String, action: Json, apply: bool) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { ai::remediate(&e, &subject, action.0, apply).await };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Approve a pending remediation as `approver`, running it through the guard again.
+    async fn approve_remediation(&self, id: String, approver: String) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { ai::approve_remediation(&e, &id, &approver).await };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Remediations waiting for approval, oldest first.
+    async fn pending_remediations(&self) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        json_list(run(async move { ai::pending_remediations(&e).await }).await?)
+    }
+
+    /// The remediation entries of the audit log (the last `limit`), oldest first.
+    #[pyo3(signature = (limit=100))]
+    async fn remediation_audit(&self, limit: i64) -> Res<Vec<Json>> {
+        let limit = non_negative(limit, "limit")?;
+        let e = self.engine.clone();
+        json_list(run(async move { ai::remediation_audit(&e, Some(limit)).await }).await?)
+    }
+
+    /// Replace the remediation policy (unset arguments: the defaults). Synchronous.
+    #[pyo3(signature = (*, automatic=None, max_pods_per_hour=None, max_workload_fraction_per_hour=None, max_scale_up_factor=None, four_eyes=None))]
+    fn set_remediation_policy(
+        &self,
+        automatic: Option<Vec<String>>,
+        max_pods_per_hour: Option<i64>,
+        max_workload_fraction_per_hour: Option<f64>,
+        max_scale_up_factor: Option<f64>,
+        four_eyes: Option<bool>,
+    ) -> Res<()> {
+        let max_pods_per_hour = max_pods_per_hour
+            .map(|n| non_negative(n, "max_pods_per_hour"))
+            .transpose()?;
+        let o = ai::PolicyOptions {
+            automatic,
+            max_pods_per_hour,
+            max_workload_fraction_per_hour,
+            max_scale_up_factor,
+            four_eyes,
+        };
+        Ok(guard(|| ai::set_remediation_policy(&self.engine, o))?)
+    }
+
+    /// The remediation policy in force, as a dict.
+    fn remediation_policy(&self) -> Res<Json> {
+        let p = guard(|| ai::remediation_policy(&self.engine))?;
+        Ok(Json(serde_json::json!({
+            "automatic": p.automatic,
+            "max_pods_per_hour": p.max_pods_per_hour,
+            "max_workload_fraction_per_hour": p.max_workload_fraction_per_hour,
+            "max_scale_up_factor": p.max_scale_up_factor,
+            "four_eyes": p.four_eyes,
+        })))
+    }
+
+    /// Ask the operations agent a question as `subject`; the answer with its tool-call
+    /// transcript. `provider`: `"offline"` (no model), `"openai"` (`base_url`, `model`,
+    /// `api_key`) or `"ollama"` (`model`, `base_url`).
+    #[pyo3(signature = (subject, question, *, provider=None, base_url=None, model=None, api_key=None, namespaces=None, write=None, timeout=None, max_tool_calls=None))]
+    #[allow(clippy::too_many_arguments)] // keyword-only arguments of the Python API
+    async fn ask(
+        &self,
+        subject: String,
+        question: String,
+        provider: Option<String>,
+        base_url: Option<String>,
+        model: Option<String>,
+        api_key: Option<String>,
+        namespaces: Option<Vec<String>>,
+        write: Option<String>,
+        timeout: Option<f64>,
+        max_tool_calls: Option<i64>,
+    ) -> Res<Json> {
+        let max_tool_calls = max_tool_calls
+            .map(|n| non_negative(n, "max_tool_calls"))
+            .transpose()?;
+        let e = self.engine.clone();
+        let o = ai::AskOptions {
+            provider,
+            base_url,
+            model,
+            api_key,
+            namespaces,
+            write,
+            timeout_secs: timeout,
+            max_tool_calls,
+        };
+        let fut = async move { ai::ask(&e, &subject, &question, &o).await };
+        Ok(Json(run(fut).await?))
     }
 }

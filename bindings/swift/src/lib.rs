@@ -8,12 +8,14 @@
 
 uniffi::setup_scaffolding!();
 
+mod ai;
 mod engine;
 mod error;
 mod observe;
 mod tenancy;
 mod values;
 
+pub use ai::{AskOptions, RemediationPolicy};
 pub use engine::{Engine, EngineOptions};
 pub use error::HxbError;
 pub use observe::{EventSubscription, FunctionResponse};

@@ -81,6 +81,11 @@ pub struct ToolTrace {
     pub truncated: bool,
     /// Strings withheld because they read like instructions.
     pub withheld: usize,
+    /// For a write tool that succeeded: the guard's [`Outcome`](crate::remediate::Outcome)
+    /// as JSON (real names, before anonymisation), so the caller can act on a decision such
+    /// as `needs_approval`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<Value>,
 }
 
 /// The agent's answer.
@@ -322,6 +327,7 @@ impl Agent {
             Ok(mut out) => {
                 sanitize::redact_sensitive(&mut out);
                 sanitize::register_names(&out, anon);
+                let remediation = tools::is_write(name).then(|| out.clone());
                 let withheld = sanitize::neutralise(&mut out);
                 let mut body = anon.anonymise(&out.to_string());
                 let truncated = sanitize::truncate(&mut body, self.budget);
@@ -334,6 +340,7 @@ impl Agent {
                     output_bytes: body.len(),
                     truncated,
                     withheld,
+                    remediation,
                 };
                 (content, trace)
             }
@@ -353,6 +360,7 @@ fn error_result(name: &str, args: Value, e: &Error, anon: &mut Anonymiser) -> (S
         output_bytes: body.len(),
         truncated: false,
         withheld: 0,
+        remediation: None,
     };
     (content, trace)
 }

@@ -55,6 +55,11 @@ const LOG_TAIL_DEFAULT: usize = 100;
 const LOG_TAIL_MAX: usize = 500;
 const WRITE_TOOLS: &[&str] = &["restart_workload", "scale_workload", "cordon_node"];
 
+/// Whether `name` is one of the write tools (which go through the guard).
+pub(crate) fn is_write(name: &str) -> bool {
+    WRITE_TOOLS.contains(&name)
+}
+
 fn ns_param() -> Value {
     json!({"type": "string", "description": "namespace (placeholder as given)"})
 }

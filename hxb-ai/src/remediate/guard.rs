@@ -120,6 +120,7 @@ pub struct Outcome {
     pub description: String,
 }
 
+#[derive(Clone)]
 struct Spend {
     at: Timestamp,
     workload: String,
@@ -235,6 +236,23 @@ impl Guard {
                 clock: i.clock.clone(),
                 policy: i.policy.clone(),
                 spent: Mutex::new(VecDeque::new()),
+            }),
+        }
+    }
+
+    /// The same guard under another policy; the disruption already spent this hour carries
+    /// over (a policy change does not reset the blast-radius budget).
+    pub fn with_policy(&self, policy: Policy) -> Guard {
+        let i = &self.inner;
+        Guard {
+            inner: Arc::new(GuardInner {
+                cluster: i.cluster.clone(),
+                authorizer: i.authorizer.clone(),
+                platform: i.platform.clone(),
+                store: i.store.clone(),
+                clock: i.clock.clone(),
+                policy,
+                spent: Mutex::new(i.spent.lock().clone()),
             }),
         }
     }

@@ -10,4 +10,5 @@ mod events;
 mod fleet;
 #[cfg(feature = "policy")]
 mod policy;
+mod remediation;
 mod scaling_ai;

@@ -264,6 +264,41 @@ uint64_t uniffi_hxb_uniffi_fn_constructor_engine_embedded(RustCallStatus *_Nonnu
 uint64_t uniffi_hxb_uniffi_fn_constructor_engine_open(RustBuffer options
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_APPROVE_REMEDIATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_APPROVE_REMEDIATION
+uint64_t uniffi_hxb_uniffi_fn_method_engine_approve_remediation(uint64_t ptr, RustBuffer id, RustBuffer approver
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ASK
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ASK
+uint64_t uniffi_hxb_uniffi_fn_method_engine_ask(uint64_t ptr, RustBuffer subject, RustBuffer question, RustBuffer options
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_PENDING_REMEDIATIONS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_PENDING_REMEDIATIONS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_pending_remediations(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_remediate(uint64_t ptr, RustBuffer subject, RustBuffer action_json, int8_t apply
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATION_AUDIT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATION_AUDIT
+uint64_t uniffi_hxb_uniffi_fn_method_engine_remediation_audit(uint64_t ptr, RustBuffer limit
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATION_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATION_POLICY
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_remediation_policy(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SET_REMEDIATION_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SET_REMEDIATION_POLICY
+void uniffi_hxb_uniffi_fn_method_engine_set_remediation_policy(uint64_t ptr, RustBuffer policy, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ANALYZE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ANALYZE
 uint64_t uniffi_hxb_uniffi_fn_method_engine_analyze(uint64_t ptr, RustBuffer namespace
@@ -960,6 +995,48 @@ uint16_t uniffi_hxb_uniffi_checksum_func_sum_quantities(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_FUNC_VALIDATE_NAME
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_FUNC_VALIDATE_NAME
 uint16_t uniffi_hxb_uniffi_checksum_func_validate_name(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_APPROVE_REMEDIATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_APPROVE_REMEDIATION
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_approve_remediation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ASK
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ASK
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_ask(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_PENDING_REMEDIATIONS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_PENDING_REMEDIATIONS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_pending_remediations(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_remediate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATION_AUDIT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATION_AUDIT
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_remediation_audit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATION_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATION_POLICY
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_remediation_policy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SET_REMEDIATION_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SET_REMEDIATION_POLICY
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_set_remediation_policy(void
     
 );
 #endif
