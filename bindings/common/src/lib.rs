@@ -11,7 +11,9 @@
 //! - [`ops`]: calls over plain data (strings, maps) that forward to the facade;
 //! - [`platform`]: the creating tenancy calls, scaling and AI operations over plain data;
 //! - [`tenancy`]: members, invitations, scoped kubeconfigs, reading and deleting tenants, the
-//!   application lifecycle, usage and cost, reconcile.
+//!   application lifecycle, usage and cost, reconcile;
+//! - [`platform_ext`]: the facade's optional parts — backup and restore, plan policy, the
+//!   multi-cluster fleet.
 //!
 //! ```
 //! let err = hxb::Quantity::parse("1.5.5Gi").map_err(hxb::Error::from).unwrap_err();
@@ -24,6 +26,7 @@ mod error;
 pub mod ops;
 mod panic;
 pub mod platform;
+pub mod platform_ext;
 pub mod tenancy;
 
 pub use error::{ErrorInfo, sample_error};
