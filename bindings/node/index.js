@@ -198,3 +198,6 @@ module.exports = {
   ClosedError,
   InternalError,
 }
+
+// --- backup, policy, fleet ---
+module.exports.Backups = api.Backups

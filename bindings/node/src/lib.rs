@@ -10,6 +10,7 @@
 
 mod engine;
 mod errors;
+mod platform_ext;
 mod tenancy;
 mod values;
 
