@@ -10,11 +10,13 @@ uniffi::setup_scaffolding!();
 
 mod engine;
 mod error;
+mod platform_ext;
 mod tenancy;
 mod values;
 
 pub use engine::{Engine, EngineOptions};
 pub use error::HxbError;
+pub use platform_ext::{Backups, FleetMember, ProjectRef};
 pub use values::Quantity;
 
 /// The engine's version.
