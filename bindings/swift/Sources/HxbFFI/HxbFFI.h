@@ -339,6 +339,46 @@ uint64_t uniffi_hxb_uniffi_fn_method_engine_list(uint64_t ptr, RustBuffer kind, 
 RustBuffer uniffi_hxb_uniffi_fn_method_engine_recommend_replicas(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ADMIT_MANIFEST
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ADMIT_MANIFEST
+uint64_t uniffi_hxb_uniffi_fn_method_engine_admit_manifest(uint64_t ptr, RustBuffer manifest_json
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_BACKUPS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_BACKUPS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_backups(uint64_t ptr, RustBuffer directory, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CHECK_MANIFEST
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CHECK_MANIFEST
+uint64_t uniffi_hxb_uniffi_fn_method_engine_check_manifest(uint64_t ptr, RustBuffer manifest_json
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_FLEET_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_FLEET_MEMBERS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_fleet_members(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_MOVE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_MOVE_WORKSPACE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_move_workspace(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer target
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_PLACE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_PLACE_WORKSPACE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_place_workspace(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer region, RustBuffer require, RustBuffer prefer, RustBuffer cluster
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_WORKSPACE_ASSIGNMENT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_WORKSPACE_ASSIGNMENT
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_workspace_assignment(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_WORKSPACE_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_WORKSPACE_POLICY
+uint64_t uniffi_hxb_uniffi_fn_method_engine_workspace_policy(uint64_t ptr, RustBuffer org, RustBuffer workspace
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACCEPT_INVITATION
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACCEPT_INVITATION
 uint64_t uniffi_hxb_uniffi_fn_method_engine_accept_invitation(uint64_t ptr, RustBuffer token
@@ -457,6 +497,61 @@ uint64_t uniffi_hxb_uniffi_fn_method_engine_stop_app(uint64_t ptr, RustBuffer or
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_USAGE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_USAGE
 uint64_t uniffi_hxb_uniffi_fn_method_engine_usage(uint64_t ptr, RustBuffer org, RustBuffer from, RustBuffer to
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_BACKUPS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_BACKUPS
+uint64_t uniffi_hxb_uniffi_fn_clone_backups(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_FREE_BACKUPS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_FREE_BACKUPS
+void uniffi_hxb_uniffi_fn_free_backups(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_DELETE
+uint64_t uniffi_hxb_uniffi_fn_method_backups_delete(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_LIST
+uint64_t uniffi_hxb_uniffi_fn_method_backups_list(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_PLAN_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_PLAN_RESTORE
+uint64_t uniffi_hxb_uniffi_fn_method_backups_plan_restore(uint64_t ptr, RustBuffer id, RustBuffer into
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_POLICIES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_POLICIES
+uint64_t uniffi_hxb_uniffi_fn_method_backups_policies(uint64_t ptr, RustBuffer org
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_REMOVE_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_REMOVE_POLICY
+uint64_t uniffi_hxb_uniffi_fn_method_backups_remove_policy(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer app
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_RESTORE
+uint64_t uniffi_hxb_uniffi_fn_method_backups_restore(uint64_t ptr, RustBuffer id, RustBuffer into
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_RUN_DUE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_RUN_DUE
+uint64_t uniffi_hxb_uniffi_fn_method_backups_run_due(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_SET_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_SET_POLICY
+uint64_t uniffi_hxb_uniffi_fn_method_backups_set_policy(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer app, RustBuffer schedule, RustBuffer keep_last, RustBuffer max_age_seconds, int8_t include_secrets
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_SNAPSHOT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_BACKUPS_SNAPSHOT
+uint64_t uniffi_hxb_uniffi_fn_method_backups_snapshot(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer apps, int8_t include_secrets
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_QUANTITY
@@ -963,6 +1058,54 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_recommend_replicas(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ADMIT_MANIFEST
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ADMIT_MANIFEST
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_admit_manifest(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_BACKUPS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_BACKUPS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_backups(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CHECK_MANIFEST
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CHECK_MANIFEST
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_check_manifest(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_FLEET_MEMBERS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_FLEET_MEMBERS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_fleet_members(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_MOVE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_MOVE_WORKSPACE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_move_workspace(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_PLACE_WORKSPACE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_PLACE_WORKSPACE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_place_workspace(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_WORKSPACE_ASSIGNMENT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_WORKSPACE_ASSIGNMENT
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_workspace_assignment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_WORKSPACE_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_WORKSPACE_POLICY
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_workspace_policy(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACCEPT_INVITATION
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACCEPT_INVITATION
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_accept_invitation(void
@@ -1104,6 +1247,60 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_stop_app(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_USAGE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_USAGE
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_usage(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_DELETE
+uint16_t uniffi_hxb_uniffi_checksum_method_backups_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_LIST
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_LIST
+uint16_t uniffi_hxb_uniffi_checksum_method_backups_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_PLAN_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_PLAN_RESTORE
+uint16_t uniffi_hxb_uniffi_checksum_method_backups_plan_restore(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_POLICIES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_POLICIES
+uint16_t uniffi_hxb_uniffi_checksum_method_backups_policies(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_REMOVE_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_REMOVE_POLICY
+uint16_t uniffi_hxb_uniffi_checksum_method_backups_remove_policy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_RESTORE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_RESTORE
+uint16_t uniffi_hxb_uniffi_checksum_method_backups_restore(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_RUN_DUE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_RUN_DUE
+uint16_t uniffi_hxb_uniffi_checksum_method_backups_run_due(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_SET_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_SET_POLICY
+uint16_t uniffi_hxb_uniffi_checksum_method_backups_set_policy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_SNAPSHOT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_BACKUPS_SNAPSHOT
+uint16_t uniffi_hxb_uniffi_checksum_method_backups_snapshot(void
     
 );
 #endif
