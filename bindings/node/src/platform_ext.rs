@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use hxb_bindings_common::platform_ext::backup::{self, PolicyOptions};
+use hxb_bindings_common::platform_ext::backup::{self, BackupSet, PolicyOptions};
 use hxb_bindings_common::platform_ext::fleet::{self, FleetMemberOptions, Placement};
 use hxb_bindings_common::platform_ext::policy;
 use hxb_bindings_common::{ErrorInfo, join_error};
@@ -134,8 +134,7 @@ fn non_negative(v: Option<f64>, field: &str) -> napi::Result<Option<u64>> {
 /// (`engine.backups(directory)`).
 #[napi]
 pub struct Backups {
-    engine: hxb::Engine,
-    backups: hxb::backup::Backups,
+    set: BackupSet,
 }
 
 #[napi]
@@ -151,7 +150,7 @@ impl Backups {
         project: String,
         options: Option<SnapshotOptions>,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let o = options.unwrap_or_default();
         promise(env, async move {
             let at = [&*org, &*workspace, &*project];
@@ -168,7 +167,7 @@ impl Backups {
         workspace: String,
         project: String,
     ) -> napi::Result<PromiseRaw<'env, Vec<Value>>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         promise(env, async move {
             backup::list(&b, [&*org, &*workspace, &*project]).await
         })
@@ -177,7 +176,7 @@ impl Backups {
     /// Delete a snapshot.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn delete<'env>(&self, env: &'env Env, id: String) -> napi::Result<PromiseRaw<'env, ()>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         promise(env, async move { backup::delete(&b, &id).await })
     }
 
@@ -216,7 +215,7 @@ impl Backups {
         app: String,
         policy: BackupPolicyOptions,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let keep_last = non_negative(policy.keep_last, "keepLast")?
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
         let opts = PolicyOptions {
@@ -238,7 +237,7 @@ impl Backups {
         env: &'env Env,
         org: String,
     ) -> napi::Result<PromiseRaw<'env, Vec<Value>>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         promise(env, async move { backup::policies(&b, &org).await })
     }
 
@@ -252,7 +251,7 @@ impl Backups {
         project: String,
         app: String,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         promise(env, async move {
             backup::remove_policy(&b, [&*org, &*workspace, &*project, &*app]).await
         })
@@ -261,8 +260,8 @@ impl Backups {
     /// One scheduling pass at the engine clock's now: `{taken, pruned, failed}`.
     #[napi(ts_return_type = "Promise<any>")]
     pub fn run_due<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Value>> {
-        let (e, b) = (self.engine.clone(), self.backups.clone());
-        promise(env, async move { backup::run_due(&e, &b).await })
+        let b = self.set.clone();
+        promise(env, async move { backup::run_due(&b).await })
     }
 }
 
@@ -274,7 +273,7 @@ impl Backups {
         options: Option<RestoreOptions>,
         dry_run: bool,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let into = options.unwrap_or_default().into;
         promise(env, async move {
             let into = into.as_ref().map(|p| [&*p.org, &*p.workspace, &*p.project]);
@@ -288,11 +287,8 @@ impl Engine {
     /// Backup and restore with snapshots as files in `directory` (created if missing).
     #[napi]
     pub fn backups(&self, directory: String) -> napi::Result<Backups> {
-        let backups = guard(|| backup::open(&self.engine, &directory))?;
-        Ok(Backups {
-            engine: self.engine.clone(),
-            backups,
-        })
+        let set = guard(|| backup::open(&self.engine, &directory))?;
+        Ok(Backups { set })
     }
 
     /// What the engine's admission says about a manifest (its workspace plan's policy):

@@ -92,7 +92,9 @@ test('backup policies and due runs', async (t) => {
   assert.deepEqual(await backups.runDue(), { taken: [], pruned: [], failed: [] })
   await backups.removePolicy('acme', 'dev', 'web', 'shop')
   assert.deepEqual(await backups.policies('acme'), [])
-  e.close()
+  e.close() // the handle follows its engine
+  await assert.rejects(backups.snapshot('acme', 'dev', 'web'), hxb.ClosedError)
+  await assert.rejects(backups.runDue(), hxb.ClosedError)
 })
 
 const privilegedPod = (privileged = true, namespace = 'acme-dev-web') => ({

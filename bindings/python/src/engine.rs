@@ -591,13 +591,9 @@ impl Engine {
     /// Backup and restore with snapshots as files in `directory` (created if missing).
     fn backups(&self, py: Python<'_>, directory: std::path::PathBuf) -> Res<Backups> {
         let directory = directory.to_string_lossy().into_owned();
-        let e = self.engine.clone();
-        let backups = enter(py, || ext_backup::open(&e, &directory))?;
-        Ok(Backups {
-            engine: e,
-            backups,
-            directory,
-        })
+        let e = &self.engine;
+        let set = enter(py, || ext_backup::open(e, &directory))?;
+        Ok(Backups { set, directory })
     }
 
     /// What the engine's admission says about a manifest (its workspace plan's policy),

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use hxb_bindings_common::platform_ext::backup::{self, PolicyOptions};
+use hxb_bindings_common::platform_ext::backup::{self, BackupSet, PolicyOptions};
 use pyo3::prelude::*;
 
 use crate::convert::Json;
@@ -15,8 +15,7 @@ use crate::runtime::run;
 /// Backup and restore with snapshots as files in one directory.
 #[pyclass(module = "hxb._native", frozen)]
 pub struct Backups {
-    pub(crate) engine: hxb::Engine,
-    pub(crate) backups: hxb::backup::Backups,
+    pub(crate) set: BackupSet,
     pub(crate) directory: String,
 }
 
@@ -24,7 +23,7 @@ type Into3 = Option<(String, String, String)>;
 
 impl Backups {
     async fn restore_into(&self, id: String, into: Into3, dry_run: bool) -> Res<Json> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let fut = async move {
             let into = into.as_ref().map(|(o, w, p)| [&**o, &**w, &**p]);
             backup::restore(&b, &id, into, dry_run).await
@@ -45,7 +44,7 @@ impl Backups {
         apps: Option<Vec<String>>,
         include_secrets: bool,
     ) -> Res<Json> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let fut = async move {
             let at = [&*org, &*workspace, &*project];
             backup::snapshot(&b, at, apps, include_secrets).await
@@ -55,14 +54,14 @@ impl Backups {
 
     /// The snapshots of a project, oldest first.
     async fn list(&self, org: String, workspace: String, project: String) -> Res<Vec<Json>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let fut = async move { backup::list(&b, [&*org, &*workspace, &*project]).await };
         Ok(run(fut).await?.into_iter().map(Json).collect())
     }
 
     /// Delete a snapshot.
     async fn delete(&self, id: String) -> Res<()> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         run(async move { backup::delete(&b, &id).await }).await
     }
 
@@ -94,7 +93,7 @@ impl Backups {
         max_age: Option<Duration>,
         include_secrets: bool,
     ) -> Res<Json> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let opts = PolicyOptions {
             schedule,
             keep_last,
@@ -110,7 +109,7 @@ impl Backups {
 
     /// The backup policies of an organization.
     async fn policies(&self, org: String) -> Res<Vec<Json>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let fut = async move { backup::policies(&b, &org).await };
         Ok(run(fut).await?.into_iter().map(Json).collect())
     }
@@ -123,7 +122,7 @@ impl Backups {
         project: String,
         app: String,
     ) -> Res<()> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let fut =
             async move { backup::remove_policy(&b, [&*org, &*workspace, &*project, &*app]).await };
         run(fut).await
@@ -131,10 +130,8 @@ impl Backups {
 
     /// One scheduling pass at the engine clock's now: take the due policy snapshots, prune.
     async fn run_due(&self) -> Res<Json> {
-        let (e, b) = (self.engine.clone(), self.backups.clone());
-        Ok(Json(
-            run(async move { backup::run_due(&e, &b).await }).await?,
-        ))
+        let b = self.set.clone();
+        Ok(Json(run(async move { backup::run_due(&b).await }).await?))
     }
 
     fn __repr__(&self) -> String {

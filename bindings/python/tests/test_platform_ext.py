@@ -113,6 +113,11 @@ def test_backup_policies_and_due_runs(engine, tmp_path):
         assert report == {"taken": [], "pruned": [], "failed": []}  # not due yet
         await backups.remove_policy("acme", "dev", "web", "shop")
         assert await backups.policies("acme") == []
+        engine.close()                                           # the handle follows its engine
+        with pytest.raises(hxb.ClosedError):
+            await backups.snapshot("acme", "dev", "web")
+        with pytest.raises(hxb.ClosedError):
+            await backups.run_due()
 
     run(story())
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hxb_bindings_common::join_error;
-use hxb_bindings_common::platform_ext::backup::{self, PolicyOptions};
+use hxb_bindings_common::platform_ext::backup::{self, BackupSet, PolicyOptions};
 use hxb_bindings_common::platform_ext::fleet::{self, FleetMemberOptions, Placement};
 use hxb_bindings_common::platform_ext::policy;
 use serde_json::Value;
@@ -83,8 +83,7 @@ pub struct ProjectRef {
 /// (`engine.backups(directory:)`).
 #[derive(Debug, uniffi::Object)]
 pub struct Backups {
-    engine: hxb::Engine,
-    backups: hxb::backup::Backups,
+    set: BackupSet,
 }
 
 impl Backups {
@@ -94,7 +93,7 @@ impl Backups {
         into: Option<ProjectRef>,
         dry_run: bool,
     ) -> Res<String> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         run(async move {
             let into = into.as_ref().map(|p| [&*p.org, &*p.workspace, &*p.project]);
             backup::restore(&b, &id, into, dry_run).await
@@ -117,7 +116,7 @@ impl Backups {
         apps: Option<Vec<String>>,
         include_secrets: bool,
     ) -> Res<String> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         run(async move {
             let at = [&*org, &*workspace, &*project];
             backup::snapshot(&b, at, apps, include_secrets).await
@@ -128,7 +127,7 @@ impl Backups {
 
     /// The snapshots of a project, oldest first (summaries as JSON).
     pub async fn list(&self, org: String, workspace: String, project: String) -> Res<Vec<String>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         run(async move { backup::list(&b, [&*org, &*workspace, &*project]).await })
             .await
             .map(texts)
@@ -136,7 +135,7 @@ impl Backups {
 
     /// Delete a snapshot.
     pub async fn delete(&self, id: String) -> Res<()> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         run(async move { backup::delete(&b, &id).await }).await
     }
 
@@ -168,7 +167,7 @@ impl Backups {
         max_age_seconds: Option<u64>,
         include_secrets: bool,
     ) -> Res<String> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         let opts = PolicyOptions {
             schedule,
             keep_last,
@@ -185,7 +184,7 @@ impl Backups {
 
     /// The backup policies of an organization (JSON).
     pub async fn policies(&self, org: String) -> Res<Vec<String>> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         run(async move { backup::policies(&b, &org).await })
             .await
             .map(texts)
@@ -199,15 +198,15 @@ impl Backups {
         project: String,
         app: String,
     ) -> Res<()> {
-        let b = self.backups.clone();
+        let b = self.set.clone();
         run(async move { backup::remove_policy(&b, [&*org, &*workspace, &*project, &*app]).await })
             .await
     }
 
     /// One scheduling pass at the engine clock's now: `{taken, pruned, failed}` as JSON.
     pub async fn run_due(&self) -> Res<String> {
-        let (e, b) = (self.engine.clone(), self.backups.clone());
-        run(async move { backup::run_due(&e, &b).await })
+        let b = self.set.clone();
+        run(async move { backup::run_due(&b).await })
             .await
             .map(text)
     }
@@ -217,11 +216,8 @@ impl Backups {
 impl Engine {
     /// Backup and restore with snapshots as files in `directory` (created if missing).
     pub fn backups(&self, directory: String) -> Res<Arc<Backups>> {
-        let backups = guard(|| backup::open(&self.engine, &directory))?;
-        Ok(Arc::new(Backups {
-            engine: self.engine.clone(),
-            backups,
-        }))
+        let set = guard(|| backup::open(&self.engine, &directory))?;
+        Ok(Arc::new(Backups { set }))
     }
 
     /// What the engine's admission says about a JSON manifest (its workspace plan's policy),

@@ -74,6 +74,9 @@ def test_backup_restore_and_refusals(engine, tmp_path):
         assert json.loads(await backups.run_due()) == {"taken": [], "pruned": [], "failed": []}
         await backups.remove_policy("acme", "dev", "web", "shop")
         assert await backups.policies("acme") == []
+        engine.close()                                     # the handle follows its engine
+        with pytest.raises(HxbError.Closed):
+            await backups.run_due()
 
     run(story())
 

@@ -9,28 +9,49 @@
 use std::time::Duration;
 
 use hxb::backup::{Backups, DueReport, RestoreOutcome};
-use hxb::{Engine, Result};
+use hxb::{Engine, Error, Result};
 use serde_json::{Value, json};
 
 use crate::platform::json;
 use crate::tenancy::report;
 
+/// A backup set bound to the engine it came from: once that engine is closed every call is
+/// refused with `closed`, like the engine's own calls.
+#[derive(Debug, Clone)]
+pub struct BackupSet {
+    engine: Engine,
+    backups: Backups,
+}
+
+impl BackupSet {
+    fn live(&self) -> Result<&Backups> {
+        if self.engine.is_closed() {
+            return Err(Error::Closed);
+        }
+        Ok(&self.backups)
+    }
+}
+
 /// Backup and restore with snapshots as files in `dir` (created if missing).
-pub fn open(engine: &Engine, dir: &str) -> Result<Backups> {
-    engine.backups(dir)
+pub fn open(engine: &Engine, dir: &str) -> Result<BackupSet> {
+    Ok(BackupSet {
+        engine: engine.clone(),
+        backups: engine.backups(dir)?,
+    })
 }
 
 /// Snapshot project `org/ws/project` (only applications `apps` and what they own when
 /// given; Secrets only with `include_secrets`); returns the snapshot's summary
 /// (`{id, meta, apps, objects, hash}`).
 pub async fn snapshot(
-    backups: &Backups,
+    set: &BackupSet,
     at: [&str; 3],
     apps: Option<Vec<String>>,
     include_secrets: bool,
 ) -> Result<Value> {
     let [org, ws, project] = at;
-    let mut b = backups
+    let mut b = set
+        .live()?
         .snapshot(org, ws, project)
         .include_secrets(include_secrets);
     if let Some(apps) = apps {
@@ -40,9 +61,9 @@ pub async fn snapshot(
 }
 
 /// The snapshots of project `org/ws/project`, oldest first (summaries).
-pub async fn list(backups: &Backups, at: [&str; 3]) -> Result<Vec<Value>> {
+pub async fn list(set: &BackupSet, at: [&str; 3]) -> Result<Vec<Value>> {
     let [org, ws, project] = at;
-    backups
+    set.live()?
         .list(org, ws, project)
         .await?
         .into_iter()
@@ -51,8 +72,8 @@ pub async fn list(backups: &Backups, at: [&str; 3]) -> Result<Vec<Value>> {
 }
 
 /// Delete a snapshot.
-pub async fn delete(backups: &Backups, id: &str) -> Result<()> {
-    backups.delete(id).await
+pub async fn delete(set: &BackupSet, id: &str) -> Result<()> {
+    set.live()?.delete(id).await
 }
 
 /// Restore snapshot `id` into its own project (`into: None`) or into project
@@ -63,12 +84,12 @@ pub async fn delete(backups: &Backups, id: &str) -> Result<()> {
 /// `reason`), `counts` the objects per action, `reconcile` the report of the reconcile that
 /// rendered the restored applications (`null` for a dry run).
 pub async fn restore(
-    backups: &Backups,
+    set: &BackupSet,
     id: &str,
     into: Option<[&str; 3]>,
     dry_run: bool,
 ) -> Result<Value> {
-    let mut r = backups.restore(id);
+    let mut r = set.live()?.restore(id);
     if let Some([org, ws, project]) = into {
         r = r.into_project(org, ws, project);
     }
@@ -102,9 +123,10 @@ pub struct PolicyOptions {
 
 /// Set (or replace) the backup policy of application `[org, ws, project, app]`; returns the
 /// policy.
-pub async fn set_policy(backups: &Backups, at: [&str; 4], opts: PolicyOptions) -> Result<Value> {
+pub async fn set_policy(set: &BackupSet, at: [&str; 4], opts: PolicyOptions) -> Result<Value> {
     let [org, ws, project, app] = at;
-    let mut b = backups
+    let mut b = set
+        .live()?
         .set_policy(org, ws, project, app)
         .schedule(&opts.schedule)
         .include_secrets(opts.include_secrets);
@@ -118,20 +140,25 @@ pub async fn set_policy(backups: &Backups, at: [&str; 4], opts: PolicyOptions) -
 }
 
 /// The backup policies of an organization.
-pub async fn policies(backups: &Backups, org: &str) -> Result<Vec<Value>> {
-    backups.policies(org).await?.into_iter().map(json).collect()
+pub async fn policies(set: &BackupSet, org: &str) -> Result<Vec<Value>> {
+    set.live()?
+        .policies(org)
+        .await?
+        .into_iter()
+        .map(json)
+        .collect()
 }
 
 /// Remove the backup policy of application `[org, ws, project, app]` (its snapshots stay).
-pub async fn remove_policy(backups: &Backups, at: [&str; 4]) -> Result<()> {
+pub async fn remove_policy(set: &BackupSet, at: [&str; 4]) -> Result<()> {
     let [org, ws, project, app] = at;
-    backups.remove_policy(org, ws, project, app).await
+    set.live()?.remove_policy(org, ws, project, app).await
 }
 
 /// One scheduling pass at the engine clock's now ([`Engine::run_due_backups`]): returns
 /// `{taken: [summary…], pruned: [id…], failed: [{policy, error}…]}`.
-pub async fn run_due(engine: &Engine, backups: &Backups) -> Result<Value> {
-    due(&engine.run_due_backups(backups).await?)
+pub async fn run_due(set: &BackupSet) -> Result<Value> {
+    due(&set.engine.run_due_backups(set.live()?).await?)
 }
 
 fn due(r: &DueReport) -> Result<Value> {
@@ -231,11 +258,16 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert_eq!(policies(&b, "acme").await.unwrap()[0], p);
-        let r = run_due(&e, &b).await.unwrap();
+        let r = run_due(&b).await.unwrap();
         assert_eq!(r["taken"].as_array().unwrap().len(), 0); // not due yet
         remove_policy(&b, ["acme", "dev", "web", "shop"])
             .await
             .unwrap();
         assert!(policies(&b, "acme").await.unwrap().is_empty());
+        // a closed engine's backup set refuses like the engine
+        e.close();
+        let err = list(&b, ["acme", "dev", "web"]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Closed);
+        assert_eq!(run_due(&b).await.unwrap_err().kind(), ErrorKind::Closed);
     }
 }

@@ -78,6 +78,11 @@ final class BackupTests: XCTestCase {
         let due = try object(try await backups.runDue())
         XCTAssertEqual((due["taken"] as! [Any]).count, 0)
         try await backups.removePolicy(org: "acme", workspace: "dev", project: "web", app: "shop")
+        engine.close() // the handle follows its engine
+        do {
+            _ = try await backups.runDue()
+            XCTFail("a closed engine's backups ran")
+        } catch HxbError.Closed {}
     }
 }
 
