@@ -228,3 +228,6 @@ module.exports = {
   ClosedError,
   InternalError,
 }
+
+// --- backup, policy, fleet ---
+module.exports.Backups = api.Backups

@@ -212,8 +212,12 @@ fn containers(spec: &PodSpec) -> Vec<(String, Option<&str>, Option<&Requests>)> 
 }
 
 /// The plan rules beyond the Pod Security Standards, for one pod template:
-/// `(malformed images, violations)`.
-fn plan_rules(t: &PodTemplate, policy: &PlanPolicy, plan: &str) -> (Vec<String>, Vec<String>) {
+/// `(malformed images, violations as (path, message))`.
+fn plan_rules(
+    t: &PodTemplate,
+    policy: &PlanPolicy,
+    plan: &str,
+) -> (Vec<String>, Vec<(String, String)>) {
     let (mut malformed, mut v) = (Vec::new(), Vec::new());
     let by = format!("forbidden by plan {plan}");
     for (path, img, requests) in containers(&t.spec) {
@@ -225,9 +229,12 @@ fn plan_rules(t: &PodTemplate, policy: &PlanPolicy, plan: &str) -> (Vec<String>,
                 if !policy.allowed_registries.is_empty()
                     && !policy.allowed_registries.iter().any(|s| r.is_from(s))
                 {
-                    v.push(format!(
-                        "{path}.image: {r} is not from an allowed registry ({}), {by}",
-                        policy.allowed_registries.join(", ")
+                    v.push((
+                        format!("{path}.image"),
+                        format!(
+                            "{r} is not from an allowed registry ({}), {by}",
+                            policy.allowed_registries.join(", ")
+                        ),
                     ));
                 }
             }
@@ -235,8 +242,9 @@ fn plan_rules(t: &PodTemplate, policy: &PlanPolicy, plan: &str) -> (Vec<String>,
         if policy.require_requests && !path.contains("ephemeralContainers") {
             for res in ["cpu", "memory"] {
                 if !requests.is_some_and(|r| r.contains_key(res)) {
-                    v.push(format!(
-                        "{path}.resources.requests.{res}: unset (a request is required), {by}"
+                    v.push((
+                        format!("{path}.resources.requests.{res}"),
+                        format!("unset (a request is required), {by}"),
                     ));
                 }
             }
@@ -246,22 +254,107 @@ fn plan_rules(t: &PodTemplate, policy: &PlanPolicy, plan: &str) -> (Vec<String>,
     if !policy.allow_privileged && policy.level == PodSecurityLevel::Privileged {
         for (i, c) in t.spec.containers.iter().enumerate() {
             if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
-                v.push(format!(
-                    "{}containers[{i}].securityContext.privileged: true (privileged container), {by}",
-                    t.spec_prefix
+                v.push((
+                    format!(
+                        "{}containers[{i}].securityContext.privileged",
+                        t.spec_prefix
+                    ),
+                    format!("true (privileged container), {by}"),
                 ));
             }
         }
         for (i, c) in t.spec.init_containers.iter().flatten().enumerate() {
             if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
-                v.push(format!(
-                    "{}initContainers[{i}].securityContext.privileged: true (privileged container), {by}",
-                    t.spec_prefix
+                v.push((
+                    format!(
+                        "{}initContainers[{i}].securityContext.privileged",
+                        t.spec_prefix
+                    ),
+                    format!("true (privileged container), {by}"),
                 ));
             }
         }
     }
     (malformed, v)
+}
+
+/// One policy violation found by [`review`]: the object, the field, what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyViolation {
+    /// The object, as `Kind namespace/name` (`Deployment acme-dev-web/shop`).
+    pub object: String,
+    /// The field path in the object, e.g.
+    /// `spec.template.spec.containers[0].securityContext.privileged`.
+    pub path: String,
+    /// What is wrong there and what forbids it, e.g.
+    /// `true (privileged container), forbidden by baseline`.
+    pub message: String,
+}
+
+impl std::fmt::Display for PolicyViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// What the engine's admission says about one manifest
+/// ([`Tenancy::review_manifest`](crate::Tenancy::review_manifest)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestReview {
+    /// The organization owning the manifest's namespace.
+    pub organization: hxb_core::Name,
+    /// Its workspace.
+    pub workspace: hxb_core::Name,
+    /// The workspace's plan.
+    pub plan: String,
+    /// The plan's policy (level, version, registries, requests, privileged).
+    pub policy: PlanPolicy,
+    /// Every violation (empty: admitted).
+    pub violations: Vec<PolicyViolation>,
+}
+
+/// Every violation of plan `plan`'s `policy` in `objects`, object by object in order (empty:
+/// [`admit`] lets them through). A malformed image reference (or a pod template that does not
+/// decode) is [`InvalidInput`](hxb_core::ErrorKind::InvalidInput) listing every such field:
+/// no policy can be evaluated then.
+pub fn review<'a>(
+    objects: impl IntoIterator<Item = &'a DynamicObject>,
+    policy: &PlanPolicy,
+    plan: &str,
+) -> Result<Vec<PolicyViolation>> {
+    let (mut malformed, mut found) = (Vec::new(), Vec::new());
+    for o in objects {
+        let name = object_name(o);
+        let mut bad = Vec::new();
+        for t in pod_templates(o)? {
+            let (b, p) = plan_rules(&t, policy, plan);
+            bad.extend(b);
+            let pss = check_pod(
+                t.meta.as_ref(),
+                &t.spec,
+                policy.level,
+                policy.version,
+                &t.meta_prefix,
+                &t.spec_prefix,
+            );
+            let pss = pss.into_iter().map(|v| {
+                let message = format!("{}, forbidden by {}", v.message, v.level);
+                (v.path, message)
+            });
+            found.extend(pss.chain(p).map(|(path, message)| PolicyViolation {
+                object: name.clone(),
+                path,
+                message,
+            }));
+        }
+        if !bad.is_empty() {
+            malformed.push(format!("{name}: {}", bad.join("; ")));
+        }
+    }
+    if !malformed.is_empty() {
+        return Err(Error::invalid("image", malformed.join(" | ")));
+    }
+    Ok(found)
 }
 
 /// The engine's admission of objects it is about to write under plan `plan`'s `policy`:
@@ -273,51 +366,35 @@ fn plan_rules(t: &PodTemplate, policy: &PlanPolicy, plan: &str) -> (Vec<String>,
 /// [`InvalidInput`](hxb_core::ErrorKind::InvalidInput): the request itself is broken. Policy
 /// violations are [`Forbidden`](hxb_core::ErrorKind::Forbidden): a well-formed request the
 /// plan does not permit, like the cluster's own PodSecurity refusal. Either way the message
-/// lists every offending field of every object, and the caller writes nothing.
+/// lists every offending field of every object, and the caller writes nothing. [`review`]
+/// gives the same violations as data.
 pub fn admit<'a>(
     objects: impl IntoIterator<Item = &'a DynamicObject>,
     policy: &PlanPolicy,
     plan: &str,
 ) -> Result<()> {
-    let (mut malformed, mut refused) = (Vec::new(), Vec::new());
-    for o in objects {
-        let (mut bad, mut v) = (Vec::new(), Vec::new());
-        for t in pod_templates(o)? {
-            let (b, p) = plan_rules(&t, policy, plan);
-            bad.extend(b);
-            v.extend(
-                check_pod(
-                    t.meta.as_ref(),
-                    &t.spec,
-                    policy.level,
-                    policy.version,
-                    &t.meta_prefix,
-                    &t.spec_prefix,
-                )
-                .iter()
-                .map(ToString::to_string),
-            );
-            v.extend(p);
-        }
-        if !bad.is_empty() {
-            malformed.push(format!("{}: {}", object_name(o), bad.join("; ")));
-        }
-        if !v.is_empty() {
-            refused.push(format!("{}: {}", object_name(o), v.join("; ")));
+    let found = review(objects, policy, plan)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    // one `object: violation; violation` part per object, in order
+    let mut parts: Vec<(&str, Vec<String>)> = Vec::new();
+    for v in &found {
+        match parts.last_mut() {
+            Some((o, list)) if *o == v.object => list.push(v.to_string()),
+            _ => parts.push((&v.object, vec![v.to_string()])),
         }
     }
-    if !malformed.is_empty() {
-        return Err(Error::invalid("image", malformed.join(" | ")));
-    }
-    if !refused.is_empty() {
-        return Err(Error::forbidden(format!(
-            "policy of plan {plan} (pod security {}:{}) refuses {}",
-            policy.level,
-            policy.version,
-            refused.join(" | ")
-        )));
-    }
-    Ok(())
+    let refused: Vec<String> = parts
+        .into_iter()
+        .map(|(o, list)| format!("{o}: {}", list.join("; ")))
+        .collect();
+    Err(Error::forbidden(format!(
+        "policy of plan {plan} (pod security {}:{}) refuses {}",
+        policy.level,
+        policy.version,
+        refused.join(" | ")
+    )))
 }
 
 #[cfg(test)]

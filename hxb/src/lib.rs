@@ -102,7 +102,9 @@ pub mod policy {
         enforced, namespace_labels, pod_templates,
     };
     #[doc(inline)]
-    pub use hxb_tenancy::policy::{PlanPolicy, admit, harden, label_namespace};
+    pub use hxb_tenancy::policy::{
+        ManifestReview, PlanPolicy, PolicyViolation, admit, harden, label_namespace, review,
+    };
 }
 
 /// The crates behind the facade, for what the re-exports do not cover.

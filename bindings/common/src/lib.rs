@@ -16,6 +16,8 @@
 //!   application lifecycle, usage and cost, reconcile;
 //! - [`observe`]: the event stream, alert rules and alerts, health, signals and incidents,
 //!   function invocation, pod logs.
+
+
 //!
 //! ```
 //! let err = hxb::Quantity::parse("1.5.5Gi").map_err(hxb::Error::from).unwrap_err();
@@ -30,6 +32,7 @@ pub mod observe;
 pub mod ops;
 mod panic;
 pub mod platform;
+pub mod platform_ext;
 pub mod tenancy;
 
 pub use error::{ErrorInfo, sample_error};

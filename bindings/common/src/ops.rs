@@ -21,6 +21,9 @@ pub struct EngineOptions {
     pub kubeconfig: Option<String>,
     /// The kubeconfig context (default: its current context).
     pub context: Option<String>,
+    /// Member clusters: when non-empty the engine's cluster is a multi-cluster fleet of
+    /// these (`kubeconfig`/`context` above are then not used).
+    pub fleet: Vec<crate::platform_ext::fleet::FleetMemberOptions>,
 }
 
 /// Open an engine ([`hxb::EngineBuilder::build`]).
@@ -37,6 +40,9 @@ pub async fn open(opts: EngineOptions) -> Result<Engine> {
     }
     if let Some(p) = opts.state_file {
         b = b.state_file(PathBuf::from(p));
+    }
+    for m in &opts.fleet {
+        b = b.fleet_member(m.member());
     }
     b.build().await
 }

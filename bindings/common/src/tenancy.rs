@@ -272,7 +272,7 @@ pub async fn reconcile(engine: &Engine) -> Result<Value> {
     Ok(report(&engine.reconcile().await?))
 }
 
-fn report(r: &ReconcileReport) -> Value {
+pub(crate) fn report(r: &ReconcileReport) -> Value {
     let errors: Vec<Value> = r
         .errors
         .iter()

@@ -34,6 +34,8 @@ pub struct Options {
     pub kubeconfig: Option<String>,
     /// The kubeconfig context (default: its current context).
     pub context: Option<String>,
+    /// Member clusters: the engine's cluster is then a multi-cluster fleet of these.
+    pub fleet: Option<Vec<crate::platform_ext::FleetMember>>,
 }
 
 impl TryFrom<Options> for EngineOptions {
@@ -53,6 +55,7 @@ impl TryFrom<Options> for EngineOptions {
             state_file: o.state_file,
             kubeconfig: o.kubeconfig,
             context: o.context,
+            fleet: crate::platform_ext::fleet_members(o.fleet)?,
         })
     }
 }

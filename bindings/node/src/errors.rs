@@ -9,7 +9,12 @@ pub const MARKER: &str = "\u{1}hxb:";
 
 /// The napi error of a facade error.
 pub fn to_napi(err: hxb::Error) -> napi::Error {
-    let info = ErrorInfo::from_error(&err);
+    info_to_napi(&ErrorInfo::from_error(&err))
+}
+
+/// The napi error of an error record (for calls whose refusal carries more details than the
+/// facade error itself, e.g. a policy refusal with its violations).
+pub fn info_to_napi(info: &ErrorInfo) -> napi::Error {
     napi::Error::new(
         napi::Status::GenericFailure,
         format!("{MARKER}{}", info.to_json()),

@@ -12,6 +12,7 @@ mod ai;
 mod engine;
 mod errors;
 mod observe;
+mod platform_ext;
 mod tenancy;
 mod values;
 

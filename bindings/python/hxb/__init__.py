@@ -48,3 +48,8 @@ __all__ = [
     "InternalError", "InvalidInputError", "NotFoundError", "QuotaExceededError",
     "TimeoutError", "UnavailableError", "UnschedulableError",
 ]
+
+# --- backup, policy, fleet ---
+from ._native import Backups  # noqa: E402
+
+__all__ += ["Backups"]

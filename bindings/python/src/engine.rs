@@ -9,10 +9,14 @@ use hxb_bindings_common::{ai, guard, observe};
 use pyo3::prelude::*;
 
 use crate::convert::{Instant, Json};
-use crate::errors::{Error, Res};
+use crate::errors::{Error, Res, from_info};
 use crate::observe::{Answer, EventStream, Payload};
+use crate::platform_ext::Backups;
 use crate::runtime::{block_on, enter, run};
 use crate::series::{Floats, Stamps, floats_out};
+use hxb_bindings_common::platform_ext::{
+    backup as ext_backup, fleet as ext_fleet, policy as ext_policy,
+};
 
 /// The hxb engine (see `hxb.Engine` in the stubs).
 #[pyclass(module = "hxb._native", frozen)]
@@ -786,6 +790,104 @@ impl Engine {
             max_tool_calls,
         };
         let fut = async move { ai::ask(&e, &subject, &question, &o).await };
+    // --- backup, policy, fleet ---
+
+    /// An engine configured by keywords: the embedded cluster (`nodes`, `seed`), the state
+    /// file, and `fleet` member clusters (`[{"name", "nodes", "region", "labels",
+    /// "dedicated_to", "kubeconfig", "context"}]`: the engine's cluster is then a fleet).
+    #[staticmethod]
+    #[pyo3(signature = (*, nodes=None, seed=None, state_file=None, fleet=None))]
+    async fn open(
+        nodes: Option<u32>,
+        seed: Option<u64>,
+        state_file: Option<std::path::PathBuf>,
+        fleet: Option<Json>,
+    ) -> Res<Self> {
+        let fleet = match fleet {
+            Some(v) => ext_fleet::members_from_json(v.0)?,
+            None => Vec::new(),
+        };
+        let opts = EngineOptions {
+            nodes,
+            seed,
+            state_file: state_file.map(|p| p.to_string_lossy().into_owned()),
+            fleet,
+            ..EngineOptions::default()
+        };
+        let engine = run(ops::open(opts)).await?;
+        Ok(Engine { engine })
+    }
+
+    /// Backup and restore with snapshots as files in `directory` (created if missing).
+    fn backups(&self, py: Python<'_>, directory: std::path::PathBuf) -> Res<Backups> {
+        let directory = directory.to_string_lossy().into_owned();
+        let e = &self.engine;
+        let set = enter(py, || ext_backup::open(e, &directory))?;
+        Ok(Backups { set, directory })
+    }
+
+    /// What the engine's admission says about a manifest (its workspace plan's policy),
+    /// violations with their field paths included; writes nothing.
+    async fn check_manifest(&self, manifest: Json) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { ext_policy::check_manifest(&e, manifest.0).await };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Admit a manifest as `create`/`apply` would, writing nothing: the review, or
+    /// `ForbiddenError` whose `details["violations"]` lists each field path.
+    async fn admit_manifest(&self, manifest: Json) -> PyResult<Json> {
+        let e = self.engine.clone();
+        let fut = async move { Ok(ext_policy::admit_manifest(&e, manifest.0).await) };
+        let review = run(fut).await?.map_err(|info| from_info(&info))?;
+        Ok(Json(review))
+    }
+
+    /// The policy (Pod Security Standards `level`, labels, registries…) of a workspace's plan.
+    async fn workspace_policy(&self, org: String, workspace: String) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { ext_policy::workspace_policy(&e, &org, &workspace).await };
+        Ok(Json(run(fut).await?))
+    }
+
+    /// Place a workspace on a fleet member; the member's name.
+    #[pyo3(signature = (org, workspace, *, region=None, require=None, prefer=None, cluster=None))]
+    async fn place_workspace(
+        &self,
+        org: String,
+        workspace: String,
+        region: Option<String>,
+        require: Option<String>,
+        prefer: Option<String>,
+        cluster: Option<String>,
+    ) -> Res<String> {
+        let e = self.engine.clone();
+        let at = ext_fleet::Placement {
+            region,
+            require,
+            prefer,
+            cluster,
+        };
+        run(async move { ext_fleet::place_workspace(&e, &org, &workspace, at).await }).await
+    }
+
+    /// The fleet's members with their load (allocatable, used, free, workspaces).
+    async fn fleet_members(&self) -> Res<Vec<Json>> {
+        let e = self.engine.clone();
+        json_list(run(async move { ext_fleet::members(&e).await }).await?)
+    }
+
+    /// Where a workspace is placed (`None`: not yet).
+    fn workspace_assignment(&self, org: &str, workspace: &str) -> Res<Option<Json>> {
+        let found = guard(|| ext_fleet::assignment(&self.engine, org, workspace))?;
+        Ok(found.map(Json))
+    }
+
+    /// Move a workspace with its namespaces and applications to fleet member `target`; a
+    /// target without room or not allowed is refused with nothing changed.
+    async fn move_workspace(&self, org: String, workspace: String, target: String) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { ext_fleet::move_workspace(&e, &org, &workspace, &target).await };
         Ok(Json(run(fut).await?))
     }
 }

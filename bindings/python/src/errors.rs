@@ -28,6 +28,12 @@ impl From<Error> for PyErr {
     }
 }
 
+/// The Python exception of an error record (for calls whose refusal carries more details
+/// than the facade error itself, e.g. a policy refusal with its violations).
+pub fn from_info(info: &ErrorInfo) -> PyErr {
+    Python::attach(|py| to_pyerr(py, info))
+}
+
 /// `invalid_input` as a Python exception (for argument conversion).
 pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> PyErr {
     Error(hxb::Error::invalid(field, reason)).into()

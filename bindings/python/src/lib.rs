@@ -9,6 +9,7 @@ mod convert;
 mod engine;
 mod errors;
 mod observe;
+mod platform_ext;
 mod runtime;
 mod series;
 mod values;
@@ -27,6 +28,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::Engine>()?;
     m.add_class::<values::Quantity>()?;
     m.add_class::<observe::EventStream>()?;
+    m.add_class::<platform_ext::Backups>()?;
     m.add_function(wrap_pyfunction!(values::validate_name, m)?)?;
     m.add_function(wrap_pyfunction!(values::sum_quantities, m)?)?;
     m.add_function(wrap_pyfunction!(values::admit, m)?)?;

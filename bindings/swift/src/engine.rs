@@ -28,6 +28,9 @@ pub struct EngineOptions {
     /// The kubeconfig context (default: its current context).
     #[uniffi(default = None)]
     pub context: Option<String>,
+    /// Member clusters: the engine's cluster is then a multi-cluster fleet of these.
+    #[uniffi(default = None)]
+    pub fleet: Option<Vec<crate::platform_ext::FleetMember>>,
 }
 
 impl From<EngineOptions> for ops::EngineOptions {
@@ -38,6 +41,7 @@ impl From<EngineOptions> for ops::EngineOptions {
             state_file: o.state_file,
             kubeconfig: o.kubeconfig,
             context: o.context,
+            fleet: o.fleet.into_iter().flatten().map(Into::into).collect(),
         }
     }
 }

@@ -12,6 +12,7 @@ mod ai;
 mod engine;
 mod error;
 mod observe;
+mod platform_ext;
 mod tenancy;
 mod values;
 
@@ -19,6 +20,7 @@ pub use ai::{AskOptions, RemediationPolicy};
 pub use engine::{Engine, EngineOptions};
 pub use error::HxbError;
 pub use observe::{EventSubscription, FunctionResponse};
+pub use platform_ext::{Backups, FleetMember, ProjectRef};
 pub use values::Quantity;
 
 /// The engine's version.

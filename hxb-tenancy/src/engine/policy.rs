@@ -9,7 +9,7 @@ use hxb_core::{Name, Result};
 use super::Tenancy;
 use super::state::{self, NAMESPACES, OrgSnapshot, WORKSPACES};
 use crate::apps::{Application, Placement, render_app};
-use crate::policy::{PlanPolicy, admit};
+use crate::policy::{ManifestReview, PlanPolicy, admit, review};
 
 impl Tenancy {
     /// The policy of plan `plan` in this engine's catalogue.
@@ -87,27 +87,59 @@ impl Tenancy {
         admit(&objects, &self.plan_policy(plan.as_str())?, plan.as_str())
     }
 
-    /// Admit a manifest about to be written: in a tenant project's namespace, its pods and pod
-    /// templates must pass the workspace plan's policy. Objects outside tenant namespaces
-    /// (and objects without pods) pass.
-    pub async fn admit_manifest(&self, obj: &DynamicObject) -> Result<()> {
+    /// The tenant workspace and plan governing a manifest's namespace: `(organization,
+    /// workspace, plan)`, or `None` outside tenant project namespaces.
+    async fn manifest_plan(&self, obj: &DynamicObject) -> Result<Option<(Name, Name, String)>> {
         let Some(ns) = obj.metadata.namespace.as_deref() else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(owner) = self.store().get(NAMESPACES, ns).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let (Some(org), Some(ws)) = (
             owner.value.get("organization").and_then(|v| v.as_str()),
             owner.value.get("workspace").and_then(|v| v.as_str()),
         ) else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(rec) = self.store().get(WORKSPACES, &format!("{org}/{ws}")).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let workspace: hxb_core::Workspace = state::decode(&rec)?;
-        let plan = workspace.plan.as_str();
-        admit([obj], &self.plan_policy(plan)?, plan)
+        Ok(Some((
+            workspace.organization,
+            workspace.name,
+            workspace.plan.as_str().to_owned(),
+        )))
+    }
+
+    /// Admit a manifest about to be written: in a tenant project's namespace, its pods and pod
+    /// templates must pass the workspace plan's policy. Objects outside tenant namespaces
+    /// (and objects without pods) pass.
+    pub async fn admit_manifest(&self, obj: &DynamicObject) -> Result<()> {
+        match self.manifest_plan(obj).await? {
+            Some((_, _, plan)) => admit([obj], &self.plan_policy(&plan)?, &plan),
+            None => Ok(()),
+        }
+    }
+
+    /// What [`admit_manifest`](Self::admit_manifest) would say about a manifest, as data and
+    /// without writing anything: the governing workspace, its plan and policy, and every
+    /// violation with its field path (empty: admitted). `None` outside tenant project
+    /// namespaces, which the engine does not judge. A malformed image reference is
+    /// `InvalidInput`, as in admission.
+    pub async fn review_manifest(&self, obj: &DynamicObject) -> Result<Option<ManifestReview>> {
+        let Some((organization, workspace, plan)) = self.manifest_plan(obj).await? else {
+            return Ok(None);
+        };
+        let policy = self.plan_policy(&plan)?;
+        let violations = review([obj], &policy, &plan)?;
+        Ok(Some(ManifestReview {
+            organization,
+            workspace,
+            plan,
+            policy,
+            violations,
+        }))
     }
 }

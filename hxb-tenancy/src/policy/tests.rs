@@ -133,3 +133,51 @@ fn privileged_needs_the_plan_to_allow_it() {
     .unwrap();
     admit([&cm], &PlanPolicy::new(PodSecurityLevel::Restricted), "x").unwrap();
 }
+
+#[test]
+fn review_gives_the_violations_admit_lists_as_data() {
+    let mut p = PlanPolicy::new(PodSecurityLevel::Baseline);
+    p.require_requests = true;
+    let d = deployment(json!([
+        {"name": "a", "image": "nginx", "securityContext": {"privileged": true},
+         "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}},
+        {"name": "b", "image": "nginx", "resources": {"requests": {"cpu": "1"}}}
+    ]));
+    let found = review([&d], &p, "starter").unwrap();
+    let paths: Vec<&str> = found.iter().map(|v| v.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.template.spec.containers[0].securityContext.privileged",
+            "spec.template.spec.containers[1].resources.requests.memory",
+        ]
+    );
+    assert!(
+        found
+            .iter()
+            .all(|v| v.object == "Deployment acme-dev-web/web")
+    );
+    assert_eq!(
+        found[0].message,
+        "true (privileged container), forbidden by baseline"
+    );
+    // admit's message is exactly these violations, object by object
+    let msg = admit([&d], &p, "starter").unwrap_err().to_string();
+    let listed: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert!(
+        msg.ends_with(&format!(
+            "refuses Deployment acme-dev-web/web: {}",
+            listed.join("; ")
+        )),
+        "{msg}"
+    );
+    // nothing to say: empty; malformed: InvalidInput, as admit
+    let ok = deployment(json!([{"name": "a", "image": "nginx",
+        "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]));
+    assert!(review([&ok], &p, "starter").unwrap().is_empty());
+    let bad = deployment(json!([{"name": "a", "image": "Bad Image"}]));
+    assert_eq!(
+        review([&bad], &p, "starter").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+}

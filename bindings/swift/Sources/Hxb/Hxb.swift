@@ -659,49 +659,345 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 
 
 /**
+ * Backup and restore of projects, snapshots as files in one directory
+ * (`engine.backups(directory:)`).
+ */
+public protocol BackupsProtocol: AnyObject, Sendable {
+    
+    /**
+     * Delete a snapshot.
+     */
+    func delete(id: String) async throws 
+    
+    /**
+     * The snapshots of a project, oldest first (summaries as JSON).
+     */
+    func list(org: String, workspace: String, project: String) async throws  -> [String]
+    
+    /**
+     * What restoring snapshot `id` (into its project, or `into`) would do, as JSON
+     * (`{plan, counts, applied: false}`); changes nothing.
+     */
+    func planRestore(id: String, into: ProjectRef?) async throws  -> String
+    
+    /**
+     * The backup policies of an organization (JSON).
+     */
+    func policies(org: String) async throws  -> [String]
+    
+    /**
+     * Remove an application's backup policy (its snapshots stay).
+     */
+    func removePolicy(org: String, workspace: String, project: String, app: String) async throws 
+    
+    /**
+     * Restore snapshot `id` (into its project, or `into`); a conflict or a quota excess
+     * refuses the whole restore with nothing changed.
+     */
+    func restore(id: String, into: ProjectRef?) async throws  -> String
+    
+    /**
+     * One scheduling pass at the engine clock's now: `{taken, pruned, failed}` as JSON.
+     */
+    func runDue() async throws  -> String
+    
+    /**
+     * Set (or replace) the backup policy of an application; the policy as JSON.
+     */
+    func setPolicy(org: String, workspace: String, project: String, app: String, schedule: String, keepLast: UInt32?, maxAgeSeconds: UInt64?, includeSecrets: Bool) async throws  -> String
+    
+    /**
+     * Snapshot a project (only `apps` and what they own when given); the summary as JSON
+     * (`{id, meta, apps, objects, hash}`).
+     */
+    func snapshot(org: String, workspace: String, project: String, apps: [String]?, includeSecrets: Bool) async throws  -> String
+    
+}
+/**
+ * Backup and restore of projects, snapshots as files in one directory
+ * (`engine.backups(directory:)`).
+ */
+open class Backups: BackupsProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_hxb_uniffi_fn_clone_backups(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_hxb_uniffi_fn_free_backups(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Delete a snapshot.
+     */
+open func delete(id: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_backups_delete(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_void,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_void,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The snapshots of a project, oldest first (summaries as JSON).
+     */
+open func list(org: String, workspace: String, project: String)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_backups_list(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * What restoring snapshot `id` (into its project, or `into`) would do, as JSON
+     * (`{plan, counts, applied: false}`); changes nothing.
+     */
+open func planRestore(id: String, into: ProjectRef? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_backups_plan_restore(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeProjectRef.lower(into)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The backup policies of an organization (JSON).
+     */
+open func policies(org: String)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_backups_policies(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Remove an application's backup policy (its snapshots stay).
+     */
+open func removePolicy(org: String, workspace: String, project: String, app: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_backups_remove_policy(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterString.lower(app)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_void,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_void,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Restore snapshot `id` (into its project, or `into`); a conflict or a quota excess
+     * refuses the whole restore with nothing changed.
+     */
+open func restore(id: String, into: ProjectRef? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_backups_restore(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeProjectRef.lower(into)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * One scheduling pass at the engine clock's now: `{taken, pruned, failed}` as JSON.
+     */
+open func runDue()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_backups_run_due(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Set (or replace) the backup policy of an application; the policy as JSON.
+     */
+open func setPolicy(org: String, workspace: String, project: String, app: String, schedule: String, keepLast: UInt32? = nil, maxAgeSeconds: UInt64? = nil, includeSecrets: Bool = false)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_backups_set_policy(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterString.lower(app),FfiConverterString.lower(schedule),FfiConverterOptionUInt32.lower(keepLast),FfiConverterOptionUInt64.lower(maxAgeSeconds),FfiConverterBool.lower(includeSecrets)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Snapshot a project (only `apps` and what they own when given); the summary as JSON
+     * (`{id, meta, apps, objects, hash}`).
+     */
+open func snapshot(org: String, workspace: String, project: String, apps: [String]? = nil, includeSecrets: Bool = false)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_backups_snapshot(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterOptionSequenceString.lower(apps),FfiConverterBool.lower(includeSecrets)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackups: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Backups
+
+    public static func lift(_ handle: UInt64) throws -> Backups {
+        return Backups(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Backups) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Backups {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Backups, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackups_lift(_ handle: UInt64) throws -> Backups {
+    return try FfiConverterTypeBackups.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackups_lower(_ value: Backups) -> UInt64 {
+    return FfiConverterTypeBackups.lower(value)
+}
+
+
+
+
+
+
+/**
  * The hxb engine: one handle over the cluster, the state store and the clock.
  */
 public protocol EngineProtocol: AnyObject, Sendable {
-    
-    /**
-     * Approve a pending remediation as `approver`, running it through the guard again;
-     * the result as JSON.
-     */
-    func approveRemediation(id: String, approver: String) async throws  -> String
-    
-    /**
-     * Ask the operations agent a question as `subject`; the answer as JSON (`text`,
-     * `tool_calls`, `stop`, `truncated`, `pending`).
-     */
-    func ask(subject: String, question: String, options: AskOptions?) async throws  -> String
-    
-    /**
-     * Remediations waiting for approval, oldest first (JSON each).
-     */
-    func pendingRemediations() async throws  -> [String]
-    
-    /**
-     * Plan a remediation as `subject` (a dry run unless `apply`); `actionJson` is e.g.
-     * `{"action": "restart", "namespace": …, "name": …}`. Returns the guard's result as JSON
-     * (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
-     */
-    func remediate(subject: String, actionJson: String, apply: Bool) async throws  -> String
-    
-    /**
-     * The remediation entries of the audit log (the last `limit`, default 100), oldest
-     * first (JSON each).
-     */
-    func remediationAudit(limit: UInt32?) async throws  -> [String]
-    
-    /**
-     * The remediation policy in force (every field set).
-     */
-    func remediationPolicy() throws  -> RemediationPolicy
-    
-    /**
-     * Replace the remediation policy (unset fields take the defaults).
-     */
-    func setRemediationPolicy(policy: RemediationPolicy) throws 
     
     /**
      * Read-only diagnosis of the cluster or one namespace; each finding as JSON.
@@ -779,6 +1075,51 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The replica count a CPU-utilization HPA would set.
      */
     func recommendReplicas(request: ReplicaRequest) throws  -> ReplicaRecommendation
+    
+    /**
+     * Admit a JSON manifest as `create`/`apply` would, writing nothing: the review as JSON,
+     * or `HxbError.Forbidden` whose `detailsJson` has `violations` with each field path.
+     */
+    func admitManifest(manifestJson: String) async throws  -> String
+    
+    /**
+     * Backup and restore with snapshots as files in `directory` (created if missing).
+     */
+    func backups(directory: String) throws  -> Backups
+    
+    /**
+     * What the engine's admission says about a JSON manifest (its workspace plan's policy),
+     * as JSON: `{governed, admitted, plan, level, violations: [{object, path, message}], …}`;
+     * writes nothing.
+     */
+    func checkManifest(manifestJson: String) async throws  -> String
+    
+    /**
+     * The fleet's members with their load (`allocatable`, `used`, `free`, `workspaces`), as
+     * JSON.
+     */
+    func fleetMembers() async throws  -> [String]
+    
+    /**
+     * Move a workspace with its namespaces and applications to fleet member `target`; the
+     * report as JSON. A target without room or not allowed is refused with nothing changed.
+     */
+    func moveWorkspace(org: String, workspace: String, target: String) async throws  -> String
+    
+    /**
+     * Place a workspace on a fleet member; the member's name.
+     */
+    func placeWorkspace(org: String, workspace: String, region: String?, require: String?, prefer: String?, cluster: String?) async throws  -> String
+    
+    /**
+     * Where a workspace is placed, as JSON (`nil`: not yet).
+     */
+    func workspaceAssignment(org: String, workspace: String) throws  -> String?
+    
+    /**
+     * The policy of a workspace's plan as JSON (`level`, `labels`, registries…).
+     */
+    func workspacePolicy(org: String, workspace: String) async throws  -> String
     
     /**
      * Accept an invitation by its token; returns the membership as JSON.
@@ -988,130 +1329,6 @@ public static func `open`(options: EngineOptions)async throws  -> Engine  {
 }
     
 
-    
-    /**
-     * Approve a pending remediation as `approver`, running it through the guard again;
-     * the result as JSON.
-     */
-open func approveRemediation(id: String, approver: String)async throws  -> String  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_hxb_uniffi_fn_method_engine_approve_remediation(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(approver)
-                )
-            },
-            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
-            errorHandler: FfiConverterTypeHxbError_lift
-        )
-}
-    
-    /**
-     * Ask the operations agent a question as `subject`; the answer as JSON (`text`,
-     * `tool_calls`, `stop`, `truncated`, `pending`).
-     */
-open func ask(subject: String, question: String, options: AskOptions? = nil)async throws  -> String  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_hxb_uniffi_fn_method_engine_ask(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(subject),FfiConverterString.lower(question),FfiConverterOptionTypeAskOptions.lower(options)
-                )
-            },
-            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
-            errorHandler: FfiConverterTypeHxbError_lift
-        )
-}
-    
-    /**
-     * Remediations waiting for approval, oldest first (JSON each).
-     */
-open func pendingRemediations()async throws  -> [String]  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_hxb_uniffi_fn_method_engine_pending_remediations(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterSequenceString.lift,
-            errorHandler: FfiConverterTypeHxbError_lift
-        )
-}
-    
-    /**
-     * Plan a remediation as `subject` (a dry run unless `apply`); `actionJson` is e.g.
-     * `{"action": "restart", "namespace": …, "name": …}`. Returns the guard's result as JSON
-     * (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
-     */
-open func remediate(subject: String, actionJson: String, apply: Bool = false)async throws  -> String  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_hxb_uniffi_fn_method_engine_remediate(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(subject),FfiConverterString.lower(actionJson),FfiConverterBool.lower(apply)
-                )
-            },
-            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
-            errorHandler: FfiConverterTypeHxbError_lift
-        )
-}
-    
-    /**
-     * The remediation entries of the audit log (the last `limit`, default 100), oldest
-     * first (JSON each).
-     */
-open func remediationAudit(limit: UInt32? = nil)async throws  -> [String]  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_hxb_uniffi_fn_method_engine_remediation_audit(
-                        self.uniffiCloneHandle(),FfiConverterOptionUInt32.lower(limit)
-                )
-            },
-            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterSequenceString.lift,
-            errorHandler: FfiConverterTypeHxbError_lift
-        )
-}
-    
-    /**
-     * The remediation policy in force (every field set).
-     */
-open func remediationPolicy()throws  -> RemediationPolicy  {
-    return try  FfiConverterTypeRemediationPolicy_lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
-        uniffiCallStatus in
-    uniffi_hxb_uniffi_fn_method_engine_remediation_policy(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Replace the remediation policy (unset fields take the defaults).
-     */
-open func setRemediationPolicy(policy: RemediationPolicy)throws   {try rustCallWithError(FfiConverterTypeHxbError_lift) {
-        uniffiCallStatus in
-    uniffi_hxb_uniffi_fn_method_engine_set_remediation_policy(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRemediationPolicy_lower(policy),uniffiCallStatus
-    )
-}
-}
     
     /**
      * Read-only diagnosis of the cluster or one namespace; each finding as JSON.
@@ -1368,6 +1585,152 @@ open func recommendReplicas(request: ReplicaRequest)throws  -> ReplicaRecommenda
         FfiConverterTypeReplicaRequest_lower(request),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Admit a JSON manifest as `create`/`apply` would, writing nothing: the review as JSON,
+     * or `HxbError.Forbidden` whose `detailsJson` has `violations` with each field path.
+     */
+open func admitManifest(manifestJson: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_admit_manifest(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(manifestJson)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Backup and restore with snapshots as files in `directory` (created if missing).
+     */
+open func backups(directory: String)throws  -> Backups  {
+    return try  FfiConverterTypeBackups_lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_backups(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(directory),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the engine's admission says about a JSON manifest (its workspace plan's policy),
+     * as JSON: `{governed, admitted, plan, level, violations: [{object, path, message}], …}`;
+     * writes nothing.
+     */
+open func checkManifest(manifestJson: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_check_manifest(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(manifestJson)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The fleet's members with their load (`allocatable`, `used`, `free`, `workspaces`), as
+     * JSON.
+     */
+open func fleetMembers()async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_fleet_members(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Move a workspace with its namespaces and applications to fleet member `target`; the
+     * report as JSON. A target without room or not allowed is refused with nothing changed.
+     */
+open func moveWorkspace(org: String, workspace: String, target: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_move_workspace(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(target)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Place a workspace on a fleet member; the member's name.
+     */
+open func placeWorkspace(org: String, workspace: String, region: String? = nil, require: String? = nil, prefer: String? = nil, cluster: String? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_place_workspace(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterOptionString.lower(region),FfiConverterOptionString.lower(require),FfiConverterOptionString.lower(prefer),FfiConverterOptionString.lower(cluster)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Where a workspace is placed, as JSON (`nil`: not yet).
+     */
+open func workspaceAssignment(org: String, workspace: String)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_workspace_assignment(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(org),
+        FfiConverterString.lower(workspace),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The policy of a workspace's plan as JSON (`level`, `labels`, registries…).
+     */
+open func workspacePolicy(org: String, workspace: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_workspace_policy(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
 }
     
     /**
@@ -2281,139 +2644,6 @@ public func FfiConverterTypeAppSpec_lower(_ value: AppSpec) -> RustBuffer {
 
 
 /**
- * How `ask` runs the agent.
- */
-public struct AskOptions: Equatable, Hashable {
-    /**
-     * `"offline"` (default: no model), `"openai"` (an OpenAI-compatible endpoint) or
-     * `"ollama"`.
-     */
-    public var provider: String?
-    /**
-     * The endpoint (`openai`: required; `ollama`: default `http://127.0.0.1:11434`).
-     */
-    public var baseUrl: String?
-    /**
-     * The model (`openai`, `ollama`).
-     */
-    public var model: String?
-    /**
-     * Bearer token (`openai`).
-     */
-    public var apiKey: String?
-    /**
-     * Namespaces the agent may look at (default: every project namespace whose pods the
-     * caller may list).
-     */
-    public var namespaces: [String]?
-    /**
-     * Write tools: `"off"` (default), `"dry_run"` or `"request"`.
-     */
-    public var write: String?
-    /**
-     * HTTP provider timeout in seconds (default 60).
-     */
-    public var timeoutSeconds: Double?
-    /**
-     * Tool calls per question (default 8).
-     */
-    public var maxToolCalls: UInt32?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * `"offline"` (default: no model), `"openai"` (an OpenAI-compatible endpoint) or
-         * `"ollama"`.
-         */provider: String? = nil, 
-        /**
-         * The endpoint (`openai`: required; `ollama`: default `http://127.0.0.1:11434`).
-         */baseUrl: String? = nil, 
-        /**
-         * The model (`openai`, `ollama`).
-         */model: String? = nil, 
-        /**
-         * Bearer token (`openai`).
-         */apiKey: String? = nil, 
-        /**
-         * Namespaces the agent may look at (default: every project namespace whose pods the
-         * caller may list).
-         */namespaces: [String]? = nil, 
-        /**
-         * Write tools: `"off"` (default), `"dry_run"` or `"request"`.
-         */write: String? = nil, 
-        /**
-         * HTTP provider timeout in seconds (default 60).
-         */timeoutSeconds: Double? = nil, 
-        /**
-         * Tool calls per question (default 8).
-         */maxToolCalls: UInt32? = nil) {
-        self.provider = provider
-        self.baseUrl = baseUrl
-        self.model = model
-        self.apiKey = apiKey
-        self.namespaces = namespaces
-        self.write = write
-        self.timeoutSeconds = timeoutSeconds
-        self.maxToolCalls = maxToolCalls
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension AskOptions: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeAskOptions: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AskOptions {
-        return
-            try AskOptions(
-                provider: FfiConverterOptionString.read(from: &buf), 
-                baseUrl: FfiConverterOptionString.read(from: &buf), 
-                model: FfiConverterOptionString.read(from: &buf), 
-                apiKey: FfiConverterOptionString.read(from: &buf), 
-                namespaces: FfiConverterOptionSequenceString.read(from: &buf), 
-                write: FfiConverterOptionString.read(from: &buf), 
-                timeoutSeconds: FfiConverterOptionDouble.read(from: &buf), 
-                maxToolCalls: FfiConverterOptionUInt32.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: AskOptions, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.provider, into: &buf)
-        FfiConverterOptionString.write(value.baseUrl, into: &buf)
-        FfiConverterOptionString.write(value.model, into: &buf)
-        FfiConverterOptionString.write(value.apiKey, into: &buf)
-        FfiConverterOptionSequenceString.write(value.namespaces, into: &buf)
-        FfiConverterOptionString.write(value.write, into: &buf)
-        FfiConverterOptionDouble.write(value.timeoutSeconds, into: &buf)
-        FfiConverterOptionUInt32.write(value.maxToolCalls, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAskOptions_lift(_ buf: RustBuffer) throws -> AskOptions {
-    return try FfiConverterTypeAskOptions.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeAskOptions_lower(_ value: AskOptions) -> RustBuffer {
-    return FfiConverterTypeAskOptions.lower(value)
-}
-
-
-/**
  * How to open an engine; every field optional (all `nil` = the embedded engine).
  */
 public struct EngineOptions: Equatable, Hashable {
@@ -2437,6 +2667,10 @@ public struct EngineOptions: Equatable, Hashable {
      * The kubeconfig context (default: its current context).
      */
     public var context: String?
+    /**
+     * Member clusters: the engine's cluster is then a multi-cluster fleet of these.
+     */
+    public var fleet: [FleetMember]?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2455,12 +2689,16 @@ public struct EngineOptions: Equatable, Hashable {
          */kubeconfig: String? = nil, 
         /**
          * The kubeconfig context (default: its current context).
-         */context: String? = nil) {
+         */context: String? = nil, 
+        /**
+         * Member clusters: the engine's cluster is then a multi-cluster fleet of these.
+         */fleet: [FleetMember]? = nil) {
         self.nodes = nodes
         self.seed = seed
         self.stateFile = stateFile
         self.kubeconfig = kubeconfig
         self.context = context
+        self.fleet = fleet
     }
 
     
@@ -2483,7 +2721,8 @@ public struct FfiConverterTypeEngineOptions: FfiConverterRustBuffer {
                 seed: FfiConverterOptionUInt64.read(from: &buf), 
                 stateFile: FfiConverterOptionString.read(from: &buf), 
                 kubeconfig: FfiConverterOptionString.read(from: &buf), 
-                context: FfiConverterOptionString.read(from: &buf)
+                context: FfiConverterOptionString.read(from: &buf), 
+                fleet: FfiConverterOptionSequenceTypeFleetMember.read(from: &buf)
         )
     }
 
@@ -2493,6 +2732,7 @@ public struct FfiConverterTypeEngineOptions: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.stateFile, into: &buf)
         FfiConverterOptionString.write(value.kubeconfig, into: &buf)
         FfiConverterOptionString.write(value.context, into: &buf)
+        FfiConverterOptionSequenceTypeFleetMember.write(value.fleet, into: &buf)
     }
 }
 
@@ -2513,55 +2753,70 @@ public func FfiConverterTypeEngineOptions_lower(_ value: EngineOptions) -> RustB
 
 
 /**
- * The remediation policy (`setRemediationPolicy`: unset fields take the defaults).
+ * A member cluster of an engine's fleet (`EngineOptions.fleet`): an embedded cluster of
+ * `nodes` nodes, or a kubeconfig context when `kubeconfig` is set.
  */
-public struct RemediationPolicy: Equatable, Hashable {
+public struct FleetMember: Equatable, Hashable {
     /**
-     * Action kinds run without approval (`"restart"`, `"scale"`, `"rollback_function"`,
-     * `"raise_quota"`, `"cordon_node"`); default none.
+     * The member's name in the fleet (a DNS label).
      */
-    public var automatic: [String]?
+    public var name: String
     /**
-     * Pods disrupted per hour, everything together (default 20).
+     * Nodes of an embedded member (default 3).
      */
-    public var maxPodsPerHour: UInt32?
+    public var nodes: UInt32?
     /**
-     * Fraction of one workload's pods disrupted per hour (default 1).
+     * A kubeconfig file: the member is that real cluster.
      */
-    public var maxWorkloadFractionPerHour: Double?
+    public var kubeconfig: String?
     /**
-     * Largest scale-up factor (default 2).
+     * The kubeconfig context (default: the file's current context).
      */
-    public var maxScaleUpFactor: Double?
+    public var context: String?
     /**
-     * Whether an approver must be someone other than the requester (default true).
+     * The region label (`topology.kubernetes.io/region`).
      */
-    public var fourEyes: Bool?
+    public var region: String?
+    /**
+     * Other labels placement can match.
+     */
+    public var labels: [String: String]?
+    /**
+     * Reserve the member for one organization.
+     */
+    public var dedicatedTo: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Action kinds run without approval (`"restart"`, `"scale"`, `"rollback_function"`,
-         * `"raise_quota"`, `"cordon_node"`); default none.
-         */automatic: [String]? = nil, 
+         * The member's name in the fleet (a DNS label).
+         */name: String, 
         /**
-         * Pods disrupted per hour, everything together (default 20).
-         */maxPodsPerHour: UInt32? = nil, 
+         * Nodes of an embedded member (default 3).
+         */nodes: UInt32? = nil, 
         /**
-         * Fraction of one workload's pods disrupted per hour (default 1).
-         */maxWorkloadFractionPerHour: Double? = nil, 
+         * A kubeconfig file: the member is that real cluster.
+         */kubeconfig: String? = nil, 
         /**
-         * Largest scale-up factor (default 2).
-         */maxScaleUpFactor: Double? = nil, 
+         * The kubeconfig context (default: the file's current context).
+         */context: String? = nil, 
         /**
-         * Whether an approver must be someone other than the requester (default true).
-         */fourEyes: Bool? = nil) {
-        self.automatic = automatic
-        self.maxPodsPerHour = maxPodsPerHour
-        self.maxWorkloadFractionPerHour = maxWorkloadFractionPerHour
-        self.maxScaleUpFactor = maxScaleUpFactor
-        self.fourEyes = fourEyes
+         * The region label (`topology.kubernetes.io/region`).
+         */region: String? = nil, 
+        /**
+         * Other labels placement can match.
+         */labels: [String: String]? = nil, 
+        /**
+         * Reserve the member for one organization.
+         */dedicatedTo: String? = nil) {
+        self.name = name
+        self.nodes = nodes
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.region = region
+        self.labels = labels
+        self.dedicatedTo = dedicatedTo
     }
 
     
@@ -2570,30 +2825,34 @@ public struct RemediationPolicy: Equatable, Hashable {
 }
 
 #if compiler(>=6)
-extension RemediationPolicy: Sendable {}
+extension FleetMember: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeRemediationPolicy: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RemediationPolicy {
+public struct FfiConverterTypeFleetMember: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FleetMember {
         return
-            try RemediationPolicy(
-                automatic: FfiConverterOptionSequenceString.read(from: &buf), 
-                maxPodsPerHour: FfiConverterOptionUInt32.read(from: &buf), 
-                maxWorkloadFractionPerHour: FfiConverterOptionDouble.read(from: &buf), 
-                maxScaleUpFactor: FfiConverterOptionDouble.read(from: &buf), 
-                fourEyes: FfiConverterOptionBool.read(from: &buf)
+            try FleetMember(
+                name: FfiConverterString.read(from: &buf), 
+                nodes: FfiConverterOptionUInt32.read(from: &buf), 
+                kubeconfig: FfiConverterOptionString.read(from: &buf), 
+                context: FfiConverterOptionString.read(from: &buf), 
+                region: FfiConverterOptionString.read(from: &buf), 
+                labels: FfiConverterOptionDictionaryStringString.read(from: &buf), 
+                dedicatedTo: FfiConverterOptionString.read(from: &buf)
         )
     }
 
-    public static func write(_ value: RemediationPolicy, into buf: inout [UInt8]) {
-        FfiConverterOptionSequenceString.write(value.automatic, into: &buf)
-        FfiConverterOptionUInt32.write(value.maxPodsPerHour, into: &buf)
-        FfiConverterOptionDouble.write(value.maxWorkloadFractionPerHour, into: &buf)
-        FfiConverterOptionDouble.write(value.maxScaleUpFactor, into: &buf)
-        FfiConverterOptionBool.write(value.fourEyes, into: &buf)
+    public static func write(_ value: FleetMember, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionUInt32.write(value.nodes, into: &buf)
+        FfiConverterOptionString.write(value.kubeconfig, into: &buf)
+        FfiConverterOptionString.write(value.context, into: &buf)
+        FfiConverterOptionString.write(value.region, into: &buf)
+        FfiConverterOptionDictionaryStringString.write(value.labels, into: &buf)
+        FfiConverterOptionString.write(value.dedicatedTo, into: &buf)
     }
 }
 
@@ -2601,15 +2860,94 @@ public struct FfiConverterTypeRemediationPolicy: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRemediationPolicy_lift(_ buf: RustBuffer) throws -> RemediationPolicy {
-    return try FfiConverterTypeRemediationPolicy.lift(buf)
+public func FfiConverterTypeFleetMember_lift(_ buf: RustBuffer) throws -> FleetMember {
+    return try FfiConverterTypeFleetMember.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRemediationPolicy_lower(_ value: RemediationPolicy) -> RustBuffer {
-    return FfiConverterTypeRemediationPolicy.lower(value)
+public func FfiConverterTypeFleetMember_lower(_ value: FleetMember) -> RustBuffer {
+    return FfiConverterTypeFleetMember.lower(value)
+}
+
+
+/**
+ * A project (to restore into).
+ */
+public struct ProjectRef: Equatable, Hashable {
+    /**
+     * Organization.
+     */
+    public var org: String
+    /**
+     * Workspace.
+     */
+    public var workspace: String
+    /**
+     * Project.
+     */
+    public var project: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Organization.
+         */org: String, 
+        /**
+         * Workspace.
+         */workspace: String, 
+        /**
+         * Project.
+         */project: String) {
+        self.org = org
+        self.workspace = workspace
+        self.project = project
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProjectRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProjectRef: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProjectRef {
+        return
+            try ProjectRef(
+                org: FfiConverterString.read(from: &buf), 
+                workspace: FfiConverterString.read(from: &buf), 
+                project: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProjectRef, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.org, into: &buf)
+        FfiConverterString.write(value.workspace, into: &buf)
+        FfiConverterString.write(value.project, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProjectRef_lift(_ buf: RustBuffer) throws -> ProjectRef {
+    return try FfiConverterTypeProjectRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProjectRef_lower(_ value: ProjectRef) -> RustBuffer {
+    return FfiConverterTypeProjectRef.lower(value)
 }
 
 
@@ -3292,54 +3630,6 @@ fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
-    typealias SwiftType = Double?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterDouble.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterDouble.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
-    typealias SwiftType = Bool?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterBool.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterBool.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -3364,8 +3654,8 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeAskOptions: FfiConverterRustBuffer {
-    typealias SwiftType = AskOptions?
+fileprivate struct FfiConverterOptionTypeProjectRef: FfiConverterRustBuffer {
+    typealias SwiftType = ProjectRef?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -3373,13 +3663,13 @@ fileprivate struct FfiConverterOptionTypeAskOptions: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterTypeAskOptions.write(value, into: &buf)
+        FfiConverterTypeProjectRef.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterTypeAskOptions.read(from: &buf)
+        case 1: return try FfiConverterTypeProjectRef.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3404,6 +3694,30 @@ fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterSequenceString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceTypeFleetMember: FfiConverterRustBuffer {
+    typealias SwiftType = [FleetMember]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeFleetMember.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeFleetMember.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3503,6 +3817,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFleetMember: FfiConverterRustBuffer {
+    typealias SwiftType = [FleetMember]
+
+    public static func write(_ value: [FleetMember], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFleetMember.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FleetMember] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FleetMember]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFleetMember.read(from: &buf))
         }
         return seq
     }
@@ -3696,27 +4035,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_func_validate_name() != 48111) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_approve_remediation() != 27295) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_hxb_uniffi_checksum_method_engine_ask() != 52107) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_hxb_uniffi_checksum_method_engine_pending_remediations() != 7539) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_hxb_uniffi_checksum_method_engine_remediate() != 38573) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_hxb_uniffi_checksum_method_engine_remediation_audit() != 13316) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_hxb_uniffi_checksum_method_engine_remediation_policy() != 46057) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_hxb_uniffi_checksum_method_engine_set_remediation_policy() != 43721) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_hxb_uniffi_checksum_method_engine_analyze() != 38654) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3760,6 +4078,30 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_recommend_replicas() != 10661) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_admit_manifest() != 38412) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_backups() != 24590) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_check_manifest() != 43634) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_fleet_members() != 52439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_move_workspace() != 55601) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_place_workspace() != 36388) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_workspace_assignment() != 30952) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_workspace_policy() != 21522) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_accept_invitation() != 11810) {
@@ -3832,6 +4174,33 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_usage() != 62358) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_backups_delete() != 42212) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_backups_list() != 50552) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_backups_plan_restore() != 60030) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_backups_policies() != 43676) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_backups_remove_policy() != 30574) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_backups_restore() != 31894) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_backups_run_due() != 17468) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_backups_set_policy() != 51010) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_backups_snapshot() != 8030) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_quantity_add() != 61120) {
