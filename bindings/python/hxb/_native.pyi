@@ -203,6 +203,27 @@ class Engine:
     def close_idle_incidents(self) -> List[Dict[str, Json]]: ...
     def incidents(self) -> List[Dict[str, Json]]: ...
     async def invoke_function(
+        self,
+        org: str,
+        workspace: str,
+        project: str,
+        name: str,
+        payload: Union[bytes, bytearray, str] = b"",
+        *,
+        method: Optional[str] = None,
+        path: Optional[str] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        actor: Optional[str] = None,
+    ) -> Dict[str, Any]: ...
+    async def logs(
+        self,
+        namespace: str,
+        pod: str,
+        *,
+        container: Optional[str] = None,
+        tail_lines: Optional[int] = None,
+        limit_bytes: Optional[int] = None,
+    ) -> str: ...
     # --- backup, policy, fleet ---
     @staticmethod
     async def open(
@@ -230,6 +251,7 @@ class Engine:
     def workspace_assignment(self, org: str, workspace: str) -> Optional[Dict[str, Json]]: ...
     async def move_workspace(self, org: str, workspace: str, target: str) -> Dict[str, Json]: ...
 
+
 class Backups:
     """Backup and restore of projects, snapshots as files in one directory."""
 
@@ -238,35 +260,6 @@ class Backups:
         org: str,
         workspace: str,
         project: str,
-        name: str,
-        payload: Union[bytes, bytearray, str] = b"",
-        *,
-        method: Optional[str] = None,
-        path: Optional[str] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        actor: Optional[str] = None,
-    ) -> Dict[str, Any]: ...
-    async def logs(
-        self,
-        namespace: str,
-        pod: str,
-        *,
-        container: Optional[str] = None,
-        tail_lines: Optional[int] = None,
-        limit_bytes: Optional[int] = None,
-    ) -> str: ...
-
-class EventStream:
-    """The engine's events as an async iterator of dicts (``{"type": ...}``); a
-    ``{"type": "lagged", "missed": n}`` item tells that ``n`` events were dropped for this
-    stream. Iteration ends on ``close()`` or when the engine closes."""
-
-    def __aiter__(self) -> EventStream: ...
-    def __anext__(self) -> Awaitable[Dict[str, Json]]: ...
-    async def _next(self) -> Dict[str, Json]: ...
-    def close(self) -> None: ...
-    @property
-    def closed(self) -> bool: ...
         *,
         apps: Optional[Sequence[str]] = None,
         include_secrets: bool = False,
@@ -294,6 +287,19 @@ class EventStream:
     async def policies(self, org: str) -> List[Dict[str, Json]]: ...
     async def remove_policy(self, org: str, workspace: str, project: str, app: str) -> None: ...
     async def run_due(self) -> Dict[str, Json]: ...
+
+
+class EventStream:
+    """The engine's events as an async iterator of dicts (``{"type": ...}``); a
+    ``{"type": "lagged", "missed": n}`` item tells that ``n`` events were dropped for this
+    stream. Iteration ends on ``close()`` or when the engine closes."""
+
+    def __aiter__(self) -> EventStream: ...
+    def __anext__(self) -> Awaitable[Dict[str, Json]]: ...
+    async def _next(self) -> Dict[str, Json]: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
 
 class Quantity:
     """An exact Kubernetes resource quantity (nano precision, canonical ``str``)."""

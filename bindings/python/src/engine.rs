@@ -790,6 +790,9 @@ impl Engine {
             max_tool_calls,
         };
         let fut = async move { ai::ask(&e, &subject, &question, &o).await };
+        Ok(Json(run(fut).await?))
+    }
+
     // --- backup, policy, fleet ---
 
     /// An engine configured by keywords: the embedded cluster (`nodes`, `seed`), the state
