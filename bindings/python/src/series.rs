@@ -119,8 +119,11 @@ where
         if plain(&item) {
             out.push(item.extract::<T>().map_err(Into::into)?);
         } else {
-            let item = item.to_owned();
-            out.push(item.extract::<T>().map_err(Into::into)?);
+            let owned = item.to_owned();
+            let value = owned.extract::<T>().map_err(Into::into);
+            // Dropping the last reference may run Python code (`__del__`) too.
+            drop(owned);
+            out.push(value?);
             len = list.len();
         }
         i += 1;
