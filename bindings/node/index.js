@@ -127,7 +127,12 @@ const SERIES_METHODS = {
 function numbersToFloat64(a) {
   if (!Array.isArray(a)) return undefined
   const n = a.length
-  const out = new Float64Array(n)
+  let out
+  try {
+    out = new Float64Array(n)
+  } catch {
+    return undefined // a length no typed array takes (a sparse giant): the native path decides
+  }
   for (let i = 0; i < n; i++) {
     const x = a[i]
     if (typeof x !== 'number') return undefined
