@@ -110,11 +110,65 @@ function wrap(fn) {
   }
 }
 
+// Numeric series. Node-API reads a plain array one element at a time (a call per element)
+// and builds an array result the same way; V8 copies an array of numbers into a Float64Array,
+// and a Float64Array into an array, in one tight loop. So the methods below pass every plain
+// array of numbers across as a Float64Array (the native side reads typed arrays in place),
+// and give the result back as an array when the caller's argument was one. An argument that is
+// not an array of numbers (holes, strings, null…) crosses untouched, so the native conversion
+// refuses it exactly as before. Conversion only: the checks on the numbers stay native.
+const SERIES_METHODS = {
+  // method name: the series arguments' positions and the one whose form the result takes
+  detectAnomalies: { series: [0, 1], resultLike: 1 },
+  forecast: { series: [0], resultLike: 0 },
+}
+
+/** `a` as a Float64Array if it is an array of numbers only, else undefined. */
+function numbersToFloat64(a) {
+  if (!Array.isArray(a)) return undefined
+  const n = a.length
+  let out
+  try {
+    out = new Float64Array(n)
+  } catch {
+    return undefined // a length no typed array takes (a sparse giant): the native path decides
+  }
+  for (let i = 0; i < n; i++) {
+    const x = a[i]
+    if (typeof x !== 'number') return undefined
+    out[i] = x
+  }
+  return out
+}
+
+/** The items of a Float64Array as an array of numbers. */
+function float64ToArray(typed) {
+  const n = typed.length
+  const out = new Array(n)
+  for (let i = 0; i < n; i++) out[i] = typed[i]
+  return out
+}
+
+function seriesCall(fn, { series, resultLike }) {
+  return function hxbSeriesCall(...args) {
+    const asArray = Array.isArray(args[resultLike])
+    for (const i of series) {
+      const typed = numbersToFloat64(args[i])
+      if (typed !== undefined) args[i] = typed
+    }
+    const out = fn.apply(this, args)
+    return asArray && out instanceof Float64Array ? float64ToArray(out) : out
+  }
+}
+
 function wrapPrototype(proto) {
   for (const key of Object.getOwnPropertyNames(proto)) {
     if (key === 'constructor') continue
     const d = Object.getOwnPropertyDescriptor(proto, key)
     if (!d.configurable) continue
+    if (typeof d.value === 'function' && Object.hasOwn(SERIES_METHODS, key)) {
+      d.value = seriesCall(d.value, SERIES_METHODS[key])
+    }
     if (typeof d.value === 'function') d.value = wrap(d.value)
     if (typeof d.get === 'function') d.get = wrap(d.get)
     if (typeof d.set === 'function') d.set = wrap(d.set)

@@ -6,15 +6,22 @@
 //!   / `('q')`, a `memoryview`, a numpy array of `float64` / `int64` (numpy is not needed) — is
 //!   copied out of its memory in one `memcpy` (no Python object per item), so the series can
 //!   then be scored with the GIL released;
-//! - any other sequence (a `list`, a `tuple`, an `array.array('i')`…) item by item, as before.
+//! - an exact `list` item by item in one pass over its storage (no iterator object, no
+//!   reference count per item): each `float` (`int` for timestamps) is read in place, and any
+//!   other item goes through the same per-item conversion as a general sequence, so bad items
+//!   fail exactly as they do there;
+//! - any other sequence (a `tuple`, an `array.array('i')`…) item by item through the iterator
+//!   protocol.
 //!
 //! A result series goes back in the form its input came in: an `array.array('d')` (built from
 //! one `bytes` copy) for a buffer, a `list[float]` for anything else.
 
 use pyo3::buffer::PyBuffer;
+use pyo3::conversion::FromPyObjectOwned;
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyFloat, PyInt, PyList};
 
 use crate::errors::invalid;
 
@@ -40,8 +47,14 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Floats {
                 buffer: true,
             });
         }
+        let values = match obj.cast_exact::<PyList>() {
+            Ok(list) => list_items(list, |item| {
+                item.is_exact_instance_of::<PyFloat>() || item.is_exact_instance_of::<PyInt>()
+            })?,
+            Err(_) => obj.extract()?,
+        };
         Ok(Floats {
-            values: obj.extract()?,
+            values,
             buffer: false,
         })
     }
@@ -72,8 +85,50 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Stamps {
                 .collect::<PyResult<_>>()
                 .map(Stamps);
         }
-        Ok(Stamps(obj.extract()?))
+        match obj.cast_exact::<PyList>() {
+            Ok(list) => list_items(list, |item| item.is_exact_instance_of::<PyInt>()).map(Stamps),
+            Err(_) => Ok(Stamps(obj.extract()?)),
+        }
     }
+}
+
+/// The items of an exact `list`, read by index. An item for which `plain` holds (an exact
+/// `float` or `int`) is converted without running Python code, so it is read through a
+/// borrowed reference; any other item is converted holding its own reference, because its
+/// conversion (`__float__`, `__index__`) may run Python code that changes the list. The result
+/// and the errors are those of pyo3's `Vec<T>` extraction (the same per-item conversion, in
+/// the same order); only the iterator object and the reference count per item are saved.
+fn list_items<'py, T>(
+    list: Borrowed<'_, 'py, PyList>,
+    plain: impl Fn(&Bound<'py, PyAny>) -> bool,
+) -> PyResult<Vec<T>>
+where
+    T: FromPyObjectOwned<'py>,
+{
+    let py = list.py();
+    let mut len = list.len();
+    let mut out = Vec::with_capacity(len);
+    let mut i = 0;
+    while i < len {
+        // SAFETY: the GIL is held and `i` is below the list's current length (re-read after
+        // anything that may have run Python code), so `PyList_GetItem` returns a valid
+        // borrowed reference, which stays valid until Python code runs.
+        let item = unsafe {
+            Borrowed::from_ptr(py, ffi::PyList_GetItem(list.as_ptr(), i as ffi::Py_ssize_t))
+        };
+        if plain(&item) {
+            out.push(item.extract::<T>().map_err(Into::into)?);
+        } else {
+            let owned = item.to_owned();
+            let value = owned.extract::<T>().map_err(Into::into);
+            // Dropping the last reference may run Python code (`__del__`) too.
+            drop(owned);
+            out.push(value?);
+            len = list.len();
+        }
+        i += 1;
+    }
+    Ok(out)
 }
 
 /// The items of `obj` if it exposes a one-dimensional buffer of `T`; `None` if it has no
