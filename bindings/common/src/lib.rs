@@ -15,9 +15,9 @@
 //! - [`tenancy`]: members, invitations, scoped kubeconfigs, reading and deleting tenants, the
 //!   application lifecycle, usage and cost, reconcile;
 //! - [`observe`]: the event stream, alert rules and alerts, health, signals and incidents,
-//!   function invocation, pod logs.
-
-
+//!   function invocation, pod logs;
+//! - [`platform_ext`]: the facade's optional parts — backup and restore, plan policy, the
+//!   multi-cluster fleet.
 //!
 //! ```
 //! let err = hxb::Quantity::parse("1.5.5Gi").map_err(hxb::Error::from).unwrap_err();
