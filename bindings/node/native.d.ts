@@ -37,6 +37,26 @@ export declare class Backups {
 
 /** The hxb engine: one handle over the cluster, the state store and the clock. */
 export declare class Engine {
+  /**
+   * Plan a remediation as `subject` (a dry run unless `{apply: true}`); resolves to the
+   * guard's result (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
+   */
+  remediate(subject: string, action: any, options?: RemediateOptions | undefined | null): Promise<any>
+  /** Approve a pending remediation as `approver`, running it through the guard again. */
+  approveRemediation(id: string, approver: string): Promise<any>
+  /** Remediations waiting for approval, oldest first. */
+  pendingRemediations(): Promise<Array<any>>
+  /** The remediation entries of the audit log (the last `limit`, default 100), oldest first. */
+  remediationAudit(options?: AuditOptions | undefined | null): Promise<Array<any>>
+  /** Replace the remediation policy (synchronous; unset fields take the defaults). */
+  setRemediationPolicy(policy: RemediationPolicy): void
+  /** The remediation policy in force (synchronous). */
+  remediationPolicy(): RemediationPolicy
+  /**
+   * Ask the operations agent a question as `subject`; resolves to the answer (`text`,
+   * `tool_calls`, `stop`, `truncated`, `pending`).
+   */
+  ask(subject: string, question: string, options?: AskOptions | undefined | null): Promise<any>
   /** An engine on the embedded, in-process cluster (3 nodes, in-memory state). */
   static embedded(): Engine
   /** An engine configured by `options` (embedded unless `kubeconfig` is given). */
@@ -82,6 +102,38 @@ export declare class Engine {
   detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Float64Array | Array<number>): Float64Array | Array<number>
   /** Read-only diagnosis of the cluster or one namespace. */
   analyze(namespace?: string | undefined | null): Promise<Array<any>>
+  /** Subscribe to the engine's events from now on. */
+  subscribe(): EventSubscription
+  /**
+   * Add (or replace) an alert rule (`{name, query, comparison, threshold, for, severity}`)
+   * in `scope`; the rule as stored.
+   */
+  addAlertRule(scope: string, rule: any): Promise<any>
+  /** Remove an alert rule and its alerts. */
+  removeAlertRule(scope: string, name: string): Promise<void>
+  /** The alert rules of `scope`. */
+  alertRules(scope: string): Promise<Array<any>>
+  /** Evaluate every alert rule now: `{fired, resolved, errors}`. */
+  evaluateAlerts(): Promise<any>
+  /** Every alert (pending, firing, resolved), each with its `id`. */
+  alerts(): Promise<Array<any>>
+  /** Acknowledge an alert by `id` as `who`; the alert. */
+  acknowledgeAlert(id: string, who: string): Promise<any>
+  /** Health of `scope` and every scope under it. */
+  health(scope: string): Promise<any>
+  /**
+   * Add a signal (`{scope, object, kind, message, at}`) to the incident of its scope
+   * (sync); the incident.
+   */
+  recordSignal(signal: any): any
+  /** Close incidents quiet for longer than their window (sync); the ones closed. */
+  closeIdleIncidents(): Array<any>
+  /** Every incident, oldest first (sync). */
+  incidents(): Array<any>
+  /** Invoke a function with `payload` (a Buffer or a string, sent as UTF-8); its answer. */
+  invokeFunction(org: string, workspace: string, project: string, name: string, payload?: Buffer | string | undefined | null, options?: InvokeOptions | undefined | null): Promise<FunctionResponse>
+  /** The log of a pod's container. */
+  logs(namespace: string, pod: string, options?: LogsOptions | undefined | null): Promise<string>
   /** Backup and restore with snapshots as files in `directory` (created if missing). */
   backups(directory: string): Backups
   /**
@@ -176,6 +228,21 @@ export declare class Engine {
   reconcile(): Promise<any>
 }
 
+/**
+ * The engine's events from `Engine.subscribe()`: `await sub.next()` is the next event (an
+ * object with a `type`), `{type: 'lagged', missed}` when this subscription fell behind and
+ * `missed` events were dropped for it, or `null` once closed (by `close()` or by closing the
+ * engine). `for await (const ev of engine.subscribe())` iterates the same (see `index.js`).
+ */
+export declare class EventSubscription {
+  /** The next event, or `null` once the subscription ended. */
+  next(): Promise<any | null>
+  /** End the subscription (idempotent): a pending `next()` resolves to `null`. */
+  close(): void
+  /** Whether `close()` was called. */
+  get closed(): boolean
+}
+
 /** An exact Kubernetes resource quantity (nano precision, canonical `toString()`). */
 export declare class Quantity {
   /** Parse the Kubernetes grammar (`"1.5Gi"`, `"250m"`, `"2e3"`). */
@@ -222,6 +289,38 @@ export interface AppSpec {
   schedule?: string
 }
 
+/** Options of `ask`. */
+export interface AskOptions {
+  /**
+   * `"offline"` (default: no model), `"openai"` (an OpenAI-compatible endpoint) or
+   * `"ollama"`.
+   */
+  provider?: string
+  /** The endpoint (`openai`: required; `ollama`: default `http://127.0.0.1:11434`). */
+  baseUrl?: string
+  /** The model (`openai`, `ollama`). */
+  model?: string
+  /** Bearer token (`openai`). */
+  apiKey?: string
+  /**
+   * Namespaces the agent may look at (default: every project namespace whose pods the
+   * caller may list).
+   */
+  namespaces?: Array<string>
+  /** Write tools: `"off"` (default), `"dryRun"`/`"dry_run"` or `"request"`. */
+  write?: string
+  /** HTTP provider timeout in seconds (default 60). */
+  timeoutSeconds?: number
+  /** Tool calls per question (default 8). */
+  maxToolCalls?: number
+}
+
+/** Options of `remediationAudit`. */
+export interface AuditOptions {
+  /** The last this many entries (default 100). */
+  limit?: number
+}
+
 /** A backup policy (`Backups.setPolicy`). */
 export interface BackupPolicyOptions {
   /** Five-field cron schedule in UTC (`"0 3 * * *"`, `"@daily"`). */
@@ -261,12 +360,44 @@ export interface FleetMember {
   dedicatedTo?: string
 }
 
+/** A function's answer. */
+export interface FunctionResponse {
+  /** HTTP status code. */
+  status: number
+  /** Response headers (lower-case names). */
+  headers: Record<string, string>
+  /** Response body. */
+  body: Buffer
+}
+
+/** Options of `invokeFunction` (default: `POST /`, no headers, actor `system`). */
+export interface InvokeOptions {
+  /** HTTP method. */
+  method?: string
+  /** Path (and query) at the function. */
+  path?: string
+  /** Request headers. */
+  headers?: Record<string, string>
+  /** Who asks (recorded in the audit log). */
+  actor?: string
+}
+
 /** Options of `scopedKubeconfig`. */
 export interface KubeconfigOptions {
   /** API server URL (default `https://kubernetes.default.svc`). */
   server?: string
   /** Base64 PEM of the cluster CA. */
   certificateAuthority?: string
+}
+
+/** Options of `logs`. */
+export interface LogsOptions {
+  /** The container (needed when the pod has several). */
+  container?: string
+  /** Only the last this many lines. */
+  tailLines?: number
+  /** At most this many bytes. */
+  limitBytes?: number
 }
 
 /**
@@ -324,6 +455,32 @@ export interface ProjectRef {
   workspace: string
   /** Project. */
   project: string
+}
+
+/** Options of `remediate`. */
+export interface RemediateOptions {
+  /**
+   * Really do it (default false: a dry run). Actions the policy does not run automatically
+   * become pending approvals.
+   */
+  apply?: boolean
+}
+
+/** The remediation policy (`setRemediationPolicy`: unset fields take the defaults). */
+export interface RemediationPolicy {
+  /**
+   * Action kinds run without approval (`"restart"`, `"scale"`, `"rollback_function"`,
+   * `"raise_quota"`, `"cordon_node"`); default none.
+   */
+  automatic?: Array<string>
+  /** Pods disrupted per hour, everything together (default 20). */
+  maxPodsPerHour?: number
+  /** Fraction of one workload's pods disrupted per hour (default 1). */
+  maxWorkloadFractionPerHour?: number
+  /** Largest scale-up factor (default 2). */
+  maxScaleUpFactor?: number
+  /** Whether an approver must be someone other than the requester (default true). */
+  fourEyes?: boolean
 }
 
 /** The answer of `recommendReplicas`. */

@@ -465,6 +465,22 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -609,6 +625,24 @@ fileprivate struct FfiConverterString: FfiConverter {
         let len = Int32(value.utf8.count)
         writeInt(&buf, len)
         writeBytes(&buf, value.utf8)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
     }
 }
 
@@ -1000,6 +1034,46 @@ public func FfiConverterTypeBackups_lower(_ value: Backups) -> UInt64 {
 public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
+     * Approve a pending remediation as `approver`, running it through the guard again;
+     * the result as JSON.
+     */
+    func approveRemediation(id: String, approver: String) async throws  -> String
+    
+    /**
+     * Ask the operations agent a question as `subject`; the answer as JSON (`text`,
+     * `tool_calls`, `stop`, `truncated`, `pending`).
+     */
+    func ask(subject: String, question: String, options: AskOptions?) async throws  -> String
+    
+    /**
+     * Remediations waiting for approval, oldest first (JSON each).
+     */
+    func pendingRemediations() async throws  -> [String]
+    
+    /**
+     * Plan a remediation as `subject` (a dry run unless `apply`); `actionJson` is e.g.
+     * `{"action": "restart", "namespace": …, "name": …}`. Returns the guard's result as JSON
+     * (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
+     */
+    func remediate(subject: String, actionJson: String, apply: Bool) async throws  -> String
+    
+    /**
+     * The remediation entries of the audit log (the last `limit`, default 100), oldest
+     * first (JSON each).
+     */
+    func remediationAudit(limit: UInt32?) async throws  -> [String]
+    
+    /**
+     * The remediation policy in force (every field set).
+     */
+    func remediationPolicy() throws  -> RemediationPolicy
+    
+    /**
+     * Replace the remediation policy (unset fields take the defaults).
+     */
+    func setRemediationPolicy(policy: RemediationPolicy) throws 
+    
+    /**
      * Read-only diagnosis of the cluster or one namespace; each finding as JSON.
      */
     func analyze(namespace: String?) async throws  -> [String]
@@ -1075,6 +1149,74 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The replica count a CPU-utilization HPA would set.
      */
     func recommendReplicas(request: ReplicaRequest) throws  -> ReplicaRecommendation
+    
+    /**
+     * Acknowledge an alert by `id` as `who`; the alert (JSON).
+     */
+    func acknowledgeAlert(id: String, who: String) async throws  -> String
+    
+    /**
+     * Add (or replace) an alert rule (JSON `{"name", "query", "comparison", "threshold",
+     * "for", "severity"}`) in `scope`; the rule as stored (JSON).
+     */
+    func addAlertRule(scope: String, ruleJson: String) async throws  -> String
+    
+    /**
+     * The alert rules of `scope` (JSON).
+     */
+    func alertRules(scope: String) async throws  -> [String]
+    
+    /**
+     * Every alert (pending, firing, resolved), each with its `id` (JSON).
+     */
+    func alerts() async throws  -> [String]
+    
+    /**
+     * Close incidents quiet for longer than their window; the ones closed (JSON).
+     */
+    func closeIdleIncidents() throws  -> [String]
+    
+    /**
+     * Evaluate every alert rule now: `{"fired", "resolved", "errors"}` (JSON).
+     */
+    func evaluateAlerts() async throws  -> String
+    
+    /**
+     * Health of `scope` and every scope under it (JSON).
+     */
+    func health(scope: String) async throws  -> String
+    
+    /**
+     * Every incident, oldest first (JSON).
+     */
+    func incidents() throws  -> [String]
+    
+    /**
+     * Invoke a function with `payload` (default `POST /`, no headers, actor `system`); its
+     * answer.
+     */
+    func invokeFunction(org: String, workspace: String, project: String, name: String, payload: Data, method: String?, path: String?, headers: [String: String]?, actor: String?) async throws  -> FunctionResponse
+    
+    /**
+     * The log of a pod's container (`container`: needed when the pod has several).
+     */
+    func logs(namespace: String, pod: String, container: String?, tailLines: Int64?, limitBytes: Int64?) async throws  -> String
+    
+    /**
+     * Add a signal (JSON `{"scope", "object", "kind", "message", "at"}`) to the incident of
+     * its scope; the incident (JSON).
+     */
+    func recordSignal(signalJson: String) throws  -> String
+    
+    /**
+     * Remove an alert rule and its alerts.
+     */
+    func removeAlertRule(scope: String, name: String) async throws 
+    
+    /**
+     * Subscribe to the engine's events from now on.
+     */
+    func subscribe()  -> EventSubscription
     
     /**
      * Admit a JSON manifest as `create`/`apply` would, writing nothing: the review as JSON,
@@ -1331,6 +1473,130 @@ public static func `open`(options: EngineOptions)async throws  -> Engine  {
 
     
     /**
+     * Approve a pending remediation as `approver`, running it through the guard again;
+     * the result as JSON.
+     */
+open func approveRemediation(id: String, approver: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_approve_remediation(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(approver)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Ask the operations agent a question as `subject`; the answer as JSON (`text`,
+     * `tool_calls`, `stop`, `truncated`, `pending`).
+     */
+open func ask(subject: String, question: String, options: AskOptions? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_ask(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(subject),FfiConverterString.lower(question),FfiConverterOptionTypeAskOptions.lower(options)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Remediations waiting for approval, oldest first (JSON each).
+     */
+open func pendingRemediations()async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_pending_remediations(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Plan a remediation as `subject` (a dry run unless `apply`); `actionJson` is e.g.
+     * `{"action": "restart", "namespace": …, "name": …}`. Returns the guard's result as JSON
+     * (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
+     */
+open func remediate(subject: String, actionJson: String, apply: Bool = false)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_remediate(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(subject),FfiConverterString.lower(actionJson),FfiConverterBool.lower(apply)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The remediation entries of the audit log (the last `limit`, default 100), oldest
+     * first (JSON each).
+     */
+open func remediationAudit(limit: UInt32? = nil)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_remediation_audit(
+                        self.uniffiCloneHandle(),FfiConverterOptionUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The remediation policy in force (every field set).
+     */
+open func remediationPolicy()throws  -> RemediationPolicy  {
+    return try  FfiConverterTypeRemediationPolicy_lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_remediation_policy(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replace the remediation policy (unset fields take the defaults).
+     */
+open func setRemediationPolicy(policy: RemediationPolicy)throws   {try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_set_remediation_policy(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRemediationPolicy_lower(policy),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Read-only diagnosis of the cluster or one namespace; each finding as JSON.
      */
 open func analyze(namespace: String? = nil)async throws  -> [String]  {
@@ -1583,6 +1849,229 @@ open func recommendReplicas(request: ReplicaRequest)throws  -> ReplicaRecommenda
     uniffi_hxb_uniffi_fn_method_engine_recommend_replicas(
             self.uniffiCloneHandle(),
         FfiConverterTypeReplicaRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Acknowledge an alert by `id` as `who`; the alert (JSON).
+     */
+open func acknowledgeAlert(id: String, who: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_acknowledge_alert(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(who)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Add (or replace) an alert rule (JSON `{"name", "query", "comparison", "threshold",
+     * "for", "severity"}`) in `scope`; the rule as stored (JSON).
+     */
+open func addAlertRule(scope: String, ruleJson: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_add_alert_rule(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(scope),FfiConverterString.lower(ruleJson)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The alert rules of `scope` (JSON).
+     */
+open func alertRules(scope: String)async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_alert_rules(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(scope)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Every alert (pending, firing, resolved), each with its `id` (JSON).
+     */
+open func alerts()async throws  -> [String]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_alerts(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Close incidents quiet for longer than their window; the ones closed (JSON).
+     */
+open func closeIdleIncidents()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_close_idle_incidents(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Evaluate every alert rule now: `{"fired", "resolved", "errors"}` (JSON).
+     */
+open func evaluateAlerts()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_evaluate_alerts(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Health of `scope` and every scope under it (JSON).
+     */
+open func health(scope: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_health(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(scope)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Every incident, oldest first (JSON).
+     */
+open func incidents()throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_incidents(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Invoke a function with `payload` (default `POST /`, no headers, actor `system`); its
+     * answer.
+     */
+open func invokeFunction(org: String, workspace: String, project: String, name: String, payload: Data, method: String? = nil, path: String? = nil, headers: [String: String]? = nil, actor: String? = nil)async throws  -> FunctionResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_invoke_function(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(org),FfiConverterString.lower(workspace),FfiConverterString.lower(project),FfiConverterString.lower(name),FfiConverterData.lower(payload),FfiConverterOptionString.lower(method),FfiConverterOptionString.lower(path),FfiConverterOptionDictionaryStringString.lower(headers),FfiConverterOptionString.lower(actor)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFunctionResponse_lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * The log of a pod's container (`container`: needed when the pod has several).
+     */
+open func logs(namespace: String, pod: String, container: String? = nil, tailLines: Int64? = nil, limitBytes: Int64? = nil)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_logs(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(namespace),FfiConverterString.lower(pod),FfiConverterOptionString.lower(container),FfiConverterOptionInt64.lower(tailLines),FfiConverterOptionInt64.lower(limitBytes)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Add a signal (JSON `{"scope", "object", "kind", "message", "at"}`) to the incident of
+     * its scope; the incident (JSON).
+     */
+open func recordSignal(signalJson: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_record_signal(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(signalJson),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Remove an alert rule and its alerts.
+     */
+open func removeAlertRule(scope: String, name: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_remove_alert_rule(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(scope),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_void,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_void,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
+     * Subscribe to the engine's events from now on.
+     */
+open func subscribe() -> EventSubscription  {
+    return try!  FfiConverterTypeEventSubscription_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_engine_subscribe(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -2243,6 +2732,181 @@ public func FfiConverterTypeEngine_lower(_ value: Engine) -> UInt64 {
 
 
 /**
+ * The engine's events from `Engine.subscribe()`: `try await next()` is the next event as
+ * JSON text (an object with a `type`), `{"type":"lagged","missed":n}` when this subscription
+ * fell behind and `n` events were dropped for it, or `nil` once closed (by `close()` or by
+ * closing the engine).
+ */
+public protocol EventSubscriptionProtocol: AnyObject, Sendable {
+    
+    /**
+     * End the subscription (idempotent): a waiting `next()` returns `nil`.
+     */
+    func close() 
+    
+    /**
+     * Whether `close()` was called.
+     */
+    func isClosed()  -> Bool
+    
+    /**
+     * The next event as JSON text, or `nil` once the subscription ended.
+     */
+    func next() async throws  -> String?
+    
+}
+/**
+ * The engine's events from `Engine.subscribe()`: `try await next()` is the next event as
+ * JSON text (an object with a `type`), `{"type":"lagged","missed":n}` when this subscription
+ * fell behind and `n` events were dropped for it, or `nil` once closed (by `close()` or by
+ * closing the engine).
+ */
+open class EventSubscription: EventSubscriptionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_hxb_uniffi_fn_clone_eventsubscription(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_hxb_uniffi_fn_free_eventsubscription(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * End the subscription (idempotent): a waiting `next()` returns `nil`.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_eventsubscription_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether `close()` was called.
+     */
+open func isClosed() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_hxb_uniffi_fn_method_eventsubscription_is_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The next event as JSON text, or `nil` once the subscription ended.
+     */
+open func next()async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_eventsubscription_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEventSubscription: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = EventSubscription
+
+    public static func lift(_ handle: UInt64) throws -> EventSubscription {
+        return EventSubscription(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: EventSubscription) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EventSubscription {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EventSubscription, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventSubscription_lift(_ handle: UInt64) throws -> EventSubscription {
+    return try FfiConverterTypeEventSubscription.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventSubscription_lower(_ value: EventSubscription) -> UInt64 {
+    return FfiConverterTypeEventSubscription.lower(value)
+}
+
+
+
+
+
+
+/**
  * An exact Kubernetes resource quantity (nano precision, canonical `description`).
  */
 public protocol QuantityProtocol: AnyObject, Sendable {
@@ -2644,6 +3308,139 @@ public func FfiConverterTypeAppSpec_lower(_ value: AppSpec) -> RustBuffer {
 
 
 /**
+ * How `ask` runs the agent.
+ */
+public struct AskOptions: Equatable, Hashable {
+    /**
+     * `"offline"` (default: no model), `"openai"` (an OpenAI-compatible endpoint) or
+     * `"ollama"`.
+     */
+    public var provider: String?
+    /**
+     * The endpoint (`openai`: required; `ollama`: default `http://127.0.0.1:11434`).
+     */
+    public var baseUrl: String?
+    /**
+     * The model (`openai`, `ollama`).
+     */
+    public var model: String?
+    /**
+     * Bearer token (`openai`).
+     */
+    public var apiKey: String?
+    /**
+     * Namespaces the agent may look at (default: every project namespace whose pods the
+     * caller may list).
+     */
+    public var namespaces: [String]?
+    /**
+     * Write tools: `"off"` (default), `"dry_run"` or `"request"`.
+     */
+    public var write: String?
+    /**
+     * HTTP provider timeout in seconds (default 60).
+     */
+    public var timeoutSeconds: Double?
+    /**
+     * Tool calls per question (default 8).
+     */
+    public var maxToolCalls: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `"offline"` (default: no model), `"openai"` (an OpenAI-compatible endpoint) or
+         * `"ollama"`.
+         */provider: String? = nil, 
+        /**
+         * The endpoint (`openai`: required; `ollama`: default `http://127.0.0.1:11434`).
+         */baseUrl: String? = nil, 
+        /**
+         * The model (`openai`, `ollama`).
+         */model: String? = nil, 
+        /**
+         * Bearer token (`openai`).
+         */apiKey: String? = nil, 
+        /**
+         * Namespaces the agent may look at (default: every project namespace whose pods the
+         * caller may list).
+         */namespaces: [String]? = nil, 
+        /**
+         * Write tools: `"off"` (default), `"dry_run"` or `"request"`.
+         */write: String? = nil, 
+        /**
+         * HTTP provider timeout in seconds (default 60).
+         */timeoutSeconds: Double? = nil, 
+        /**
+         * Tool calls per question (default 8).
+         */maxToolCalls: UInt32? = nil) {
+        self.provider = provider
+        self.baseUrl = baseUrl
+        self.model = model
+        self.apiKey = apiKey
+        self.namespaces = namespaces
+        self.write = write
+        self.timeoutSeconds = timeoutSeconds
+        self.maxToolCalls = maxToolCalls
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AskOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAskOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AskOptions {
+        return
+            try AskOptions(
+                provider: FfiConverterOptionString.read(from: &buf), 
+                baseUrl: FfiConverterOptionString.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf), 
+                apiKey: FfiConverterOptionString.read(from: &buf), 
+                namespaces: FfiConverterOptionSequenceString.read(from: &buf), 
+                write: FfiConverterOptionString.read(from: &buf), 
+                timeoutSeconds: FfiConverterOptionDouble.read(from: &buf), 
+                maxToolCalls: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AskOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.provider, into: &buf)
+        FfiConverterOptionString.write(value.baseUrl, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+        FfiConverterOptionString.write(value.apiKey, into: &buf)
+        FfiConverterOptionSequenceString.write(value.namespaces, into: &buf)
+        FfiConverterOptionString.write(value.write, into: &buf)
+        FfiConverterOptionDouble.write(value.timeoutSeconds, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxToolCalls, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAskOptions_lift(_ buf: RustBuffer) throws -> AskOptions {
+    return try FfiConverterTypeAskOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAskOptions_lower(_ value: AskOptions) -> RustBuffer {
+    return FfiConverterTypeAskOptions.lower(value)
+}
+
+
+/**
  * How to open an engine; every field optional (all `nil` = the embedded engine).
  */
 public struct EngineOptions: Equatable, Hashable {
@@ -2873,6 +3670,85 @@ public func FfiConverterTypeFleetMember_lower(_ value: FleetMember) -> RustBuffe
 
 
 /**
+ * A function's answer.
+ */
+public struct FunctionResponse: Equatable, Hashable {
+    /**
+     * HTTP status code.
+     */
+    public var status: UInt16
+    /**
+     * Response headers (lower-case names).
+     */
+    public var headers: [String: String]
+    /**
+     * Response body.
+     */
+    public var body: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * HTTP status code.
+         */status: UInt16, 
+        /**
+         * Response headers (lower-case names).
+         */headers: [String: String], 
+        /**
+         * Response body.
+         */body: Data) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FunctionResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFunctionResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunctionResponse {
+        return
+            try FunctionResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterDictionaryStringString.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FunctionResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterDictionaryStringString.write(value.headers, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunctionResponse_lift(_ buf: RustBuffer) throws -> FunctionResponse {
+    return try FfiConverterTypeFunctionResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunctionResponse_lower(_ value: FunctionResponse) -> RustBuffer {
+    return FfiConverterTypeFunctionResponse.lower(value)
+}
+
+
+/**
  * A project (to restore into).
  */
 public struct ProjectRef: Equatable, Hashable {
@@ -2948,6 +3824,107 @@ public func FfiConverterTypeProjectRef_lift(_ buf: RustBuffer) throws -> Project
 #endif
 public func FfiConverterTypeProjectRef_lower(_ value: ProjectRef) -> RustBuffer {
     return FfiConverterTypeProjectRef.lower(value)
+}
+
+
+/**
+ * The remediation policy (`setRemediationPolicy`: unset fields take the defaults).
+ */
+public struct RemediationPolicy: Equatable, Hashable {
+    /**
+     * Action kinds run without approval (`"restart"`, `"scale"`, `"rollback_function"`,
+     * `"raise_quota"`, `"cordon_node"`); default none.
+     */
+    public var automatic: [String]?
+    /**
+     * Pods disrupted per hour, everything together (default 20).
+     */
+    public var maxPodsPerHour: UInt32?
+    /**
+     * Fraction of one workload's pods disrupted per hour (default 1).
+     */
+    public var maxWorkloadFractionPerHour: Double?
+    /**
+     * Largest scale-up factor (default 2).
+     */
+    public var maxScaleUpFactor: Double?
+    /**
+     * Whether an approver must be someone other than the requester (default true).
+     */
+    public var fourEyes: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Action kinds run without approval (`"restart"`, `"scale"`, `"rollback_function"`,
+         * `"raise_quota"`, `"cordon_node"`); default none.
+         */automatic: [String]? = nil, 
+        /**
+         * Pods disrupted per hour, everything together (default 20).
+         */maxPodsPerHour: UInt32? = nil, 
+        /**
+         * Fraction of one workload's pods disrupted per hour (default 1).
+         */maxWorkloadFractionPerHour: Double? = nil, 
+        /**
+         * Largest scale-up factor (default 2).
+         */maxScaleUpFactor: Double? = nil, 
+        /**
+         * Whether an approver must be someone other than the requester (default true).
+         */fourEyes: Bool? = nil) {
+        self.automatic = automatic
+        self.maxPodsPerHour = maxPodsPerHour
+        self.maxWorkloadFractionPerHour = maxWorkloadFractionPerHour
+        self.maxScaleUpFactor = maxScaleUpFactor
+        self.fourEyes = fourEyes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RemediationPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRemediationPolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RemediationPolicy {
+        return
+            try RemediationPolicy(
+                automatic: FfiConverterOptionSequenceString.read(from: &buf), 
+                maxPodsPerHour: FfiConverterOptionUInt32.read(from: &buf), 
+                maxWorkloadFractionPerHour: FfiConverterOptionDouble.read(from: &buf), 
+                maxScaleUpFactor: FfiConverterOptionDouble.read(from: &buf), 
+                fourEyes: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RemediationPolicy, into buf: inout [UInt8]) {
+        FfiConverterOptionSequenceString.write(value.automatic, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxPodsPerHour, into: &buf)
+        FfiConverterOptionDouble.write(value.maxWorkloadFractionPerHour, into: &buf)
+        FfiConverterOptionDouble.write(value.maxScaleUpFactor, into: &buf)
+        FfiConverterOptionBool.write(value.fourEyes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRemediationPolicy_lift(_ buf: RustBuffer) throws -> RemediationPolicy {
+    return try FfiConverterTypeRemediationPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRemediationPolicy_lower(_ value: RemediationPolicy) -> RustBuffer {
+    return FfiConverterTypeRemediationPolicy.lower(value)
 }
 
 
@@ -3630,6 +4607,78 @@ fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -3646,6 +4695,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeAskOptions: FfiConverterRustBuffer {
+    typealias SwiftType = AskOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAskOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAskOptions.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4035,6 +5108,27 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_func_validate_name() != 48111) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_hxb_uniffi_checksum_method_engine_approve_remediation() != 27295) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_ask() != 52107) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_pending_remediations() != 7539) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_remediate() != 38573) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_remediation_audit() != 13316) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_remediation_policy() != 46057) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_set_remediation_policy() != 43721) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_hxb_uniffi_checksum_method_engine_analyze() != 38654) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4078,6 +5172,45 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_recommend_replicas() != 10661) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_acknowledge_alert() != 54403) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_add_alert_rule() != 33091) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_alert_rules() != 20198) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_alerts() != 49844) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_close_idle_incidents() != 29135) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_evaluate_alerts() != 40399) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_health() != 32988) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_incidents() != 35954) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_invoke_function() != 14794) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_logs() != 18331) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_record_signal() != 56175) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_remove_alert_rule() != 28475) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_engine_subscribe() != 55044) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_admit_manifest() != 38412) {
@@ -4174,6 +5307,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_usage() != 62358) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_eventsubscription_close() != 8593) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_eventsubscription_is_closed() != 59820) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_hxb_uniffi_checksum_method_eventsubscription_next() != 64029) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_backups_delete() != 42212) {

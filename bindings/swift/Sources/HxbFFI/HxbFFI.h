@@ -264,6 +264,41 @@ uint64_t uniffi_hxb_uniffi_fn_constructor_engine_embedded(RustCallStatus *_Nonnu
 uint64_t uniffi_hxb_uniffi_fn_constructor_engine_open(RustBuffer options
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_APPROVE_REMEDIATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_APPROVE_REMEDIATION
+uint64_t uniffi_hxb_uniffi_fn_method_engine_approve_remediation(uint64_t ptr, RustBuffer id, RustBuffer approver
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ASK
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ASK
+uint64_t uniffi_hxb_uniffi_fn_method_engine_ask(uint64_t ptr, RustBuffer subject, RustBuffer question, RustBuffer options
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_PENDING_REMEDIATIONS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_PENDING_REMEDIATIONS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_pending_remediations(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_remediate(uint64_t ptr, RustBuffer subject, RustBuffer action_json, int8_t apply
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATION_AUDIT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATION_AUDIT
+uint64_t uniffi_hxb_uniffi_fn_method_engine_remediation_audit(uint64_t ptr, RustBuffer limit
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATION_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATION_POLICY
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_remediation_policy(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SET_REMEDIATION_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SET_REMEDIATION_POLICY
+void uniffi_hxb_uniffi_fn_method_engine_set_remediation_policy(uint64_t ptr, RustBuffer policy, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ANALYZE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ANALYZE
 uint64_t uniffi_hxb_uniffi_fn_method_engine_analyze(uint64_t ptr, RustBuffer namespace
@@ -337,6 +372,71 @@ uint64_t uniffi_hxb_uniffi_fn_method_engine_list(uint64_t ptr, RustBuffer kind, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECOMMEND_REPLICAS
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECOMMEND_REPLICAS
 RustBuffer uniffi_hxb_uniffi_fn_method_engine_recommend_replicas(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACKNOWLEDGE_ALERT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ACKNOWLEDGE_ALERT
+uint64_t uniffi_hxb_uniffi_fn_method_engine_acknowledge_alert(uint64_t ptr, RustBuffer id, RustBuffer who
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ADD_ALERT_RULE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ADD_ALERT_RULE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_add_alert_rule(uint64_t ptr, RustBuffer scope, RustBuffer rule_json
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ALERT_RULES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ALERT_RULES
+uint64_t uniffi_hxb_uniffi_fn_method_engine_alert_rules(uint64_t ptr, RustBuffer scope
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ALERTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ALERTS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_alerts(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CLOSE_IDLE_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_CLOSE_IDLE_INCIDENTS
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_close_idle_incidents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_EVALUATE_ALERTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_EVALUATE_ALERTS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_evaluate_alerts(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_HEALTH
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_HEALTH
+uint64_t uniffi_hxb_uniffi_fn_method_engine_health(uint64_t ptr, RustBuffer scope
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INCIDENTS
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_incidents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INVOKE_FUNCTION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_INVOKE_FUNCTION
+uint64_t uniffi_hxb_uniffi_fn_method_engine_invoke_function(uint64_t ptr, RustBuffer org, RustBuffer workspace, RustBuffer project, RustBuffer name, RustBuffer payload, RustBuffer method, RustBuffer path, RustBuffer headers, RustBuffer actor
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LOGS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_LOGS
+uint64_t uniffi_hxb_uniffi_fn_method_engine_logs(uint64_t ptr, RustBuffer namespace, RustBuffer pod, RustBuffer container, RustBuffer tail_lines, RustBuffer limit_bytes
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECORD_SIGNAL
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_RECORD_SIGNAL
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_record_signal(uint64_t ptr, RustBuffer signal_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMOVE_ALERT_RULE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMOVE_ALERT_RULE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_remove_alert_rule(uint64_t ptr, RustBuffer scope, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_SUBSCRIBE
+uint64_t uniffi_hxb_uniffi_fn_method_engine_subscribe(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_ADMIT_MANIFEST
@@ -497,6 +597,31 @@ uint64_t uniffi_hxb_uniffi_fn_method_engine_stop_app(uint64_t ptr, RustBuffer or
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_USAGE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_USAGE
 uint64_t uniffi_hxb_uniffi_fn_method_engine_usage(uint64_t ptr, RustBuffer org, RustBuffer from, RustBuffer to
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_EVENTSUBSCRIPTION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_EVENTSUBSCRIPTION
+uint64_t uniffi_hxb_uniffi_fn_clone_eventsubscription(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_FREE_EVENTSUBSCRIPTION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_FREE_EVENTSUBSCRIPTION
+void uniffi_hxb_uniffi_fn_free_eventsubscription(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_CLOSE
+void uniffi_hxb_uniffi_fn_method_eventsubscription_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_IS_CLOSED
+int8_t uniffi_hxb_uniffi_fn_method_eventsubscription_is_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_EVENTSUBSCRIPTION_NEXT
+uint64_t uniffi_hxb_uniffi_fn_method_eventsubscription_next(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_CLONE_BACKUPS
@@ -968,6 +1093,48 @@ uint16_t uniffi_hxb_uniffi_checksum_func_validate_name(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_APPROVE_REMEDIATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_APPROVE_REMEDIATION
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_approve_remediation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ASK
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ASK
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_ask(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_PENDING_REMEDIATIONS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_PENDING_REMEDIATIONS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_pending_remediations(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_remediate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATION_AUDIT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATION_AUDIT
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_remediation_audit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATION_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMEDIATION_POLICY
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_remediation_policy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SET_REMEDIATION_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SET_REMEDIATION_POLICY
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_set_remediation_policy(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ANALYZE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ANALYZE
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_analyze(void
@@ -1055,6 +1222,84 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_list(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECOMMEND_REPLICAS
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECOMMEND_REPLICAS
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_recommend_replicas(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACKNOWLEDGE_ALERT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ACKNOWLEDGE_ALERT
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_acknowledge_alert(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ADD_ALERT_RULE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ADD_ALERT_RULE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_add_alert_rule(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ALERT_RULES
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ALERT_RULES
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_alert_rules(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ALERTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_ALERTS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_alerts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CLOSE_IDLE_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_CLOSE_IDLE_INCIDENTS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_close_idle_incidents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_EVALUATE_ALERTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_EVALUATE_ALERTS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_evaluate_alerts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_HEALTH
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_HEALTH
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_health(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INCIDENTS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_incidents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INVOKE_FUNCTION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_INVOKE_FUNCTION
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_invoke_function(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LOGS
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_LOGS
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_logs(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECORD_SIGNAL
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_RECORD_SIGNAL
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_record_signal(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMOVE_ALERT_RULE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REMOVE_ALERT_RULE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_remove_alert_rule(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_SUBSCRIBE
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_subscribe(void
     
 );
 #endif
@@ -1247,6 +1492,24 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_stop_app(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_USAGE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_USAGE
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_usage(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_CLOSE
+uint16_t uniffi_hxb_uniffi_checksum_method_eventsubscription_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_IS_CLOSED
+uint16_t uniffi_hxb_uniffi_checksum_method_eventsubscription_is_closed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_EVENTSUBSCRIPTION_NEXT
+uint16_t uniffi_hxb_uniffi_checksum_method_eventsubscription_next(void
     
 );
 #endif
