@@ -16,12 +16,16 @@
 //! * `--split` split-half check on `realAWSCloudwatch`: files alternately in halves A and B (name
 //!   order); a small grid of configurations (combination x short horizon x time-of-day
 //!   baseline) is tuned on one half (configuration and threshold) and reported on the other.
+//! * `--rank HORIZON,BLEND` runs everything (scores, checks, throughput) with per-component
+//!   rank calibration ([`RankCalibration`]) instead of the default configuration.
+//! * `--rank-sweep` only scores a grid of rank calibrations x refractory alert levels (no
+//!   hint) and exits.
 
 use std::time::Instant;
 
 use hxb_ai::detect::{
     Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, RangeHint,
-    score_points,
+    RankCalibration, score_points,
 };
 use hxb_ai::nab::{Corpus, DataFile, Evaluator, Profile, export_results, perfect_scores};
 
@@ -70,7 +74,7 @@ fn main() -> hxb_core::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut dir = "../shared/data/nab".to_string();
     let (mut export, mut per_file, mut ablation, mut loco) = (None, false, false, false);
-    let mut split = false;
+    let (mut split, mut rank, mut sweep) = (false, None, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -79,6 +83,17 @@ fn main() -> hxb_core::Result<()> {
             "--ablation" => ablation = true,
             "--loco" => loco = true,
             "--split" => split = true,
+            "--rank-sweep" => sweep = true,
+            "--rank" => {
+                let spec = it.next().map(String::as_str).unwrap_or("");
+                let mut v = spec.split(',').map(str::parse::<f64>);
+                match (v.next(), v.next()) {
+                    (Some(Ok(horizon)), Some(Ok(blend))) => {
+                        rank = Some(RankCalibration { horizon, blend })
+                    }
+                    _ => return Err(hxb_core::Error::invalid("--rank", "expected HORIZON,BLEND")),
+                }
+            }
             other => dir = other.to_string(),
         }
     }
@@ -103,7 +118,30 @@ fn main() -> hxb_core::Result<()> {
         n[0], n[1], n[2], p[0], p[1], p[2]
     );
 
-    let config = Composite::builder();
+    if sweep {
+        println!("\nrank calibration sweep (no hint; standard / low FP / low FN):");
+        for level in [0.4, 0.5, 0.6, 0.7, 0.8] {
+            println!("  alert level of the refractory period {level}:");
+            for horizon in [300.0, 1000.0, 3000.0] {
+                for blend in [0.0, 0.25, 0.5, 0.75, 0.9] {
+                    let c = Composite::builder()
+                        .rank(Some(RankCalibration { horizon, blend }))
+                        .refractory(100, level);
+                    let s = normalized(&corpus, &run(&corpus, c)?)?;
+                    println!(
+                        "    horizon {horizon:>6} blend {blend:<4}  {:>6.1} {:>6.1} {:>6.1}",
+                        s[0], s[1], s[2]
+                    );
+                }
+            }
+        }
+        return Ok(());
+    }
+
+    let config = Composite::builder().rank(rank);
+    if let Some(r) = rank {
+        println!("rank calibration: horizon {}, blend {}", r.horizon, r.blend);
+    }
     let scores = run(&corpus, config)?;
     let results = Evaluator::new().evaluate_all(&corpus, &scores)?;
     let hinted_scores = run_hinted(&corpus, config)?;
@@ -210,7 +248,7 @@ fn main() -> hxb_core::Result<()> {
     }
 
     if split {
-        split_half(&corpus)?;
+        split_half(&corpus, config)?;
     }
 
     // Throughput: the default detector over every file, one thread, repeated.
@@ -221,7 +259,7 @@ fn main() -> hxb_core::Result<()> {
     let start = Instant::now();
     for _ in 0..reps {
         for s in &series {
-            let mut d = Composite::default();
+            let mut d = config.build();
             for &(t, v) in s {
                 checksum += d.update(t, v);
             }
@@ -233,14 +271,11 @@ fn main() -> hxb_core::Result<()> {
         (points * reps) as f64 / secs,
         points
     );
-    println!(
-        "state per series: {} bytes",
-        Composite::default().state_bytes()
-    );
+    println!("state per series: {} bytes", config.build().state_bytes());
     let start = Instant::now();
     let mut most = 0;
     for (f, s) in corpus.files.iter().zip(&series) {
-        let mut d = Composite::builder().range_hint(nab_hint(f)).build();
+        let mut d = config.range_hint(nab_hint(f)).build();
         for &(t, v) in s {
             checksum += d.update(t, v);
         }
@@ -336,7 +371,7 @@ fn context_ose(corpus: &Corpus) -> hxb_core::Result<()> {
 }
 
 /// Tune on one half of the AWS files, report on the other (both ways).
-fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
+fn split_half(corpus: &Corpus, base: CompositeConfig) -> hxb_core::Result<()> {
     let aws: Vec<_> = corpus
         .files
         .iter()
@@ -362,8 +397,7 @@ fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
             for seasonal in [true, false] {
                 grid.push((
                     format!("{cname}, short {short}, time-of-day {seasonal}"),
-                    Composite::builder()
-                        .combination(c)
+                    base.combination(c)
                         .calibration(1000.0, short)
                         .seasonal(seasonal),
                 ));
@@ -374,10 +408,7 @@ fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
     println!(
         "\nsplit-half on realAWSCloudwatch, default config with NAB's range hint (threshold transfer):"
     );
-    let hinted = [
-        run_hinted(&halves[0], Composite::builder())?,
-        run_hinted(&halves[1], Composite::builder())?,
-    ];
+    let hinted = [run_hinted(&halves[0], base)?, run_hinted(&halves[1], base)?];
     for (tune, report) in [(0, 1), (1, 0)] {
         let own_t = ev.evaluate(&halves[tune], &hinted[tune], &Profile::STANDARD)?;
         let t = own_t.best.threshold;
@@ -410,7 +441,7 @@ fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
         let rs = run(r, c)?;
         let transferred = ev.evaluate_at(r, &rs, &Profile::STANDARD, threshold)?;
         let own = ev.evaluate(r, &rs, &Profile::STANDARD)?;
-        let default = ev.evaluate(r, &run(r, Composite::builder())?, &Profile::STANDARD)?;
+        let default = ev.evaluate(r, &run(r, base)?, &Profile::STANDARD)?;
         let names = ["A", "B"];
         println!(
             "  tuned on {} ({tuned:.1}): {name}, threshold {threshold:.4}; on {}: {:.1} at that threshold, {:.1} at its own optimum; default config on {}: {:.1}",

@@ -59,6 +59,7 @@ mod context;
 mod cusum;
 mod neighbour;
 mod range;
+mod rank;
 mod robust;
 mod seasonal;
 
@@ -69,6 +70,7 @@ pub use context::ContextOse;
 pub use cusum::Cusum;
 pub use neighbour::Neighbour;
 pub use range::RangeHint;
+pub use rank::RankCalibration;
 pub use robust::{RobustZ, Target};
 pub use seasonal::Seasonal;
 
