@@ -135,6 +135,7 @@ fn main() -> hxb_core::Result<()> {
                 }
             }
         }
+        rank_transfer(&corpus)?;
         return Ok(());
     }
 
@@ -453,5 +454,77 @@ fn split_half(corpus: &Corpus, base: CompositeConfig) -> hxb_core::Result<()> {
             default.normalized
         );
     }
+    Ok(())
+}
+
+/// Transfer check of the rank calibration: the configuration (rank off, or one of the
+/// horizon x blend cells) and its threshold are chosen on one part of the corpus and applied
+/// to the other, for each held-out category and each half of `realAWSCloudwatch`.
+fn rank_transfer(corpus: &Corpus) -> hxb_core::Result<()> {
+    let mut grid: Vec<(String, CompositeConfig)> = vec![("rank off".into(), Composite::builder())];
+    for horizon in [300.0, 1000.0, 3000.0] {
+        for blend in [0.0, 0.25, 0.5, 0.75, 0.9] {
+            grid.push((
+                format!("horizon {horizon}, blend {blend}"),
+                Composite::builder().rank(Some(RankCalibration { horizon, blend })),
+            ));
+        }
+    }
+    let subset = |keep: &dyn Fn(usize, &DataFile) -> bool| Corpus {
+        files: corpus
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| keep(*i, f))
+            .map(|(_, f)| f.clone())
+            .collect(),
+    };
+    let ev = Evaluator::new();
+    let transfer = |label: &str, tune: &Corpus, report: &Corpus| -> hxb_core::Result<()> {
+        let mut best: Option<(f64, f64, &str, CompositeConfig)> = None;
+        for (name, c) in &grid {
+            let e = ev.evaluate(tune, &run(tune, *c)?, &Profile::STANDARD)?;
+            if best.as_ref().is_none_or(|b| e.normalized > b.0) {
+                best = Some((e.normalized, e.best.threshold, name, *c));
+            }
+        }
+        let (tuned, t, name, c) = best.expect("grid is not empty");
+        let got = ev.evaluate_at(report, &run(report, c)?, &Profile::STANDARD, t)?;
+        let off = ev.evaluate(tune, &run(tune, Composite::builder())?, &Profile::STANDARD)?;
+        let off_got = ev.evaluate_at(
+            report,
+            &run(report, Composite::builder())?,
+            &Profile::STANDARD,
+            off.best.threshold,
+        )?;
+        println!(
+            "  {label:<34} chosen: {name} ({tuned:.1}, threshold {t:.4}) -> {:.1}; rank off -> {:.1}",
+            got.normalized, off_got.normalized
+        );
+        Ok(())
+    };
+    println!(
+        "\nrank calibration transfer (standard; configuration and threshold from the other part):"
+    );
+    let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
+    cats.dedup();
+    for cat in cats {
+        let held = subset(&|_, f| f.category() == cat);
+        let rest = subset(&|_, f| f.category() != cat);
+        transfer(&format!("held out {cat}"), &rest, &held)?;
+    }
+    let aws: Vec<usize> = (0..corpus.files.len())
+        .filter(|&i| corpus.files[i].category() == "realAWSCloudwatch")
+        .collect();
+    let half = |odd: usize| {
+        subset(&|i, _| {
+            aws.iter()
+                .position(|&j| j == i)
+                .is_some_and(|k| k % 2 == odd)
+        })
+    };
+    let (a, b) = (half(0), half(1));
+    transfer("realAWSCloudwatch half A -> B", &a, &b)?;
+    transfer("realAWSCloudwatch half B -> A", &b, &a)?;
     Ok(())
 }
