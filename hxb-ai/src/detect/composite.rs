@@ -134,8 +134,9 @@ impl CompositeConfig {
         self
     }
     /// Maps each component's score to its own running percentile before merging (see
-    /// [`RankCalibration`]; off by default: on the NAB subset it lowered the score, see
-    /// `docs/bench/nab4.md`). Adds about 300 bytes per enabled component.
+    /// [`RankCalibration`]; off by default: on the NAB subset pure percentiles scored far
+    /// lower and the best blend did not transfer between categories or halves, see
+    /// `docs/bench/nab4.md`). Adds 1,824 bytes of state and costs about 20 % throughput.
     pub fn rank(mut self, rank: Option<RankCalibration>) -> Self {
         self.rank = rank;
         self
