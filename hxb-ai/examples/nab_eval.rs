@@ -16,8 +16,11 @@
 //! * `--split` split-half check on `realAWSCloudwatch`: files alternately in halves A and B (name
 //!   order); a small grid of configurations (combination x short horizon x time-of-day
 //!   baseline) is tuned on one half (configuration and threshold) and reported on the other.
-//! * `--rank HORIZON,BLEND` runs everything (scores, checks, throughput) with per-component
-//!   rank calibration ([`RankCalibration`]) instead of the default configuration.
+//! * `--rank HORIZON,BLEND|gate[,ALERT_LEVEL]` runs everything (scores, checks, throughput)
+//!   with per-component rank calibration ([`RankCalibration`]; `gate` = the smaller of score
+//!   and rank score) and the refractory alert level (default 0.5) instead of the default
+//!   configuration.
+//! * `--alert-level L` sets the refractory period's alert level (default 0.5).
 //! * `--rank-sweep` only scores a grid of rank calibrations x refractory alert levels (no
 //!   hint) and exits.
 
@@ -74,7 +77,7 @@ fn main() -> hxb_core::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut dir = "../shared/data/nab".to_string();
     let (mut export, mut per_file, mut ablation, mut loco) = (None, false, false, false);
-    let (mut split, mut rank, mut sweep) = (false, None, false);
+    let (mut split, mut rank, mut sweep, mut level) = (false, None, false, 0.5);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -84,14 +87,37 @@ fn main() -> hxb_core::Result<()> {
             "--loco" => loco = true,
             "--split" => split = true,
             "--rank-sweep" => sweep = true,
+            "--alert-level" => {
+                level = match it.next().and_then(|s| s.parse::<f64>().ok()) {
+                    Some(l) => l,
+                    None => {
+                        return Err(hxb_core::Error::invalid(
+                            "--alert-level",
+                            "expected a number",
+                        ));
+                    }
+                }
+            }
             "--rank" => {
                 let spec = it.next().map(String::as_str).unwrap_or("");
-                let mut v = spec.split(',').map(str::parse::<f64>);
-                match (v.next(), v.next()) {
-                    (Some(Ok(horizon)), Some(Ok(blend))) => {
-                        rank = Some(RankCalibration { horizon, blend })
+                let v: Vec<&str> = spec.split(',').collect();
+                let num = |i: usize| v.get(i).and_then(|s| s.parse::<f64>().ok());
+                let gate = v.get(1) == Some(&"gate");
+                match (num(0), num(1).or(gate.then_some(0.0))) {
+                    (Some(horizon), Some(blend)) => {
+                        rank = Some(RankCalibration {
+                            horizon,
+                            blend,
+                            gate,
+                        });
+                        level = num(2).unwrap_or(level);
                     }
-                    _ => return Err(hxb_core::Error::invalid("--rank", "expected HORIZON,BLEND")),
+                    _ => {
+                        return Err(hxb_core::Error::invalid(
+                            "--rank",
+                            "expected HORIZON,BLEND|gate[,ALERT_LEVEL]",
+                        ));
+                    }
                 }
             }
             other => dir = other.to_string(),
@@ -123,13 +149,29 @@ fn main() -> hxb_core::Result<()> {
         for level in [0.4, 0.5, 0.6, 0.7, 0.8] {
             println!("  alert level of the refractory period {level}:");
             for horizon in [300.0, 1000.0, 3000.0] {
-                for blend in [0.0, 0.25, 0.5, 0.75, 0.9] {
+                for (blend, gate) in [
+                    (0.0, false),
+                    (0.25, false),
+                    (0.5, false),
+                    (0.75, false),
+                    (0.9, false),
+                    (0.0, true),
+                ] {
                     let c = Composite::builder()
-                        .rank(Some(RankCalibration { horizon, blend }))
+                        .rank(Some(RankCalibration {
+                            horizon,
+                            blend,
+                            gate,
+                        }))
                         .refractory(100, level);
                     let s = normalized(&corpus, &run(&corpus, c)?)?;
+                    let how = if gate {
+                        "gate".to_string()
+                    } else {
+                        format!("blend {blend}")
+                    };
                     println!(
-                        "    horizon {horizon:>6} blend {blend:<4}  {:>6.1} {:>6.1} {:>6.1}",
+                        "    horizon {horizon:>6} {how:<10}  {:>6.1} {:>6.1} {:>6.1}",
                         s[0], s[1], s[2]
                     );
                 }
@@ -139,9 +181,13 @@ fn main() -> hxb_core::Result<()> {
         return Ok(());
     }
 
-    let config = Composite::builder().rank(rank);
+    let config = Composite::builder().rank(rank).refractory(100, level);
+    println!("refractory alert level {level}");
     if let Some(r) = rank {
-        println!("rank calibration: horizon {}, blend {}", r.horizon, r.blend);
+        println!(
+            "rank calibration: horizon {}, blend {}, gate {}; refractory alert level {level}",
+            r.horizon, r.blend, r.gate
+        );
     }
     let scores = run(&corpus, config)?;
     let results = Evaluator::new().evaluate_all(&corpus, &scores)?;
@@ -458,16 +504,29 @@ fn split_half(corpus: &Corpus, base: CompositeConfig) -> hxb_core::Result<()> {
 }
 
 /// Transfer check of the rank calibration: the configuration (rank off, or one of the
-/// horizon x blend cells) and its threshold are chosen on one part of the corpus and applied
+/// horizon x blend-or-gate cells, each at refractory alert level 0.4 or 0.5) and its threshold are chosen on one part of the corpus and applied
 /// to the other, for each held-out category and each half of `realAWSCloudwatch`.
 fn rank_transfer(corpus: &Corpus) -> hxb_core::Result<()> {
-    let mut grid: Vec<(String, CompositeConfig)> = vec![("rank off".into(), Composite::builder())];
-    for horizon in [300.0, 1000.0, 3000.0] {
-        for blend in [0.0, 0.25, 0.5, 0.75, 0.9] {
-            grid.push((
-                format!("horizon {horizon}, blend {blend}"),
-                Composite::builder().rank(Some(RankCalibration { horizon, blend })),
-            ));
+    let mut grid: Vec<(String, CompositeConfig)> = Vec::new();
+    for level in [0.4, 0.5] {
+        let base = Composite::builder().refractory(100, level);
+        grid.push((format!("rank off, level {level}"), base));
+        for horizon in [300.0, 1000.0, 3000.0] {
+            for (blend, gate) in [(0.5, false), (0.75, false), (0.9, false), (0.0, true)] {
+                let how = if gate {
+                    "gate".to_string()
+                } else {
+                    format!("blend {blend}")
+                };
+                grid.push((
+                    format!("horizon {horizon}, {how}, level {level}"),
+                    base.rank(Some(RankCalibration {
+                        horizon,
+                        blend,
+                        gate,
+                    })),
+                ));
+            }
         }
     }
     let subset = |keep: &dyn Fn(usize, &DataFile) -> bool| Corpus {
@@ -498,7 +557,7 @@ fn rank_transfer(corpus: &Corpus) -> hxb_core::Result<()> {
             off.best.threshold,
         )?;
         println!(
-            "  {label:<34} chosen: {name} ({tuned:.1}, threshold {t:.4}) -> {:.1}; rank off -> {:.1}",
+            "  {label:<34} chosen: {name} ({tuned:.1}, threshold {t:.4}) -> {:.1}; default -> {:.1}",
             got.normalized, off_got.normalized
         );
         Ok(())

@@ -13,7 +13,9 @@ const BINS: usize = 32;
 /// A score `s > 0` gets the tail share `p̂ = (w + mass ≥ s) / (w + total)` of the history
 /// before it (`w` the current point's weight, linear interpolation inside a bin), the rank
 /// score `r = min(1, −log10(p̂) / log10(horizon))` (1 for a new maximum over the horizon), and
-/// reports `blend · s + (1 − blend) · r`. A score of 0 stays 0.
+/// reports `blend · s + (1 − blend) · r`, or with `gate` the smaller of `s` and `r` (a score
+/// counts only as far as it is also rare for this component on this series). A score of 0
+/// stays 0.
 ///
 /// [`Composite`]: super::Composite
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,6 +24,8 @@ pub struct RankCalibration {
     pub horizon: f64,
     /// Weight of the component's own score in the result (`0` = pure rank, clamped to `[0, 1]`).
     pub blend: f64,
+    /// Report `min(score, rank score)` instead of the blend (`blend` is then unused).
+    pub gate: bool,
 }
 
 /// The running histogram of one component's scores.
@@ -35,6 +39,7 @@ pub(crate) struct RankMap {
     growth: f64,
     log_horizon: f64,
     blend: f64,
+    gate: bool,
 }
 
 impl RankMap {
@@ -57,6 +62,7 @@ impl RankMap {
             growth: 1.0 / (1.0 - 1.0 / horizon),
             log_horizon: horizon.log10(),
             blend,
+            gate: cfg.gate,
         }
     }
 
@@ -72,7 +78,11 @@ impl RankMap {
             let p = (w + tail) / (w + self.total);
             let r = (-p.log10() / self.log_horizon).clamp(0.0, 1.0);
             self.bins[k] += w;
-            self.blend * s + (1.0 - self.blend) * r
+            if self.gate {
+                s.min(r)
+            } else {
+                self.blend * s + (1.0 - self.blend) * r
+            }
         } else {
             self.zero += w;
             0.0
@@ -103,26 +113,34 @@ mod tests {
 
     use super::*;
 
-    fn map(blend: f64) -> RankMap {
+    fn map(blend: f64, gate: bool) -> RankMap {
         RankMap::new(RankCalibration {
             horizon: 500.0,
             blend,
+            gate,
         })
     }
 
     #[test]
     fn common_scores_rank_low_and_new_maxima_high() {
-        let mut m = map(0.0);
+        let mut m = map(0.0, false);
+        let mut g = map(0.0, true);
         for i in 0..3000 {
-            m.map(0.1 + 0.01 * f64::from(i % 10));
+            let s = 0.1 + 0.01 * f64::from(i % 10);
+            m.map(s);
+            g.map(s);
         }
         assert!(m.clone().map(0.12) < 0.2);
         assert!(m.clone().map(0.9) > 0.95);
         assert_eq!(m.map(0.0), 0.0);
+        // The gate keeps a rare score as it is and lowers a habitual one.
+        assert_eq!(g.clone().map(0.9), 0.9);
+        assert!(g.map(0.19) < 0.19);
         // Bad parameters are clamped, not propagated.
         let mut m = RankMap::new(RankCalibration {
             horizon: f64::NAN,
             blend: f64::NAN,
+            gate: false,
         });
         assert!((0.0..=1.0).contains(&m.map(0.7)));
     }
@@ -137,8 +155,9 @@ mod tests {
             a in 0.0f64..1.0,
             b in 0.0f64..1.0,
             blend in 0.0f64..1.0,
+            gate in any::<bool>(),
         ) {
-            let mut m = map(blend);
+            let mut m = map(blend, gate);
             for &s in &history {
                 let r = m.map(s);
                 prop_assert!((0.0..=1.0).contains(&r));

@@ -20,6 +20,7 @@ fn ranked() -> Composite {
         .rank(Some(RankCalibration {
             horizon: 300.0,
             blend: 0.75,
+            gate: false,
         }))
         .build()
 }
@@ -29,6 +30,15 @@ fn all_detectors() -> Vec<Box<dyn Detector>> {
         Box::new(Composite::default()),
         Box::new(hinted()),
         Box::new(ranked()),
+        Box::new(
+            Composite::builder()
+                .rank(Some(RankCalibration {
+                    horizon: 3000.0,
+                    blend: 0.0,
+                    gate: true,
+                }))
+                .build(),
+        ),
         Box::new(ContextOse::default()),
         Box::new(RobustZ::values()),
         Box::new(RobustZ::diffs()),
