@@ -16,12 +16,19 @@
 //! * `--split` split-half check on `realAWSCloudwatch`: files alternately in halves A and B (name
 //!   order); a small grid of configurations (combination x short horizon x time-of-day
 //!   baseline) is tuned on one half (configuration and threshold) and reported on the other.
+//! * `--rank HORIZON,BLEND|gate[,ALERT_LEVEL]` runs everything (scores, checks, throughput)
+//!   with per-component rank calibration ([`RankCalibration`]; `gate` = the smaller of score
+//!   and rank score) and the refractory alert level (default 0.5) instead of the default
+//!   configuration.
+//! * `--alert-level L` sets the refractory period's alert level (default 0.5).
+//! * `--rank-sweep` only scores a grid of rank calibrations x refractory alert levels (no
+//!   hint) and exits.
 
 use std::time::Instant;
 
 use hxb_ai::detect::{
     Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, RangeHint,
-    score_points,
+    RankCalibration, score_points,
 };
 use hxb_ai::nab::{Corpus, DataFile, Evaluator, Profile, export_results, perfect_scores};
 
@@ -70,7 +77,7 @@ fn main() -> hxb_core::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut dir = "../shared/data/nab".to_string();
     let (mut export, mut per_file, mut ablation, mut loco) = (None, false, false, false);
-    let mut split = false;
+    let (mut split, mut rank, mut sweep, mut level) = (false, None, false, 0.5);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -79,6 +86,40 @@ fn main() -> hxb_core::Result<()> {
             "--ablation" => ablation = true,
             "--loco" => loco = true,
             "--split" => split = true,
+            "--rank-sweep" => sweep = true,
+            "--alert-level" => {
+                level = match it.next().and_then(|s| s.parse::<f64>().ok()) {
+                    Some(l) => l,
+                    None => {
+                        return Err(hxb_core::Error::invalid(
+                            "--alert-level",
+                            "expected a number",
+                        ));
+                    }
+                }
+            }
+            "--rank" => {
+                let spec = it.next().map(String::as_str).unwrap_or("");
+                let v: Vec<&str> = spec.split(',').collect();
+                let num = |i: usize| v.get(i).and_then(|s| s.parse::<f64>().ok());
+                let gate = v.get(1) == Some(&"gate");
+                match (num(0), num(1).or(gate.then_some(0.0))) {
+                    (Some(horizon), Some(blend)) => {
+                        rank = Some(RankCalibration {
+                            horizon,
+                            blend,
+                            gate,
+                        });
+                        level = num(2).unwrap_or(level);
+                    }
+                    _ => {
+                        return Err(hxb_core::Error::invalid(
+                            "--rank",
+                            "expected HORIZON,BLEND|gate[,ALERT_LEVEL]",
+                        ));
+                    }
+                }
+            }
             other => dir = other.to_string(),
         }
     }
@@ -103,7 +144,51 @@ fn main() -> hxb_core::Result<()> {
         n[0], n[1], n[2], p[0], p[1], p[2]
     );
 
-    let config = Composite::builder();
+    if sweep {
+        println!("\nrank calibration sweep (no hint; standard / low FP / low FN):");
+        for level in [0.4, 0.5, 0.6, 0.7, 0.8] {
+            println!("  alert level of the refractory period {level}:");
+            for horizon in [300.0, 1000.0, 3000.0] {
+                for (blend, gate) in [
+                    (0.0, false),
+                    (0.25, false),
+                    (0.5, false),
+                    (0.75, false),
+                    (0.9, false),
+                    (0.0, true),
+                ] {
+                    let c = Composite::builder()
+                        .rank(Some(RankCalibration {
+                            horizon,
+                            blend,
+                            gate,
+                        }))
+                        .refractory(100, level);
+                    let s = normalized(&corpus, &run(&corpus, c)?)?;
+                    let how = if gate {
+                        "gate".to_string()
+                    } else {
+                        format!("blend {blend}")
+                    };
+                    println!(
+                        "    horizon {horizon:>6} {how:<10}  {:>6.1} {:>6.1} {:>6.1}",
+                        s[0], s[1], s[2]
+                    );
+                }
+            }
+        }
+        rank_transfer(&corpus)?;
+        return Ok(());
+    }
+
+    let config = Composite::builder().rank(rank).refractory(100, level);
+    println!("refractory alert level {level}");
+    if let Some(r) = rank {
+        println!(
+            "rank calibration: horizon {}, blend {}, gate {}; refractory alert level {level}",
+            r.horizon, r.blend, r.gate
+        );
+    }
     let scores = run(&corpus, config)?;
     let results = Evaluator::new().evaluate_all(&corpus, &scores)?;
     let hinted_scores = run_hinted(&corpus, config)?;
@@ -210,7 +295,7 @@ fn main() -> hxb_core::Result<()> {
     }
 
     if split {
-        split_half(&corpus)?;
+        split_half(&corpus, config)?;
     }
 
     // Throughput: the default detector over every file, one thread, repeated.
@@ -221,7 +306,7 @@ fn main() -> hxb_core::Result<()> {
     let start = Instant::now();
     for _ in 0..reps {
         for s in &series {
-            let mut d = Composite::default();
+            let mut d = config.build();
             for &(t, v) in s {
                 checksum += d.update(t, v);
             }
@@ -233,14 +318,11 @@ fn main() -> hxb_core::Result<()> {
         (points * reps) as f64 / secs,
         points
     );
-    println!(
-        "state per series: {} bytes",
-        Composite::default().state_bytes()
-    );
+    println!("state per series: {} bytes", config.build().state_bytes());
     let start = Instant::now();
     let mut most = 0;
     for (f, s) in corpus.files.iter().zip(&series) {
-        let mut d = Composite::builder().range_hint(nab_hint(f)).build();
+        let mut d = config.range_hint(nab_hint(f)).build();
         for &(t, v) in s {
             checksum += d.update(t, v);
         }
@@ -336,7 +418,7 @@ fn context_ose(corpus: &Corpus) -> hxb_core::Result<()> {
 }
 
 /// Tune on one half of the AWS files, report on the other (both ways).
-fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
+fn split_half(corpus: &Corpus, base: CompositeConfig) -> hxb_core::Result<()> {
     let aws: Vec<_> = corpus
         .files
         .iter()
@@ -362,8 +444,7 @@ fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
             for seasonal in [true, false] {
                 grid.push((
                     format!("{cname}, short {short}, time-of-day {seasonal}"),
-                    Composite::builder()
-                        .combination(c)
+                    base.combination(c)
                         .calibration(1000.0, short)
                         .seasonal(seasonal),
                 ));
@@ -374,10 +455,7 @@ fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
     println!(
         "\nsplit-half on realAWSCloudwatch, default config with NAB's range hint (threshold transfer):"
     );
-    let hinted = [
-        run_hinted(&halves[0], Composite::builder())?,
-        run_hinted(&halves[1], Composite::builder())?,
-    ];
+    let hinted = [run_hinted(&halves[0], base)?, run_hinted(&halves[1], base)?];
     for (tune, report) in [(0, 1), (1, 0)] {
         let own_t = ev.evaluate(&halves[tune], &hinted[tune], &Profile::STANDARD)?;
         let t = own_t.best.threshold;
@@ -410,7 +488,7 @@ fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
         let rs = run(r, c)?;
         let transferred = ev.evaluate_at(r, &rs, &Profile::STANDARD, threshold)?;
         let own = ev.evaluate(r, &rs, &Profile::STANDARD)?;
-        let default = ev.evaluate(r, &run(r, Composite::builder())?, &Profile::STANDARD)?;
+        let default = ev.evaluate(r, &run(r, base)?, &Profile::STANDARD)?;
         let names = ["A", "B"];
         println!(
             "  tuned on {} ({tuned:.1}): {name}, threshold {threshold:.4}; on {}: {:.1} at that threshold, {:.1} at its own optimum; default config on {}: {:.1}",
@@ -422,5 +500,90 @@ fn split_half(corpus: &Corpus) -> hxb_core::Result<()> {
             default.normalized
         );
     }
+    Ok(())
+}
+
+/// Transfer check of the rank calibration: the configuration (rank off, or one of the
+/// horizon x blend-or-gate cells, each at refractory alert level 0.4 or 0.5) and its threshold are chosen on one part of the corpus and applied
+/// to the other, for each held-out category and each half of `realAWSCloudwatch`.
+fn rank_transfer(corpus: &Corpus) -> hxb_core::Result<()> {
+    let mut grid: Vec<(String, CompositeConfig)> = Vec::new();
+    for level in [0.4, 0.5] {
+        let base = Composite::builder().refractory(100, level);
+        grid.push((format!("rank off, level {level}"), base));
+        for horizon in [300.0, 1000.0, 3000.0] {
+            for (blend, gate) in [(0.5, false), (0.75, false), (0.9, false), (0.0, true)] {
+                let how = if gate {
+                    "gate".to_string()
+                } else {
+                    format!("blend {blend}")
+                };
+                grid.push((
+                    format!("horizon {horizon}, {how}, level {level}"),
+                    base.rank(Some(RankCalibration {
+                        horizon,
+                        blend,
+                        gate,
+                    })),
+                ));
+            }
+        }
+    }
+    let subset = |keep: &dyn Fn(usize, &DataFile) -> bool| Corpus {
+        files: corpus
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| keep(*i, f))
+            .map(|(_, f)| f.clone())
+            .collect(),
+    };
+    let ev = Evaluator::new();
+    let transfer = |label: &str, tune: &Corpus, report: &Corpus| -> hxb_core::Result<()> {
+        let mut best: Option<(f64, f64, &str, CompositeConfig)> = None;
+        for (name, c) in &grid {
+            let e = ev.evaluate(tune, &run(tune, *c)?, &Profile::STANDARD)?;
+            if best.as_ref().is_none_or(|b| e.normalized > b.0) {
+                best = Some((e.normalized, e.best.threshold, name, *c));
+            }
+        }
+        let (tuned, t, name, c) = best.expect("grid is not empty");
+        let got = ev.evaluate_at(report, &run(report, c)?, &Profile::STANDARD, t)?;
+        let off = ev.evaluate(tune, &run(tune, Composite::builder())?, &Profile::STANDARD)?;
+        let off_got = ev.evaluate_at(
+            report,
+            &run(report, Composite::builder())?,
+            &Profile::STANDARD,
+            off.best.threshold,
+        )?;
+        println!(
+            "  {label:<34} chosen: {name} ({tuned:.1}, threshold {t:.4}) -> {:.1}; default -> {:.1}",
+            got.normalized, off_got.normalized
+        );
+        Ok(())
+    };
+    println!(
+        "\nrank calibration transfer (standard; configuration and threshold from the other part):"
+    );
+    let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
+    cats.dedup();
+    for cat in cats {
+        let held = subset(&|_, f| f.category() == cat);
+        let rest = subset(&|_, f| f.category() != cat);
+        transfer(&format!("held out {cat}"), &rest, &held)?;
+    }
+    let aws: Vec<usize> = (0..corpus.files.len())
+        .filter(|&i| corpus.files[i].category() == "realAWSCloudwatch")
+        .collect();
+    let half = |odd: usize| {
+        subset(&|i, _| {
+            aws.iter()
+                .position(|&j| j == i)
+                .is_some_and(|k| k % 2 == odd)
+        })
+    };
+    let (a, b) = (half(0), half(1));
+    transfer("realAWSCloudwatch half A -> B", &a, &b)?;
+    transfer("realAWSCloudwatch half B -> A", &b, &a)?;
     Ok(())
 }

@@ -15,6 +15,8 @@
 //!   context memory (optional; far slower than the others).
 //! * [`RangeHint`]: the range a series is expected to stay in; with it the [`Composite`] adds
 //!   a range-quantised [`ContextOse`] part (optional; far slower, see its docs).
+//! * [`RankCalibration`]: optional second calibration stage of the [`Composite`] mapping each
+//!   component's score to its own running percentile (off by default).
 //! * [`Combine`]: composes any two detectors (maximum or weighted mean), nestable.
 //! * [`Refractory`]: post-processing that lets a score spike once and stay quiet for a while.
 //! * [`Composite`]: the default detector: value z, CUSUM, neighbour and time-of-day
@@ -59,6 +61,7 @@ mod context;
 mod cusum;
 mod neighbour;
 mod range;
+mod rank;
 mod robust;
 mod seasonal;
 
@@ -69,6 +72,7 @@ pub use context::ContextOse;
 pub use cusum::Cusum;
 pub use neighbour::Neighbour;
 pub use range::RangeHint;
+pub use rank::RankCalibration;
 pub use robust::{RobustZ, Target};
 pub use seasonal::Seasonal;
 

@@ -15,10 +15,30 @@ fn hinted() -> Composite {
         .build()
 }
 
+fn ranked() -> Composite {
+    Composite::builder()
+        .rank(Some(RankCalibration {
+            horizon: 300.0,
+            blend: 0.75,
+            gate: false,
+        }))
+        .build()
+}
+
 fn all_detectors() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(Composite::default()),
         Box::new(hinted()),
+        Box::new(ranked()),
+        Box::new(
+            Composite::builder()
+                .rank(Some(RankCalibration {
+                    horizon: 3000.0,
+                    blend: 0.0,
+                    gate: true,
+                }))
+                .build(),
+        ),
         Box::new(ContextOse::default()),
         Box::new(RobustZ::values()),
         Box::new(RobustZ::diffs()),
@@ -140,22 +160,25 @@ fn reset_behaves_like_new() {
     let pts: Vec<(i64, f64)> = (0..1000)
         .map(|i| (i * STEP, sine(i) + if i == 700 { 9.0 } else { 0.0 }))
         .collect();
-    let mut d = Composite::default();
-    let a = score_points(&mut d, &pts);
-    d.reset();
-    assert_eq!(d, Composite::default());
-    assert_eq!(score_points(&mut d, &pts), a);
+    for fresh in [Composite::default(), ranked()] {
+        let mut d = fresh.clone();
+        let a = score_points(&mut d, &pts);
+        d.reset();
+        assert_eq!(d, fresh);
+        assert_eq!(score_points(&mut d, &pts), a);
+    }
 }
 
 #[test]
 fn state_is_constant_in_size() {
-    let mut d = Composite::default();
-    let bytes = d.state_bytes();
-    assert!(bytes < 16 * 1024, "{bytes}");
-    for i in 0..20_000 {
-        d.update(i * STEP, sine(i) * (1.0 + (i % 977) as f64));
+    for mut d in [Composite::default(), ranked()] {
+        let bytes = d.state_bytes();
+        assert!(bytes < 16 * 1024, "{bytes}");
+        for i in 0..20_000 {
+            d.update(i * STEP, sine(i) * (1.0 + (i % 977) as f64));
+        }
+        assert_eq!(d.state_bytes(), bytes);
     }
-    assert_eq!(d.state_bytes(), bytes);
 }
 
 #[test]
