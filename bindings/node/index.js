@@ -98,10 +98,45 @@ function convert(e) {
   return e
 }
 
+// Node-API sizes a Rust vector by an array's `length` before it reads a single item, and a
+// failed allocation aborts the process: a sparse array (`a.length = 2 ** 32 - 1`, nothing in
+// it) would take the host down. So arguments are looked over first, and an array longer than
+// MAX_ARRAY_ITEMS anywhere in them is refused with InvalidInputError. The walk visits at most
+// WALK_BUDGET objects (cyclic or very large values are then left to the native conversion's
+// own depth limit); arguments without objects cost one `typeof` each.
+const MAX_ARRAY_ITEMS = 2 ** 26
+const WALK_BUDGET = 100_000
+
+function refuseHugeArrays(args) {
+  if (!args.some((a) => a !== null && typeof a === 'object')) return
+  const stack = args.filter((a) => a !== null && typeof a === 'object')
+  let budget = WALK_BUDGET
+  while (stack.length > 0 && budget-- > 0) {
+    const v = stack.pop()
+    if (ArrayBuffer.isView(v)) continue
+    if (Array.isArray(v)) {
+      if (v.length > MAX_ARRAY_ITEMS) {
+        const reason = `an array of ${v.length} items is longer than the ${MAX_ARRAY_ITEMS} an argument may hold`
+        throw new errors.InvalidInputError(`invalid arguments: ${reason}`, { details: { field: 'arguments', reason } })
+      }
+      for (let i = 0; i < v.length; i++) {
+        const x = v[i]
+        if (x !== null && typeof x === 'object') stack.push(x)
+      }
+    } else {
+      for (const k in v) {
+        const x = v[k]
+        if (x !== null && typeof x === 'object') stack.push(x)
+      }
+    }
+  }
+}
+
 function wrap(fn) {
   return function hxbCall(...args) {
     let out
     try {
+      refuseHugeArrays(args)
       out = fn.apply(this, args)
     } catch (e) {
       throw convert(e)

@@ -34,6 +34,25 @@ test('NaN, infinities and huge numbers are InvalidInputError', async () => {
   }
 })
 
+// Node-API reserves an array's whole length before reading it; a failed allocation would abort
+// the process. A sparse array claiming 2 ** 32 - 1 items, anywhere in an argument, is refused.
+test('sparse giant arrays are InvalidInputError, not an abort', async (t) => {
+  const giant = []
+  giant.length = 2 ** 32 - 1
+  const tooLong = (e) => invalid(e) && /longer than/.test(e.message)
+  assert.throws(() => hxb.sumQuantities(giant), tooLong)
+  assert.throws(() => hxb.admit('q', { cpu: '1' }, {}, { list: giant }), tooLong)
+  const e = embeddedOrSkip(t)
+  if (!e) return
+  assert.throws(() => e.detectAnomalies(giant, giant), tooLong)
+  assert.throws(() => e.forecast(giant, 3, 1), tooLong)
+  await assert.rejects(async () => e.apply({ ...NAMESPACE, spec: { items: [[giant]] } }), tooLong)
+  await assert.rejects(e.get('Namespace', 'team-a'), (err) => err.code === 'not_found') // nothing made
+  // Arrays of an ordinary length still cross, holes included (refused as non-numbers natively).
+  assert.throws(() => e.detectAnomalies([1, , 3], [1, 2, 3]), invalid) // eslint-disable-line no-sparse-arrays
+  e.close()
+})
+
 test('lone surrogates do not get through as names or quantities', () => {
   assert.throws(() => hxb.validateName('team\uD800'), invalid)
   assert.throws(() => new hxb.Quantity('1\uDC00Gi'), invalid)
