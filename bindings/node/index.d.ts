@@ -72,7 +72,7 @@ declare module './native' {
   interface Engine {
     forecast(history: Float64Array, horizon: number, season: number): Float64Array
     forecast(history: Array<number>, horizon: number, season: number): Array<number>
-    detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Float64Array): Float64Array
-    detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Array<number>): Array<number>
+    detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Float64Array, range?: ValueRange | null): Float64Array
+    detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Array<number>, range?: ValueRange | null): Array<number>
   }
 }

@@ -130,8 +130,15 @@ pub fn recommend_replicas(
     })
 }
 
-/// [`Engine::detect_anomalies`] over parallel arrays of timestamps (ms) and values.
-pub fn detect_anomalies(engine: &Engine, timestamps: &[i64], values: &[f64]) -> Result<Vec<f64>> {
+/// [`Engine::detect_anomalies`] over parallel arrays of timestamps (ms) and values; with
+/// `range` (the `(min, max)` the values are expected to stay in),
+/// [`Engine::detect_anomalies_in_range`].
+pub fn detect_anomalies(
+    engine: &Engine,
+    timestamps: &[i64],
+    values: &[f64],
+    range: Option<(f64, f64)>,
+) -> Result<Vec<f64>> {
     if timestamps.len() != values.len() {
         return Err(Error::invalid(
             "values",
@@ -147,7 +154,10 @@ pub fn detect_anomalies(engine: &Engine, timestamps: &[i64], values: &[f64]) -> 
         .copied()
         .zip(values.iter().copied())
         .collect();
-    engine.detect_anomalies(&points)
+    match range {
+        None => engine.detect_anomalies(&points),
+        Some((min, max)) => engine.detect_anomalies_in_range(&points, min, max),
+    }
 }
 
 /// [`Engine::analyze`] with each finding as JSON.
@@ -187,9 +197,18 @@ mod tests {
         assert_eq!(rec.desired_replicas, 4);
         let bad = recommend_replicas(&e, (2, 1, 5), 50, vec![0.1], "lots").unwrap_err();
         assert_eq!(bad.kind(), hxb::ErrorKind::InvalidInput);
-        let err = detect_anomalies(&e, &[1, 2], &[1.0]).unwrap_err();
+        let err = detect_anomalies(&e, &[1, 2], &[1.0], None).unwrap_err();
         assert_eq!(err.kind(), hxb::ErrorKind::InvalidInput);
-        assert_eq!(detect_anomalies(&e, &[1, 2], &[1.0, 1.0]).unwrap().len(), 2);
+        assert_eq!(
+            detect_anomalies(&e, &[1, 2], &[1.0, 1.0], None)
+                .unwrap()
+                .len(),
+            2
+        );
+        let hinted = detect_anomalies(&e, &[1, 2], &[1.0, 1.0], Some((0.0, 2.0))).unwrap();
+        assert_eq!(hinted.len(), 2);
+        let err = detect_anomalies(&e, &[1, 2], &[1.0, 1.0], Some((2.0, 2.0))).unwrap_err();
+        assert_eq!(err.kind(), hxb::ErrorKind::InvalidInput);
         assert!(analyze(&e, Some("acme-dev-web")).await.is_ok());
     }
 }

@@ -344,11 +344,14 @@ impl Engine {
     /// `Float64Array` or a `BigInt64Array`) and values (an array of numbers or a
     /// `Float64Array`), synchronous. Typed arrays are read in place; the scores come back as a
     /// `Float64Array` when `values` is one (over the Rust buffer, no copy), else as an array.
+    /// `range`: `{min, max}`, the range the values are expected to stay in, known in advance
+    /// (a range hint; slower, see `Engine::detect_anomalies_in_range`).
     #[napi(ts_return_type = "Float64Array | Array<number>")]
     pub fn detect_anomalies(
         &self,
         timestamps: Either3<BigInt64Array, Float64Array, Vec<f64>>,
         values: Either<Float64Array, Vec<f64>>,
+        range: Option<ValueRange>,
     ) -> napi::Result<Either<Float64Array, Vec<f64>>> {
         let doubles = |ts: &[f64]| {
             ts.iter()
@@ -367,8 +370,10 @@ impl Engine {
                 &converted
             }
         };
-        let scores = guard_common(|| platform::detect_anomalies(&self.engine, ts, series(&values)))
-            .napi()?;
+        let range = range.map(|r| (r.min, r.max));
+        let scores =
+            guard_common(|| platform::detect_anomalies(&self.engine, ts, series(&values), range))
+                .napi()?;
         Ok(same_form(&values, scores))
     }
 
@@ -467,4 +472,13 @@ pub struct ReplicaRecommendation {
     pub reason: String,
     /// The status conditions the HPA controller would set.
     pub conditions: Vec<String>,
+}
+
+/// The range a series' values are expected to stay in, known in advance.
+#[napi(object)]
+pub struct ValueRange {
+    /// Lowest expected value.
+    pub min: f64,
+    /// Highest expected value (above `min`).
+    pub max: f64,
 }

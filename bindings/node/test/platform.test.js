@@ -85,6 +85,23 @@ test('detectAnomalies flags a spike, from arrays or Float64Arrays', (t) => {
   assert.deepEqual(Array.from(tail), e.detectAnomalies(ts.slice(500), vs.slice(500)))
 })
 
+test('detectAnomalies takes a value range hint', (t) => {
+  const e = embeddedOrSkip(t)
+  if (!e) return
+  const [ts, vs] = spikeSeries()
+  const plain = e.detectAnomalies(ts, vs)
+  const range = { min: Math.min(...vs), max: Math.max(...vs) }
+  const hinted = e.detectAnomalies(ts, vs, range)
+  assert.equal(hinted.length, vs.length)
+  assert.ok(hinted[1500] > 0.5)
+  assert.ok(hinted.every((h, i) => h >= plain[i])) // a hint never lowers a score
+  assert.deepEqual(Array.from(e.detectAnomalies(Float64Array.from(ts), Float64Array.from(vs), range)), hinted)
+  const invalid = (err) => err instanceof hxb.InvalidInputError
+  for (const bad of [{ min: 1, max: 1 }, { min: 2, max: 1 }, { min: NaN, max: 1 }, { min: 0 }, '0..1']) {
+    assert.throws(() => e.detectAnomalies(ts, vs, bad), invalid, JSON.stringify(bad))
+  }
+})
+
 test('bad series are typed invalid-input errors', (t) => {
   const e = embeddedOrSkip(t)
   if (!e) return

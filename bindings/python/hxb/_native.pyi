@@ -79,11 +79,19 @@ class Engine:
     ) -> List[float]: ...
     @overload
     def detect_anomalies(
-        self, timestamps: Union[Buffer, Sequence[int]], values: Buffer
+        self,
+        timestamps: Union[Buffer, Sequence[int]],
+        values: Buffer,
+        *,
+        value_range: Optional[tuple[float, float]] = None,
     ) -> array[float]: ...
     @overload
     def detect_anomalies(
-        self, timestamps: Union[Buffer, Sequence[int]], values: Sequence[float]
+        self,
+        timestamps: Union[Buffer, Sequence[int]],
+        values: Sequence[float],
+        *,
+        value_range: Optional[tuple[float, float]] = None,
     ) -> List[float]: ...
     async def analyze(self, namespace: Optional[str] = None) -> List[Dict[str, Json]]: ...
     async def add_member(

@@ -257,15 +257,20 @@ impl Engine {
     /// Anomaly scores of a series given as timestamps (ms) and values (GIL released). Buffers
     /// (`array('q')`/`array('d')`, numpy `int64`/`float64`) are read in one copy each and the
     /// scores come back as `array('d')` when `values` is a buffer; lists give a list.
+    /// `value_range=(min, max)`: the range the values are expected to stay in, known in advance
+    /// (a range hint; slower, see `Engine::detect_anomalies_in_range`).
+    #[pyo3(signature = (timestamps, values, *, value_range=None))]
     fn detect_anomalies<'py>(
         &self,
         py: Python<'py>,
         timestamps: Stamps,
         values: Floats,
+        value_range: Option<(f64, f64)>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let e = &self.engine;
+        let (ts, vs) = (&timestamps.0, &values.values);
         let scores = py
-            .detach(|| guard(|| platform::detect_anomalies(e, &timestamps.0, &values.values)))
+            .detach(|| guard(|| platform::detect_anomalies(e, ts, vs, value_range)))
             .map_err(Error)?;
         floats_out(py, scores, values.buffer)
     }

@@ -98,6 +98,22 @@ def test_detect_anomalies_flags_a_spike(engine):
     # Timestamps kept as doubles; buffers of other item types are read as sequences.
     assert engine.detect_anomalies(array.array("d", ts), vs) == scores
     assert engine.detect_anomalies(array.array("l", ts), tuple(vs)) == scores
+
+
+def test_detect_anomalies_with_a_value_range(engine):
+    ts, vs = spike_series()
+    plain = engine.detect_anomalies(ts, vs)
+    hinted = engine.detect_anomalies(ts, vs, value_range=(min(vs), max(vs)))
+    assert len(hinted) == len(vs) and hinted[1500] > 0.5
+    assert all(h >= p for h, p in zip(hinted, plain))  # a hint never lowers a score
+    typed = engine.detect_anomalies(array.array("q", ts), array.array("d", vs),
+                                    value_range=(min(vs), max(vs)))
+    assert list(typed) == hinted
+    for bad in [(1.0, 1.0), (2.0, 1.0), (math.nan, 1.0), (0.0, math.inf)]:
+        with pytest.raises(hxb.InvalidInputError):
+            engine.detect_anomalies(ts, vs, value_range=bad)
+    with pytest.raises(TypeError):
+        engine.detect_anomalies(ts, vs, value_range="0..1")
     halves = [v / 2 for v in range(100)]
     assert engine.detect_anomalies(array.array("i", range(100)), array.array("f", halves)) == \
         list(engine.detect_anomalies(range(100), array.array("d", halves)))

@@ -243,9 +243,17 @@ impl Engine {
         })
     }
 
-    /// Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values.
-    pub fn detect_anomalies(&self, timestamps: Vec<i64>, values: Vec<f64>) -> Res<Vec<f64>> {
-        guard(|| platform::detect_anomalies(&self.engine, &timestamps, &values))
+    /// Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values; `range`:
+    /// the range the values are expected to stay in, known in advance (a range hint; slower).
+    #[uniffi::method(default(range = None))]
+    pub fn detect_anomalies(
+        &self,
+        timestamps: Vec<i64>,
+        values: Vec<f64>,
+        range: Option<ValueRange>,
+    ) -> Res<Vec<f64>> {
+        let range = range.map(|r| (r.min, r.max));
+        guard(|| platform::detect_anomalies(&self.engine, &timestamps, &values, range))
     }
 
     /// Read-only diagnosis of the cluster or one namespace; each finding as JSON.
@@ -308,4 +316,13 @@ pub struct ReplicaRecommendation {
     pub reason: String,
     /// The status conditions the HPA controller would set.
     pub conditions: Vec<String>,
+}
+
+/// The range a series' values are expected to stay in, known in advance.
+#[derive(uniffi::Record)]
+pub struct ValueRange {
+    /// Lowest expected value.
+    pub min: f64,
+    /// Highest expected value (above `min`).
+    pub max: f64,
 }

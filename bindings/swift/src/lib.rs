@@ -17,7 +17,7 @@ mod tenancy;
 mod values;
 
 pub use ai::{AskOptions, RemediationPolicy};
-pub use engine::{Engine, EngineOptions};
+pub use engine::{Engine, EngineOptions, ValueRange};
 pub use error::HxbError;
 pub use observe::{EventSubscription, FunctionResponse};
 pub use platform_ext::{Backups, FleetMember, ProjectRef};

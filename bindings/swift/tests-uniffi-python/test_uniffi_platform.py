@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from hxb_uniffi import AppSpec, HxbError, ReplicaRequest
+from hxb_uniffi import AppSpec, HxbError, ReplicaRequest, ValueRange
 
 
 def test_the_platform_story(engine):
@@ -45,6 +45,10 @@ def test_recommend_forecast_detect(engine):
     vs = [50.0 if i == 1500 else math.sin(i / 20) for i in range(2000)]
     scores = engine.detect_anomalies(ts, vs)
     assert scores[1500] > 0.5 and max(scores[1000:1500]) < 0.5
+    hinted = engine.detect_anomalies(ts, vs, ValueRange(min=min(vs), max=max(vs)))
+    assert hinted[1500] > 0.5 and all(h >= p for h, p in zip(hinted, scores))
+    with pytest.raises(HxbError.InvalidInput):
+        engine.detect_anomalies(ts, vs, ValueRange(min=1.0, max=1.0))
     for bad_ts, bad_vs in [([0, 1], [1.0, math.nan]), ([1, 0], [1.0, 1.0]), ([0], [])]:
         with pytest.raises(HxbError.InvalidInput):
             engine.detect_anomalies(bad_ts, bad_vs)
