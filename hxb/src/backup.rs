@@ -53,7 +53,9 @@ impl Engine {
 
     /// One scheduling pass at the engine clock's now: take every due policy snapshot and
     /// prune by retention. Call it periodically (or after advancing a simulated clock).
+    /// After [`Engine::close`] it takes nothing and answers `Closed`.
     pub async fn run_due_backups(&self, backups: &Backups) -> Result<DueReport> {
+        self.live()?;
         let now = self.clock().now();
         self.telemetry()
             .observe("run_due_backups", backups.run_due_backups(now))

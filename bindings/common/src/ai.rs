@@ -3,7 +3,8 @@
 //! optional fields every binding fills from its own argument style.
 //!
 //! Every function forwards to one facade call ([`Engine::remediate`],
-//! [`Engine::approve_remediation`], [`Engine::pending_remediations`],
+//! [`Engine::approve_remediation`], [`Engine::reject_remediation`],
+//! [`Engine::pending_remediations`],
 //! [`Engine::remediation_audit`], [`Engine::set_remediation_policy`], [`Engine::ask`]).
 
 use std::time::Duration;
@@ -48,6 +49,11 @@ pub async fn remediate(engine: &Engine, subject: &str, act: Value, apply: bool) 
 /// [`Engine::approve_remediation`], the result as JSON.
 pub async fn approve_remediation(engine: &Engine, id: &str, approver: &str) -> Result<Value> {
     json(engine.approve_remediation(id, approver).await?)
+}
+
+/// [`Engine::reject_remediation`], the removed record as JSON.
+pub async fn reject_remediation(engine: &Engine, id: &str, who: &str) -> Result<Value> {
+    json(engine.reject_remediation(id, who).await?)
 }
 
 /// [`Engine::pending_remediations`], each as JSON.

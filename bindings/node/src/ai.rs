@@ -113,6 +113,22 @@ impl Engine {
         })
     }
 
+    /// Decline a pending remediation as `who` (the requester, or someone with the action's
+    /// rights); the removed record.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn reject_remediation<'env>(
+        &self,
+        env: &'env Env,
+        id: String,
+        who: String,
+    ) -> napi::Result<PromiseRaw<'env, Value>> {
+        let e = self.engine.clone();
+        promise(
+            env,
+            async move { ai::reject_remediation(&e, &id, &who).await },
+        )
+    }
+
     /// Remediations waiting for approval, oldest first.
     #[napi(ts_return_type = "Promise<Array<any>>")]
     pub fn pending_remediations<'env>(

@@ -78,6 +78,23 @@ test('dry run, then approval by a second person', async (t) => {
   e.close()
 })
 
+test('a pending remediation can be rejected or withdrawn', async (t) => {
+  const e = embeddedOrSkip(t)
+  if (!e) return
+  await world(e)
+  const before = await deployment(e)
+  const asked = await e.remediate(DEV, RESTART, { apply: true })
+  const pending = await e.pendingRemediations()
+  await assert.rejects(e.rejectRemediation(asked.pending, VIEWER), hxb.ForbiddenError)
+  await assert.rejects(e.rejectRemediation('rem-0', LEAD), hxb.NotFoundError)
+  assert.deepEqual(await e.pendingRemediations(), pending)
+  assert.deepEqual(await e.rejectRemediation(asked.pending, DEV), pending[0]) // withdrawn
+  assert.deepEqual(await e.pendingRemediations(), [])
+  await assert.rejects(e.approveRemediation(asked.pending, LEAD), hxb.NotFoundError)
+  assert.deepEqual(await deployment(e), before)
+  e.close()
+})
+
 test('the policy: blast radius and automatic actions', async (t) => {
   const e = embeddedOrSkip(t)
   if (!e) return

@@ -713,6 +713,14 @@ impl Engine {
         Ok(Json(run(fut).await?))
     }
 
+    /// Decline a pending remediation as `who` (the requester, or someone with the action's
+    /// rights); the removed record.
+    async fn reject_remediation(&self, id: String, who: String) -> Res<Json> {
+        let e = self.engine.clone();
+        let fut = async move { ai::reject_remediation(&e, &id, &who).await };
+        Ok(Json(run(fut).await?))
+    }
+
     /// Remediations waiting for approval, oldest first.
     async fn pending_remediations(&self) -> Res<Vec<Json>> {
         let e = self.engine.clone();

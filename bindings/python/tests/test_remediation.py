@@ -95,6 +95,29 @@ def test_dry_run_then_approval_by_a_second_person(engine):
     run(story())
 
 
+def test_a_pending_remediation_can_be_rejected(engine):
+    async def story():
+        await world(engine)
+        before = await deployment(engine)
+        asked = await engine.remediate(DEV, RESTART, apply=True)
+        pending = await engine.pending_remediations()
+        with pytest.raises(hxb.ForbiddenError):
+            await engine.reject_remediation(asked["pending"], VIEWER)
+        with pytest.raises(hxb.NotFoundError):
+            await engine.reject_remediation("rem-0", LEAD)
+        assert await engine.pending_remediations() == pending
+        rejected = await engine.reject_remediation(asked["pending"], LEAD)
+        assert rejected == pending[0]
+        assert await engine.pending_remediations() == []
+        with pytest.raises(hxb.NotFoundError):
+            await engine.approve_remediation(asked["pending"], LEAD)
+        assert await deployment(engine) == before
+        last = (await engine.remediation_audit(limit=1))[0]
+        assert last["action"] == "reject_remediation" and last["result"] == "rejected"
+
+    run(story())
+
+
 def test_policy_blast_radius_and_automatic_actions(engine):
     async def story():
         await world(engine)

@@ -93,6 +93,15 @@ impl Engine {
             .map(|v| v.to_string())
     }
 
+    /// Decline a pending remediation as `who` (the requester, or someone with the action's
+    /// rights); the removed record as JSON.
+    pub async fn reject_remediation(&self, id: String, who: String) -> Res<String> {
+        let e = self.engine.clone();
+        run(async move { ai::reject_remediation(&e, &id, &who).await })
+            .await
+            .map(|v| v.to_string())
+    }
+
     /// Remediations waiting for approval, oldest first (JSON each).
     pub async fn pending_remediations(&self) -> Res<Vec<String>> {
         let e = self.engine.clone();

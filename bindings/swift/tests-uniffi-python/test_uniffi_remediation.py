@@ -73,6 +73,20 @@ def test_dry_run_then_approval(engine):
     run(story())
 
 
+def test_reject(engine):
+    async def story():
+        await world(engine)
+        asked = json.loads(await engine.remediate(DEV, RESTART, apply=True))
+        with pytest.raises(HxbError.Forbidden):
+            await engine.reject_remediation(asked["pending"], VIEWER)
+        assert len(await engine.pending_remediations()) == 1
+        rejected = json.loads(await engine.reject_remediation(asked["pending"], LEAD))
+        assert rejected["id"] == asked["pending"]
+        assert await engine.pending_remediations() == []
+
+    run(story())
+
+
 def test_policy_and_bad_input(engine):
     async def story():
         await world(engine)

@@ -12,7 +12,7 @@ const PENDING: &str = "remediation_pending";
 /// The audit log the guard and the tenancy write to.
 const AUDIT_LOG: &str = "audit";
 /// Audit entries about remediation.
-const AUDITED: [&str; 2] = ["remediate", "approve_remediation"];
+const AUDITED: [&str; 3] = ["remediate", "approve_remediation", "reject_remediation"];
 
 /// An action the guard accepted but the policy does not run without a second person's
 /// approval.
@@ -33,7 +33,7 @@ pub struct PendingRemediation {
 }
 
 /// One remediation entry of the engine's audit log: every request (denied, dry run,
-/// awaiting approval, executed) and every approval.
+/// awaiting approval, executed), every approval and every rejection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
     /// Position in the audit log.
@@ -42,11 +42,11 @@ pub struct AuditRecord {
     pub at: Option<Timestamp>,
     /// Who (the requester; for an approval, the approver).
     pub actor: String,
-    /// `remediate` or `approve_remediation`.
+    /// `remediate`, `approve_remediation` or `reject_remediation`.
     pub action: String,
     /// The action, in words (with the pending id for approvals).
     pub target: String,
-    /// `ok`, `dry-run`, `awaiting approval` or `refused: <kind>: <reason>`.
+    /// `ok`, `dry-run`, `awaiting approval`, `rejected` or `refused: <kind>: <reason>`.
     pub result: String,
 }
 
@@ -158,7 +158,50 @@ impl Engine {
             .await
     }
 
-    /// The remediation entries of the audit log (requests and approvals), oldest first;
+    /// Decline the pending remediation `id` as `who`: the requester may withdraw their own
+    /// request; anyone else needs the rights the action itself needs (those of an approver).
+    /// The record is removed and the rejection audited; the removed record is returned.
+    /// `NotFound` for an unknown id, `Forbidden` for someone without the rights (nothing
+    /// changes), `Conflict` if the record changed meanwhile (approved or rejected by someone
+    /// else).
+    pub async fn reject_remediation(&self, id: &str, who: &str) -> Result<PendingRemediation> {
+        self.telemetry()
+            .observe("reject_remediation", async {
+                let who = Subject::new(who)?;
+                let store = self.store()?;
+                let rec = store
+                    .get(PENDING, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("pending remediation", id))?;
+                let pending: PendingRemediation = decode(rec.value)?;
+                if pending.requested_by != who.as_str() {
+                    let (verb, group, resource) = pending.action.permission();
+                    let ns = pending.action.namespace();
+                    let authorizer = self.remediation_guard()?.authorizer();
+                    if !authorizer.allows(&who, verb, group, resource, ns).await? {
+                        return Err(Error::forbidden(format!(
+                            "{who} may not reject {id}: rejecting needs the rights to {}",
+                            pending.action
+                        )));
+                    }
+                }
+                let entry = serde_json::json!({
+                    "at": self.clock().now(),
+                    "actor": who.as_str(),
+                    "action": "reject_remediation",
+                    "target": format!("{id}: {}", pending.action),
+                    "result": "rejected",
+                });
+                let batch = Batch::new()
+                    .delete(PENDING, id, Precondition::Revision(rec.revision))
+                    .append(AUDIT_LOG, entry);
+                store.commit(batch).await?;
+                Ok(pending)
+            })
+            .await
+    }
+
+    /// The remediation entries of the audit log (requests, approvals and rejections), oldest first;
     /// at most the last `limit`.
     pub async fn remediation_audit(&self, limit: usize) -> Result<Vec<AuditRecord>> {
         let store = self.store()?;

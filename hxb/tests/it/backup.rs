@@ -59,4 +59,11 @@ async fn daily_policy_on_the_engine_clock_and_restore_from_files() {
         t.apps("acme", "dev", "web").await.unwrap()[0].image,
         "shop:1"
     );
+
+    // A closed engine takes no more scheduled snapshots.
+    engine.close();
+    clock.advance(Duration::from_secs(2 * 24 * 3600));
+    let err = engine.run_due_backups(&backups).await.unwrap_err();
+    assert_eq!(err.kind(), hxb::ErrorKind::Closed);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }

@@ -298,6 +298,49 @@ async fn dry_run_by_default_then_approval_by_a_second_person() {
 }
 
 #[tokio::test]
+async fn a_pending_remediation_can_be_rejected_or_withdrawn() {
+    let engine = world().await;
+    let before = deployment(&engine).await;
+    let ask = || async {
+        let asked = engine.remediate(DEV, restart()).apply().execute().await;
+        asked.unwrap().pending.expect("a pending id")
+    };
+    let id = ask().await;
+    let pending = engine.pending_remediations().await.unwrap();
+
+    // Not by someone without the action's rights, not an unknown id or a bad name.
+    let err = engine.reject_remediation(&id, VIEWER).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden, "{err}");
+    let err = engine.reject_remediation("rem-0", LEAD).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let err = engine.reject_remediation(&id, "").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(engine.pending_remediations().await.unwrap(), pending);
+
+    // Rejected by the lead: gone, never run, and no longer approvable.
+    let rejected = engine.reject_remediation(&id, LEAD).await.unwrap();
+    assert_eq!(rejected, pending[0]);
+    assert!(engine.pending_remediations().await.unwrap().is_empty());
+    let err = engine.approve_remediation(&id, LEAD).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(deployment(&engine).await, before);
+
+    // Withdrawn by the requester, who could not approve it.
+    let id = ask().await;
+    engine.reject_remediation(&id, DEV).await.unwrap();
+    assert!(engine.pending_remediations().await.unwrap().is_empty());
+    assert_eq!(deployment(&engine).await, before);
+
+    let audit = engine.remediation_audit(100).await.unwrap();
+    let rejections: Vec<&str> = audit
+        .iter()
+        .filter(|a| a.action == "reject_remediation")
+        .map(|a| a.actor.as_str())
+        .collect();
+    assert_eq!(rejections, [LEAD, DEV]);
+}
+
+#[tokio::test]
 async fn quota_raises_and_function_rollbacks_go_through_the_tenancy() {
     let engine = world().await;
     let t = engine.tenancy().unwrap();

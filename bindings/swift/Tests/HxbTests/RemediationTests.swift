@@ -77,6 +77,21 @@ final class RemediationTests: XCTestCase {
         XCTAssertEqual(try object(audit[0])["action"] as? String, "approve_remediation")
     }
 
+    func testAPendingRemediationCanBeWithdrawn() async throws {
+        let engine = try await world()
+        defer { engine.close() }
+        let asked = try object(try await engine.remediate(subject: dev, actionJson: restart, apply: true))
+        let id = try XCTUnwrap(asked["pending"] as? String)
+        do {
+            _ = try await engine.rejectRemediation(id: "rem-0", who: lead)
+            XCTFail("an unknown id was rejected")
+        } catch HxbError.NotFound {}
+        let withdrawn = try object(try await engine.rejectRemediation(id: id, who: dev))
+        XCTAssertEqual(withdrawn["id"] as? String, id)
+        let left = try await engine.pendingRemediations()
+        XCTAssertEqual(left, [])
+    }
+
     func testPolicyAndBadInput() async throws {
         let engine = try await world()
         defer { engine.close() }
