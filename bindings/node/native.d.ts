@@ -44,6 +44,11 @@ export declare class Engine {
   remediate(subject: string, action: any, options?: RemediateOptions | undefined | null): Promise<any>
   /** Approve a pending remediation as `approver`, running it through the guard again. */
   approveRemediation(id: string, approver: string): Promise<any>
+  /**
+   * Decline a pending remediation as `who` (the requester, or someone with the action's
+   * rights); the removed record.
+   */
+  rejectRemediation(id: string, who: string): Promise<any>
   /** Remediations waiting for approval, oldest first. */
   pendingRemediations(): Promise<Array<any>>
   /** The remediation entries of the audit log (the last `limit`, default 100), oldest first. */
@@ -98,8 +103,10 @@ export declare class Engine {
    * `Float64Array` or a `BigInt64Array`) and values (an array of numbers or a
    * `Float64Array`), synchronous. Typed arrays are read in place; the scores come back as a
    * `Float64Array` when `values` is one (over the Rust buffer, no copy), else as an array.
+   * `range`: `{min, max}`, the range the values are expected to stay in, known in advance
+   * (a range hint; slower, see `Engine::detect_anomalies_in_range`).
    */
-  detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Float64Array | Array<number>): Float64Array | Array<number>
+  detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Float64Array | Array<number>, range?: ValueRange | undefined | null): Float64Array | Array<number>
   /** Read-only diagnosis of the cluster or one namespace. */
   analyze(namespace?: string | undefined | null): Promise<Array<any>>
   /** Subscribe to the engine's events from now on. */
@@ -535,6 +542,14 @@ export interface SnapshotOptions {
   apps?: Array<string>
   /** Include Secrets (default false). */
   includeSecrets?: boolean
+}
+
+/** The range a series' values are expected to stay in, known in advance. */
+export interface ValueRange {
+  /** Lowest expected value. */
+  min: number
+  /** Highest expected value (above `min`). */
+  max: number
 }
 
 /** Options of `createWorkspace`. */

@@ -1051,6 +1051,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func pendingRemediations() async throws  -> [String]
     
     /**
+     * Decline a pending remediation as `who` (the requester, or someone with the action's
+     * rights); the removed record as JSON.
+     */
+    func rejectRemediation(id: String, who: String) async throws  -> String
+    
+    /**
      * Plan a remediation as `subject` (a dry run unless `apply`); `actionJson` is e.g.
      * `{"action": "restart", "namespace": …, "name": …}`. Returns the guard's result as JSON
      * (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
@@ -1120,9 +1126,10 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func delete(kind: String, name: String, namespace: String?) async throws 
     
     /**
-     * Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values.
+     * Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values; `range`:
+     * the range the values are expected to stay in, known in advance (a range hint; slower).
      */
-    func detectAnomalies(timestamps: [Int64], values: [Double]) throws  -> [Double]
+    func detectAnomalies(timestamps: [Int64], values: [Double], range: ValueRange?) throws  -> [Double]
     
     /**
      * Forecast the next `horizon` values of a series with season length `season`.
@@ -1532,6 +1539,26 @@ open func pendingRemediations()async throws  -> [String]  {
 }
     
     /**
+     * Decline a pending remediation as `who` (the requester, or someone with the action's
+     * rights); the removed record as JSON.
+     */
+open func rejectRemediation(id: String, who: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_hxb_uniffi_fn_method_engine_reject_remediation(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(who)
+                )
+            },
+            pollFunc: ffi_hxb_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_hxb_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_hxb_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHxbError_lift
+        )
+}
+    
+    /**
      * Plan a remediation as `subject` (a dry run unless `apply`); `actionJson` is e.g.
      * `{"action": "restart", "namespace": …, "name": …}`. Returns the guard's result as JSON
      * (`decision`, `description`, `disrupted_pods`, `action`, `pending`).
@@ -1761,15 +1788,17 @@ open func delete(kind: String, name: String, namespace: String? = nil)async thro
 }
     
     /**
-     * Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values.
+     * Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values; `range`:
+     * the range the values are expected to stay in, known in advance (a range hint; slower).
      */
-open func detectAnomalies(timestamps: [Int64], values: [Double])throws  -> [Double]  {
+open func detectAnomalies(timestamps: [Int64], values: [Double], range: ValueRange? = nil)throws  -> [Double]  {
     return try  FfiConverterSequenceDouble.lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
         uniffiCallStatus in
     uniffi_hxb_uniffi_fn_method_engine_detect_anomalies(
             self.uniffiCloneHandle(),
         FfiConverterSequenceInt64.lower(timestamps),
-        FfiConverterSequenceDouble.lower(values),uniffiCallStatus
+        FfiConverterSequenceDouble.lower(values),
+        FfiConverterOptionTypeValueRange.lower(range),uniffiCallStatus
     )
 })
 }
@@ -4127,6 +4156,75 @@ public func FfiConverterTypeReplicaRequest_lower(_ value: ReplicaRequest) -> Rus
 
 
 /**
+ * The range a series' values are expected to stay in, known in advance.
+ */
+public struct ValueRange: Equatable, Hashable {
+    /**
+     * Lowest expected value.
+     */
+    public var min: Double
+    /**
+     * Highest expected value (above `min`).
+     */
+    public var max: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Lowest expected value.
+         */min: Double, 
+        /**
+         * Highest expected value (above `min`).
+         */max: Double) {
+        self.min = min
+        self.max = max
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ValueRange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeValueRange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ValueRange {
+        return
+            try ValueRange(
+                min: FfiConverterDouble.read(from: &buf), 
+                max: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ValueRange, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.min, into: &buf)
+        FfiConverterDouble.write(value.max, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeValueRange_lift(_ buf: RustBuffer) throws -> ValueRange {
+    return try FfiConverterTypeValueRange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeValueRange_lower(_ value: ValueRange) -> RustBuffer {
+    return FfiConverterTypeValueRange.lower(value)
+}
+
+
+/**
  * Every error of hxb: one case per stable kind, each with the message, the messages
  * of the Rust `source()` chain (outermost first) and structured details as JSON.
  */
@@ -4751,6 +4849,30 @@ fileprivate struct FfiConverterOptionTypeProjectRef: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeValueRange: FfiConverterRustBuffer {
+    typealias SwiftType = ValueRange?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeValueRange.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeValueRange.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]?
 
@@ -5117,6 +5239,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_method_engine_pending_remediations() != 7539) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_hxb_uniffi_checksum_method_engine_reject_remediation() != 2727) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_hxb_uniffi_checksum_method_engine_remediate() != 38573) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5156,7 +5281,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_method_engine_delete() != 1996) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_detect_anomalies() != 40380) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_detect_anomalies() != 27049) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_forecast() != 25339) {

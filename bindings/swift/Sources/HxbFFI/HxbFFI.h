@@ -279,6 +279,11 @@ uint64_t uniffi_hxb_uniffi_fn_method_engine_ask(uint64_t ptr, RustBuffer subject
 uint64_t uniffi_hxb_uniffi_fn_method_engine_pending_remediations(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REJECT_REMEDIATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REJECT_REMEDIATION
+uint64_t uniffi_hxb_uniffi_fn_method_engine_reject_remediation(uint64_t ptr, RustBuffer id, RustBuffer who
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATE
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_REMEDIATE
 uint64_t uniffi_hxb_uniffi_fn_method_engine_remediate(uint64_t ptr, RustBuffer subject, RustBuffer action_json, int8_t apply
@@ -346,7 +351,7 @@ uint64_t uniffi_hxb_uniffi_fn_method_engine_delete(uint64_t ptr, RustBuffer kind
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DETECT_ANOMALIES
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_DETECT_ANOMALIES
-RustBuffer uniffi_hxb_uniffi_fn_method_engine_detect_anomalies(uint64_t ptr, RustBuffer timestamps, RustBuffer values, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_hxb_uniffi_fn_method_engine_detect_anomalies(uint64_t ptr, RustBuffer timestamps, RustBuffer values, RustBuffer range, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_FN_METHOD_ENGINE_FORECAST
@@ -1108,6 +1113,12 @@ uint16_t uniffi_hxb_uniffi_checksum_method_engine_ask(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_PENDING_REMEDIATIONS
 #define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_PENDING_REMEDIATIONS
 uint16_t uniffi_hxb_uniffi_checksum_method_engine_pending_remediations(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REJECT_REMEDIATION
+#define UNIFFI_FFIDEF_UNIFFI_HXB_UNIFFI_CHECKSUM_METHOD_ENGINE_REJECT_REMEDIATION
+uint16_t uniffi_hxb_uniffi_checksum_method_engine_reject_remediation(void
     
 );
 #endif
