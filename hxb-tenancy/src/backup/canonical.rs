@@ -18,12 +18,13 @@
 
 use std::fmt::Write;
 
-use hxb_core::{Error, Result};
+use hxb_core::Result;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::SnapshotObject;
 use crate::apps::Application;
+use crate::engine::state::encode;
 
 const METADATA_DROP: [&str; 9] = [
     "uid",
@@ -198,8 +199,8 @@ pub fn content_hash(apps: &[Application], objects: &[SnapshotObject]) -> Result<
     let mut objects: Vec<&SnapshotObject> = objects.iter().collect();
     objects.sort_by_key(|o| o.key());
     let body = serde_json::json!({
-        "apps": serde_json::to_value(apps).map_err(|e| Error::internal(e.to_string()))?,
-        "objects": serde_json::to_value(objects).map_err(|e| Error::internal(e.to_string()))?,
+        "apps": encode(&apps)?,
+        "objects": encode(&objects)?,
     });
     Ok(sha256(&body))
 }

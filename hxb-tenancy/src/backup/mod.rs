@@ -40,6 +40,7 @@ use hxb_core::{Error, Name, Result, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::apps::Application;
+use crate::engine::state::encode;
 
 pub use cron::CronSchedule;
 pub use plan::{Action, AppChange, ObjectChange, PlanCounts, RestorePlan};
@@ -214,10 +215,6 @@ pub struct SnapshotInfo {
     pub objects: usize,
     /// `sha256:<hex>`.
     pub hash: String,
-}
-
-fn encode<T: Serialize>(v: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(v).map_err(|e| Error::internal(e.to_string()))
 }
 
 #[cfg(test)]

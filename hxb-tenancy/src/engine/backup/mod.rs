@@ -21,7 +21,7 @@ use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
 use serde_json::Value;
 
-use super::state::OrgSnapshot;
+use super::state::{OrgSnapshot, encode};
 use super::{SYSTEM_ACTOR, Tenancy, name_arg};
 use crate::apps::{Application, LABEL_APP};
 use crate::backup::canonical::clean;
@@ -188,7 +188,7 @@ impl Backups {
             })
             .await?;
             for o in list.items {
-                let v = serde_json::to_value(&o).map_err(|e| Error::internal(e.to_string()))?;
+                let v = encode(&o)?;
                 let Some(entry) = classify(&v, &records) else {
                     continue;
                 };

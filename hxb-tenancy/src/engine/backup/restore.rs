@@ -242,8 +242,7 @@ impl Restore<'_> {
             for d in render_app(a, &prj.namespace, &labels, &place)? {
                 wanted.push(Wanted {
                     ty: d.ty,
-                    object: serde_json::to_value(&d.object)
-                        .map_err(|e| Error::internal(e.to_string()))?,
+                    object: encode(&d.object)?,
                     app: Some(a.name.clone()),
                     rendered: true,
                 });
@@ -343,7 +342,7 @@ impl Restore<'_> {
             .await?;
             for o in list.items {
                 let name = o.metadata.name.clone().unwrap_or_default();
-                let v = serde_json::to_value(&o).map_err(|e| Error::internal(e.to_string()))?;
+                let v = encode(&o)?;
                 live.insert((ty.kind.clone(), name), v);
             }
         }
@@ -375,7 +374,7 @@ async fn create_or_match(b: &Backups, w: &Wanted) -> Result<()> {
                 t.cluster().get(&w.ty, ns.as_deref(), w.name())
             })
             .await?;
-            let live = serde_json::to_value(&live).map_err(|e| Error::internal(e.to_string()))?;
+            let live = encode(&live)?;
             if contains(&live, &w.object) {
                 Ok(())
             } else {
