@@ -192,15 +192,18 @@ pub fn object_action(
         && label(live, LABEL_PROJECT) == Some(target.project.as_str());
     let live_app = label(live, LABEL_APP);
     let conflict = |reason: String| Action::Conflict { reason };
+    let owned_elsewhere = || {
+        conflict(match live_app {
+            Some(other) => format!("owned by application {other}"),
+            None => "owned by the project itself".into(),
+        })
+    };
     match app {
         Some(app) => {
             if !managed {
                 conflict("exists and is not managed by hxb".into())
             } else if live_app != Some(app.as_str()) || !same_project {
-                match live_app {
-                    Some(other) => conflict(format!("owned by application {other}")),
-                    None => conflict("owned by the project itself".into()),
-                }
+                owned_elsewhere()
             } else if contains(live, desired) {
                 Action::Unchanged
             } else {
@@ -211,10 +214,7 @@ pub fn object_action(
             if contains(live, desired) {
                 Action::Unchanged
             } else if managed {
-                match live_app {
-                    Some(other) => conflict(format!("owned by application {other}")),
-                    None => conflict("owned by the project itself".into()),
-                }
+                owned_elsewhere()
             } else {
                 conflict("exists and differs from the snapshot".into())
             }
