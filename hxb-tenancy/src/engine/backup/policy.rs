@@ -129,6 +129,7 @@ impl Backups {
         for rec in records {
             let mut policy: BackupPolicy = decode(&rec)?;
             let key = policy.key();
+            let mut fresh = None;
             if policy.is_due(now) {
                 let req = SnapshotRequest {
                     org: policy.organization.clone(),
@@ -145,6 +146,7 @@ impl Backups {
                     Ok(s) => {
                         policy.last_run = Some(now);
                         policy.last_error = None;
+                        fresh = Some((s.id.clone(), s.meta.taken_at));
                         report.taken.push(s.info());
                     }
                     Err(e) => {
@@ -170,12 +172,9 @@ impl Backups {
                 .filter(|s| s.meta.policy.as_deref() == Some(key.as_str()))
                 .map(|s| (s.id.clone(), s.meta.taken_at))
                 .collect();
-            for s in &report.taken {
-                if s.meta.policy.as_deref() == Some(key.as_str())
-                    && !mine.iter().any(|m| m.0 == s.id)
-                {
-                    mine.push((s.id.clone(), s.meta.taken_at));
-                }
+            // the snapshot just taken (unless it replaced one of the same id)
+            if let Some(f) = fresh.filter(|f| !mine.iter().any(|m| m.0 == f.0)) {
+                mine.push(f);
             }
             let gone: Vec<String> = policy
                 .retention
