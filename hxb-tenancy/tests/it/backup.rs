@@ -108,16 +108,40 @@ fn backups(e: &Env) -> Backups {
     e.tenancy.backups(Arc::new(MemorySnapshotStore::new()))
 }
 
-async fn gone(e: &Env) {
-    let t = &e.tenancy;
+/// Delete what [`world`] made (the unrelated Secret stays).
+async fn gone(t: &Tenancy, cluster: &dyn ClusterBackend) {
     t.delete_app("acme", "dev", "web", "shop").await.unwrap();
     t.delete_app("acme", "dev", "web", "db").await.unwrap();
-    e.cluster
+    cluster
         .delete(
             &ResourceType::for_name("configmap").unwrap(),
             Some(NS),
             "shop-config",
         )
+        .await
+        .unwrap();
+}
+
+/// Workspace `acme/<ws>` and its project `<project>` to restore into, with these
+/// `(cpu, memory)` quotas.
+async fn target_project(
+    t: &Tenancy,
+    ws: &str,
+    project: &str,
+    ws_quota: (&str, &str),
+    project_quota: (&str, &str),
+) {
+    let quota = |(cpu, mem): (&str, &str)| {
+        hxb_tenancy::plans::quota(cpu, mem, "10Gi", "10", "5", "2").unwrap()
+    };
+    t.create_workspace("acme", ws)
+        .quota(quota(ws_quota))
+        .execute()
+        .await
+        .unwrap();
+    t.create_project("acme", ws, project)
+        .quota(quota(project_quota))
+        .execute()
         .await
         .unwrap();
 }
@@ -158,7 +182,7 @@ async fn backup_delete_restore_gives_the_same_objects() {
         assert!(o.object.get("status").is_none());
     }
 
-    gone(&e).await;
+    gone(t, e.cluster.as_ref()).await;
     assert!(t.apps("acme", "dev", "web").await.unwrap().is_empty());
     let out = b.restore(&info.id).execute().await.unwrap();
     assert!(out.applied);
@@ -271,16 +295,7 @@ async fn restore_into_a_project_of_another_workspace() {
     let e = env();
     let t = &e.tenancy;
     world(t, e.cluster.as_ref()).await;
-    t.create_workspace("acme", "prod")
-        .quota(hxb_tenancy::plans::quota("2", "4Gi", "10Gi", "10", "5", "2").unwrap())
-        .execute()
-        .await
-        .unwrap();
-    t.create_project("acme", "prod", "shop")
-        .quota(hxb_tenancy::plans::quota("2", "4Gi", "10Gi", "10", "5", "2").unwrap())
-        .execute()
-        .await
-        .unwrap();
+    target_project(t, "prod", "shop", ("2", "4Gi"), ("2", "4Gi")).await;
     let b = backups(&e);
     let info = b.snapshot("acme", "dev", "web").execute().await.unwrap();
     let source_before = ns_dump(e.cluster.as_ref(), NS).await;
@@ -402,7 +417,7 @@ async fn dry_run_changes_nothing() {
     world(t, e.cluster.as_ref()).await;
     let b = backups(&e);
     let info = b.snapshot("acme", "dev", "web").execute().await.unwrap();
-    gone(&e).await;
+    gone(t, e.cluster.as_ref()).await;
     let store_before = store_dump(e.store.as_ref()).await;
     let ns_before = ns_dump(e.cluster.as_ref(), NS).await;
     let writes = e.counting.writes();
@@ -422,7 +437,7 @@ async fn a_conflicting_restore_is_refused_whole_with_nothing_changed() {
     world(t, e.cluster.as_ref()).await;
     let b = backups(&e);
     let info = b.snapshot("acme", "dev", "web").execute().await.unwrap();
-    gone(&e).await;
+    gone(t, e.cluster.as_ref()).await;
     // someone else's Deployment now holds the name `shop`
     create(
         e.cluster.as_ref(),
@@ -467,16 +482,7 @@ async fn a_restore_beyond_quota_is_refused_with_nothing_changed() {
     let e = env();
     let t = &e.tenancy;
     world(t, e.cluster.as_ref()).await;
-    t.create_workspace("acme", "small")
-        .quota(hxb_tenancy::plans::quota("1", "1Gi", "10Gi", "10", "5", "2").unwrap())
-        .execute()
-        .await
-        .unwrap();
-    t.create_project("acme", "small", "p")
-        .quota(hxb_tenancy::plans::quota("300m", "1Gi", "10Gi", "10", "5", "2").unwrap())
-        .execute()
-        .await
-        .unwrap();
+    target_project(t, "small", "p", ("1", "1Gi"), ("300m", "1Gi")).await;
     let b = backups(&e);
     let info = b.snapshot("acme", "dev", "web").execute().await.unwrap();
     let plan = b
@@ -546,7 +552,7 @@ async fn a_corrupted_snapshot_file_is_a_typed_error() {
     assert!(text.contains("shop:1"));
     // one changed image: still valid JSON, wrong hash
     std::fs::write(&path, text.replacen("shop:1", "evil:1", 1)).unwrap();
-    gone(&e).await;
+    gone(t, e.cluster.as_ref()).await;
     let store_before = store_dump(e.store.as_ref()).await;
     for err in [
         b.get(&info.id).await.unwrap_err(),
@@ -597,16 +603,7 @@ async fn a_restore_interrupted_by_faults_converges_on_retry() {
         world(&t, cluster.as_ref()).await;
         let b = t.backups(Arc::new(MemorySnapshotStore::new()));
         let info = b.snapshot("acme", "dev", "web").execute().await.unwrap();
-        t.delete_app("acme", "dev", "web", "shop").await.unwrap();
-        t.delete_app("acme", "dev", "web", "db").await.unwrap();
-        cluster
-            .delete(
-                &ResourceType::for_name("configmap").unwrap(),
-                Some(NS),
-                "shop-config",
-            )
-            .await
-            .unwrap();
+        gone(&t, cluster.as_ref()).await;
         faulty.set_enabled(true);
         let mut failures = 0;
         loop {
