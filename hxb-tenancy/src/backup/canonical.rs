@@ -197,7 +197,7 @@ pub fn content_hash(apps: &[Application], objects: &[SnapshotObject]) -> Result<
     let mut apps: Vec<&Application> = apps.iter().collect();
     apps.sort_by(|a, b| a.name.cmp(&b.name));
     let mut objects: Vec<&SnapshotObject> = objects.iter().collect();
-    objects.sort_by_key(|o| o.key());
+    objects.sort_by_cached_key(|o| o.key());
     let body = serde_json::json!({
         "apps": encode(&apps)?,
         "objects": encode(&objects)?,

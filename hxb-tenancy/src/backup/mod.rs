@@ -131,7 +131,7 @@ impl Snapshot {
         mut objects: Vec<SnapshotObject>,
     ) -> Result<Snapshot> {
         apps.sort_by(|a, b| a.name.cmp(&b.name));
-        objects.sort_by_key(SnapshotObject::key);
+        objects.sort_by_cached_key(SnapshotObject::key);
         meta.content_hash = canonical::content_hash(&apps, &objects)?;
         let mut s = Snapshot {
             format: FORMAT_VERSION,
