@@ -332,9 +332,6 @@ pub struct ContextOse {
     max: f64,
     seen: bool,
     fixed: bool,
-    /// Points after which the running range stops growing (0: never).
-    pub freeze: u64,
-    n: u64,
     last_t: Option<i64>,
     /// Last `rest` raw scores (ring buffer) for the rest period.
     history: Vec<f64>,
@@ -375,8 +372,6 @@ impl ContextOse {
             max: 0.0,
             seen: false,
             fixed: false,
-            freeze: 0,
-            n: 0,
             last_t: None,
             history: vec![1.0; rest],
             pos: 0,
@@ -596,13 +591,12 @@ impl Detector for ContextOse {
             return 0.0;
         }
         self.last_t = Some(t_ms);
-        self.n += 1;
-        if self.fixed || (self.freeze > 0 && self.n > self.freeze) {
-        } else if self.seen {
+        // A fixed range is `seen` from the start and never moves.
+        if !self.seen {
+            (self.min, self.max, self.seen) = (value, value, true);
+        } else if !self.fixed {
             self.min = self.min.min(value);
             self.max = self.max.max(value);
-        } else {
-            (self.min, self.max, self.seen) = (value, value, true);
         }
         let facts = self.sensor_facts(value);
         let sensors = &facts[..self.bits as usize];
@@ -642,7 +636,6 @@ impl Detector for ContextOse {
             min,
             max,
             seen,
-            n: 0,
             last_t: None,
             history: vec![1.0; self.rest],
             pos: 0,
