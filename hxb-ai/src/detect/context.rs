@@ -600,13 +600,11 @@ impl Detector for ContextOse {
         }
         let facts = self.sensor_facts(value);
         let sensors = &facts[..self.bits as usize];
-        let error: u32 = sensors
+        let missed = sensors
             .iter()
-            .filter(|f| self.predicted.binary_search(f).is_err())
-            .map(|f| 1u32 << ((f - SENSOR_BASE) / 2))
-            .sum();
+            .any(|f| self.predicted.binary_search(f).is_err());
         let (active, new) = self.step(sensors);
-        let raw = if error > 0 {
+        let raw = if missed {
             ((1.0 - active + new) / 2.0).clamp(0.0, 1.0)
         } else {
             0.0
