@@ -681,8 +681,29 @@ mod tests {
     #[test]
     fn rest_period_silences_after_a_high_score() {
         let mut d = ContextOse::new(3, 15, 7, 4096, 10, 0.75);
-        // The initial rest: the first `rest` points report 0 whatever happens.
-        assert!((0..10).all(|i| d.update(i * STEP, (i * 37 % 11) as f64) == 0.0));
+        // Every point within `rest` points of a raw score ≥ 0.75 reports 0 (the history starts
+        // full, so the first `rest` points rest too); a high raw score outside a rest period is
+        // reported as it is.
+        let (mut last_high, mut reported) = (-1i64, 0);
+        for i in 0..400 {
+            // A learnt cycle broken by a run of values out of turn.
+            let v = if (300..305).contains(&i) {
+                10.0
+            } else {
+                (i * 37 % 11) as f64
+            };
+            let s = d.update(i * STEP, v);
+            if i - last_high <= 10 {
+                assert_eq!(s, 0.0, "point {i} is in the rest period");
+            } else {
+                assert_eq!(s, d.raw(), "point {i} is not in the rest period");
+                reported += usize::from(s >= 0.75);
+            }
+            if d.raw() >= 0.75 {
+                last_high = i;
+            }
+        }
+        assert!(reported > 0, "no high score outside a rest period");
     }
 
     #[test]
