@@ -63,9 +63,14 @@ static SENSITIVE_PAIR: LazyLock<Regex> = LazyLock::new(|| {
 /// Redacts the values of sensitive `key=value` / `key: value` pairs in free text (log
 /// lines): `password=hunter2` → `password=<redacted>`. Returns how many it redacted.
 pub fn redact_text(s: &mut String) -> usize {
-    let n = SENSITIVE_PAIR.find_iter(s).count();
-    if n > 0 {
-        *s = SENSITIVE_PAIR.replace_all(s, "${1}<redacted>").into_owned();
+    let mut n = 0;
+    let out = SENSITIVE_PAIR.replace_all(s, |c: &regex::Captures<'_>| {
+        n += 1;
+        format!("{}<redacted>", &c[1])
+    });
+    // One pass: the text is copied only when something was redacted.
+    if let std::borrow::Cow::Owned(redacted) = out {
+        *s = redacted;
     }
     n
 }
@@ -187,8 +192,9 @@ mod tests {
             ("the password policy changed", "the password policy changed"),
         ] {
             let mut s = line.to_owned();
-            redact_text(&mut s);
+            let n = redact_text(&mut s);
             assert_eq!(s, want, "{line}");
+            assert_eq!(n, usize::from(line != want), "{line}");
         }
     }
 

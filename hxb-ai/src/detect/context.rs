@@ -332,9 +332,6 @@ pub struct ContextOse {
     max: f64,
     seen: bool,
     fixed: bool,
-    /// Points after which the running range stops growing (0: never).
-    pub freeze: u64,
-    n: u64,
     last_t: Option<i64>,
     /// Last `rest` raw scores (ring buffer) for the rest period.
     history: Vec<f64>,
@@ -375,8 +372,6 @@ impl ContextOse {
             max: 0.0,
             seen: false,
             fixed: false,
-            freeze: 0,
-            n: 0,
             last_t: None,
             history: vec![1.0; rest],
             pos: 0,
@@ -596,23 +591,20 @@ impl Detector for ContextOse {
             return 0.0;
         }
         self.last_t = Some(t_ms);
-        self.n += 1;
-        if self.fixed || (self.freeze > 0 && self.n > self.freeze) {
-        } else if self.seen {
+        // A fixed range is `seen` from the start and never moves.
+        if !self.seen {
+            (self.min, self.max, self.seen) = (value, value, true);
+        } else if !self.fixed {
             self.min = self.min.min(value);
             self.max = self.max.max(value);
-        } else {
-            (self.min, self.max, self.seen) = (value, value, true);
         }
         let facts = self.sensor_facts(value);
         let sensors = &facts[..self.bits as usize];
-        let error: u32 = sensors
+        let missed = sensors
             .iter()
-            .filter(|f| self.predicted.binary_search(f).is_err())
-            .map(|f| 1u32 << ((f - SENSOR_BASE) / 2))
-            .sum();
+            .any(|f| self.predicted.binary_search(f).is_err());
         let (active, new) = self.step(sensors);
-        let raw = if error > 0 {
+        let raw = if missed {
             ((1.0 - active + new) / 2.0).clamp(0.0, 1.0)
         } else {
             0.0
@@ -642,7 +634,6 @@ impl Detector for ContextOse {
             min,
             max,
             seen,
-            n: 0,
             last_t: None,
             history: vec![1.0; self.rest],
             pos: 0,
@@ -690,8 +681,29 @@ mod tests {
     #[test]
     fn rest_period_silences_after_a_high_score() {
         let mut d = ContextOse::new(3, 15, 7, 4096, 10, 0.75);
-        // The initial rest: the first `rest` points report 0 whatever happens.
-        assert!((0..10).all(|i| d.update(i * STEP, (i * 37 % 11) as f64) == 0.0));
+        // Every point within `rest` points of a raw score ≥ 0.75 reports 0 (the history starts
+        // full, so the first `rest` points rest too); a high raw score outside a rest period is
+        // reported as it is.
+        let (mut last_high, mut reported) = (-1i64, 0);
+        for i in 0..400 {
+            // A learnt cycle broken by a run of values out of turn.
+            let v = if (300..305).contains(&i) {
+                10.0
+            } else {
+                (i * 37 % 11) as f64
+            };
+            let s = d.update(i * STEP, v);
+            if i - last_high <= 10 {
+                assert_eq!(s, 0.0, "point {i} is in the rest period");
+            } else {
+                assert_eq!(s, d.raw(), "point {i} is not in the rest period");
+                reported += usize::from(s >= 0.75);
+            }
+            if d.raw() >= 0.75 {
+                last_high = i;
+            }
+        }
+        assert!(reported > 0, "no high score outside a rest period");
     }
 
     #[test]

@@ -234,6 +234,15 @@ impl OpenAiProvider {
         }
         body
     }
+
+    /// Parses a whole reply (streamed or not) and, in strict mode, checks its tool calls.
+    fn finish(&self, request: &ChatRequest, reply: &Value) -> Result<ChatResponse> {
+        let response = parse_openai(reply)?;
+        if self.client.config.strict_tools {
+            check_tools(request, &response)?;
+        }
+        Ok(response)
+    }
 }
 
 /// Parses an OpenAI chat-completions reply.
@@ -304,11 +313,7 @@ impl LlmProvider for OpenAiProvider {
             .client
             .post("/chat/completions", &self.body(request))
             .await?;
-        let response = parse_openai(&reply)?;
-        if self.client.config.strict_tools {
-            check_tools(request, &response)?;
-        }
-        Ok(response)
+        self.finish(request, &reply)
     }
 
     async fn chat_stream(
@@ -324,11 +329,7 @@ impl LlmProvider for OpenAiProvider {
                 acc.line(line, &mut *on_delta)
             })
             .await?;
-        let response = parse_openai(&acc.finish()?)?;
-        if self.client.config.strict_tools {
-            check_tools(request, &response)?;
-        }
-        Ok(response)
+        self.finish(request, &acc.finish()?)
     }
 }
 
