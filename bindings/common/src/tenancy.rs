@@ -294,7 +294,6 @@ mod tests {
     use crate::platform::{create_organization, create_project, create_workspace};
     use hxb::ErrorKind;
 
-    /// Play the cluster's token controller: fill every ServiceAccount token Secret.
     async fn setup() -> Engine {
         let e = Engine::embedded().unwrap();
         create_organization(&e, "acme", None, None).await.unwrap();

@@ -9,8 +9,8 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::engine::{Engine, promise};
-use crate::errors::{IntoNapi, guard};
-use crate::values::int_arg;
+use crate::errors::guard;
+use crate::values::int_in;
 
 /// Options of `remediate`.
 #[napi(object)]
@@ -68,16 +68,6 @@ pub struct AskOptions {
     pub timeout_seconds: Option<f64>,
     /// Tool calls per question (default 8).
     pub max_tool_calls: Option<f64>,
-}
-
-fn count(v: Option<f64>, field: &str) -> napi::Result<Option<u32>> {
-    v.map(|v| {
-        let n = int_arg(v, field)?;
-        u32::try_from(n)
-            .map_err(|_| hxb::Error::invalid(field, format!("{n} is out of range")))
-            .napi()
-    })
-    .transpose()
 }
 
 #[napi]
@@ -147,10 +137,8 @@ impl Engine {
         options: Option<AuditOptions>,
     ) -> napi::Result<PromiseRaw<'env, Vec<Value>>> {
         let e = self.engine.clone();
-        let limit = count(options.and_then(|o| o.limit), "limit")?;
-        promise(env, async move {
-            ai::remediation_audit(&e, limit.map(u64::from)).await
-        })
+        let limit = int_in(options.and_then(|o| o.limit), "limit")?;
+        promise(env, async move { ai::remediation_audit(&e, limit).await })
     }
 
     /// Replace the remediation policy (synchronous; unset fields take the defaults).
@@ -158,7 +146,7 @@ impl Engine {
     pub fn set_remediation_policy(&self, policy: RemediationPolicy) -> napi::Result<()> {
         let o = ai::PolicyOptions {
             automatic: policy.automatic,
-            max_pods_per_hour: count(policy.max_pods_per_hour, "maxPodsPerHour")?,
+            max_pods_per_hour: int_in(policy.max_pods_per_hour, "maxPodsPerHour")?,
             max_workload_fraction_per_hour: policy.max_workload_fraction_per_hour,
             max_scale_up_factor: policy.max_scale_up_factor,
             four_eyes: policy.four_eyes,
@@ -201,7 +189,7 @@ impl Engine {
                 .write
                 .map(|w| if w == "dryRun" { "dry_run".into() } else { w }),
             timeout_secs: o.timeout_seconds,
-            max_tool_calls: count(o.max_tool_calls, "maxToolCalls")?,
+            max_tool_calls: int_in(o.max_tool_calls, "maxToolCalls")?,
         };
         promise(
             env,

@@ -15,8 +15,8 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::engine::{Engine, promise};
-use crate::errors::{IntoNapi, guard, info_to_napi, to_napi};
-use crate::values::int_arg;
+use crate::errors::{guard, info_to_napi, to_napi};
+use crate::values::int_in;
 
 /// A member cluster of `Engine.open({fleet})`: an embedded cluster of `nodes` nodes, or a
 /// kubeconfig context when `kubeconfig` is set.
@@ -44,14 +44,7 @@ pub(crate) fn fleet_members(
 ) -> napi::Result<Vec<FleetMemberOptions>> {
     let mut out = Vec::new();
     for m in list.unwrap_or_default() {
-        let nodes = m.nodes.map(|v| int_arg(v, "fleet.nodes")).transpose()?;
-        let nodes = nodes
-            .map(|n| {
-                u32::try_from(n)
-                    .map_err(|_| hxb::Error::invalid("fleet.nodes", "must be 0 to 2^32-1"))
-            })
-            .transpose()
-            .napi()?;
+        let nodes = int_in(m.nodes, "fleet.nodes")?;
         out.push(FleetMemberOptions {
             name: m.name,
             nodes,
@@ -119,15 +112,6 @@ pub struct BackupPolicyOptions {
     pub max_age_seconds: Option<f64>,
     /// Include the application's Secrets (default false).
     pub include_secrets: Option<bool>,
-}
-
-fn non_negative(v: Option<f64>, field: &str) -> napi::Result<Option<u64>> {
-    v.map(|v| {
-        u64::try_from(int_arg(v, field)?)
-            .map_err(|_| hxb::Error::invalid(field, "must not be negative"))
-            .napi()
-    })
-    .transpose()
 }
 
 /// Backup and restore of projects, snapshots as files in one directory
@@ -216,12 +200,11 @@ impl Backups {
         policy: BackupPolicyOptions,
     ) -> napi::Result<PromiseRaw<'env, Value>> {
         let b = self.set.clone();
-        let keep_last = non_negative(policy.keep_last, "keepLast")?
-            .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        let keep_last = int_in(policy.keep_last, "keepLast")?;
         let opts = PolicyOptions {
             schedule: policy.schedule,
             keep_last,
-            max_age_secs: non_negative(policy.max_age_seconds, "maxAgeSeconds")?,
+            max_age_secs: int_in(policy.max_age_seconds, "maxAgeSeconds")?,
             include_secrets: policy.include_secrets.unwrap_or(false),
         };
         promise(env, async move {

@@ -22,6 +22,18 @@ pub fn int_arg(v: f64, field: &str) -> napi::Result<i64> {
     }
 }
 
+/// An optional safe integer argument that must fit `T` (`InvalidInput` otherwise; for an
+/// unsigned `T`, a negative number too).
+pub fn int_in<T: TryFrom<i64>>(v: Option<f64>, field: &str) -> napi::Result<Option<T>> {
+    v.map(|v| {
+        let n = int_arg(v, field)?;
+        T::try_from(n)
+            .map_err(|_| hxb::Error::invalid(field, format!("{n} is out of range")))
+            .napi()
+    })
+    .transpose()
+}
+
 fn sorted(m: HashMap<String, String>) -> BTreeMap<String, String> {
     m.into_iter().collect()
 }

@@ -5,12 +5,8 @@
 use hxb_bindings_common::ai;
 use serde_json::Value;
 
-use crate::engine::{Engine, run};
+use crate::engine::{Engine, run, texts};
 use crate::error::{Res, guard};
-
-fn texts(list: Vec<Value>) -> Vec<String> {
-    list.iter().map(Value::to_string).collect()
-}
 
 /// The remediation policy (`setRemediationPolicy`: unset fields take the defaults).
 #[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]

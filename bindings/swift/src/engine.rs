@@ -55,13 +55,20 @@ where
     Ok(tokio::spawn(fut).await.map_err(join_error)??)
 }
 
-fn parse(manifest_json: &str) -> Res<Value> {
-    serde_json::from_str(manifest_json)
-        .map_err(|e| hxb::Error::invalid("manifest", format!("not JSON: {e}")).into())
+/// JSON text from Swift (`what`: the argument, named in the `InvalidInput` error).
+pub(crate) fn parse(json: &str, what: &str) -> Res<Value> {
+    serde_json::from_str(json)
+        .map_err(|e| hxb::Error::invalid(what, format!("not JSON: {e}")).into())
 }
 
-fn text(v: Value) -> String {
+/// A value as JSON text for Swift.
+pub(crate) fn text(v: Value) -> String {
     v.to_string()
+}
+
+/// Values as JSON texts for Swift.
+pub(crate) fn texts(list: Vec<Value>) -> Vec<String> {
+    list.iter().map(Value::to_string).collect()
 }
 
 /// The hxb engine: one handle over the cluster, the state store and the clock.
@@ -99,13 +106,13 @@ impl Engine {
 
     /// Create an object from a JSON manifest; returns the stored object as JSON.
     pub async fn create(&self, manifest_json: String) -> Res<String> {
-        let (e, m) = (self.engine.clone(), parse(&manifest_json)?);
+        let (e, m) = (self.engine.clone(), parse(&manifest_json, "manifest")?);
         run(async move { e.create(m).await }).await.map(text)
     }
 
     /// Server-side apply a JSON manifest; returns the stored object as JSON.
     pub async fn apply(&self, manifest_json: String) -> Res<String> {
-        let (e, m) = (self.engine.clone(), parse(&manifest_json)?);
+        let (e, m) = (self.engine.clone(), parse(&manifest_json, "manifest")?);
         run(async move { e.apply(m).await }).await.map(text)
     }
 

@@ -7,19 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hxb_bindings_common::observe::{self, Invocation, Subscription};
-use serde_json::Value;
 
-use crate::engine::{Engine, run};
+use crate::engine::{Engine, parse, run, texts};
 use crate::error::{Res, guard};
-
-fn parse(json: &str, what: &str) -> Res<Value> {
-    serde_json::from_str(json)
-        .map_err(|e| hxb::Error::invalid(what, format!("not JSON: {e}")).into())
-}
-
-fn texts(list: Vec<Value>) -> Vec<String> {
-    list.iter().map(Value::to_string).collect()
-}
 
 /// The engine's events from `Engine.subscribe()`: `try await next()` is the next event as
 /// JSON text (an object with a `type`), `{"type":"lagged","missed":n}` when this subscription

@@ -10,23 +10,9 @@ use hxb_bindings_common::join_error;
 use hxb_bindings_common::platform_ext::backup::{self, BackupSet, PolicyOptions};
 use hxb_bindings_common::platform_ext::fleet::{self, FleetMemberOptions, Placement};
 use hxb_bindings_common::platform_ext::policy;
-use serde_json::Value;
 
-use crate::engine::{Engine, run};
+use crate::engine::{Engine, parse, run, text, texts};
 use crate::error::{HxbError, Res, guard};
-
-fn text(v: Value) -> String {
-    v.to_string()
-}
-
-fn texts(list: Vec<Value>) -> Vec<String> {
-    list.iter().map(Value::to_string).collect()
-}
-
-fn parse(manifest_json: &str) -> Res<Value> {
-    serde_json::from_str(manifest_json)
-        .map_err(|e| hxb::Error::invalid("manifest", format!("not JSON: {e}")).into())
-}
 
 /// A member cluster of an engine's fleet (`EngineOptions.fleet`): an embedded cluster of
 /// `nodes` nodes, or a kubeconfig context when `kubeconfig` is set.
@@ -224,7 +210,7 @@ impl Engine {
     /// as JSON: `{governed, admitted, plan, level, violations: [{object, path, message}], …}`;
     /// writes nothing.
     pub async fn check_manifest(&self, manifest_json: String) -> Res<String> {
-        let (e, m) = (self.engine.clone(), parse(&manifest_json)?);
+        let (e, m) = (self.engine.clone(), parse(&manifest_json, "manifest")?);
         run(async move { policy::check_manifest(&e, m).await })
             .await
             .map(text)
@@ -233,7 +219,7 @@ impl Engine {
     /// Admit a JSON manifest as `create`/`apply` would, writing nothing: the review as JSON,
     /// or `HxbError.Forbidden` whose `detailsJson` has `violations` with each field path.
     pub async fn admit_manifest(&self, manifest_json: String) -> Res<String> {
-        let (e, m) = (self.engine.clone(), parse(&manifest_json)?);
+        let (e, m) = (self.engine.clone(), parse(&manifest_json, "manifest")?);
         let outcome = tokio::spawn(async move { policy::admit_manifest(&e, m).await })
             .await
             .map_err(join_error)?;

@@ -5,9 +5,8 @@
 use std::time::SystemTime;
 
 use hxb_bindings_common::tenancy::{self, AppAction, At};
-use serde_json::Value;
 
-use crate::engine::{Engine, run};
+use crate::engine::{Engine, run, texts};
 use crate::error::Res;
 
 fn at<'a>(workspace: &'a Option<String>, project: &'a Option<String>) -> At<'a> {
@@ -15,10 +14,6 @@ fn at<'a>(workspace: &'a Option<String>, project: &'a Option<String>) -> At<'a> 
         workspace: workspace.as_deref(),
         project: project.as_deref(),
     }
-}
-
-fn texts(list: Vec<Value>) -> Vec<String> {
-    list.iter().map(Value::to_string).collect()
 }
 
 impl Engine {
