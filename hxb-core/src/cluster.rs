@@ -119,17 +119,23 @@ impl ResourceType {
     /// The API server's group-resource: `<plural>.<group>`, or `<plural>` for the core group
     /// (`deployments.apps`, `pods`), as its error messages name objects.
     pub fn group_resource(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.clone()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        group_resource(&self.plural, &self.group)
     }
 
     /// The API server's NotFound for an object of this type:
     /// `deployments.apps "web" not found`.
     pub fn not_found(&self, name: &str) -> Error {
         Error::not_found(self.group_resource(), name)
+    }
+}
+
+/// `<plural>.<group>`, or `<plural>` for the core group (see
+/// [`ResourceType::group_resource`]).
+pub(crate) fn group_resource(plural: &str, group: &str) -> String {
+    if group.is_empty() {
+        plural.to_owned()
+    } else {
+        format!("{plural}.{group}")
     }
 }
 

@@ -6,7 +6,7 @@
 //! reads them back the way `kubectl logs` does. Lines belong to a pod's uid, so a pod deleted
 //! and created again under the same name starts with empty logs, as on a real node.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::EmbeddedCluster;
 use super::state::{POD, State};
@@ -20,7 +20,12 @@ pub const LOG_LINES_PER_CONTAINER: usize = 1_000;
 #[derive(Debug, Default)]
 pub(crate) struct PodLogs {
     by_pod: HashMap<String, HashMap<String, VecDeque<String>>>,
+    /// Sweep the logs of deleted pods once `by_pod` grows past this (and [`PRUNE_FLOOR`]).
+    prune_at: usize,
 }
+
+/// Pods with logs kept before the first sweep for deleted ones.
+const PRUNE_FLOOR: usize = 4 * 1024;
 
 fn containers(pod: &DynamicObject) -> Vec<String> {
     pod.data
@@ -55,17 +60,13 @@ fn pick(pod: &DynamicObject, name: &str, container: Option<&str>) -> Result<Stri
 }
 
 impl State {
-    fn pod_for_logs(&self, namespace: &str, pod: &str) -> Result<DynamicObject> {
-        self.get(&POD, Some(namespace), pod)
-    }
-
     pub(crate) fn read_logs(
         &self,
         namespace: &str,
         pod: &str,
         opts: &LogOptions,
     ) -> Result<String> {
-        let obj = self.pod_for_logs(namespace, pod)?;
+        let obj = self.get(&POD, Some(namespace), pod)?;
         let container = pick(&obj, pod, opts.container.as_deref())?;
         let uid = obj.metadata.uid.clone().unwrap_or_default();
         let lines = self.logs.by_pod.get(&uid).and_then(|m| m.get(&container));
@@ -102,21 +103,23 @@ impl EmbeddedCluster {
         container: Option<&str>,
         text: &str,
     ) -> Result<()> {
-        let mut st = self.inner.write();
-        let obj = st.pod_for_logs(namespace, pod)?;
+        let mut guard = self.inner.write();
+        let st = &mut *guard;
+        let obj = st.get(&POD, Some(namespace), pod)?;
         let container = pick(&obj, pod, container)?;
         let uid = obj.metadata.uid.clone().unwrap_or_default();
-        let live: std::collections::HashSet<String> = if st.logs.by_pod.len() > 4 * 1024 {
-            st.store
-                .all()
-                .filter_map(|o| o.metadata.uid.clone())
-                .collect()
-        } else {
-            Default::default()
-        };
-        if !live.is_empty() {
-            // Forget the logs of pods that are gone (bounded memory over pod churn).
-            st.logs.by_pod.retain(|uid, _| live.contains(uid));
+        if st.logs.by_pod.len() > st.logs.prune_at.max(PRUNE_FLOOR) {
+            // Forget the logs of pods that are gone (bounded memory over pod churn); the next
+            // sweep waits until the map has doubled, so appends stay amortized O(1).
+            let live: HashSet<&str> = st
+                .store
+                .table(&POD)
+                .into_iter()
+                .flat_map(|t| t.iter(None))
+                .filter_map(|o| o.metadata.uid.as_deref())
+                .collect();
+            st.logs.by_pod.retain(|uid, _| live.contains(uid.as_str()));
+            st.logs.prune_at = 2 * st.logs.by_pod.len();
         }
         let buf = st
             .logs

@@ -18,10 +18,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use parking_lot::{Mutex, RwLock};
 
 use super::controllers::is_ready;
+use super::json;
 use super::state::{POD, State};
-use crate::cluster::{
-    DynamicObject, ProxyRequest, ProxyResponse, ResourceType, validate_proxy_target,
-};
+use crate::cluster::{ProxyRequest, ProxyResponse, ResourceType, validate_proxy_target};
 use crate::error::{Error, Result};
 use crate::selector::Selector;
 
@@ -83,11 +82,6 @@ pub(crate) struct Endpoint {
     pub port: i32,
 }
 
-fn decode<K: serde::de::DeserializeOwned>(o: &DynamicObject, what: &str) -> Result<K> {
-    let v = serde_json::to_value(o).map_err(|e| Error::internal(e.to_string()))?;
-    serde_json::from_value(v).map_err(|e| Error::internal(format!("stored {what}: {e}")))
-}
-
 /// The container of `pod` that serves `target` and the port number, if any.
 fn serving_container(pod: &Pod, target: &IntOrString) -> Option<(String, i32)> {
     let containers = &pod.spec.as_ref()?.containers;
@@ -119,7 +113,7 @@ impl State {
         name: &str,
         port: &str,
     ) -> Result<(i32, Vec<Endpoint>)> {
-        let svc: Service = decode(&self.get(&SERVICE, Some(ns), name)?, "Service")?;
+        let svc: Service = json::to_typed(&self.get(&SERVICE, Some(ns), name)?, "Service")?;
         let spec = svc.spec.unwrap_or_default();
         let ports = spec.ports.unwrap_or_default();
         let sp = ports
@@ -152,12 +146,15 @@ impl State {
         };
         let mut out = Vec::new();
         for p in table.iter(Some(ns)) {
-            let labels = p.metadata.labels.clone().unwrap_or_default();
-            if p.metadata.deletion_timestamp.is_some() || !selector.matches(&labels) || !is_ready(p)
-            {
+            let selected = p
+                .metadata
+                .labels
+                .as_ref()
+                .is_some_and(|l| selector.matches(l));
+            if p.metadata.deletion_timestamp.is_some() || !selected || !is_ready(p) {
                 continue;
             }
-            let pod: Pod = decode(p, "Pod")?;
+            let pod: Pod = json::to_typed(p, "Pod")?;
             if let Some((image, port)) = serving_container(&pod, &target) {
                 out.push(Endpoint {
                     pod: p.metadata.name.clone().unwrap_or_default(),

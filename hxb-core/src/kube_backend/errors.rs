@@ -26,11 +26,7 @@ pub(crate) struct Target<'a> {
 impl Target<'_> {
     /// `deployments.apps`, `pods`.
     fn group_resource(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.to_owned()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        crate::cluster::group_resource(self.plural, self.group)
     }
 
     fn qualified(&self) -> String {

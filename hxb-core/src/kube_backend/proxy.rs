@@ -27,9 +27,11 @@ fn api_status(status: u16, body: &[u8]) -> Option<Status> {
     if status < 400 {
         return None;
     }
-    let s: Status = serde_json::from_slice(body).ok()?;
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-    (v["kind"] == "Status" && v["apiVersion"] == "v1").then_some(s)
+    if v["kind"] != "Status" || v["apiVersion"] != "v1" {
+        return None;
+    }
+    serde_json::from_value(v).ok()
 }
 
 impl KubeBackend {

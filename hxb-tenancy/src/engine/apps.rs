@@ -365,7 +365,7 @@ impl<'a, T: Send + 'a> AppOp<'a, T> {
 
     /// Validate, record with its audit entry, reconcile.
     pub async fn execute(self) -> Result<T> {
-        (self.run)(self.t, self.actor).await
+        self.await
     }
 }
 

@@ -21,10 +21,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hxb_core::cluster::{
-    IssuedToken, MAX_TOKEN_EXPIRATION_SECONDS, MIN_TOKEN_EXPIRATION_SECONDS, ResourceType,
+    Api, IssuedToken, MAX_TOKEN_EXPIRATION_SECONDS, MIN_TOKEN_EXPIRATION_SECONDS,
 };
 use hxb_core::store::{Batch, Precondition};
-use hxb_core::{EntityStatus, Error, ErrorKind, Name, Result, Scope, Subject};
+use hxb_core::{EntityStatus, Error, Name, Result, Scope, Subject};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -368,25 +368,10 @@ impl Tenancy {
 
 /// The token the cluster's token controller wrote into the legacy Secret.
 async fn legacy_token(t: &Tenancy, home: &str, sa: &str) -> Result<String> {
-    let ty = ResourceType::of::<Secret>();
-    let secret = match t
-        .cluster()
-        .get(&ty, Some(home), &format!("{sa}-token"))
-        .await
-    {
-        Ok(s) => s,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            return Err(Error::unavailable(
-                "the token Secret is not there yet",
-                None,
-            ));
-        }
-        Err(e) => return Err(e),
-    };
-    let secret: Secret = serde_json::from_value(
-        serde_json::to_value(secret).map_err(|e| Error::internal(e.to_string()))?,
-    )
-    .map_err(|e| Error::backend("cannot decode Secret", e))?;
+    let secret = Api::<Secret>::namespaced(t.cluster().clone(), home)
+        .get_opt(&format!("{sa}-token"))
+        .await?
+        .ok_or_else(|| Error::unavailable("the token Secret is not there yet", None))?;
     secret
         .data
         .and_then(|d| d.get("token").cloned())

@@ -7,8 +7,6 @@
 //! in-process image handlers — so whichever version is active (after a deploy or a
 //! rollback) is the one that answers.
 
-use std::collections::BTreeMap;
-
 use hxb_core::cluster::{ProxyRequest, ProxyResponse};
 use hxb_core::store::Batch;
 use hxb_core::{Error, Result};
@@ -102,12 +100,7 @@ impl Tenancy {
             t: self,
             at: At::new(org, ws, project, name),
             actor: SYSTEM_ACTOR.to_owned(),
-            request: ProxyRequest {
-                method: "POST".to_owned(),
-                path: "/".to_owned(),
-                headers: BTreeMap::new(),
-                body: payload.into(),
-            },
+            request: ProxyRequest::post("/", payload),
         }
     }
 }
