@@ -69,11 +69,7 @@ impl RequestCtx {
     }
 
     async fn may(&self, action: Action, target: &Target<'_>) -> Result<bool, ApiError> {
-        let org = match target {
-            Target::Organization { org }
-            | Target::Workspace { org, .. }
-            | Target::Project { org, .. } => *org,
-        };
+        let org = target.org();
         let mut cache = self.memberships.lock().await;
         if !cache.contains_key(org) {
             let ms = memberships(&self.state.tenancy, &self.id, org).await?;

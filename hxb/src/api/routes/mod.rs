@@ -445,7 +445,7 @@ pub(crate) async fn authorize(
     action: Action,
     target: &Target<'_>,
 ) -> Result<Vec<Member>, ApiError> {
-    let ms = memberships(t, id, org_of(target)).await?;
+    let ms = memberships(t, id, target.org()).await?;
     if authz::is_allowed(&ms, id, action, target) {
         Ok(ms)
     } else {
@@ -453,14 +453,6 @@ pub(crate) async fn authorize(
             "{} may not {action:?} {target:?}",
             id.subject
         )))
-    }
-}
-
-fn org_of<'a>(t: &Target<'a>) -> &'a str {
-    match *t {
-        Target::Organization { org }
-        | Target::Workspace { org, .. }
-        | Target::Project { org, .. } => org,
     }
 }
 
