@@ -169,12 +169,13 @@ impl Engine {
         let mut g = self.monitor()?.incidents.lock();
         let before = g.incidents().len();
         let id = g.ingest(signal);
+        let opened = g.incidents().len() > before;
         let incident = g
             .get(id)
             .cloned()
             .ok_or_else(|| Error::internal("the incident of a signal just added is gone"))?;
         drop(g);
-        self.publish(if id as usize > before {
+        self.publish(if opened {
             EngineEvent::IncidentOpened(incident.clone())
         } else {
             EngineEvent::IncidentUpdated(incident.clone())

@@ -63,8 +63,9 @@ pub enum Target<'a> {
     },
 }
 
-impl Target<'_> {
-    fn org(&self) -> &str {
+impl<'a> Target<'a> {
+    /// The organization the target lives in.
+    pub(crate) fn org(&self) -> &'a str {
         match self {
             Target::Organization { org }
             | Target::Workspace { org, .. }

@@ -29,7 +29,8 @@ use hxb_core::{EntityStatus, ResourceList};
 use crate::api::authz::{Action, Target, is_allowed};
 use crate::api::error::ApiError;
 use crate::api::identity::Identity;
-use crate::api::routes::{ApiState, memberships};
+use crate::api::routes::{ApiState, memberships, path_ancestors, path_target, within};
+use crate::events::EntityPath;
 
 /// Deepest selection nesting accepted.
 pub const MAX_DEPTH: usize = 10;
@@ -69,11 +70,7 @@ impl RequestCtx {
     }
 
     async fn may(&self, action: Action, target: &Target<'_>) -> Result<bool, ApiError> {
-        let org = match target {
-            Target::Organization { org }
-            | Target::Workspace { org, .. }
-            | Target::Project { org, .. } => *org,
-        };
+        let org = target.org();
         let mut cache = self.memberships.lock().await;
         if !cache.contains_key(org) {
             let ms = memberships(&self.state.tenancy, &self.id, org).await?;
@@ -102,30 +99,18 @@ impl RequestCtx {
             .await
             .map_err(|e| gql(e.into()))?;
         for a in all {
-            if a.scope != prefix && !a.scope.starts_with(&format!("{prefix}/")) {
+            if !within(&a.scope, prefix) {
                 continue;
             }
-            let mut parts = a.scope.splitn(3, '/');
-            let (org, ws, project) = (parts.next(), parts.next(), parts.next());
-            let anc = match (org, ws, project) {
-                (Some(o), Some(w), Some(p)) => {
-                    crate::api::routes::project_ancestors(&self.state.tenancy, o, w, p)
-                        .await
-                        .map_err(gql)?
-                }
-                _ => Vec::new(),
-            };
-            let target = match (org.unwrap_or_default(), ws, project) {
-                (org, Some(ws), Some(project)) => Target::Project {
-                    org,
-                    ws,
-                    project,
-                    ancestors: &anc,
-                },
-                (org, Some(ws), None) => Target::Workspace { org, ws },
-                (org, _, _) => Target::Organization { org },
-            };
-            if self.may(Action::Read, &target).await.map_err(gql)? {
+            let path = EntityPath::from_key(&a.scope);
+            let anc = path_ancestors(&self.state.tenancy, &path)
+                .await
+                .map_err(gql)?;
+            if self
+                .may(Action::Read, &path_target(&path, &anc))
+                .await
+                .map_err(gql)?
+            {
                 out.push(AlertNode(a));
             }
         }

@@ -15,8 +15,8 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use serde::Deserialize;
 
-use super::{ApiState, memberships};
-use crate::api::authz::{Action, Target, is_allowed};
+use super::{ApiState, memberships, path_ancestors, path_target};
+use crate::api::authz::{Action, is_allowed};
 use crate::api::error::ApiError;
 use crate::api::extract::Params;
 use crate::api::identity::{Caller, Identity};
@@ -160,24 +160,8 @@ async fn may_read(s: &ApiState, id: &Identity, path: &EntityPath) -> bool {
     let Ok(ms) = memberships(&s.tenancy, id, &path.organization).await else {
         return false;
     };
-    let org = path.organization.as_str();
-    let ancestors = match (&path.workspace, &path.project) {
-        (Some(ws), Some(p)) => super::projects::ancestors_or_none(&s.tenancy, org, ws, p)
-            .await
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    let target = match (&path.workspace, &path.project) {
-        (Some(ws), Some(project)) => Target::Project {
-            org,
-            ws,
-            project,
-            ancestors: &ancestors,
-        },
-        (Some(ws), None) => Target::Workspace { org, ws },
-        _ => Target::Organization { org },
-    };
-    is_allowed(&ms, id, Action::Read, &target)
+    let ancestors = path_ancestors(&s.tenancy, path).await.unwrap_or_default();
+    is_allowed(&ms, id, Action::Read, &path_target(path, &ancestors))
 }
 
 #[cfg(test)]

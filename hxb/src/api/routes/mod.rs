@@ -13,6 +13,7 @@ mod workspaces;
 use crate::ErrorKind;
 use crate::Tenancy;
 use crate::core::Member;
+use crate::events::EntityPath;
 use axum::http::Method;
 use axum::routing::MethodRouter;
 
@@ -21,7 +22,7 @@ use crate::api::error::ApiError;
 use crate::api::identity::Identity;
 use crate::scaling::{ReplicaRecommendation, ReplicaRequest};
 
-pub(crate) use projects::{ancestors_in, ancestors_or_none as project_ancestors};
+pub(crate) use projects::ancestors_in;
 
 /// Shared state of the router's handlers.
 #[derive(Clone)]
@@ -445,7 +446,7 @@ pub(crate) async fn authorize(
     action: Action,
     target: &Target<'_>,
 ) -> Result<Vec<Member>, ApiError> {
-    let ms = memberships(t, id, org_of(target)).await?;
+    let ms = memberships(t, id, target.org()).await?;
     if authz::is_allowed(&ms, id, action, target) {
         Ok(ms)
     } else {
@@ -456,11 +457,39 @@ pub(crate) async fn authorize(
     }
 }
 
-fn org_of<'a>(t: &Target<'a>) -> &'a str {
-    match *t {
-        Target::Organization { org }
-        | Target::Workspace { org, .. }
-        | Target::Project { org, .. } => org,
+/// Whether `scope` (`org[/ws[/project]]`) is `prefix` or lies under it.
+pub(crate) fn within(scope: &str, prefix: &str) -> bool {
+    scope
+        .strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The ancestors of the project `path` names (none when it names no project, or its
+/// workspace cannot be read).
+pub(crate) async fn path_ancestors(
+    t: &Tenancy,
+    path: &EntityPath,
+) -> Result<Vec<String>, ApiError> {
+    match (&path.workspace, &path.project) {
+        (Some(ws), Some(project)) => {
+            projects::ancestors_or_none(t, &path.organization, ws, project).await
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// What `path` names, as an authorisation target (`ancestors` from [`path_ancestors`]).
+pub(crate) fn path_target<'a>(path: &'a EntityPath, ancestors: &'a [String]) -> Target<'a> {
+    let org = path.organization.as_str();
+    match (&path.workspace, &path.project) {
+        (Some(ws), Some(project)) => Target::Project {
+            org,
+            ws,
+            project,
+            ancestors,
+        },
+        (Some(ws), None) => Target::Workspace { org, ws },
+        _ => Target::Organization { org },
     }
 }
 
@@ -469,4 +498,44 @@ fn org_of<'a>(t: &Target<'a>) -> &'a str {
 pub(crate) struct Cascade {
     #[serde(default)]
     pub cascade: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn within_respects_name_boundaries() {
+        assert!(within("acme/dev", "acme/dev"));
+        assert!(within("acme/dev/web", "acme/dev"));
+        assert!(!within("acme/devops", "acme/dev"));
+        assert!(!within("acme", "acme/dev"));
+    }
+
+    #[test]
+    fn path_target_names_the_deepest_level() {
+        let anc = vec!["parent".to_owned()];
+        for (key, want) in [
+            ("acme", Target::Organization { org: "acme" }),
+            (
+                "acme/dev",
+                Target::Workspace {
+                    org: "acme",
+                    ws: "dev",
+                },
+            ),
+            (
+                "acme/dev/web",
+                Target::Project {
+                    org: "acme",
+                    ws: "dev",
+                    project: "web",
+                    ancestors: &anc,
+                },
+            ),
+        ] {
+            let path = EntityPath::from_key(key);
+            assert_eq!(path_target(&path, &anc), want, "{key}");
+        }
+    }
 }

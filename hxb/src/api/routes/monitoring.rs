@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::projects::on_project;
-use super::{ApiState, authorize};
+use super::{ApiState, authorize, within};
 use crate::api::authz::{Action, Target};
 use crate::api::error::ApiError;
 use crate::api::extract::Body;
@@ -98,11 +98,6 @@ fn ws_target<'a>(org: &'a str, ws: &'a str) -> Target<'a> {
     Target::Workspace { org, ws }
 }
 
-fn within(scope: &str, org: &str, ws: &str) -> bool {
-    let prefix = format!("{org}/{ws}");
-    scope == prefix || scope.starts_with(&format!("{prefix}/"))
-}
-
 pub(super) fn recommend() -> MethodRouter<ApiState> {
     post(
         async |State(s): State<ApiState>,
@@ -170,10 +165,11 @@ pub(super) fn alerts() -> MethodRouter<ApiState> {
                Path((org, ws)): P2|
                -> Res<Json<Vec<AlertView>>> {
             authorize(&s.tenancy, &id, Action::Read, &ws_target(&org, &ws)).await?;
+            let scope = format!("{org}/{ws}");
             let all = s.engine.alerts().await?;
             Ok(Json(
                 all.into_iter()
-                    .filter(|a| within(&a.scope, &org, &ws))
+                    .filter(|a| within(&a.scope, &scope))
                     .map(AlertView::from)
                     .collect(),
             ))
@@ -190,10 +186,11 @@ pub(super) fn acknowledge() -> MethodRouter<ApiState> {
                -> Res<Json<AlertView>> {
             authorize(&s.tenancy, &id, Action::Operate, &ws_target(&org, &ws)).await?;
             // An alert of another workspace is "not found" here, whether it exists or not.
+            let scope = format!("{org}/{ws}");
             let known = s.engine.alerts().await?;
             if !known
                 .iter()
-                .any(|a| a.id() == b.id && within(&a.scope, &org, &ws))
+                .any(|a| a.id() == b.id && within(&a.scope, &scope))
             {
                 return Err(crate::Error::not_found("alert", b.id).into());
             }
@@ -222,11 +219,12 @@ pub(super) fn incidents() -> MethodRouter<ApiState> {
                Path((org, ws)): P2|
                -> Res<Json<Vec<Incident>>> {
             authorize(&s.tenancy, &id, Action::Read, &ws_target(&org, &ws)).await?;
+            let scope = format!("{org}/{ws}");
             Ok(Json(
                 s.engine
                     .incidents()?
                     .into_iter()
-                    .filter(|i| within(&i.scope, &org, &ws))
+                    .filter(|i| within(&i.scope, &scope))
                     .collect(),
             ))
         },

@@ -335,53 +335,28 @@ async fn engine_errors_keep_their_kind() {
 async fn bad_input_is_typed_and_changes_nothing() {
     let s = Server::start_with_limit(1024).await;
     let t = s.engine.tenancy().unwrap();
-    let (st, e) = s
-        .raw(
-            "u@x",
-            Method::POST,
-            ORG,
-            "application/json",
-            b"{\"name\": ".to_vec(),
-        )
-        .await;
-    assert_eq!((st, e["code"].as_str()), (400, Some("invalid_input")));
-    let (st, e) = s
-        .raw(
-            "u@x",
-            Method::POST,
-            ORG,
-            "application/json",
-            b"{\"name\": \"a\", \"extra\": 1}".to_vec(),
-        )
-        .await;
-    assert_eq!((st, e["code"].as_str()), (400, Some("invalid_input")));
-    let (st, e) = s
-        .raw(
-            "u@x",
-            Method::POST,
-            ORG,
-            "text/plain",
-            b"{\"name\": \"a\"}".to_vec(),
-        )
-        .await;
-    assert_eq!(
-        (st, e["code"].as_str()),
-        (415, Some("unsupported_media_type"))
-    );
     let big = format!(
         "{{\"name\": \"a\", \"display_name\": \"{}\"}}",
         "x".repeat(4096)
     );
-    let (st, e) = s
-        .raw(
-            "u@x",
-            Method::POST,
-            ORG,
-            "application/json",
-            big.into_bytes(),
-        )
-        .await;
-    assert_eq!((st, e["code"].as_str()), (413, Some("payload_too_large")));
+    let json = "application/json";
+    for (ctype, body, want) in [
+        (json, b"{\"name\": ".to_vec(), (400, "invalid_input")),
+        (
+            json,
+            b"{\"name\": \"a\", \"extra\": 1}".to_vec(),
+            (400, "invalid_input"),
+        ),
+        (
+            "text/plain",
+            b"{\"name\": \"a\"}".to_vec(),
+            (415, "unsupported_media_type"),
+        ),
+        (json, big.into_bytes(), (413, "payload_too_large")),
+    ] {
+        let (st, e) = s.raw("u@x", Method::POST, ORG, ctype, body).await;
+        assert_eq!((st, e["code"].as_str()), (want.0, Some(want.1)), "{e}");
+    }
     let (st, e) = s
         .call(Some("u@x"), Method::GET, "/api/v1/nothing/here", None)
         .await;
