@@ -1,6 +1,6 @@
 //! The fleet registry: member clusters and workspace assignments, kept in the state store.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -241,17 +241,21 @@ impl Fleet {
 
     async fn prune_locked(&self) -> Result<usize> {
         self.refresh().await?;
+        let live: BTreeSet<String> = self
+            .inner
+            .store
+            .list(WORKSPACES, "")
+            .await?
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
         let mut batch = Batch::new();
-        let mut gone = Vec::new();
+        let mut pruned = 0;
         for (a, rev) in self.inner.assignments.read().values() {
             let key = assignment_key(a.organization.as_str(), a.workspace.as_str());
-            gone.push((key, *rev));
-        }
-        let mut pruned = Vec::new();
-        for (key, rev) in gone {
-            if self.inner.store.get(WORKSPACES, &key).await?.is_none() {
-                batch = batch.delete(ASSIGNMENTS, &key, Precondition::Revision(rev));
-                pruned.push(key);
+            if !live.contains(&key) {
+                batch = batch.delete(ASSIGNMENTS, &key, Precondition::Revision(*rev));
+                pruned += 1;
             }
         }
         if batch.is_empty() {
@@ -259,7 +263,7 @@ impl Fleet {
         }
         self.inner.store.commit(batch).await?;
         self.refresh().await?;
-        Ok(pruned.len())
+        Ok(pruned)
     }
 
     /// Unregister a member. Refused (`FailedPrecondition`) while any workspace is placed on,
