@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use hxb_core::cluster::DynamicObject;
 use hxb_core::policy::{PodTemplate, check_pod, image, namespace_labels, pod_templates};
 use hxb_core::{Error, Plan, PlanKind, PlanTier, Result};
-use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::api::core::v1::{PodSpec, SecurityContext};
 use serde::{Deserialize, Serialize};
 
 use crate::render::DesiredObject;
@@ -185,28 +185,40 @@ fn object_name(o: &DynamicObject) -> String {
 /// Container requests as a pod spec holds them.
 type Requests = BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>;
 
-/// Every container of a pod spec with its path (`containers[0]`, `initContainers[1]`, …),
-/// image and requests.
-fn containers(spec: &PodSpec) -> Vec<(String, Option<&str>, Option<&Requests>)> {
+/// One container of a pod spec as the plan rules see it.
+struct Container<'a> {
+    /// `containers[0]`, `initContainers[1]`, `ephemeralContainers[0]`, …
+    path: String,
+    image: Option<&'a str>,
+    /// `None` for an ephemeral container, which cannot request resources.
+    requests: Option<Option<&'a Requests>>,
+    privileged: bool,
+}
+
+/// Every container of a pod spec (containers, init containers, ephemeral containers).
+fn containers(spec: &PodSpec) -> Vec<Container<'_>> {
+    let privileged = |sc: Option<&SecurityContext>| sc.and_then(|s| s.privileged).unwrap_or(false);
     let mut out = Vec::new();
     for (list, items) in [
         ("containers", Some(&spec.containers)),
         ("initContainers", spec.init_containers.as_ref()),
     ] {
         for (i, c) in items.into_iter().flatten().enumerate() {
-            out.push((
-                format!("{list}[{i}]"),
-                c.image.as_deref(),
-                c.resources.as_ref().and_then(|r| r.requests.as_ref()),
-            ));
+            out.push(Container {
+                path: format!("{list}[{i}]"),
+                image: c.image.as_deref(),
+                requests: Some(c.resources.as_ref().and_then(|r| r.requests.as_ref())),
+                privileged: privileged(c.security_context.as_ref()),
+            });
         }
     }
     for (i, c) in spec.ephemeral_containers.iter().flatten().enumerate() {
-        out.push((
-            format!("ephemeralContainers[{i}]"),
-            c.image.as_deref(),
-            None,
-        ));
+        out.push(Container {
+            path: format!("ephemeralContainers[{i}]"),
+            image: c.image.as_deref(),
+            requests: None,
+            privileged: privileged(c.security_context.as_ref()),
+        });
     }
     out
 }
@@ -220,9 +232,12 @@ fn plan_rules(
 ) -> (Vec<String>, Vec<(String, String)>) {
     let (mut malformed, mut v) = (Vec::new(), Vec::new());
     let by = format!("forbidden by plan {plan}");
-    for (path, img, requests) in containers(&t.spec) {
-        let path = format!("{}{path}", t.spec_prefix);
-        match img.map(ImageRef::parse) {
+    // at level privileged the standards allow privileged containers; the plan may still not
+    let refuse_privileged =
+        !policy.allow_privileged && policy.level == PodSecurityLevel::Privileged;
+    for c in containers(&t.spec) {
+        let path = format!("{}{}", t.spec_prefix, c.path);
+        match c.image.map(ImageRef::parse) {
             None => malformed.push(format!("{path}.image: unset")),
             Some(Err(e)) => malformed.push(format!("{path}.image: {e}")),
             Some(Ok(r)) => {
@@ -239,7 +254,7 @@ fn plan_rules(
                 }
             }
         }
-        if policy.require_requests && !path.contains("ephemeralContainers") {
+        if let (true, Some(requests)) = (policy.require_requests, c.requests) {
             for res in ["cpu", "memory"] {
                 if !requests.is_some_and(|r| r.contains_key(res)) {
                     v.push((
@@ -249,30 +264,11 @@ fn plan_rules(
                 }
             }
         }
-    }
-    // at level privileged the standards allow it; the plan may still not
-    if !policy.allow_privileged && policy.level == PodSecurityLevel::Privileged {
-        for (i, c) in t.spec.containers.iter().enumerate() {
-            if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
-                v.push((
-                    format!(
-                        "{}containers[{i}].securityContext.privileged",
-                        t.spec_prefix
-                    ),
-                    format!("true (privileged container), {by}"),
-                ));
-            }
-        }
-        for (i, c) in t.spec.init_containers.iter().flatten().enumerate() {
-            if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
-                v.push((
-                    format!(
-                        "{}initContainers[{i}].securityContext.privileged",
-                        t.spec_prefix
-                    ),
-                    format!("true (privileged container), {by}"),
-                ));
-            }
+        if refuse_privileged && c.privileged {
+            v.push((
+                format!("{path}.securityContext.privileged"),
+                format!("true (privileged container), {by}"),
+            ));
         }
     }
     (malformed, v)

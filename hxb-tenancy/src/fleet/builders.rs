@@ -9,7 +9,8 @@ use hxb_core::{ClusterBackend, Error, ErrorKind, KubeBackend, Name, Result, Sele
 
 use super::CLUSTERS;
 use super::placement::LABEL_REGION;
-use super::registry::{ClusterSource, Fleet, Member, MemberCluster, encode};
+use super::registry::{ClusterSource, Fleet, Member, MemberCluster};
+use crate::engine::state::encode;
 
 impl Fleet {
     /// Register member cluster `name` served by `backend` (finish with `.execute()`).

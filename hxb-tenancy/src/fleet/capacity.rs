@@ -80,7 +80,7 @@ pub(crate) fn pod_requests(
                 }
             }
         }
-        add(&mut out, ResourceName::PODS, Quantity::parse("1")?)?;
+        add(&mut out, ResourceName::PODS, Quantity::from_int(1))?;
     }
     Ok(out)
 }

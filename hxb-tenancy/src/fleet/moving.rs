@@ -275,12 +275,7 @@ impl MoveWorkspace<'_> {
     async fn save(&self, a: &Assignment, rev: u64) -> Result<u64> {
         self.fleet
             .commit_assignment(a.clone(), Precondition::Revision(rev))
-            .await?;
-        Ok(self
-            .fleet
-            .assignment_rev(&self.org, &self.ws)
-            .map(|(_, r)| r)
-            .unwrap_or(rev))
+            .await
     }
 
     /// Copy every namespace of the workspace and its objects; returns what was copied.

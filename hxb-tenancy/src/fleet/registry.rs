@@ -1,6 +1,6 @@
 //! The fleet registry: member clusters and workspace assignments, kept in the state store.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::placement::{self, ClusterInfo, PlacementRequest, demand_of};
 use super::{ASSIGNMENTS, CLUSTERS};
-use crate::engine::state::{NAMESPACES, WORKSPACES};
+use crate::engine::state::{NAMESPACES, WORKSPACES, decode, encode};
 use crate::plans::PlanCatalog;
 use crate::reconcile::RetryPolicy;
 
@@ -168,14 +168,6 @@ impl FleetBuilder {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(v: &serde_json::Value, what: &str) -> Result<T> {
-    serde_json::from_value(v.clone()).map_err(|e| Error::internal(format!("corrupt {what}: {e}")))
-}
-
-pub(super) fn encode<T: Serialize>(v: &T) -> Result<serde_json::Value> {
-    serde_json::to_value(v).map_err(|e| Error::internal(e.to_string()))
-}
-
 pub(crate) fn assignment_key(org: &str, ws: &str) -> String {
     format!("{org}/{ws}")
 }
@@ -201,12 +193,12 @@ impl Fleet {
     pub async fn refresh(&self) -> Result<()> {
         let mut specs = BTreeMap::new();
         for r in self.inner.store.list(CLUSTERS, "").await? {
-            let m: MemberCluster = decode(&r.value, "fleet cluster")?;
+            let m: MemberCluster = decode(&r)?;
             specs.insert(m.name.clone(), m);
         }
         let mut assignments = BTreeMap::new();
         for r in self.inner.store.list(ASSIGNMENTS, "").await? {
-            let a: Assignment = decode(&r.value, "fleet assignment")?;
+            let a: Assignment = decode(&r)?;
             assignments.insert(
                 (a.organization.to_string(), a.workspace.to_string()),
                 (a, r.revision),
@@ -249,17 +241,21 @@ impl Fleet {
 
     async fn prune_locked(&self) -> Result<usize> {
         self.refresh().await?;
+        let live: BTreeSet<String> = self
+            .inner
+            .store
+            .list(WORKSPACES, "")
+            .await?
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
         let mut batch = Batch::new();
-        let mut gone = Vec::new();
+        let mut pruned = 0;
         for (a, rev) in self.inner.assignments.read().values() {
             let key = assignment_key(a.organization.as_str(), a.workspace.as_str());
-            gone.push((key, *rev));
-        }
-        let mut pruned = Vec::new();
-        for (key, rev) in gone {
-            if self.inner.store.get(WORKSPACES, &key).await?.is_none() {
-                batch = batch.delete(ASSIGNMENTS, &key, Precondition::Revision(rev));
-                pruned.push(key);
+            if !live.contains(&key) {
+                batch = batch.delete(ASSIGNMENTS, &key, Precondition::Revision(*rev));
+                pruned += 1;
             }
         }
         if batch.is_empty() {
@@ -267,7 +263,7 @@ impl Fleet {
         }
         self.inner.store.commit(batch).await?;
         self.refresh().await?;
-        Ok(pruned.len())
+        Ok(pruned)
     }
 
     /// Unregister a member. Refused (`FailedPrecondition`) while any workspace is placed on,
@@ -379,12 +375,13 @@ impl Fleet {
             .collect()
     }
 
-    /// Commit a new or changed assignment (compare-and-swap on `expect`) and cache it.
+    /// Commit a new or changed assignment (compare-and-swap on `expect`) and cache it;
+    /// returns its new revision.
     pub(crate) async fn commit_assignment(
         &self,
         a: Assignment,
         expect: Precondition,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let key = assignment_key(a.organization.as_str(), a.workspace.as_str());
         let rev = self
             .inner
@@ -395,7 +392,7 @@ impl Fleet {
             (a.organization.to_string(), a.workspace.to_string()),
             (a, rev),
         );
-        Ok(())
+        Ok(rev)
     }
 
     /// Every connected member measured now: allocatable, used (pods outside hxb plus the
@@ -414,7 +411,7 @@ impl Fleet {
             .list(WORKSPACES, "")
             .await?
             .into_iter()
-            .map(|r| Ok((r.key.clone(), decode::<Workspace>(&r.value, "workspace")?)))
+            .map(|r| Ok((r.key.clone(), decode::<Workspace>(&r)?)))
             .collect::<Result<_>>()?;
         let assignments = self.assignments();
         let mut out = Vec::new();
@@ -460,7 +457,7 @@ impl Fleet {
             .get(WORKSPACES, &assignment_key(org, ws))
             .await?
             .ok_or_else(|| Error::not_found("workspace", format!("{org}/{ws}")))?;
-        decode(&rec.value, "workspace")
+        decode(&rec)
     }
 
     /// What placing `w` asks of a cluster.
@@ -492,7 +489,7 @@ impl Fleet {
         let _g = self.inner.placing.lock().await;
         let key = assignment_key(org, ws);
         if let Some(rec) = self.inner.store.get(ASSIGNMENTS, &key).await? {
-            let a: Assignment = decode(&rec.value, "fleet assignment")?;
+            let a: Assignment = decode(&rec)?;
             let cluster = a.cluster.clone();
             self.inner
                 .assignments
@@ -534,7 +531,7 @@ impl Fleet {
             leaving: None,
         };
         match self.commit_assignment(a, Precondition::Absent).await {
-            Ok(()) => {}
+            Ok(_) => {}
             // another process placed it first: its choice stands
             Err(e) if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::Conflict) => {
                 self.refresh().await?;

@@ -388,10 +388,10 @@ impl ClusterBackend for FleetRouter {
         let mut streams = Vec::new();
         for (m, b) in members {
             let s = b.watch(ty, namespace, &merged_opts).await?;
-            let router = FleetRouter::new(self.fleet.clone());
+            let fleet = self.fleet.clone();
             let ty = ty.clone();
             let s = s.filter_map(move |ev| {
-                let router = FleetRouter::new(router.fleet.clone());
+                let router = FleetRouter::new(fleet.clone());
                 let (m, ty) = (m.clone(), ty.clone());
                 async move {
                     match ev {

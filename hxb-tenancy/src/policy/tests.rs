@@ -181,3 +181,33 @@ fn review_gives_the_violations_admit_lists_as_data() {
         ErrorKind::InvalidInput
     );
 }
+
+#[test]
+fn plan_rules_cover_init_and_ephemeral_containers() {
+    let pod: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "n"},
+        "spec": {
+            "containers": [{"name": "a", "image": "x",
+                            "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}],
+            "initContainers": [{"name": "i", "image": "x", "securityContext": {"privileged": true},
+                                "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}],
+            "ephemeralContainers": [{"name": "e", "image": "x",
+                                     "securityContext": {"privileged": true}}]
+        }
+    }))
+    .unwrap();
+    let mut p = PlanPolicy::new(PodSecurityLevel::Privileged);
+    p.require_requests = true;
+    let found = review([&pod], &p, "custom").unwrap();
+    let paths: Vec<&str> = found.iter().map(|v| v.path.as_str()).collect();
+    // ephemeral containers cannot request resources, so only privileged is held against them
+    assert_eq!(
+        paths,
+        [
+            "spec.initContainers[0].securityContext.privileged",
+            "spec.ephemeralContainers[0].securityContext.privileged",
+        ]
+    );
+    p.allow_privileged = true;
+    assert!(review([&pod], &p, "custom").unwrap().is_empty());
+}

@@ -164,10 +164,13 @@ pub(super) async fn build(mut b: EngineBuilder) -> Result<Engine> {
         (None, Some(p)) => Arc::new(SqliteStore::open(&p)?),
         (None, None) => Arc::new(MemoryStore::default()),
     };
-    let fleet = Fleet::builder(store.clone())
-        .dedicated_clusters(plan.dedicated_clusters.unwrap_or(true))
-        .open()
-        .await?;
+    let mut fleet =
+        Fleet::builder(store.clone()).dedicated_clusters(plan.dedicated_clusters.unwrap_or(true));
+    if let Some(plans) = &b.plans {
+        // placement judges a workspace's plan (dedicated or not) from the tenancy's catalogue
+        fleet = fleet.plans(plans.clone());
+    }
+    let fleet = fleet.open().await?;
     for m in plan.members {
         let add = match m.source {
             Source::Backend(backend) => fleet.add_cluster(&m.name, backend),

@@ -95,47 +95,17 @@ async fn a_move_to_a_cluster_without_room_is_refused_and_changes_nothing() {
         .await
         .unwrap();
     // 10 cpu into us-1 (8)
-    let err = w
-        .fleet
-        .move_workspace("beta", "big", "us-1")
-        .execute()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::QuotaExceeded, "{err}");
+    let err = refused(&w, "beta", "big", "us-1", ErrorKind::QuotaExceeded).await;
     let hxb_core::Error::QuotaExceeded(qe) = &err else {
         panic!("{err:?}")
     };
     assert_eq!(qe.quota, "cluster us-1");
     assert_eq!(qe.exceeded[0].resource.as_str(), "cpu");
     // another organization's dedicated cluster; an unknown member; an unknown workspace
-    let err = w
-        .fleet
-        .move_workspace("beta", "small", "ded")
-        .execute()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::FailedPrecondition, "{err}");
-    let err = w
-        .fleet
-        .move_workspace("beta", "small", "mars")
-        .execute()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    let err = w
-        .fleet
-        .move_workspace("beta", "nope", "us-1")
-        .execute()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    let err = w
-        .fleet
-        .move_workspace("beta", "Bad_Name", "us-1")
-        .execute()
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    refused(&w, "beta", "small", "ded", ErrorKind::FailedPrecondition).await;
+    refused(&w, "beta", "small", "mars", ErrorKind::NotFound).await;
+    refused(&w, "beta", "nope", "us-1", ErrorKind::NotFound).await;
+    refused(&w, "beta", "Bad_Name", "us-1", ErrorKind::InvalidInput).await;
     // nothing changed: clusters object for object, assignments record for record
     assert_eq!(snapshot(&w), before);
     assert_eq!(w.fleet.assignments(), assignments);
@@ -246,4 +216,16 @@ async fn a_move_with_tenancy_repairs_source_drift_and_cleans_an_abandoned_target
     assert!(w.namespaces("us-1").await.is_empty());
     assert!(w.managed("eu-1").await.is_empty());
     assert_eq!(w.tenancy.reconcile().await.unwrap().writes(), 0);
+}
+
+/// Moves `org/ws` to `to`, asserting the move is refused with `kind`.
+async fn refused(w: &World, org: &str, ws: &str, to: &str, kind: ErrorKind) -> hxb_core::Error {
+    let err = w
+        .fleet
+        .move_workspace(org, ws, to)
+        .execute()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), kind, "{org}/{ws} -> {to}: {err}");
+    err
 }

@@ -18,26 +18,9 @@ use super::{q, tenant, tenant_on, world};
 async fn placement_follows_region_labels_and_capacity() {
     let w = world().await;
     let t = &w.tenancy;
-    t.create_organization("beta")
-        .plan("enterprise")
-        .execute()
-        .await
-        .unwrap();
-    t.create_workspace("beta", "a")
-        .quota(q("6"))
-        .execute()
-        .await
-        .unwrap();
-    t.create_workspace("beta", "b")
-        .quota(q("4"))
-        .execute()
-        .await
-        .unwrap();
-    t.create_workspace("beta", "c")
-        .quota(q("9"))
-        .execute()
-        .await
-        .unwrap();
+    for (ws, cpu) in [("a", "6"), ("b", "4"), ("c", "9")] {
+        tenant(&w, "beta", ws, cpu, 0, 0).await;
+    }
     // us-1 has 8 cpu: a (6) fits there
     let got = w
         .fleet
@@ -147,16 +130,7 @@ async fn a_dedicated_plan_gets_the_organizations_dedicated_cluster() {
         assert_eq!(n, if *name == "ded" { 2 } else { 0 }, "{name}");
     }
     // another organization's dedicated plan has no cluster to go to
-    t.create_organization("beta")
-        .plan("enterprise")
-        .execute()
-        .await
-        .unwrap();
-    t.create_workspace("beta", "x")
-        .quota(q("1"))
-        .execute()
-        .await
-        .unwrap();
+    tenant(&w, "beta", "x", "1", 0, 0).await;
     let err = w
         .fleet
         .place_workspace("beta", "x")
