@@ -202,3 +202,36 @@ async fn dedicated_plans_may_share_clusters_when_configured() {
     );
     assert_eq!(engine.reconcile().await.unwrap().writes(), 0);
 }
+
+#[tokio::test]
+async fn placement_knows_the_engines_own_plans() {
+    let mut plans = hxb::tenancy::PlanCatalog::defaults();
+    let mut custom = plans.get("professional").unwrap().clone();
+    custom.id = hxb::Name::new("team-custom").unwrap();
+    plans.insert(custom).unwrap();
+    let engine = Engine::builder()
+        .plans(plans)
+        .fleet_member(FleetMember::embedded("eu-1", 2).region("eu"))
+        .build()
+        .await
+        .unwrap();
+    let t = engine.tenancy().unwrap();
+    t.create_organization("beta")
+        .plan("team-custom")
+        .execute()
+        .await
+        .unwrap();
+    t.create_workspace("beta", "dev")
+        .plan("team-custom")
+        .quota(q())
+        .execute()
+        .await
+        .unwrap();
+    let fleet = engine.fleet().unwrap();
+    let placed = fleet
+        .place_workspace("beta", "dev")
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(placed, "eu-1");
+}
