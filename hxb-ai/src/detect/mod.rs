@@ -62,6 +62,7 @@ mod cusum;
 mod neighbour;
 mod range;
 mod rank;
+mod resonance;
 mod robust;
 mod seasonal;
 
@@ -73,6 +74,7 @@ pub use cusum::Cusum;
 pub use neighbour::Neighbour;
 pub use range::RangeHint;
 pub use rank::RankCalibration;
+pub use resonance::{MAX_LEARNING, MAX_WINDOW, Resonance, ResonanceConfig};
 pub use robust::{RobustZ, Target};
 pub use seasonal::Seasonal;
 

@@ -1,0 +1,614 @@
+//! Novelty of downsampled window shapes against a fuzzy adaptive-resonance memory.
+//!
+//! The idea, after adaptive resonance theory (Carpenter, Grossberg & Rosen, "Fuzzy ART",
+//! 1991, with the dual vigilance of da Silva, Elnabarawy & Wunsch, 2019) as applied to
+//! streaming anomaly detection by ARTime (M. Hampton, 2021): remember every *shape* the
+//! series has shown, and alert when the current shape resembles none of them.
+//!
+//! 1. **Downsampling.** Points are grouped into blocks of `step` points; a block is
+//!    represented by its extreme farther from the running block average (a spike survives
+//!    the downsampling) unless that extreme is within one quantisation level of the block's
+//!    mean, which then represents it. `step` is chosen so that the learning period holds
+//!    about [`ResonanceConfig::samples_per_learning`] blocks.
+//! 2. **Features.** Each block value is normalised against the [`RangeHint`] and quantised to
+//!    `levels` levels. The last `window` block values give the features: their levels
+//!    (where the series is) and the same window stretched to `[0, 1]` (its shape, whatever
+//!    the level), complement-coded.
+//! 3. **Memory.** A fuzzy ART memory of categories (hyper-boxes in feature space). The match
+//!    of a category is `1 − size(box ∪ x) / d`: one minus the mean feature distance to the
+//!    box. The best match at least `resonate` learns (its box grows to take `x` in);
+//!    otherwise `x` becomes a new category. At most `max_categories` are kept; when full the
+//!    least recently matched one is replaced.
+//! 4. **Familiarity.** During the learning period (no scores) the detector records the best
+//!    match of each block in the period's second half; the lowest of them is the familiarity
+//!    bound `ρ`. Afterwards a block whose best match is below `ρ` is *novel*, and its score
+//!    is `1 − (1 − ρ) / (1 − m)`: 0 at the bound, ½ for twice the learning period's largest
+//!    distance, → 1 for a shape far from everything seen.
+//! 5. **Masking.** After a novel block scores, the next `mask` blocks score only if they are
+//!    clearly more novel (best match below 0.9 × the alert's match): one event, one alert.
+//!
+//! Scores are reported on the last point of a block; the other points score 0, so an alert
+//! comes at most `step − 1` points late. The state is bounded: the block, the window and at
+//! most `max_categories` boxes of `4 × window` numbers. Needs a value range: the detector
+//! cannot place a value on its levels without one.
+
+use super::{Clock, Detector, RangeHint, Tick};
+
+/// The largest supported window (blocks).
+pub const MAX_WINDOW: usize = 10;
+
+/// The longest learning period (points); without a hint its values are held until it ends.
+pub const MAX_LEARNING: u32 = 10_000;
+
+/// Settings of the [`Resonance`] detector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResonanceConfig {
+    window: usize,
+    levels: u32,
+    learning: u32,
+    samples_per_learning: u32,
+    max_categories: usize,
+    resonate: f64,
+    mask: u32,
+    scales: u32,
+    emphasis: usize,
+    margin: f64,
+}
+
+impl Default for ResonanceConfig {
+    fn default() -> Self {
+        ResonanceConfig {
+            window: 8,
+            levels: 64,
+            learning: 600,
+            samples_per_learning: 100,
+            max_categories: 512,
+            resonate: 0.95,
+            mask: 12,
+            scales: 2,
+            emphasis: 4,
+            margin: 0.25,
+        }
+    }
+}
+
+impl ResonanceConfig {
+    /// Blocks per feature window (default 8, at most [`MAX_WINDOW`]).
+    pub fn window(mut self, blocks: usize) -> Self {
+        self.window = blocks.clamp(2, MAX_WINDOW);
+        self
+    }
+    /// Quantisation levels of the range (default 64, at most 255).
+    pub fn levels(mut self, levels: u32) -> Self {
+        self.levels = levels.clamp(2, 255);
+        self
+    }
+    /// Points of the learning period, which score 0 (default 600, at most 10,000; NAB's
+    /// probationary period is 15 % of a file, at most 750 points).
+    pub fn learning(mut self, points: u32) -> Self {
+        self.learning = points.clamp(1, MAX_LEARNING);
+        self
+    }
+    /// Blocks the learning period should hold; sets the block length (default 100).
+    pub fn samples_per_learning(mut self, blocks: u32) -> Self {
+        self.samples_per_learning = blocks.max(1);
+        self
+    }
+    /// Most categories kept per scale (default 512).
+    pub fn max_categories(mut self, n: usize) -> Self {
+        self.max_categories = n.max(1);
+        self
+    }
+    /// Match at which a category learns the input instead of a new one being made
+    /// (default 0.95).
+    pub fn resonate(mut self, rho: f64) -> Self {
+        self.resonate = rho.clamp(0.0, 1.0);
+        self
+    }
+    /// Blocks after an alert during which only a clearly more novel block scores (default 12).
+    pub fn mask(mut self, blocks: u32) -> Self {
+        self.mask = blocks;
+        self
+    }
+    /// Time scales watched at once (default 2): scale `k` uses blocks of
+    /// `learning / (samples_per_learning · 2^k)` points, each with its own memory and
+    /// familiarity bound; the detector reports the largest score.
+    pub fn scales(mut self, scales: u32) -> Self {
+        self.scales = scales.clamp(1, 8);
+        self
+    }
+    /// Extra weight of the newest level in the match, in copies of it (default 4; together
+    /// with the window at most `2 × window + copies ≤ 24`).
+    pub fn emphasis(mut self, copies: usize) -> Self {
+        self.emphasis = copies;
+        self
+    }
+    /// Without a hint, the learnt range is the learning period's widened by this share of its
+    /// span on each side (default 0.25): room for values beyond those seen while learning.
+    pub fn margin(mut self, share: f64) -> Self {
+        self.margin = if share.is_finite() {
+            share.clamp(0.0, 10.0)
+        } else {
+            0.25
+        };
+        self
+    }
+    /// Points per block of each scale, finest first (duplicates removed).
+    pub fn steps(&self) -> Vec<u32> {
+        let mut steps: Vec<u32> = (0..self.scales)
+            .map(|k| {
+                let blocks = f64::from(self.samples_per_learning) * f64::from(1u32 << k);
+                ((f64::from(self.learning) / blocks).round() as u32).max(1)
+            })
+            .collect();
+        steps.sort_unstable();
+        steps.dedup();
+        steps
+    }
+    /// The detector: values are placed in `hint` if given, else in the range of the learning
+    /// period widened by the margin on each side.
+    pub fn build(mut self, hint: Option<RangeHint>) -> Resonance {
+        self.emphasis = self.emphasis.min(STRIDE / 2 - 2 * self.window);
+        Resonance::new(self, hint)
+    }
+}
+
+/// Bytes of one stored category (three 16-byte lanes): the complement-coded features, unused
+/// ones 0.
+const STRIDE: usize = 48;
+
+/// A complement-coded feature vector, padded with zeros to [`STRIDE`] bytes.
+type Features = [u8; STRIDE];
+
+/// The fuzzy ART memory: complement-coded boxes of quantised features.
+#[derive(Debug, Clone, PartialEq)]
+struct Memory {
+    /// Features per input (half the complement-coded length).
+    features: usize,
+    /// The largest feature value (a feature `f` is stored as `f`, its complement as `top − f`).
+    top: u32,
+    cap: usize,
+    weights: Vec<Features>,
+    /// `Σ w` of each category.
+    sums: Vec<u32>,
+    /// Whether each category matched best since the clock hand last passed it.
+    referenced: Vec<bool>,
+    /// The clock hand: the next category considered for replacement when full.
+    hand: usize,
+}
+
+impl Memory {
+    fn new(features: usize, top: u32, cap: usize) -> Self {
+        Memory {
+            features,
+            top,
+            cap,
+            weights: Vec::new(),
+            sums: Vec::new(),
+            referenced: Vec::new(),
+            hand: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// The best category and its match, `1 − size(box ∪ x) / features`.
+    ///
+    /// `Σ min(x, w) = (Σ x + Σ w − Σ |x − w|) / 2`, with `Σ w` kept per category.
+    fn best(&self, x: &Features) -> Option<(usize, f64)> {
+        if self.weights.is_empty() {
+            return None;
+        }
+        let sx = sum(x);
+        let (mut best_j, mut best_s) = (0, 0);
+        for (j, (w, &sw)) in self.weights.iter().zip(&self.sums).enumerate() {
+            let s = sx + sw - distance(x, w);
+            if s > best_s {
+                (best_j, best_s) = (j, s);
+            }
+        }
+        let scale = 2.0 * f64::from(self.top) * self.features as f64;
+        Some((best_j, (f64::from(best_s) / scale).clamp(0.0, 1.0)))
+    }
+
+    fn learn(&mut self, j: usize, x: &Features) {
+        for (w, a) in self.weights[j].iter_mut().zip(x) {
+            *w = (*w).min(*a);
+        }
+        self.sums[j] = sum(&self.weights[j]);
+        self.referenced[j] = true;
+    }
+
+    fn add(&mut self, x: &Features) {
+        if self.len() < self.cap {
+            self.weights.push(*x);
+            self.sums.push(sum(x));
+            self.referenced.push(true);
+            return;
+        }
+        // Second chance ("clock"): spare the categories that matched best since the hand
+        // last passed them, replace the first that did not. Ends within two turns.
+        loop {
+            let j = self.hand;
+            self.hand = (self.hand + 1) % self.len();
+            if self.referenced[j] {
+                self.referenced[j] = false;
+            } else {
+                self.weights[j] = *x;
+                self.sums[j] = sum(x);
+                self.referenced[j] = true;
+                return;
+            }
+        }
+    }
+}
+
+/// `Σ x_i`.
+fn sum(x: &Features) -> u32 {
+    x.iter().map(|&v| u32::from(v)).sum()
+}
+
+/// `Σ |x_i − w_i|`: a sum of absolute differences, which compilers turn into the
+/// processor's SAD instruction (`psadbw` on x86).
+#[inline]
+fn distance(x: &Features, w: &Features) -> u32 {
+    x.iter()
+        .zip(w)
+        .map(|(&a, &b)| u32::from(a.abs_diff(b)))
+        .sum()
+}
+
+/// How the familiarity bound follows the recent lowest match up and down (shares of the gap).
+const RAISE: f64 = 0.2;
+const LOWER: f64 = 0.5;
+/// During the mask, a novel block alerts only below this share of the last alert's match.
+const DEEPER: f64 = 0.7;
+/// Weight of the newest level's distance from the matched category in the score.
+const LEVEL_WEIGHT: f64 = 1.5;
+
+/// One time scale: its block, window, memory and familiarity bound.
+#[derive(Debug, Clone, PartialEq)]
+struct Scale {
+    step: u32,
+    /// Blocks of the learning period.
+    learning: u64,
+    // The current block.
+    count: u32,
+    sum: f64,
+    min: f64,
+    max: f64,
+    /// Running average of block means (`None` before the first block).
+    average: Option<f64>,
+    /// The last `window` block levels, oldest first, and how many are filled.
+    levels: [u8; MAX_WINDOW],
+    filled: usize,
+    /// Feature windows seen (blocks with a full window).
+    blocks: u64,
+    memory: Memory,
+    /// Lowest best match since the bound last moved (in the learning period: in its second
+    /// half), and the familiarity bound once learnt.
+    lowest: f64,
+    familiar: Option<f64>,
+    /// Block and match of the last alert.
+    last_alert: Option<(u64, f64)>,
+    /// Familiar blocks in a row, and blocks since the bound last moved.
+    familiar_run: u64,
+    since_adapt: u64,
+    features: Features,
+    /// Extra copies of the newest level among the features.
+    emphasis: usize,
+    /// `1 − best match` of the newest full window (0 before the first).
+    novelty: f64,
+}
+
+impl Scale {
+    fn new(config: &ResonanceConfig, step: u32) -> Self {
+        Scale {
+            step,
+            learning: u64::from(config.learning / step).saturating_sub(config.window as u64 - 1),
+            count: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            average: None,
+            levels: [0; MAX_WINDOW],
+            filled: 0,
+            blocks: 0,
+            memory: Memory::new(
+                2 * config.window + config.emphasis,
+                config.levels,
+                config.max_categories,
+            ),
+            lowest: 1.0,
+            familiar: None,
+            last_alert: None,
+            familiar_run: 0,
+            since_adapt: 0,
+            features: [0; STRIDE],
+            emphasis: config.emphasis,
+            novelty: 0.0,
+        }
+    }
+
+    fn state_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + STRIDE * self.memory.weights.capacity()
+            + self.memory.referenced.capacity()
+            + 4 * self.memory.sums.capacity()
+    }
+
+    /// A gap breaks the window: start a new one, keep the memory.
+    fn restart(&mut self) {
+        self.filled = 0;
+        self.count = 0;
+    }
+
+    fn update(&mut self, config: &ResonanceConfig, range: RangeHint, value: f64) -> f64 {
+        if self.count == 0 {
+            self.sum = 0.0;
+            self.min = f64::INFINITY;
+            self.max = f64::NEG_INFINITY;
+        }
+        self.count += 1;
+        self.sum += value;
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        if self.count < self.step {
+            return 0.0;
+        }
+        let v = self.represent(config, range);
+        self.count = 0;
+        self.block(config, range, v)
+    }
+
+    /// The block's representative value: its extreme farther from the running average of
+    /// block means, unless that extreme is within a level of the block's mean.
+    fn represent(&mut self, config: &ResonanceConfig, range: RangeHint) -> f64 {
+        let mean = self.sum / f64::from(self.count);
+        let avg = self.average.map_or(mean, |a| 0.5 * (a + mean));
+        self.average = Some(avg);
+        let extreme = if (self.max - avg).abs() >= (self.min - avg).abs() {
+            self.max
+        } else {
+            self.min
+        };
+        let level = (range.max() - range.min()) / f64::from(config.levels);
+        if (extreme - mean).abs() < level {
+            mean
+        } else {
+            extreme
+        }
+    }
+
+    /// Scores one block value.
+    fn block(&mut self, config: &ResonanceConfig, range: RangeHint, value: f64) -> f64 {
+        let (lo, hi) = (range.min(), range.max());
+        let n = f64::from(config.levels);
+        let q = (((value.clamp(lo, hi) - lo) / (hi - lo)) * n).round() as u8;
+        let w = config.window;
+        if self.filled < w {
+            self.levels[self.filled] = q;
+            self.filled += 1;
+            if self.filled < w {
+                return 0.0;
+            }
+        } else {
+            self.levels.copy_within(1..w, 0);
+            self.levels[w - 1] = q;
+        }
+        self.fill_features(w, config.levels);
+        let now = self.blocks;
+        self.blocks += 1;
+        let best = self.memory.best(&self.features);
+        let matched = best.map_or(0.0, |(_, m)| m);
+        self.novelty = 1.0 - matched;
+        match best {
+            Some((j, m)) if m >= config.resonate => self.memory.learn(j, &self.features),
+            _ => {
+                if let Some((j, _)) = best {
+                    self.memory.referenced[j] = true;
+                }
+                self.memory.add(&self.features);
+            }
+        }
+        let Some(rho) = self.familiar else {
+            if now >= self.learning / 2 {
+                self.lowest = self.lowest.min(matched);
+            }
+            if now + 1 >= self.learning {
+                self.familiar = Some(self.lowest);
+                self.lowest = 1.0;
+            }
+            return 0.0;
+        };
+        // The bound follows the lowest match of the last half learning period.
+        self.since_adapt += 1;
+        self.lowest = self.lowest.min(matched);
+        if self.since_adapt >= (self.learning / 2).max(1) {
+            let target = self.lowest;
+            let next = if target > rho {
+                rho + RAISE * (target - rho)
+            } else {
+                rho - LOWER * (rho - target)
+            };
+            self.familiar = Some(next.clamp(0.0, 1.0));
+            self.lowest = 1.0;
+            self.since_adapt = 0;
+        }
+        let settled = self.familiar_run >= u64::from(config.mask);
+        let novel = matched < rho;
+        self.familiar_run = if novel { 0 } else { self.familiar_run + 1 };
+        if !novel {
+            return 0.0;
+        }
+        let deeper = self.last_alert.is_some_and(|(_, m)| matched < DEEPER * m);
+        if !settled && !deeper {
+            return 0.0;
+        }
+        self.last_alert = Some((now, matched));
+        let level = best.map_or(1.0, |(j, _)| self.level_distance(w, j));
+        (1.0 - (1.0 - rho) / (1.0 - matched).max(1e-9) + LEVEL_WEIGHT * level).clamp(0.0, 1.0)
+    }
+
+    /// Levels and stretched shape of the window (both on `0..=top`), complement-coded.
+    fn fill_features(&mut self, w: usize, top: u32) {
+        // Layout: levels, their complements, shape, its complements, the newest level
+        // repeated; unused bytes stay 0 on both sides and add nothing to a distance.
+        let win = &self.levels[..w];
+        let lo = win.iter().copied().min().unwrap_or(0);
+        let span = u32::from(win.iter().copied().max().unwrap_or(0) - lo);
+        let top8 = top as u8;
+        for (i, &v) in win.iter().enumerate() {
+            // A flat window has no shape: all 0.
+            let shape = (u32::from(v - lo) * top + span / 2)
+                .checked_div(span)
+                .map_or(0, |q| q as u8);
+            self.features[i] = v;
+            self.features[w + i] = top8 - v;
+            self.features[2 * w + i] = shape;
+            self.features[3 * w + i] = top8 - shape;
+        }
+        // The newest level, repeated: where the series is now weighs more than its past.
+        let newest = win[w - 1];
+        for k in 0..self.emphasis {
+            self.features[4 * w + 2 * k] = newest;
+            self.features[4 * w + 2 * k + 1] = top8 - newest;
+        }
+    }
+
+    /// How far the newest level lies outside category `j`'s range of newest levels.
+    fn level_distance(&self, w: usize, j: usize) -> f64 {
+        let category = &self.memory.weights[j];
+        let top = f64::from(self.memory.top);
+        let lo = f64::from(category[w - 1]);
+        let hi = top - f64::from(category[2 * w - 1]);
+        let x = f64::from(self.features[w - 1]);
+        (lo - x).max(x - hi).max(0.0) / top
+    }
+}
+
+/// Novelty of downsampled window shapes (see the module documentation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resonance {
+    config: ResonanceConfig,
+    /// The range given in advance, if any.
+    hint: Option<RangeHint>,
+    /// The range in use: the hint, or the one learnt over the learning period.
+    range: Option<RangeHint>,
+    /// Values of the learning period while the range is being learnt (then emptied).
+    pending: Vec<f64>,
+    clock: Clock,
+    scales: Vec<Scale>,
+}
+
+impl Resonance {
+    /// The configuration builder.
+    pub fn builder() -> ResonanceConfig {
+        ResonanceConfig::default()
+    }
+
+    fn new(config: ResonanceConfig, hint: Option<RangeHint>) -> Self {
+        Resonance {
+            config,
+            hint,
+            range: hint,
+            pending: Vec::new(),
+            clock: Clock::default(),
+            scales: config
+                .steps()
+                .into_iter()
+                .map(|s| Scale::new(&config, s))
+                .collect(),
+        }
+    }
+
+    /// The configuration this detector was built with.
+    pub fn config(&self) -> &ResonanceConfig {
+        &self.config
+    }
+
+    /// The range values are placed in: the hint, or the range learnt over the learning period
+    /// (`None` until then).
+    pub fn range(&self) -> Option<RangeHint> {
+        self.range
+    }
+
+    /// Stored categories of each scale, finest first (each at most the configured maximum).
+    pub fn categories(&self) -> Vec<usize> {
+        self.scales.iter().map(|s| s.memory.len()).collect()
+    }
+
+    /// The largest novelty of the scales' newest full windows: `1 − best match`, in `[0, 1]`
+    /// (0 before the first full window), held between blocks.
+    pub fn novelty(&self) -> f64 {
+        self.scales.iter().map(|s| s.novelty).fold(0.0, f64::max)
+    }
+
+    /// Whether the learning period is over on every scale.
+    pub fn learnt(&self) -> bool {
+        self.scales.iter().all(|s| s.familiar.is_some())
+    }
+
+    /// Bytes of state: the struct plus its heap (grows with the categories, bounded by the
+    /// configured maximum per scale; the learning period's values are held only while the
+    /// range is being learnt).
+    pub fn state_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + 8 * self.pending.capacity()
+            + self.scales.iter().map(Scale::state_bytes).sum::<usize>()
+    }
+
+    /// The learnt range: the learning period's, widened by the margin on each side.
+    fn learn_range(&self) -> RangeHint {
+        let (lo, hi) = self
+            .pending
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        let span = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
+        let pad = self.config.margin * span;
+        RangeHint::new(lo - pad, hi + pad)
+            .or_else(|_| RangeHint::new(lo - 1.0, lo + 1.0))
+            .unwrap_or_else(|_| RangeHint::new(-1.0, 1.0).expect("a valid range"))
+    }
+}
+
+impl Detector for Resonance {
+    fn update(&mut self, t_ms: i64, value: f64) -> f64 {
+        if !value.is_finite() {
+            return 0.0;
+        }
+        match self.clock.tick(t_ms) {
+            Tick::Stale => return 0.0,
+            Tick::Gap => self.scales.iter_mut().for_each(Scale::restart),
+            Tick::Next => {}
+        }
+        let config = &self.config;
+        let Some(range) = self.range else {
+            // Learn the range first, then let the scales see the learning period.
+            self.pending.push(value);
+            if self.pending.len() >= config.learning as usize {
+                let range = self.learn_range();
+                for &v in &self.pending {
+                    for s in &mut self.scales {
+                        s.update(config, range, v);
+                    }
+                }
+                self.range = Some(range);
+                self.pending = Vec::new();
+            }
+            return 0.0;
+        };
+        self.scales
+            .iter_mut()
+            .map(|s| s.update(config, range, value))
+            .fold(0.0, f64::max)
+    }
+
+    fn reset(&mut self) {
+        *self = Resonance::new(self.config, self.hint);
+    }
+}
