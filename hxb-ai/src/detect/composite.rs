@@ -3,12 +3,9 @@
 
 use super::rank::{RankCalibration, RankMap};
 use super::{
-    Calibrator, ContextOse, Cusum, Detector, Neighbour, RangeHint, Refractory, RobustZ, Seasonal,
-    Target,
+    Calibrator, ContextOse, Cusum, Detector, Neighbour, RangeHint, Refractory, Resonance,
+    ResonanceConfig, RobustZ, Seasonal, Target,
 };
-
-/// Stored contexts of the [`ContextOse`] part a [`RangeHint`] adds.
-pub const HINTED_CONTEXTS: usize = 4096;
 
 /// How [`Composite`] merges the calibrated scores of its enabled components.
 #[non_exhaustive]
@@ -40,6 +37,7 @@ pub struct CompositeConfig {
     seasonal: bool,
     context: Option<ContextMode>,
     range: Option<RangeHint>,
+    shapes: Option<ResonanceConfig>,
     rank: Option<RankCalibration>,
     combination: Combination,
     level_rate: f64,
@@ -69,6 +67,7 @@ impl Default for CompositeConfig {
             seasonal: true,
             context: None,
             range: None,
+            shapes: Some(ResonanceConfig::default()),
             rank: None,
             combination: Combination::TopTwo,
             level_rate: 0.02,
@@ -122,15 +121,20 @@ impl CompositeConfig {
         self.context = mode;
         self
     }
-    /// A value range hint (none by default). With a hint the detector adds a [`ContextOse`]
-    /// part that quantises values against the hint (at most [`HINTED_CONTEXTS`] contexts) and
-    /// reports the larger of its score and the composite's; an optional contextOSE component
-    /// ([`CompositeConfig::context`]) uses the hint too. A hint never lowers a score. The
-    /// hinted detector is 20–60× slower (35–90 k points/s on one core) and needs up to
-    /// ~0.65 MB per series; its gain on NAB relies on the hint being close to the data's
-    /// real range (see `docs/bench/nab3.md`).
+    /// A value range hint (none by default): the [`Resonance`] stage places values in it
+    /// instead of learning a range over its learning period, and an optional contextOSE
+    /// component ([`CompositeConfig::context`]) quantises against it too. It matters most when
+    /// the hint is close to the values' real range (see `docs/bench/nab5.md`).
     pub fn range_hint(mut self, hint: Option<RangeHint>) -> Self {
         self.range = hint;
+        self
+    }
+    /// The window-shape stage ([`Resonance`], on by default with its default settings): once
+    /// it has learnt (its learning period, 600 points by default) it takes over from the
+    /// statistical components, whose scores are used only until then. `None` keeps the
+    /// statistical components throughout.
+    pub fn shapes(mut self, config: Option<ResonanceConfig>) -> Self {
+        self.shapes = config;
         self
     }
     /// Maps each component's score to its own running percentile before merging (see
@@ -224,14 +228,9 @@ impl CompositeConfig {
                 .map(|r| Box::new([(); 6].map(|()| RankMap::new(r)))),
             combination: self.combination,
         };
-        let hinted = self.range.map(|h| {
-            Box::new(
-                ContextOse::new(3, 15, 7, HINTED_CONTEXTS, 120, 0.75).with_range(h.min(), h.max()),
-            )
-        });
         Composite {
             inner: Refractory::new(parts, self.alert_level, self.refractory),
-            hinted,
+            shapes: self.shapes.map(|c| Box::new(c.build(self.range))),
             last_t: None,
             config: self,
         }
@@ -347,8 +346,8 @@ impl Detector for Parts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composite {
     inner: Refractory<Parts>,
-    /// The range-hinted contextOSE part (only with a [`RangeHint`]).
-    hinted: Option<Box<ContextOse>>,
+    /// The window-shape stage, which takes over once it has learnt.
+    shapes: Option<Box<Resonance>>,
     /// Timestamp of the last accepted point: skipped points must not advance the refractory
     /// period either.
     last_t: Option<i64>,
@@ -366,9 +365,10 @@ impl Composite {
         &self.config
     }
 
-    /// Bytes of state: the struct plus its heap buffers. Constant after construction without
-    /// a contextOSE part; with one (a [`RangeHint`] or [`CompositeConfig::context`]) it grows
-    /// until the context memory is full, then stays bounded.
+    /// Bytes of state: the struct plus its heap buffers. It grows while the window-shape
+    /// stage stores categories (at most [`ResonanceConfig::max_categories`] per scale) and
+    /// while an optional contextOSE component fills its context memory, then stays bounded;
+    /// without either it is constant.
     pub fn state_bytes(&self) -> usize {
         let parts = &self.inner.inner;
         std::mem::size_of::<Self>()
@@ -379,7 +379,7 @@ impl Composite {
                 .rank
                 .as_ref()
                 .map_or(0, |_| std::mem::size_of::<[RankMap; 6]>())
-            + self.hinted.as_ref().map_or(0, |c| c.state_bytes())
+            + self.shapes.as_ref().map_or(0, |r| r.state_bytes())
     }
 }
 
@@ -389,6 +389,23 @@ impl Default for Composite {
     }
 }
 
+/// A [`Resonance`] score on the composite's scale, where 0.5 is the alert level: the
+/// resonance score [`SHAPE_ALERT`] (a window 25 % farther from everything remembered than
+/// the familiarity bound) maps to 0.5, linearly on both sides.
+fn shape_score(s: f64) -> f64 {
+    let s = s.clamp(0.0, 1.0);
+    if s <= SHAPE_ALERT {
+        0.5 * s / SHAPE_ALERT
+    } else {
+        0.5 + 0.5 * (s - SHAPE_ALERT) / (1.0 - SHAPE_ALERT)
+    }
+}
+
+/// The [`Resonance`] score read as an alert (0.5 on the composite's scale). A round value
+/// near the threshold the NAB scorer chooses for the resonance stage on the public subset
+/// (0.17, see `docs/bench/nab5.md`).
+pub const SHAPE_ALERT: f64 = 0.2;
+
 impl Detector for Composite {
     #[inline]
     fn update(&mut self, t_ms: i64, value: f64) -> f64 {
@@ -396,17 +413,19 @@ impl Detector for Composite {
             return 0.0;
         }
         self.last_t = Some(t_ms);
-        let s = self.inner.update(t_ms, value).clamp(0.0, 1.0);
-        match &mut self.hinted {
-            Some(c) => s.max(c.update(t_ms, value)),
-            None => s,
+        if let Some(shapes) = &mut self.shapes {
+            if shapes.learnt() {
+                return shape_score(shapes.update(t_ms, value));
+            }
+            shapes.update(t_ms, value);
         }
+        self.inner.update(t_ms, value).clamp(0.0, 1.0)
     }
     fn reset(&mut self) {
         self.inner.reset();
         self.last_t = None;
-        if let Some(c) = &mut self.hinted {
-            c.reset();
+        if let Some(r) = &mut self.shapes {
+            r.reset();
         }
     }
 }

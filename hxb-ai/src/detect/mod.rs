@@ -2,9 +2,15 @@
 //!
 //! Every detector implements [`Detector`]: feed points one at a time with
 //! [`Detector::update`] and get an anomaly score in `[0, 1]` back. State is a fixed set of
-//! numbers and fixed-size buffers chosen at construction: memory per series never grows
+//! numbers and fixed-size buffers allocated at construction: memory per series never grows
 //! (except the optional contextOSE parts, whose context memory grows up to a fixed cap).
 //!
+//! * [`Composite`]: the default detector. While it learns (the first 600 points by
+//!   default) the statistical components below score, merged by a [`Combination`] (by
+//!   default the mean of the two strongest) and followed by a refractory period; then the
+//!   [`Resonance`] stage takes over. Configured by [`CompositeConfig`].
+//! * [`Resonance`]: novelty of downsampled window shapes against a fuzzy adaptive-resonance
+//!   memory, on two time scales, in a range given in advance ([`RangeHint`]) or learnt.
 //! * [`RobustZ`]: robust level/scale tracking (Huber-clipped EWMA location, EWMA absolute
 //!   deviation) on the values or on their differences.
 //! * [`Cusum`]: two-sided CUSUM change detection on the standardised series.
@@ -13,28 +19,24 @@
 //! * [`Seasonal`]: deviation from a time-of-day baseline (96 quarter-hour slots by default).
 //! * [`ContextOse`]: contextual anomaly detection after NAB's contextOSE, with a bounded
 //!   context memory (optional; far slower than the others).
-//! * [`RangeHint`]: the range a series is expected to stay in; with it the [`Composite`] adds
-//!   a range-quantised [`ContextOse`] part (optional; far slower, see its docs).
-//! * [`RankCalibration`]: optional second calibration stage of the [`Composite`] mapping each
-//!   component's score to its own running percentile (off by default).
+//! * [`RangeHint`]: the range a series is expected to stay in, known in advance.
+//! * [`RankCalibration`]: optional second calibration stage of the statistical components
+//!   mapping each one's score to its own running percentile (off by default).
 //! * [`Combine`]: composes any two detectors (maximum or weighted mean), nestable.
 //! * [`Refractory`]: post-processing that lets a score spike once and stay quiet for a while.
-//! * [`Composite`]: the default detector: value z, CUSUM, neighbour and time-of-day
-//!   components (difference z optional) merged by a [`Combination`] (by default the mean of
-//!   the two strongest scores) and followed by a refractory period, configured by
-//!   [`CompositeConfig`].
 //!
-//! Each component turns its raw surprise into a score with a [`Calibrator`]: by default the
-//! Gaussian tail probability `p` of a short average of the raw values against their long-run
-//! mean and spread, reported as `min(1, −log10(p)/10)` (0.5 = a one-in-10⁵ event). Scores of
-//! different series and components are therefore comparable and one threshold fits all; a
-//! mean of calibrated scores is a mean of the components' `−log10 p` (a Fisher-style
-//! combination of evidence).
+//! Each statistical component turns its raw surprise into a score with a [`Calibrator`]: by
+//! default the Gaussian tail probability `p` of a short average of the raw values against
+//! their long-run mean and spread, reported as `min(1, −log10(p)/10)` (0.5 = a one-in-10⁵
+//! event). Scores of different series and components are therefore comparable and one
+//! threshold fits all; a mean of calibrated scores is a mean of the components' `−log10 p`
+//! (a Fisher-style combination of evidence). The [`Composite`] maps the resonance stage's
+//! scores to the same reading: 0.5 is an alert ([`SHAPE_ALERT`]).
 //!
 //! Input handling: a NaN or infinite value is skipped (score 0, state unchanged); a point
 //! whose timestamp is not after the previous one is skipped the same way; a gap (time step
-//! larger than [`GAP_FACTOR`] times the usual step) restarts the difference and context
-//! tracking but keeps the learnt level and scale (the time-of-day baseline follows the clock,
+//! larger than [`GAP_FACTOR`] times the usual step) restarts the difference, context and
+//! window tracking but keeps what was learnt (the time-of-day baseline follows the clock,
 //! so it is unaffected); a constant series scores 0 throughout.
 //! The batch API [`score_series`] instead rejects NaN, duplicate or unsorted timestamps with
 //! a typed `InvalidInput` error before touching the detector.
@@ -43,15 +45,16 @@
 //! use hxb_ai::detect::{Composite, Detector};
 //!
 //! let mut det = Composite::default();
-//! let mut last = 0.0;
-//! for i in 0..2000_i64 {
-//!     let v = if i == 1500 { 50.0 } else { (i as f64 / 20.0).sin() };
-//!     last = det.update(i * 300_000, v);
-//!     if i == 1500 {
-//!         assert!(last > 0.5);
-//!     }
-//! }
-//! assert!(last < 0.5);
+//! let scores: Vec<f64> = (0..2000_i64)
+//!     .map(|i| {
+//!         let v = if i == 1500 { 50.0 } else { (i as f64 / 20.0).sin() };
+//!         det.update(i * 300_000, v)
+//!     })
+//!     .collect();
+//! // Once learnt, the spike alerts once, within a few points (the shape stage scores blocks).
+//! let alerts: Vec<usize> = (600..2000).filter(|&i| scores[i] >= 0.5).collect();
+//! assert_eq!(alerts.len(), 1);
+//! assert!((1500..1506).contains(&alerts[0]));
 //! ```
 
 mod calibrate;
@@ -68,7 +71,7 @@ mod seasonal;
 
 pub use calibrate::Calibrator;
 pub use combine::{Combine, Refractory};
-pub use composite::{Combination, Composite, CompositeConfig, ContextMode, HINTED_CONTEXTS};
+pub use composite::{Combination, Composite, CompositeConfig, ContextMode, SHAPE_ALERT};
 pub use context::ContextOse;
 pub use cusum::Cusum;
 pub use neighbour::Neighbour;

@@ -1,36 +1,43 @@
 //! Novelty of downsampled window shapes against a fuzzy adaptive-resonance memory.
 //!
 //! The idea, after adaptive resonance theory (Carpenter, Grossberg & Rosen, "Fuzzy ART",
-//! 1991, with the dual vigilance of da Silva, Elnabarawy & Wunsch, 2019) as applied to
+//! 1991, and the dual vigilance of da Silva, Elnabarawy & Wunsch, 2019) as applied to
 //! streaming anomaly detection by ARTime (M. Hampton, 2021): remember every *shape* the
-//! series has shown, and alert when the current shape resembles none of them.
+//! series has shown, and alert when the current shape resembles none of them. This is an
+//! independent design on that idea, not a port.
 //!
-//! 1. **Downsampling.** Points are grouped into blocks of `step` points; a block is
+//! 1. **Range.** Values are placed on `levels` levels of a range: the [`RangeHint`] if one is
+//!    given, otherwise the range of the learning period widened by a margin on each side
+//!    (the learning period's values are held until it ends, then replayed). Values outside
+//!    the range are clamped to its ends.
+//! 2. **Time scales.** Each scale groups points into blocks of `step` points (by default
+//!    about 100 and 200 blocks per learning period, i.e. 6 and 3 points for 600). A block is
 //!    represented by its extreme farther from the running block average (a spike survives
-//!    the downsampling) unless that extreme is within one quantisation level of the block's
-//!    mean, which then represents it. `step` is chosen so that the learning period holds
-//!    about [`ResonanceConfig::samples_per_learning`] blocks.
-//! 2. **Features.** Each block value is normalised against the [`RangeHint`] and quantised to
-//!    `levels` levels. The last `window` block values give the features: their levels
-//!    (where the series is) and the same window stretched to `[0, 1]` (its shape, whatever
-//!    the level), complement-coded.
-//! 3. **Memory.** A fuzzy ART memory of categories (hyper-boxes in feature space). The match
-//!    of a category is `1 − size(box ∪ x) / d`: one minus the mean feature distance to the
-//!    box. The best match at least `resonate` learns (its box grows to take `x` in);
-//!    otherwise `x` becomes a new category. At most `max_categories` are kept; when full the
-//!    least recently matched one is replaced.
-//! 4. **Familiarity.** During the learning period (no scores) the detector records the best
-//!    match of each block in the period's second half; the lowest of them is the familiarity
-//!    bound `ρ`. Afterwards a block whose best match is below `ρ` is *novel*, and its score
-//!    is `1 − (1 − ρ) / (1 − m)`: 0 at the bound, ½ for twice the learning period's largest
-//!    distance, → 1 for a shape far from everything seen.
-//! 5. **Masking.** After a novel block scores, the next `mask` blocks score only if they are
-//!    clearly more novel (best match below 0.9 × the alert's match): one event, one alert.
+//!    the downsampling) unless that extreme is within a level of the block's mean.
+//! 3. **Features.** The last `window` block levels (where the series is), the same window
+//!    stretched to the full scale (its shape, whatever the level), and `emphasis` more
+//!    copies of the newest level (where it is *now* weighs more than where it was), all
+//!    complement-coded as bytes.
+//! 4. **Memory.** A fuzzy ART memory of categories (hyper-boxes in feature space) per scale.
+//!    The match of a category is `1 − size(box ∪ x) / features`: one minus the mean feature
+//!    distance to the box. The best match of at least `resonate` learns (its box grows to
+//!    take `x` in); otherwise `x` becomes a new category. At most `max_categories` are kept;
+//!    when full, a category that has not matched best lately is replaced (second chance).
+//! 5. **Familiarity.** During the learning period (no scores) each scale records the best
+//!    match of the blocks in the period's second half; the lowest is its familiarity bound
+//!    `ρ`, which then follows the lowest match of each half learning period (up by a fifth
+//!    of the gap, down by half). A block whose best match `m` is below `ρ` (and below 0.97)
+//!    is *novel*; its score is `1 − (1 − ρ)/(1 − m)` plus 1.5 × how far the newest level lies
+//!    outside the matched category, capped at 1: 0 at the bound, ½ at twice its distance.
+//! 6. **One event, one alert.** A novel block scores only if its scale saw `mask` familiar
+//!    blocks in a row before (or it is clearly more novel than the last alert, match below
+//!    0.7 × its match), and, within `mask` blocks after an alert on any scale, only if it
+//!    scores higher than that alert.
 //!
 //! Scores are reported on the last point of a block; the other points score 0, so an alert
-//! comes at most `step − 1` points late. The state is bounded: the block, the window and at
-//! most `max_categories` boxes of `4 × window` numbers. Needs a value range: the detector
-//! cannot place a value on its levels without one.
+//! comes at most `step − 1` points late. The state is allocated in full at construction and
+//! never grows: per scale the block, the window and room for `max_categories` categories
+//! of 48 bytes (about 27 KB per scale with the defaults).
 
 use super::{Clock, Detector, RangeHint, Tick};
 
@@ -94,15 +101,16 @@ impl ResonanceConfig {
         self.samples_per_learning = blocks.max(1);
         self
     }
-    /// Most categories kept per scale (default 512).
+    /// Most categories kept per scale (default 512, at most 65,536; room for them is
+    /// allocated at construction, 53 bytes each).
     pub fn max_categories(mut self, n: usize) -> Self {
-        self.max_categories = n.max(1);
+        self.max_categories = n.clamp(1, 1 << 16);
         self
     }
     /// Match at which a category learns the input instead of a new one being made
     /// (default 0.95).
     pub fn resonate(mut self, rho: f64) -> Self {
-        self.resonate = rho.clamp(0.0, 1.0);
+        self.resonate = if rho.is_nan() { 0.95 } else { rho.clamp(0.0, 1.0) };
         self
     }
     /// Blocks after an alert during which only a clearly more novel block scores (default 12).
@@ -179,13 +187,14 @@ struct Memory {
 
 impl Memory {
     fn new(features: usize, top: u32, cap: usize) -> Self {
+        // Allocated in full up front: the state has one size from the first point on.
         Memory {
             features,
             top,
             cap,
-            weights: Vec::new(),
-            sums: Vec::new(),
-            referenced: Vec::new(),
+            weights: Vec::with_capacity(cap),
+            sums: Vec::with_capacity(cap),
+            referenced: Vec::with_capacity(cap),
             hand: 0,
         }
     }
@@ -265,8 +274,19 @@ const RAISE: f64 = 0.2;
 const LOWER: f64 = 0.5;
 /// During the mask, a novel block alerts only below this share of the last alert's match.
 const DEEPER: f64 = 0.7;
+/// A match at least this high is always familiar, however regular the series was while
+/// learning (a perfectly repeating series would otherwise alert on rounding noise).
+const FAMILIAR_CAP: f64 = 0.97;
 /// Weight of the newest level's distance from the matched category in the score.
 const LEVEL_WEIGHT: f64 = 1.5;
+
+/// The last alert of any scale: the point it came on, its best match and its score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Alert {
+    point: u64,
+    matched: f64,
+    score: f64,
+}
 
 /// One time scale: its block, window, memory and familiarity bound.
 #[derive(Debug, Clone, PartialEq)]
@@ -291,8 +311,6 @@ struct Scale {
     /// half), and the familiarity bound once learnt.
     lowest: f64,
     familiar: Option<f64>,
-    /// Block and match of the last alert.
-    last_alert: Option<(u64, f64)>,
     /// Familiar blocks in a row, and blocks since the bound last moved.
     familiar_run: u64,
     since_adapt: u64,
@@ -323,7 +341,6 @@ impl Scale {
             ),
             lowest: 1.0,
             familiar: None,
-            last_alert: None,
             familiar_run: 0,
             since_adapt: 0,
             features: [0; STRIDE],
@@ -345,7 +362,14 @@ impl Scale {
         self.count = 0;
     }
 
-    fn update(&mut self, config: &ResonanceConfig, range: RangeHint, value: f64) -> f64 {
+    fn update(
+        &mut self,
+        config: &ResonanceConfig,
+        range: RangeHint,
+        value: f64,
+        point: u64,
+        alert: &mut Option<Alert>,
+    ) -> f64 {
         if self.count == 0 {
             self.sum = 0.0;
             self.min = f64::INFINITY;
@@ -360,7 +384,7 @@ impl Scale {
         }
         let v = self.represent(config, range);
         self.count = 0;
-        self.block(config, range, v)
+        self.block(config, range, v, point, alert)
     }
 
     /// The block's representative value: its extreme farther from the running average of
@@ -383,7 +407,14 @@ impl Scale {
     }
 
     /// Scores one block value.
-    fn block(&mut self, config: &ResonanceConfig, range: RangeHint, value: f64) -> f64 {
+    fn block(
+        &mut self,
+        config: &ResonanceConfig,
+        range: RangeHint,
+        value: f64,
+        point: u64,
+        alert: &mut Option<Alert>,
+    ) -> f64 {
         let (lo, hi) = (range.min(), range.max());
         let n = f64::from(config.levels);
         let q = (((value.clamp(lo, hi) - lo) / (hi - lo)) * n).round() as u8;
@@ -438,18 +469,33 @@ impl Scale {
             self.since_adapt = 0;
         }
         let settled = self.familiar_run >= u64::from(config.mask);
+        let rho = rho.min(FAMILIAR_CAP);
         let novel = matched < rho;
         self.familiar_run = if novel { 0 } else { self.familiar_run + 1 };
         if !novel {
             return 0.0;
         }
-        let deeper = self.last_alert.is_some_and(|(_, m)| matched < DEEPER * m);
+        // An unsettled scale (novel blocks lately) alerts only when clearly more novel than
+        // the last alert.
+        let deeper = alert.is_some_and(|a| matched < DEEPER * a.matched);
         if !settled && !deeper {
             return 0.0;
         }
-        self.last_alert = Some((now, matched));
         let level = best.map_or(1.0, |(j, _)| self.level_distance(w, j));
-        (1.0 - (1.0 - rho) / (1.0 - matched).max(1e-9) + LEVEL_WEIGHT * level).clamp(0.0, 1.0)
+        let score =
+            (1.0 - (1.0 - rho) / (1.0 - matched).max(1e-9) + LEVEL_WEIGHT * level).clamp(0.0, 1.0);
+        // One event, one alert: within this scale's mask span after an alert on any scale,
+        // only a higher score alerts again.
+        let span = u64::from(config.mask) * u64::from(self.step);
+        if alert.is_some_and(|a| point - a.point <= span && score <= a.score) {
+            return 0.0;
+        }
+        *alert = Some(Alert {
+            point,
+            matched,
+            score,
+        });
+        score
     }
 
     /// Levels and stretched shape of the window (both on `0..=top`), complement-coded.
@@ -501,6 +547,9 @@ pub struct Resonance {
     pending: Vec<f64>,
     clock: Clock,
     scales: Vec<Scale>,
+    /// Points given to the scales, and the last alert of any scale.
+    points: u64,
+    alert: Option<Alert>,
 }
 
 impl Resonance {
@@ -514,13 +563,19 @@ impl Resonance {
             config,
             hint,
             range: hint,
-            pending: Vec::new(),
+            pending: if hint.is_some() {
+                Vec::new()
+            } else {
+                Vec::with_capacity(config.learning as usize)
+            },
             clock: Clock::default(),
             scales: config
                 .steps()
                 .into_iter()
                 .map(|s| Scale::new(&config, s))
                 .collect(),
+            points: 0,
+            alert: None,
         }
     }
 
@@ -551,9 +606,9 @@ impl Resonance {
         self.scales.iter().all(|s| s.familiar.is_some())
     }
 
-    /// Bytes of state: the struct plus its heap (grows with the categories, bounded by the
-    /// configured maximum per scale; the learning period's values are held only while the
-    /// range is being learnt).
+    /// Bytes of state: the struct plus its heap, allocated in full at construction (room for
+    /// the configured maximum of categories per scale and, without a hint, for the learning
+    /// period's values), so constant.
     pub fn state_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + 8 * self.pending.capacity()
@@ -594,21 +649,154 @@ impl Detector for Resonance {
                 let range = self.learn_range();
                 for &v in &self.pending {
                     for s in &mut self.scales {
-                        s.update(config, range, v);
+                        s.update(config, range, v, self.points, &mut self.alert);
                     }
+                    self.points += 1;
                 }
                 self.range = Some(range);
-                self.pending = Vec::new();
+                // Cleared, not freed: the state keeps one size.
+                self.pending.clear();
             }
             return 0.0;
         };
+        let (point, alert) = (self.points, &mut self.alert);
+        self.points += 1;
         self.scales
             .iter_mut()
-            .map(|s| s.update(config, range, value))
+            .map(|s| s.update(config, range, value, point, alert))
             .fold(0.0, f64::max)
     }
 
     fn reset(&mut self) {
         *self = Resonance::new(self.config, self.hint);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STEP: i64 = 300_000;
+
+    /// A daily cycle of 288 points with a little deterministic noise.
+    fn daily(i: i64) -> f64 {
+        50.0 + 10.0 * (i as f64 * std::f64::consts::TAU / 288.0).sin()
+            + 0.3 * ((i * 7919 % 101) as f64 / 101.0)
+    }
+
+    fn run(d: &mut Resonance, values: impl IntoIterator<Item = f64>) -> Vec<f64> {
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| d.update(i as i64 * STEP, v))
+            .collect()
+    }
+
+    #[test]
+    fn steps_follow_the_learning_period() {
+        let c = Resonance::builder();
+        assert_eq!(c.steps(), vec![3, 6]);
+        assert_eq!(c.learning(1200).scales(3).steps(), vec![3, 6, 12]);
+        // Short learning periods give one-point blocks once, not twice.
+        assert_eq!(c.learning(50).steps(), vec![1]);
+        assert_eq!(c.learning(0).steps(), vec![1]);
+        assert_eq!(c.learning(u32::MAX).steps(), vec![50, 100]);
+    }
+
+    #[test]
+    fn a_new_shape_alerts_once_and_a_repeat_of_it_is_familiar() {
+        let mut d = Resonance::builder().build(None);
+        // The second spike comes five days later, at the same time of day.
+        let spike = |i: i64| daily(i) + if i == 2000 || i == 3440 { 40.0 } else { 0.0 };
+        let scores = run(&mut d, (0..4000).map(spike));
+        assert!(scores[..600].iter().all(|&s| s == 0.0), "learning is quiet");
+        let alerts: Vec<usize> = (0..4000).filter(|&i| scores[i] >= SHAPE).collect();
+        // The first spike alerts within a block of it, once; the second is a shape seen before.
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert!((2000..2006).contains(&alerts[0]), "{alerts:?}");
+        assert!(scores[3300..].iter().all(|&s| s < SHAPE));
+    }
+
+    /// The composite's alert level on the resonance's own scale.
+    const SHAPE: f64 = crate::detect::SHAPE_ALERT;
+
+    #[test]
+    fn a_learnt_range_is_the_widened_learning_range() {
+        let values: Vec<f64> = (0..3000)
+            .map(|i| daily(i) + if i == 2400 { -30.0 } else { 0.0 })
+            .collect();
+        let mut learnt = Resonance::builder().build(None);
+        let a = run(&mut learnt, values.iter().copied());
+        let (lo, hi) = values[..600]
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+        let pad = 0.25 * (hi - lo);
+        let range = RangeHint::new(lo - pad, hi + pad).unwrap();
+        assert_eq!(learnt.range(), Some(range));
+        let mut hinted = Resonance::builder().build(Some(range));
+        let b = run(&mut hinted, values.iter().copied());
+        assert_eq!(a, b, "replaying the learning period is the same as a hint");
+        assert!(a[2400..2410].iter().any(|&s| s >= SHAPE), "the dip alerts");
+    }
+
+    #[test]
+    fn constant_and_flat_series_never_alert() {
+        for hint in [None, RangeHint::new(0.0, 100.0).ok()] {
+            let mut d = Resonance::builder().build(hint);
+            assert!(run(&mut d, (0..5000).map(|_| 7.0)).iter().all(|&s| s == 0.0));
+            assert_eq!(d.categories(), vec![1, 1]);
+        }
+    }
+
+    #[test]
+    fn memory_is_allocated_once_and_capped() {
+        let mut d = Resonance::builder().max_categories(64).build(None);
+        let bytes = d.state_bytes();
+        // White-ish noise makes a new shape nearly every block.
+        let noise = (0..20_000_i64).map(|i| ((i * 7919 + i * i * 31) % 1009) as f64);
+        run(&mut d, noise);
+        assert_eq!(d.categories(), vec![64, 64]);
+        assert_eq!(d.state_bytes(), bytes);
+        let big = Resonance::builder().max_categories(usize::MAX).build(None);
+        assert!(big.state_bytes() < 8 << 20, "the cap bounds the allocation");
+    }
+
+    #[test]
+    fn skipped_points_change_nothing_and_reset_is_new() {
+        let mut d = Resonance::builder().build(None);
+        let fresh = d.clone();
+        run(&mut d, (0..1500).map(daily));
+        let before = d.clone();
+        assert_eq!(d.update(1500 * STEP, f64::NAN), 0.0);
+        assert_eq!(d.update(1499 * STEP, 1.0), 0.0);
+        assert_eq!(d.update(-STEP, f64::INFINITY), 0.0);
+        assert_eq!(d, before);
+        d.reset();
+        assert_eq!(d, fresh);
+    }
+
+    #[test]
+    fn a_gap_restarts_the_window_without_alerting() {
+        let mut d = Resonance::builder().build(None);
+        let mut scores = Vec::new();
+        let mut t = 0;
+        for i in 0..4000_i64 {
+            t += if i == 2500 { 100 * STEP } else { STEP };
+            scores.push(d.update(t, daily(t / STEP)));
+        }
+        assert!(scores[2500..].iter().all(|&s| s < SHAPE), "no alert after the gap");
+    }
+
+    #[test]
+    fn out_of_range_values_clamp_and_odd_settings_are_tamed() {
+        let c = Resonance::builder()
+            .window(1)
+            .levels(1_000)
+            .resonate(f64::NAN)
+            .margin(f64::NAN)
+            .emphasis(99);
+        let mut d = c.build(RangeHint::new(0.0, 1.0).ok());
+        let s = run(&mut d, (0..3000).map(|i| if i % 2 == 0 { -1e300 } else { 1e300 }));
+        assert!(s.iter().all(|v| (0.0..=1.0).contains(v)));
     }
 }
