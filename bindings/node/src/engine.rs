@@ -345,7 +345,7 @@ impl Engine {
     /// `Float64Array`), synchronous. Typed arrays are read in place; the scores come back as a
     /// `Float64Array` when `values` is one (over the Rust buffer, no copy), else as an array.
     /// `range`: `{min, max}`, the range the values are expected to stay in, known in advance
-    /// (a range hint; slower, see `Engine::detect_anomalies_in_range`).
+    /// (a range hint, see `Engine::detect_anomalies_in_range`).
     #[napi(ts_return_type = "Float64Array | Array<number>")]
     pub fn detect_anomalies(
         &self,

