@@ -5,32 +5,34 @@
 //! ```
 //!
 //! * `NAB_DIR` defaults to `../shared/data/nab`.
-//! * `--export DIR` writes `DIR/hxb/<category>/hxb_<file>.csv` (NAB's results layout).
+//! * Every score is reported for what the detector is told in advance:
+//!   - **live**: nothing (the product default: the range is learnt over the first 600 points);
+//!   - **NAB protocol**: what NAB's runner hands every detector: each file's minimum and
+//!     maximum (`inputMin`/`inputMax`, as a [`RangeHint`]) and its probationary period (15 %
+//!     of the file, at most 750 rows, as the learning period). The reference rows were scored
+//!     under this protocol.
+//! * `--export DIR` writes the NAB-protocol scores as `DIR/hxb/<category>/hxb_<file>.csv`
+//!   (NAB's results layout).
 //! * `--per-file` prints each file's raw standard-profile score.
-//! * `--ablation` also scores each component alone and the composite without each part.
+//! * `--ablation` scores variants of the resonance stage and of the statistical stage.
 //! * `--loco` leave-one-category-out: the threshold is optimised on the other categories and
 //!   applied to the held-out one.
-//! * Every score is reported twice: without a value range hint (a live stream's knowledge) and
-//!   with NAB's protocol hint, each file's minimum and maximum handed to the detector before
-//!   the first point (NAB's `inputMin`/`inputMax`, given to every NAB detector).
-//! * `--split` split-half check on `realAWSCloudwatch`: files alternately in halves A and B (name
-//!   order); a small grid of configurations (combination x short horizon x time-of-day
-//!   baseline) is tuned on one half (configuration and threshold) and reported on the other.
-//! * `--rank HORIZON,BLEND|gate[,ALERT_LEVEL]` runs everything (scores, checks, throughput)
-//!   with per-component rank calibration ([`RankCalibration`]; `gate` = the smaller of score
-//!   and rank score) and the refractory alert level (default 0.5) instead of the default
-//!   configuration.
-//! * `--alert-level L` sets the refractory period's alert level (default 0.5).
-//! * `--rank-sweep` only scores a grid of rank calibrations x refractory alert levels (no
-//!   hint) and exits.
+//! * `--split` split-half check on `realAWSCloudwatch`: files alternately in halves A and B
+//!   (name order); a grid of resonance settings (emphasis x scales) and the threshold are
+//!   tuned on one half and reported on the other.
+//! * `--rank HORIZON,BLEND|gate[,ALERT_LEVEL]`, `--alert-level L` and `--rank-sweep` change
+//!   the statistical stage (rank calibration, refractory alert level); `--rank-sweep` scores
+//!   a grid of them with the statistical stage alone and exits.
 
 use std::time::Instant;
 
 use hxb_ai::detect::{
     Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, RangeHint,
-    RankCalibration, score_points,
+    RankCalibration, Resonance, ResonanceConfig, score_points,
 };
-use hxb_ai::nab::{Corpus, DataFile, Evaluator, Profile, export_results, perfect_scores};
+use hxb_ai::nab::{
+    Corpus, DataFile, Evaluator, Profile, export_results, perfect_scores, probationary_length,
+};
 
 const REFERENCE: &[(&str, [f64; 3])] = &[
     ("numenta (HTM)", [72.3, 69.1, 76.0]),
@@ -59,12 +61,29 @@ fn nab_hint(f: &DataFile) -> Option<RangeHint> {
     RangeHint::of(&f.values)
 }
 
-/// Like [`run`], each file's detector given NAB's range hint.
-fn run_hinted(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<Vec<Vec<f64>>> {
+/// NAB's probationary period of one file, the learning period under NAB's protocol.
+fn nab_learning(f: &DataFile) -> u32 {
+    probationary_length(0.15, f.values.len()) as u32
+}
+
+/// `config` for one file under NAB's protocol: its range as the hint, its probationary
+/// period as the resonance stage's learning period.
+fn nab_config(f: &DataFile, config: CompositeConfig, shapes: ResonanceConfig) -> CompositeConfig {
+    config
+        .range_hint(nab_hint(f))
+        .shapes(Some(shapes.learning(nab_learning(f))))
+}
+
+/// Like [`run`], under NAB's protocol.
+fn run_nab(
+    corpus: &Corpus,
+    config: CompositeConfig,
+    shapes: ResonanceConfig,
+) -> hxb_core::Result<Vec<Vec<f64>>> {
     Ok(corpus
         .files
         .iter()
-        .map(|f| score_points(&mut config.range_hint(nab_hint(f)).build(), &f.points()))
+        .map(|f| score_points(&mut nab_config(f, config, shapes).build(), &f.points()))
         .collect())
 }
 
@@ -158,6 +177,7 @@ fn main() -> hxb_core::Result<()> {
                     (0.0, true),
                 ] {
                     let c = Composite::builder()
+                        .shapes(None)
                         .rank(Some(RankCalibration {
                             horizon,
                             blend,
@@ -182,27 +202,57 @@ fn main() -> hxb_core::Result<()> {
     }
 
     let config = Composite::builder().rank(rank).refractory(100, level);
-    println!("refractory alert level {level}");
-    if let Some(r) = rank {
-        println!(
-            "rank calibration: horizon {}, blend {}, gate {}; refractory alert level {level}",
-            r.horizon, r.blend, r.gate
-        );
+    let shapes = Resonance::builder();
+    if rank.is_some() || level != 0.5 {
+        println!("statistical stage: refractory alert level {level}, rank calibration {rank:?}");
     }
-    let scores = run(&corpus, config)?;
-    let results = Evaluator::new().evaluate_all(&corpus, &scores)?;
-    let hinted_scores = run_hinted(&corpus, config)?;
-    let hinted = Evaluator::new().evaluate_all(&corpus, &hinted_scores)?;
+    let started = Instant::now();
+    let live = run(&corpus, config)?;
+    let nab = run_nab(&corpus, config, shapes)?;
+    let statistical = config.shapes(None);
+    let stat_live = run(&corpus, statistical)?;
+    // The previous detector with a hint: the statistical stage or a range-quantised
+    // contextOSE part, whichever scores higher.
+    let stat_ose: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .zip(&stat_live)
+        .map(|(f, s)| {
+            let mut ose = ContextOse::new(3, 15, 7, 4096, 120, 0.75);
+            if let Some(h) = nab_hint(f) {
+                ose = ose.with_range(h.min(), h.max());
+            }
+            let o = score_points(&mut ose, &f.points());
+            s.iter().zip(o).map(|(a, b)| a.max(b)).collect()
+        })
+        .collect();
+    let only_learning = run_nab(&corpus, config.range_hint(None), shapes)?;
+    let only_hint: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .map(|f| score_points(&mut config.range_hint(nab_hint(f)).build(), &f.points()))
+        .collect();
+    println!("scored in {:.1} s", started.elapsed().as_secs_f64());
 
+    let ev = Evaluator::new();
+    let rows: [(&str, &Vec<Vec<f64>>); 6] = [
+        ("**hxb default, NAB protocol (range + probationary period)**", &nab),
+        ("**hxb default, live (told nothing)**", &live),
+        ("hxb default, NAB range hint only", &only_hint),
+        ("hxb default, NAB probationary period only", &only_learning),
+        ("hxb statistical stage alone (previous default), live", &stat_live),
+        ("hxb statistical stage or contextOSE (previous hinted), NAB range", &stat_ose),
+    ];
+    let mut results = Vec::new();
     println!("\n| detector | standard | low FP | low FN |\n|---|---|---|---|");
-    println!(
-        "| **hxb composite (this run)** | **{:.1}** | **{:.1}** | **{:.1}** |",
-        results[0].normalized, results[1].normalized, results[2].normalized
-    );
-    println!(
-        "| **hxb composite + NAB range hint (this run)** | **{:.1}** | **{:.1}** | **{:.1}** |",
-        hinted[0].normalized, hinted[1].normalized, hinted[2].normalized
-    );
+    for (name, scores) in rows {
+        let r = ev.evaluate_all(&corpus, scores)?;
+        println!(
+            "| {name} | {:.1} | {:.1} | {:.1} |",
+            r[0].normalized, r[1].normalized, r[2].normalized
+        );
+        results.push(r);
+    }
     for (name, s) in REFERENCE {
         println!(
             "| {name} (README) | {:.1} | {:.1} | {:.1} |",
@@ -210,39 +260,36 @@ fn main() -> hxb_core::Result<()> {
         );
     }
     println!();
-    for r in &results {
-        println!(
-            "{:<20} threshold {:.4}  raw {:>8.3}  null {:>6.1}  perfect {:>5.1}  tp {} fp {} fn {}",
-            r.profile.name,
-            r.best.threshold,
-            r.best.score,
-            r.null,
-            r.perfect,
-            r.best.tp,
-            r.best.fp,
-            r.best.fn_
-        );
-    }
-
-    for r in &hinted {
-        println!(
-            "hinted {:<13} threshold {:.4}  raw {:>8.3}  tp {} fp {} fn {}",
-            r.profile.name, r.best.threshold, r.best.score, r.best.tp, r.best.fp, r.best.fn_
-        );
+    for (label, r) in [("NAB protocol", &results[0]), ("live", &results[1])] {
+        for r in r {
+            println!(
+                "{label:<13} {:<20} threshold {:.4}  raw {:>8.3}  null {:>6.1}  perfect {:>5.1}  tp {} fp {} fn {}",
+                r.profile.name,
+                r.best.threshold,
+                r.best.score,
+                r.null,
+                r.perfect,
+                r.best.tp,
+                r.best.fp,
+                r.best.fn_
+            );
+        }
     }
 
     if per_file {
         println!(
-            "\nper file (standard, raw score at the optimised threshold; without / with hint):"
+            "\nper file (standard, raw score at the optimised threshold; NAB protocol / live):"
         );
-        for ((name, s), (_, h)) in results[0].per_file.iter().zip(&hinted[0].per_file) {
-            println!("  {s:>8.3} {h:>8.3}  {name}");
+        for ((name, n), (_, l)) in results[0][0].per_file.iter().zip(&results[1][0].per_file) {
+            println!("  {n:>8.3} {l:>8.3}  {name}");
         }
     }
 
     if ablation {
-        println!("\nablation (standard / low FP / low FN):");
-        let alone = config
+        resonance_ablation(&corpus, config)?;
+        println!("\nstatistical stage ablation, live (standard / low FP / low FN):");
+        let base = statistical;
+        let alone = base
             .value_z(false)
             .diff_z(false)
             .cusum(false)
@@ -254,30 +301,22 @@ fn main() -> hxb_core::Result<()> {
             ("cusum only", alone.cusum(true)),
             ("neighbour only", alone.neighbour(true)),
             ("time-of-day only", alone.seasonal(true)),
-            ("without value z", config.value_z(false)),
-            ("without cusum", config.cusum(false)),
-            ("without neighbour", config.neighbour(false)),
-            ("without time-of-day", config.seasonal(false)),
-            ("with diff z", config.diff_z(true)),
-            ("combination: mean", config.combination(Combination::Mean)),
-            ("combination: max", config.combination(Combination::Max)),
-            ("short average 8", config.calibration(1000.0, 8.0)),
-            ("without refractory", config.refractory(0, 0.5)),
-            ("evidence ceiling 1.5", config.ceiling(1.5)),
+            ("without value z", base.value_z(false)),
+            ("without cusum", base.cusum(false)),
+            ("without neighbour", base.neighbour(false)),
+            ("without time-of-day", base.seasonal(false)),
+            ("with diff z", base.diff_z(true)),
+            ("combination: mean", base.combination(Combination::Mean)),
+            ("combination: max", base.combination(Combination::Max)),
+            ("short average 8", base.calibration(1000.0, 8.0)),
+            ("without refractory", base.refractory(0, 0.5)),
+            ("evidence ceiling 1.5", base.ceiling(1.5)),
             (
                 "with contextOSE part",
-                config.context(Some(ContextMode {
+                base.context(Some(ContextMode {
                     max_contexts: 4096,
                     calibrated: true,
                 })),
-            ),
-            (
-                "previous default",
-                config
-                    .diff_z(true)
-                    .seasonal(false)
-                    .combination(Combination::Mean)
-                    .calibration(1000.0, 8.0),
             ),
         ];
         for (name, c) in variants {
@@ -289,7 +328,12 @@ fn main() -> hxb_core::Result<()> {
 
     if loco {
         println!("\nleave-one-category-out (standard; threshold from the other categories):");
-        for (label, scores) in [("no hint", &scores), ("NAB range hint", &hinted_scores)] {
+        for (label, scores) in [
+            ("NAB protocol", &nab),
+            ("live", &live),
+            ("previous default, live", &stat_live),
+            ("previous hinted, NAB range", &stat_ose),
+        ] {
             loco_report(&corpus, label, scores)?;
         }
     }
@@ -298,45 +342,111 @@ fn main() -> hxb_core::Result<()> {
         split_half(&corpus, config)?;
     }
 
-    // Throughput: the default detector over every file, one thread, repeated.
+    throughput(&corpus, config, statistical)?;
+
+    if let Some(out) = export {
+        let written = export_results(&out, "hxb", &corpus, &nab)?;
+        println!("exported the NAB-protocol scores: {} files under {out}/hxb/", written.len());
+    }
+    Ok(())
+}
+
+/// Points per second on one thread over every file, ten passes, and the state per series.
+fn throughput(
+    corpus: &Corpus,
+    config: CompositeConfig,
+    statistical: CompositeConfig,
+) -> hxb_core::Result<()> {
     let series: Vec<Vec<(i64, f64)>> = corpus.files.iter().map(|f| f.points()).collect();
     let points: usize = series.iter().map(Vec::len).sum();
     let reps = 10;
-    let mut checksum = 0.0;
-    let start = Instant::now();
-    for _ in 0..reps {
-        for s in &series {
-            let mut d = config.build();
-            for &(t, v) in s {
-                checksum += d.update(t, v);
+    println!("\nthroughput, one thread, {points} points x {reps}:");
+    let nab: Vec<CompositeConfig> = corpus
+        .files
+        .iter()
+        .map(|f| nab_config(f, config, Resonance::builder()))
+        .collect();
+    let cases: [(&str, &dyn Fn(usize) -> CompositeConfig); 3] = [
+        ("default, live", &|_| config),
+        ("default, NAB protocol", &|i| nab[i]),
+        ("statistical stage alone", &|_| statistical),
+    ];
+    for (name, make) in cases {
+        let mut checksum = 0.0;
+        let mut bytes = 0;
+        let start = Instant::now();
+        for _ in 0..reps {
+            for (i, s) in series.iter().enumerate() {
+                let mut d = make(i).build();
+                for &(t, v) in s {
+                    checksum += d.update(t, v);
+                }
+                bytes = bytes.max(d.state_bytes());
             }
         }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "  {name:<24} {:>10.0} points/s ({secs:.3} s; checksum {checksum:.1}); state per series {bytes} bytes",
+            (points * reps) as f64 / secs
+        );
     }
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "\nthroughput: {:.0} points/s on one core ({} points x {reps} in {secs:.3} s; checksum {checksum:.1})",
-        (points * reps) as f64 / secs,
-        points
-    );
-    println!("state per series: {} bytes", config.build().state_bytes());
-    let start = Instant::now();
-    let mut most = 0;
-    for (f, s) in corpus.files.iter().zip(&series) {
-        let mut d = config.range_hint(nab_hint(f)).build();
-        for &(t, v) in s {
-            checksum += d.update(t, v);
-        }
-        most = most.max(d.state_bytes());
-    }
-    let secs = start.elapsed().as_secs_f64();
-    println!(
-        "with range hint: {:.0} points/s on one core ({points} points in {secs:.3} s; checksum {checksum:.1}); state per series up to {most} bytes",
-        points as f64 / secs
-    );
+    Ok(())
+}
 
-    if let Some(out) = export {
-        let written = export_results(&out, "hxb", &corpus, &scores)?;
-        println!("exported {} files under {out}/hxb/", written.len());
+/// One-at-a-time variants of the resonance stage, under NAB's protocol and live.
+fn resonance_ablation(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<()> {
+    println!(
+        "\nresonance stage, one setting changed (standard / low FP / low FN; NAB protocol | live):"
+    );
+    let r = Resonance::builder();
+    let variants: Vec<(&str, ResonanceConfig)> = vec![
+        ("default", r),
+        ("one scale", r.scales(1)),
+        ("three scales", r.scales(3)),
+        ("no emphasis of the newest level", r.emphasis(0)),
+        ("emphasis 8", r.emphasis(8)),
+        ("window 6", r.window(6)),
+        ("window 10", r.window(10)),
+        ("32 levels", r.levels(32)),
+        ("128 levels", r.levels(128)),
+        ("resonate at 0.9", r.resonate(0.9)),
+        ("resonate at 0.98", r.resonate(0.98)),
+        ("mask 6 blocks", r.mask(6)),
+        ("mask 24 blocks", r.mask(24)),
+        ("50 blocks per learning period", r.samples_per_learning(50)),
+        ("200 blocks per learning period", r.samples_per_learning(200)),
+        ("256 categories", r.max_categories(256)),
+        ("1,024 categories", r.max_categories(1024)),
+        ("margin 0.5 (live only)", r.margin(0.5)),
+        ("margin 0.1 (live only)", r.margin(0.1)),
+    ];
+    for (name, shapes) in variants {
+        let n = normalized(corpus, &run_nab(corpus, config, shapes)?)?;
+        let l = normalized(corpus, &run(corpus, config.shapes(Some(shapes)))?)?;
+        println!(
+            "  {name:<32} {:>5.1} {:>5.1} {:>5.1} | {:>5.1} {:>5.1} {:>5.1}",
+            n[0], n[1], n[2], l[0], l[1], l[2]
+        );
+    }
+    println!("\nNAB hint widened (an operator's estimate rather than the exact range):");
+    for widen in [0.1, 0.25, 0.5] {
+        let scores: Vec<Vec<f64>> = corpus
+            .files
+            .iter()
+            .map(|f| {
+                let hint = nab_hint(f).map(|h| {
+                    let w = widen * (h.max() - h.min());
+                    RangeHint::new(h.min() - w, h.max() + w).expect("finite bounds")
+                });
+                let c = nab_config(f, config, Resonance::builder()).range_hint(hint);
+                score_points(&mut c.build(), &f.points())
+            })
+            .collect();
+        let s = normalized(corpus, &scores)?;
+        println!(
+            "  widened by {widen} of the span each side {:>5.1} {:>5.1} {:>5.1}",
+            s[0], s[1], s[2]
+        );
     }
     Ok(())
 }
@@ -417,7 +527,8 @@ fn context_ose(corpus: &Corpus) -> hxb_core::Result<()> {
     Ok(())
 }
 
-/// Tune on one half of the AWS files, report on the other (both ways).
+/// Tune on one half of the AWS files, report on the other (both ways): the threshold of the
+/// default detector, then a grid of resonance settings with the threshold.
 fn split_half(corpus: &Corpus, base: CompositeConfig) -> hxb_core::Result<()> {
     let aws: Vec<_> = corpus
         .files
@@ -434,71 +545,66 @@ fn split_half(corpus: &Corpus, base: CompositeConfig) -> hxb_core::Result<()> {
             .collect(),
     };
     let halves = [half(0), half(1)];
-    let mut grid: Vec<(String, CompositeConfig)> = Vec::new();
-    for (cname, c) in [
-        ("top-two", Combination::TopTwo),
-        ("mean", Combination::Mean),
-        ("max", Combination::Max),
-    ] {
-        for short in [8.0, 16.0] {
-            for seasonal in [true, false] {
-                grid.push((
-                    format!("{cname}, short {short}, time-of-day {seasonal}"),
-                    base.combination(c)
-                        .calibration(1000.0, short)
-                        .seasonal(seasonal),
-                ));
-            }
-        }
-    }
+    let names = ["A", "B"];
     let ev = Evaluator::new();
-    println!(
-        "\nsplit-half on realAWSCloudwatch, default config with NAB's range hint (threshold transfer):"
-    );
-    let hinted = [run_hinted(&halves[0], base)?, run_hinted(&halves[1], base)?];
-    for (tune, report) in [(0, 1), (1, 0)] {
-        let own_t = ev.evaluate(&halves[tune], &hinted[tune], &Profile::STANDARD)?;
-        let t = own_t.best.threshold;
-        let tr = ev.evaluate_at(&halves[report], &hinted[report], &Profile::STANDARD, t)?;
-        let own = ev.evaluate(&halves[report], &hinted[report], &Profile::STANDARD)?;
-        println!(
-            "  threshold from {} ({:.1}, {t:.4}): on {} {:.1}, at its own optimum {:.1}",
-            ["A", "B"][tune],
-            own_t.normalized,
-            ["A", "B"][report],
-            tr.normalized,
-            own.normalized
-        );
-    }
     println!(
         "\nsplit-half on realAWSCloudwatch ({} + {} files; standard profile):",
         halves[0].files.len(),
         halves[1].files.len()
     );
-    for (tune, report) in [(0, 1), (1, 0)] {
-        let (t, r) = (&halves[tune], &halves[report]);
-        let mut best: Option<(f64, f64, &str, CompositeConfig)> = None;
-        for (name, c) in &grid {
-            let e = ev.evaluate(t, &run(t, *c)?, &Profile::STANDARD)?;
-            if best.as_ref().is_none_or(|b| e.normalized > b.0) {
-                best = Some((e.normalized, e.best.threshold, name, *c));
+    type Runner<'a> = &'a dyn Fn(&Corpus, ResonanceConfig) -> hxb_core::Result<Vec<Vec<f64>>>;
+    let nab: Runner<'_> = &|c, r| run_nab(c, base, r);
+    let live: Runner<'_> = &|c, r| run(c, base.shapes(Some(r)));
+    for (label, runner) in [("NAB protocol", nab), ("live", live)] {
+        println!("  {label}, default detector (threshold transfer):");
+        let scores = [
+            runner(&halves[0], Resonance::builder())?,
+            runner(&halves[1], Resonance::builder())?,
+        ];
+        for (tune, report) in [(0, 1), (1, 0)] {
+            let own_t = ev.evaluate(&halves[tune], &scores[tune], &Profile::STANDARD)?;
+            let t = own_t.best.threshold;
+            let tr = ev.evaluate_at(&halves[report], &scores[report], &Profile::STANDARD, t)?;
+            let own = ev.evaluate(&halves[report], &scores[report], &Profile::STANDARD)?;
+            println!(
+                "    threshold from {} ({:.1}, {t:.4}): on {} {:.1}, at its own optimum {:.1}",
+                names[tune], own_t.normalized, names[report], tr.normalized, own.normalized
+            );
+        }
+        println!("  {label}, resonance settings (emphasis x scales) and threshold tuned:");
+        let mut grid: Vec<(String, ResonanceConfig)> = Vec::new();
+        for emphasis in [0, 4, 8] {
+            for scales in [1, 2, 3] {
+                grid.push((
+                    format!("emphasis {emphasis}, {scales} scales"),
+                    Resonance::builder().emphasis(emphasis).scales(scales),
+                ));
             }
         }
-        let (tuned, threshold, name, c) = best.expect("grid is not empty");
-        let rs = run(r, c)?;
-        let transferred = ev.evaluate_at(r, &rs, &Profile::STANDARD, threshold)?;
-        let own = ev.evaluate(r, &rs, &Profile::STANDARD)?;
-        let default = ev.evaluate(r, &run(r, base)?, &Profile::STANDARD)?;
-        let names = ["A", "B"];
-        println!(
-            "  tuned on {} ({tuned:.1}): {name}, threshold {threshold:.4}; on {}: {:.1} at that threshold, {:.1} at its own optimum; default config on {}: {:.1}",
-            names[tune],
-            names[report],
-            transferred.normalized,
-            own.normalized,
-            names[report],
-            default.normalized
-        );
+        for (tune, report) in [(0, 1), (1, 0)] {
+            let (t, r) = (&halves[tune], &halves[report]);
+            let mut best: Option<(f64, f64, &str, ResonanceConfig)> = None;
+            for (name, c) in &grid {
+                let e = ev.evaluate(t, &runner(t, *c)?, &Profile::STANDARD)?;
+                if best.as_ref().is_none_or(|b| e.normalized > b.0) {
+                    best = Some((e.normalized, e.best.threshold, name, *c));
+                }
+            }
+            let (tuned, threshold, name, c) = best.expect("grid is not empty");
+            let rs = runner(r, c)?;
+            let transferred = ev.evaluate_at(r, &rs, &Profile::STANDARD, threshold)?;
+            let own = ev.evaluate(r, &rs, &Profile::STANDARD)?;
+            let default = ev.evaluate(r, &runner(r, Resonance::builder())?, &Profile::STANDARD)?;
+            println!(
+                "    tuned on {} ({tuned:.1}): {name}, threshold {threshold:.4}; on {}: {:.1} at that threshold, {:.1} at its own optimum; default on {}: {:.1}",
+                names[tune],
+                names[report],
+                transferred.normalized,
+                own.normalized,
+                names[report],
+                default.normalized
+            );
+        }
     }
     Ok(())
 }
@@ -509,7 +615,7 @@ fn split_half(corpus: &Corpus, base: CompositeConfig) -> hxb_core::Result<()> {
 fn rank_transfer(corpus: &Corpus) -> hxb_core::Result<()> {
     let mut grid: Vec<(String, CompositeConfig)> = Vec::new();
     for level in [0.4, 0.5] {
-        let base = Composite::builder().refractory(100, level);
+        let base = Composite::builder().shapes(None).refractory(100, level);
         grid.push((format!("rank off, level {level}"), base));
         for horizon in [300.0, 1000.0, 3000.0] {
             for (blend, gate) in [(0.5, false), (0.75, false), (0.9, false), (0.0, true)] {
@@ -549,10 +655,11 @@ fn rank_transfer(corpus: &Corpus) -> hxb_core::Result<()> {
         }
         let (tuned, t, name, c) = best.expect("grid is not empty");
         let got = ev.evaluate_at(report, &run(report, c)?, &Profile::STANDARD, t)?;
-        let off = ev.evaluate(tune, &run(tune, Composite::builder())?, &Profile::STANDARD)?;
+        let stat = Composite::builder().shapes(None);
+        let off = ev.evaluate(tune, &run(tune, stat)?, &Profile::STANDARD)?;
         let off_got = ev.evaluate_at(
             report,
-            &run(report, Composite::builder())?,
+            &run(report, stat)?,
             &Profile::STANDARD,
             off.best.threshold,
         )?;
