@@ -2,7 +2,7 @@
 //! cluster, snapshots as files.
 //!
 //! ```text
-//! cargo run --release -p hxb-tenancy --features backup --example bench_backup -- [apps] [rounds]
+//! cargo run --release -p hxb-tenancy --features backup --example bench_backup -- [apps] [rounds] [stored]
 //! ```
 //!
 //! Defaults: 50 applications (half stateless with a Service, half stateful with a volume and
@@ -11,6 +11,11 @@
 //! into a project of another workspace (then deleted again). Prints the median of each step,
 //! the snapshot size and its object count, and checks that the restored project's content
 //! hash equals the original's.
+//!
+//! Then it fills the directory with `stored` snapshots (default 50) of that project (copies of
+//! one snapshot resealed at successive seconds) and times, as medians of 20 runs, the store's
+//! `list` and a backup scheduler tick with nothing due (`run_due_backups`, which lists the
+//! store every time).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +24,7 @@ use hxb_core::cluster::ResourceType;
 use hxb_core::store::MemoryStore;
 use hxb_core::{EmbeddedCluster, Quantity, ResourceList, StateStore};
 use hxb_tenancy::Tenancy;
-use hxb_tenancy::backup::DirectoryStore;
+use hxb_tenancy::backup::{DirectoryStore, Snapshot, SnapshotStore};
 use hxb_tenancy::plans::quota;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -39,6 +44,7 @@ async fn main() -> hxb_core::Result<()> {
         .collect();
     let apps = args.first().copied().unwrap_or(50);
     let rounds = args.get(1).copied().unwrap_or(5).max(1);
+    let stored = args.get(2).copied().unwrap_or(50).max(1);
     let cluster = EmbeddedCluster::builder().nodes(10).build().into_backend();
     let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
     let t = Tenancy::new(cluster.clone(), store);
@@ -79,7 +85,8 @@ async fn main() -> hxb_core::Result<()> {
             .await?;
     }
     let dir = std::env::temp_dir().join(format!("hxb-bench-backup-{}", std::process::id()));
-    let b = t.backups(Arc::new(DirectoryStore::new(&dir)?));
+    let snapshots = Arc::new(DirectoryStore::new(&dir)?);
+    let b = t.backups(snapshots.clone());
     let (mut snap_t, mut plan_t, mut same_t, mut other_t) = (vec![], vec![], vec![], vec![]);
     let mut size = 0;
     let mut objects = 0;
@@ -125,6 +132,30 @@ async fn main() -> hxb_core::Result<()> {
                 .await;
         }
     }
+    let base = b.snapshot("acme", "dev", "web").execute().await?;
+    let base = b.get(&base.id).await?;
+    b.delete(&base.id).await?;
+    for i in 0..stored {
+        let mut meta = base.meta.clone();
+        meta.taken_at = base.meta.taken_at + Duration::from_secs(i as u64);
+        let copy = Snapshot::seal(meta, base.apps.clone(), base.objects.clone())?;
+        snapshots.put(&copy).await?;
+    }
+    let (mut list_t, mut tick_t) = (vec![], vec![]);
+    for _ in 0..20 {
+        let start = Instant::now();
+        let listed = snapshots.list().await?;
+        list_t.push(start.elapsed());
+        assert_eq!(listed.len(), stored);
+        let start = Instant::now();
+        b.run_due_backups_now().await?;
+        tick_t.push(start.elapsed());
+    }
+    let dir_bytes: u64 = std::fs::read_dir(&dir)
+        .map_err(|e| hxb_core::Error::backend("cannot list the snapshot directory", e))?
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
     std::fs::remove_dir_all(&dir).ok();
     println!("applications: {apps}, objects in the snapshot: {objects}, file: {size} bytes");
     println!("rounds: {rounds} (medians below)");
@@ -132,5 +163,8 @@ async fn main() -> hxb_core::Result<()> {
     println!("dry-run plan (all absent):      {}", ms(median(plan_t)));
     println!("restore into the same project:  {}", ms(median(same_t)));
     println!("restore into another workspace: {}", ms(median(other_t)));
+    println!("stored snapshots: {stored}, directory: {dir_bytes} bytes (medians of 20 below)");
+    println!("store list:                     {}", ms(median(list_t)));
+    println!("scheduler tick, nothing due:    {}", ms(median(tick_t)));
     Ok(())
 }

@@ -309,6 +309,21 @@ pub struct ManifestReview {
     pub violations: Vec<PolicyViolation>,
 }
 
+impl ManifestReview {
+    /// Whether admission lets the manifest through (no violation).
+    pub fn admitted(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// The engine's refusal of the manifest, built from this review without checking the
+    /// manifest again: the [`Forbidden`](hxb_core::ErrorKind::Forbidden) error [`admit`] (and
+    /// so `Engine::create`/`apply`) returns for these violations, message included; `None`
+    /// when admitted.
+    pub fn refusal(&self) -> Option<Error> {
+        refusal(&self.violations, &self.policy, &self.plan)
+    }
+}
+
 /// Every violation of plan `plan`'s `policy` in `objects`, object by object in order (empty:
 /// [`admit`] lets them through). A malformed image reference (or a pod template that does not
 /// decode) is [`InvalidInput`](hxb_core::ErrorKind::InvalidInput) listing every such field:
@@ -370,12 +385,17 @@ pub fn admit<'a>(
     plan: &str,
 ) -> Result<()> {
     let found = review(objects, policy, plan)?;
+    refusal(&found, policy, plan).map_or(Ok(()), Err)
+}
+
+/// [`admit`]'s `Forbidden` error for the violations [`review`] found (`None`: none).
+fn refusal(found: &[PolicyViolation], policy: &PlanPolicy, plan: &str) -> Option<Error> {
     if found.is_empty() {
-        return Ok(());
+        return None;
     }
     // one `object: violation; violation` part per object, in order
     let mut parts: Vec<(&str, Vec<String>)> = Vec::new();
-    for v in &found {
+    for v in found {
         match parts.last_mut() {
             Some((o, list)) if *o == v.object => list.push(v.to_string()),
             _ => parts.push((&v.object, vec![v.to_string()])),
@@ -385,7 +405,7 @@ pub fn admit<'a>(
         .into_iter()
         .map(|(o, list)| format!("{o}: {}", list.join("; ")))
         .collect();
-    Err(Error::forbidden(format!(
+    Some(Error::forbidden(format!(
         "policy of plan {plan} (pod security {}:{}) refuses {}",
         policy.level,
         policy.version,

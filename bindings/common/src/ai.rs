@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use hxb::remediation::{Action, ActionKind, AgentOptions, Policy, Provider, WriteMode};
+use hxb::remediation::{
+    Action, ActionKind, AgentOptions, Policy, Provider, ProviderOptions, WriteMode,
+};
 use hxb::{Engine, Error, Result};
 use serde_json::{Value, json};
 
@@ -145,7 +147,8 @@ pub fn remediation_policy(engine: &Engine) -> Result<PolicyOptions> {
 /// The agent's options as flat optional fields.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AskOptions {
-    /// `"offline"` (default), `"openai"` (an OpenAI-compatible endpoint) or `"ollama"`.
+    /// `"offline"` (default), `"openai"` (an OpenAI-compatible endpoint) or `"ollama"`
+    /// (these four fields are the facade's [`ProviderOptions`]).
     pub provider: Option<String>,
     /// The endpoint (`openai`: required; `ollama`: default `http://127.0.0.1:11434`).
     pub base_url: Option<String>,
@@ -169,40 +172,13 @@ impl AskOptions {
     /// The facade's [`AgentOptions`]; `InvalidInput` for an unknown provider or write mode,
     /// a missing model or URL, options the provider does not take, or a bad timeout.
     pub fn to_agent_options(&self) -> Result<AgentOptions> {
-        let provider = match self.provider.as_deref().unwrap_or("offline") {
-            "offline" => {
-                if self.base_url.is_some() || self.model.is_some() || self.api_key.is_some() {
-                    return Err(Error::invalid(
-                        "provider",
-                        "the offline provider takes no base_url, model or api_key",
-                    ));
-                }
-                Provider::Offline
-            }
-            "openai" => Provider::OpenAi {
-                base_url: required(&self.base_url, "base_url")?,
-                model: required(&self.model, "model")?,
-                api_key: self.api_key.clone(),
-            },
-            "ollama" => {
-                if self.api_key.is_some() {
-                    return Err(Error::invalid("api_key", "Ollama takes no API key"));
-                }
-                Provider::Ollama {
-                    base_url: self
-                        .base_url
-                        .clone()
-                        .unwrap_or_else(|| "http://127.0.0.1:11434".into()),
-                    model: required(&self.model, "model")?,
-                }
-            }
-            other => {
-                return Err(Error::invalid(
-                    "provider",
-                    format!("{other:?} is not offline, openai or ollama"),
-                ));
-            }
-        };
+        // the facade's one parser of provider options
+        let provider = Provider::try_from(ProviderOptions {
+            provider: self.provider.clone(),
+            base_url: self.base_url.clone(),
+            model: self.model.clone(),
+            api_key: self.api_key.clone(),
+        })?;
         let write = match self.write.as_deref().unwrap_or("off") {
             "off" => WriteMode::Off,
             "dry_run" => WriteMode::DryRun,
@@ -229,11 +205,6 @@ impl AskOptions {
         }
         Ok(o)
     }
-}
-
-fn required(v: &Option<String>, field: &str) -> Result<String> {
-    v.clone()
-        .ok_or_else(|| Error::invalid(field, "required for this provider"))
 }
 
 /// [`Engine::ask`]: the answer (`text`, `tool_calls`, `truncated`, `stop`, `pending`) as JSON.

@@ -1,14 +1,14 @@
 //! Rank (percentile) calibration of a component's score against its own running history.
 
-/// Score bins over `(0, 1]`; scores of exactly 0 are counted apart, larger scores fall in
-/// the last bin.
+/// Score bins over `(0, 1]`; scores of exactly 0 count only towards the total, larger
+/// scores fall in the last bin.
 const BINS: usize = 32;
 
 /// Optional second calibration stage of the [`Composite`]'s components: each component's
 /// score is mapped to its own running empirical distribution ("how unusual is this score for
 /// this component on this series") before the components are merged.
 ///
-/// The distribution is a fixed histogram (a zero cell and 32 bins over `(0, 1]`) with
+/// The distribution is a fixed histogram (32 bins over `(0, 1]`, scores of 0 in its total) with
 /// exponential forgetting over about `horizon` points: constant memory and time per point.
 /// A score `s > 0` gets the tail share `p̂ = (w + mass ≥ s) / (w + total)` of the history
 /// before it (`w` the current point's weight, linear interpolation inside a bin), the rank
@@ -31,7 +31,6 @@ pub struct RankCalibration {
 /// The running histogram of one component's scores.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RankMap {
-    zero: f64,
     bins: [f64; BINS],
     total: f64,
     /// Weight of the next point (grows instead of decaying the history; renormalised).
@@ -55,7 +54,6 @@ impl RankMap {
             cfg.blend.clamp(0.0, 1.0)
         };
         RankMap {
-            zero: 0.0,
             bins: [0.0; BINS],
             total: 0.0,
             weight: 1.0,
@@ -84,14 +82,12 @@ impl RankMap {
                 self.blend * s + (1.0 - self.blend) * r
             }
         } else {
-            self.zero += w;
             0.0
         };
         self.total += w;
         self.weight *= self.growth;
         if self.weight > 1e150 {
             let f = 1.0 / self.weight;
-            self.zero *= f;
             self.total *= f;
             self.bins.iter_mut().for_each(|b| *b *= f);
             self.weight = 1.0;
@@ -100,7 +96,6 @@ impl RankMap {
     }
 
     pub(crate) fn reset(&mut self) {
-        self.zero = 0.0;
         self.bins = [0.0; BINS];
         self.total = 0.0;
         self.weight = 1.0;
@@ -143,6 +138,29 @@ mod tests {
             gate: false,
         });
         assert!((0.0..=1.0).contains(&m.map(0.7)));
+    }
+
+    /// The state sizes quoted in `CompositeConfig::rank`, `docs/anomaly-detection.md` and
+    /// `docs/bench/nab4.md` (six maps per series).
+    #[test]
+    fn state_size_matches_the_documented_figure() {
+        assert_eq!(std::mem::size_of::<RankMap>(), 304);
+        assert_eq!(std::mem::size_of::<[RankMap; 6]>(), 1_824);
+    }
+
+    /// Scores of 0 count towards the total only: they lower the tail share of every later
+    /// positive score, exactly as much as the same weight of mass below that score would.
+    #[test]
+    fn zero_scores_count_in_the_total() {
+        let mut with_zeros = map(0.0, false);
+        let mut with_low = map(0.0, false);
+        for _ in 0..200 {
+            with_zeros.map(0.0);
+            with_low.map(1e-6);
+        }
+        let (a, b) = (with_zeros.map(0.5), with_low.map(0.5));
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        assert!(a > 0.8);
     }
 
     proptest! {

@@ -231,6 +231,73 @@ mod tests {
         );
     }
 
+    fn pod(name: &str) -> DynamicObject {
+        serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "a"},
+            "spec": {"containers": [{"name": "app", "image": "nginx"}]}
+        }))
+        .unwrap()
+    }
+
+    fn pods_with_logs(c: &EmbeddedCluster) -> usize {
+        c.inner.read().logs.by_pod.len()
+    }
+
+    /// Past [`PRUNE_FLOOR`] pods with logs, the next append forgets the logs of deleted pods,
+    /// keeps every live pod's lines, and puts the next sweep off until the map has doubled.
+    #[tokio::test]
+    async fn logs_of_deleted_pods_are_swept_past_the_floor_and_live_ones_kept() {
+        let c = cluster_with_pods().await;
+        let b = c.clone().into_backend();
+        c.append_log("a", "one", None, "kept").unwrap();
+        c.append_log("a", "two", Some("sidecar"), "kept too")
+            .unwrap();
+        // Pod churn: each pod logs a line and is deleted, until exactly PRUNE_FLOOR pods have
+        // logs (the two live ones included). No sweep has run yet: the map only grows.
+        for i in 0..PRUNE_FLOOR - 2 {
+            let name = format!("gone-{i}");
+            b.create(&POD, pod(&name)).await.unwrap();
+            c.append_log("a", &name, None, "bye").unwrap();
+            b.delete(&POD, Some("a"), &name).await.unwrap();
+        }
+        assert_eq!(pods_with_logs(&c), PRUNE_FLOOR);
+        // One more pod with logs takes the map past the floor, without a sweep yet (the check
+        // runs before the append that adds the new entry).
+        b.create(&POD, pod("late")).await.unwrap();
+        c.append_log("a", "late", None, "hello").unwrap();
+        assert_eq!(pods_with_logs(&c), PRUNE_FLOOR + 1);
+        // The next append sweeps: only the three live pods keep their logs.
+        c.append_log("a", "one", None, "after the sweep").unwrap();
+        assert_eq!(pods_with_logs(&c), 3);
+        assert_eq!(c.inner.read().logs.prune_at, 6);
+        let read = |pod: &'static str, container: &'static str| {
+            let b = b.clone();
+            async move {
+                let opts = LogOptions {
+                    container: Some(container.into()),
+                    ..Default::default()
+                };
+                b.logs("a", pod, &opts).await.unwrap()
+            }
+        };
+        assert_eq!(read("one", "app").await, "kept\nafter the sweep\n");
+        assert_eq!(read("two", "sidecar").await, "kept too\n");
+        assert_eq!(read("late", "app").await, "hello\n");
+        // A deleted pod created again under an old name starts empty, as before the sweep.
+        b.create(&POD, pod("gone-0")).await.unwrap();
+        assert_eq!(read("gone-0", "app").await, "");
+        // The next sweep waits for PRUNE_FLOOR again (it is larger than twice the live count):
+        // more churn below the floor keeps the logs of deleted pods.
+        for i in 0..10 {
+            let name = format!("again-{i}");
+            b.create(&POD, pod(&name)).await.unwrap();
+            c.append_log("a", &name, None, "bye").unwrap();
+            b.delete(&POD, Some("a"), &name).await.unwrap();
+        }
+        assert_eq!(pods_with_logs(&c), 13);
+    }
+
     #[tokio::test]
     async fn a_recreated_pod_starts_with_empty_logs_and_old_lines_rotate() {
         let c = cluster_with_pods().await;

@@ -13,9 +13,10 @@ use std::future::Future;
 use std::sync::{Arc, LazyLock};
 
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use parking_lot::{Mutex, RwLock};
+use serde_json::Value;
 
 use super::controllers::is_ready;
 use super::json;
@@ -82,24 +83,39 @@ pub(crate) struct Endpoint {
     pub port: i32,
 }
 
-/// The container of `pod` that serves `target` and the port number, if any.
-fn serving_container(pod: &Pod, target: &IntOrString) -> Option<(String, i32)> {
-    let containers = &pod.spec.as_ref()?.containers;
-    let declares = |c: &k8s_openapi::api::core::v1::Container| -> Option<i32> {
-        c.ports.iter().flatten().find_map(|p| match target {
-            IntOrString::Int(n) => (p.container_port == *n).then_some(*n),
-            IntOrString::String(name) => {
-                (p.name.as_deref() == Some(name.as_str())).then_some(p.container_port)
+/// The container of a pod that serves `target` and the port number, if any. `pod` is the
+/// pod's stored JSON: only `spec.containers[].image` and `.ports[].{name, containerPort}` are
+/// read, so resolving a request costs no decode of whole pods.
+fn serving_container(pod: &Value, target: &IntOrString) -> Option<(String, i32)> {
+    let containers = pod.get("spec")?.get("containers")?.as_array()?;
+    let image = |c: &Value| {
+        c.get("image")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let declares = |c: &Value| -> Option<i32> {
+        c.get("ports")?.as_array()?.iter().find_map(|p| {
+            let number = p
+                .get("containerPort")
+                .and_then(Value::as_i64)
+                .and_then(|n| i32::try_from(n).ok());
+            match target {
+                IntOrString::Int(n) => (number == Some(*n)).then_some(*n),
+                IntOrString::String(name) => {
+                    let named = p.get("name").and_then(Value::as_str) == Some(name.as_str());
+                    number.filter(|_| named)
+                }
             }
         })
     };
     if let Some((c, port)) = containers.iter().find_map(|c| declares(c).map(|p| (c, p))) {
-        return Some((c.image.clone().unwrap_or_default(), port));
+        return Some((image(c), port));
     }
     // A numeric target port reaches the pod whether or not a container declares it (the
     // declaration is informational); with one container, that container listens.
     match (target, containers.as_slice()) {
-        (IntOrString::Int(n), [only]) => Some((only.image.clone().unwrap_or_default(), *n)),
+        (IntOrString::Int(n), [only]) => Some((image(only), *n)),
         _ => None,
     }
 }
@@ -154,8 +170,7 @@ impl State {
             if p.metadata.deletion_timestamp.is_some() || !selected || !is_ready(p) {
                 continue;
             }
-            let pod: Pod = json::to_typed(p, "Pod")?;
-            if let Some((image, port)) = serving_container(&pod, &target) {
+            if let Some((image, port)) = serving_container(&p.data, &target) {
                 out.push(Endpoint {
                     pod: p.metadata.name.clone().unwrap_or_default(),
                     image,
@@ -206,12 +221,17 @@ pub(crate) async fn proxy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec};
+    use k8s_openapi::api::core::v1::{Container, ContainerPort, Pod, PodSpec};
+    use proptest::prelude::*;
 
     /// `(image, [(port name, container port)])` per container.
     type Spec<'a> = Vec<(&'a str, Vec<(Option<&'a str>, i32)>)>;
 
-    fn pod(containers: Spec<'_>) -> Pod {
+    fn pod(containers: Spec<'_>) -> Value {
+        serde_json::to_value(typed_pod(containers)).unwrap()
+    }
+
+    fn typed_pod(containers: Spec<'_>) -> Pod {
         Pod {
             spec: Some(PodSpec {
                 containers: containers
@@ -262,6 +282,72 @@ mod tests {
             serving_container(&single, &IntOrString::Int(7000)),
             Some(("app:1".into(), 7000))
         );
+    }
+
+    /// The resolution over the fully decoded pod, as it was done before reading the JSON
+    /// directly: the reference the JSON reading must agree with.
+    fn serving_container_typed(pod: &Pod, target: &IntOrString) -> Option<(String, i32)> {
+        let containers = &pod.spec.as_ref()?.containers;
+        let declares = |c: &Container| -> Option<i32> {
+            c.ports.iter().flatten().find_map(|p| match target {
+                IntOrString::Int(n) => (p.container_port == *n).then_some(*n),
+                IntOrString::String(name) => {
+                    (p.name.as_deref() == Some(name.as_str())).then_some(p.container_port)
+                }
+            })
+        };
+        if let Some((c, port)) = containers.iter().find_map(|c| declares(c).map(|p| (c, p))) {
+            return Some((c.image.clone().unwrap_or_default(), port));
+        }
+        match (target, containers.as_slice()) {
+            (IntOrString::Int(n), [only]) => Some((only.image.clone().unwrap_or_default(), *n)),
+            _ => None,
+        }
+    }
+
+    fn arb_target() -> impl Strategy<Value = IntOrString> {
+        prop_oneof![
+            (8079..8083i32).prop_map(IntOrString::Int),
+            prop::sample::select(vec!["http", "grpc", "metrics"])
+                .prop_map(|n| IntOrString::String(n.into())),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Reading the pod's JSON picks the same container and port as decoding the pod.
+        #[test]
+        fn json_and_typed_resolution_agree(
+            containers in prop::collection::vec(
+                (
+                    prop::sample::select(vec!["app:1", "side:1", "db:2"]),
+                    prop::collection::vec(
+                        (
+                            prop::option::of(prop::sample::select(vec!["http", "grpc", "metrics"])),
+                            8079..8083i32,
+                        ),
+                        0..3,
+                    ),
+                ),
+                0..4,
+            ),
+            without_ports in any::<bool>(),
+            target in arb_target(),
+        ) {
+            let mut typed = typed_pod(containers);
+            if without_ports {
+                // `ports` absent rather than empty
+                for c in &mut typed.spec.as_mut().unwrap().containers {
+                    c.ports = None;
+                }
+            }
+            let json = serde_json::to_value(&typed).unwrap();
+            prop_assert_eq!(
+                serving_container(&json, &target),
+                serving_container_typed(&typed, &target)
+            );
+        }
     }
 
     #[test]

@@ -4,13 +4,14 @@
 //! Every read checks the snapshot's hash: a file changed on disk is a [`SnapshotCorrupt`]
 //! error (an [`Error::Backend`] whose source it is), never a silently different restore.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use hxb_core::{Error, Result};
 use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 
 use super::{Snapshot, SnapshotInfo};
 
@@ -131,10 +132,40 @@ impl SnapshotStore for MemorySnapshotStore {
 /// Snapshots as JSON files `<dir>/<id>.json`, written atomically (a temporary file in the
 /// same directory, flushed to disk, then renamed over the target). Files are created readable
 /// by their owner only on Unix, since a snapshot may carry Secrets.
+///
+/// Beside each snapshot, `<dir>/<id>.summary` holds what [`list`](SnapshotStore::list)
+/// returns for it (a [`SnapshotInfo`] and the snapshot file's length), so a listing reads a
+/// few hundred bytes per snapshot instead of the whole file. A summary is a cache: one that is
+/// missing (a snapshot written before summaries existed, or a crash between the two writes),
+/// unreadable, or taken from a file of another length is ignored, the snapshot itself is read
+/// and the summary written again. `put` removes the old summary before replacing a snapshot
+/// and `delete` removes it after the snapshot; `list` removes summaries left without one.
 #[derive(Debug)]
 pub struct DirectoryStore {
     dir: PathBuf,
-    seq: AtomicU64,
+}
+
+/// Ends the name of a snapshot's summary file (never `.json`, so never taken for a snapshot).
+const SUMMARY_SUFFIX: &str = ".summary";
+
+/// What [`DirectoryStore::list`] reads instead of a snapshot.
+#[derive(Debug, Serialize, Deserialize)]
+struct Summary {
+    /// Length of the snapshot file it describes: another length means a stale summary.
+    bytes: u64,
+    /// The listing entry.
+    info: SnapshotInfo,
+}
+
+/// Numbers temporary file names (unique per process, whatever the number of stores).
+static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn tmp_name(file: &str) -> String {
+    format!(
+        ".{file}.tmp-{}-{}",
+        std::process::id(),
+        TMP_SEQ.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl DirectoryStore {
@@ -143,10 +174,7 @@ impl DirectoryStore {
         let dir = dir.into();
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::backend(format!("cannot create snapshot directory {dir:?}"), e))?;
-        Ok(DirectoryStore {
-            dir,
-            seq: AtomicU64::new(0),
-        })
+        Ok(DirectoryStore { dir })
     }
 
     /// The directory.
@@ -158,6 +186,15 @@ impl DirectoryStore {
     pub fn path_of(&self, id: &str) -> PathBuf {
         self.dir.join(format!("{id}.json"))
     }
+
+    /// The summary file of snapshot `id` (see the type's documentation).
+    pub fn summary_path_of(&self, id: &str) -> PathBuf {
+        summary_path(&self.dir, id)
+    }
+}
+
+fn summary_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join(format!("{id}{SUMMARY_SUFFIX}"))
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -173,7 +210,15 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
     Error::backend(format!("cannot {what} {}", path.display()), e)
 }
 
-fn write_atomically(dir: &Path, target: &Path, tmp_name: &str, bytes: &[u8]) -> Result<()> {
+/// Write `bytes` to `target` through a temporary file renamed over it; with `durable` the file
+/// and the directory are synced to disk as well.
+fn write_atomically(
+    dir: &Path,
+    target: &Path,
+    tmp_name: &str,
+    bytes: &[u8],
+    durable: bool,
+) -> Result<()> {
     use std::io::Write;
     let tmp = dir.join(tmp_name);
     let res = (|| {
@@ -186,10 +231,12 @@ fn write_atomically(dir: &Path, target: &Path, tmp_name: &str, bytes: &[u8]) -> 
         }
         let mut f = opts.open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         std::fs::rename(&tmp, target)?;
         // make the rename durable; not every platform can open a directory
-        if let Ok(d) = std::fs::File::open(dir) {
+        if durable && let Ok(d) = std::fs::File::open(dir) {
             let _ = d.sync_all();
         }
         Ok(())
@@ -219,21 +266,105 @@ fn read_file(path: &Path, id: &str) -> Result<Snapshot> {
     Ok(s)
 }
 
+/// Remove a file, absent or not.
+fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Write the summary of a snapshot whose file is `bytes` long. Best effort: without it `list`
+/// reads the snapshot instead, so a failure is only logged.
+fn write_summary(dir: &Path, info: SnapshotInfo, bytes: u64) {
+    let target = summary_path(dir, &info.id);
+    let tmp = tmp_name(&format!("{}{SUMMARY_SUFFIX}", info.id));
+    let res = serde_json::to_vec(&Summary { bytes, info })
+        .map_err(|e| Error::internal(e.to_string()))
+        .and_then(|json| write_atomically(dir, &target, &tmp, &json, false));
+    if let Err(e) = res {
+        tracing::warn!(file = %target.display(), error = %e, "cannot write a snapshot summary");
+    }
+}
+
+/// The listing entry of snapshot `id` from its summary, if the summary is readable, names this
+/// snapshot and was taken from a file of the snapshot's current length.
+fn read_summary(dir: &Path, id: &str, bytes: u64) -> Option<SnapshotInfo> {
+    let raw = std::fs::read(summary_path(dir, id)).ok()?;
+    let s: Summary = serde_json::from_slice(&raw).ok()?;
+    (s.bytes == bytes && s.info.id == id).then_some(s.info)
+}
+
+/// The listing entry of snapshot `id` read from the snapshot itself (parsed, not verified:
+/// `get` verifies), its summary written again. `None` for a file that is not this snapshot.
+fn info_from_snapshot(dir: &Path, id: &str, path: &Path) -> Option<SnapshotInfo> {
+    let raw = std::fs::read(path).ok()?;
+    let s = serde_json::from_slice::<Snapshot>(&raw)
+        .ok()
+        .filter(|s| s.id == id)?;
+    let info = s.info();
+    write_summary(dir, info.clone(), raw.len() as u64);
+    Some(info)
+}
+
+fn list_dir(dir: &Path) -> Result<Vec<SnapshotInfo>> {
+    let mut snapshots = Vec::new();
+    let mut summaries = HashSet::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| io_err("list", dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io_err("list", dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // temporary files (leading dot) and strangers fail `validate_id`
+        if let Some(id) = name.strip_suffix(".json")
+            && validate_id(id).is_ok()
+        {
+            snapshots.push((id.to_owned(), entry));
+        } else if let Some(id) = name.strip_suffix(SUMMARY_SUFFIX)
+            && validate_id(id).is_ok()
+        {
+            summaries.insert(id.to_owned());
+        }
+    }
+    let mut out = Vec::with_capacity(snapshots.len());
+    for (id, entry) in snapshots {
+        let has_summary = summaries.remove(&id);
+        let summary = match entry.metadata() {
+            Ok(m) if has_summary => read_summary(dir, &id, m.len()),
+            _ => None,
+        };
+        match summary.or_else(|| info_from_snapshot(dir, &id, &entry.path())) {
+            Some(info) => out.push(info),
+            None => tracing::warn!(snapshot = %id, "skipping an unreadable snapshot file"),
+        }
+    }
+    // summaries whose snapshot is gone (a delete interrupted between the two removals)
+    for id in summaries {
+        let _ = remove_if_present(&summary_path(dir, &id));
+    }
+    sort_infos(&mut out);
+    Ok(out)
+}
+
 #[async_trait]
 impl SnapshotStore for DirectoryStore {
     async fn put(&self, snapshot: &Snapshot) -> Result<()> {
         validate_id(&snapshot.id)?;
         let bytes =
             serde_json::to_vec_pretty(snapshot).map_err(|e| Error::internal(e.to_string()))?;
+        let info = snapshot.info();
         let dir = self.dir.clone();
         let target = self.path_of(&snapshot.id);
-        let tmp = format!(
-            ".{}.tmp-{}-{}",
-            snapshot.id,
-            std::process::id(),
-            self.seq.fetch_add(1, Ordering::Relaxed)
-        );
-        blocking(move || write_atomically(&dir, &target, &tmp, &bytes)).await
+        let summary = self.summary_path_of(&snapshot.id);
+        let tmp = tmp_name(&format!("{}.json", snapshot.id));
+        blocking(move || {
+            // a summary never outlives the snapshot it describes: when the snapshot is
+            // replaced, its old summary goes first
+            remove_if_present(&summary).map_err(|e| io_err("replace", &summary, e))?;
+            write_atomically(&dir, &target, &tmp, &bytes, true)?;
+            write_summary(&dir, info, bytes.len() as u64);
+            Ok(())
+        })
+        .await
     }
 
     async fn get(&self, id: &str) -> Result<Snapshot> {
@@ -245,36 +376,22 @@ impl SnapshotStore for DirectoryStore {
 
     async fn list(&self) -> Result<Vec<SnapshotInfo>> {
         let dir = self.dir.clone();
-        blocking(move || {
-            let mut out = Vec::new();
-            let entries = std::fs::read_dir(&dir).map_err(|e| io_err("list", &dir, e))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| io_err("list", &dir, e))?;
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let Some(id) = name.strip_suffix(".json") else {
-                    continue;
-                };
-                if validate_id(id).is_err() {
-                    continue; // temporary files and strangers
-                }
-                match std::fs::read(entry.path())
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<Snapshot>(&b).ok())
-                {
-                    Some(s) => out.push(s.info()),
-                    None => tracing::warn!(file = %name, "skipping an unreadable snapshot file"),
-                }
-            }
-            sort_infos(&mut out);
-            Ok(out)
-        })
-        .await
+        blocking(move || list_dir(&dir)).await
     }
 
     async fn delete(&self, id: &str) -> Result<()> {
         validate_id(id)?;
         let path = self.path_of(id);
-        blocking(move || std::fs::remove_file(&path).map_err(|e| io_err("delete", &path, e))).await
+        let summary = self.summary_path_of(id);
+        blocking(move || {
+            std::fs::remove_file(&path).map_err(|e| io_err("delete", &path, e))?;
+            // the snapshot is gone; a summary left behind is swept by the next `list`
+            if let Err(e) = remove_if_present(&summary) {
+                tracing::warn!(file = %summary.display(), error = %e, "cannot remove a snapshot summary");
+            }
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -330,12 +447,19 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names.len(), 1, "{names:?}");
-        assert!(names[0].ends_with(".json") && !names[0].starts_with('.'));
+        let id = store.list().await.unwrap().remove(0).id;
+        let mut expected = vec![format!("{id}.json"), format!("{id}.summary")];
+        let mut names = names;
+        names.sort();
+        expected.sort();
+        assert_eq!(
+            names, expected,
+            "the snapshot and its summary, nothing else"
+        );
         #[cfg(unix)]
-        {
+        for name in &names {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(store.dir().join(&names[0]))
+            let mode = std::fs::metadata(store.dir().join(name))
                 .unwrap()
                 .permissions()
                 .mode();
@@ -356,6 +480,105 @@ mod tests {
                 .and_then(|x| x.downcast_ref::<SnapshotCorrupt>())
                 .is_some_and(|c| c.actual.contains(&only))
         );
+    }
+
+    fn names(store: &DirectoryStore) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(store.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[tokio::test]
+    async fn list_reads_summaries_not_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirectoryStore::new(dir.path()).unwrap();
+        let a = sample("web", 1_767_236_400);
+        store.put(&a).await.unwrap();
+        // Same length, other bytes: listing does not open the snapshot (a `get` still
+        // verifies it and refuses it).
+        let len = std::fs::metadata(store.path_of(&a.id)).unwrap().len();
+        std::fs::write(store.path_of(&a.id), vec![b' '; len as usize]).unwrap();
+        assert_eq!(store.list().await.unwrap(), [a.info()]);
+        assert_eq!(
+            store.get(&a.id).await.unwrap_err().kind(),
+            ErrorKind::Backend
+        );
+    }
+
+    #[tokio::test]
+    async fn snapshots_without_a_usable_summary_still_list_and_get_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirectoryStore::new(dir.path()).unwrap();
+        let (a, b) = (sample("web", 1_767_236_400), sample("api", 1_767_200_000));
+        // written the way a store without summaries wrote it
+        let old = serde_json::to_vec_pretty(&a).unwrap();
+        std::fs::write(store.path_of(&a.id), &old).unwrap();
+        store.put(&b).await.unwrap();
+        let want = vec![b.info(), a.info()];
+        assert_eq!(store.list().await.unwrap(), want);
+        assert!(
+            store.summary_path_of(&a.id).exists(),
+            "summary written on first list"
+        );
+        // the summary now answers: same-length garbage in the snapshot does not change the list
+        std::fs::write(store.path_of(&a.id), vec![b' '; old.len()]).unwrap();
+        assert_eq!(store.list().await.unwrap(), want);
+        std::fs::write(store.path_of(&a.id), &old).unwrap();
+        // unreadable, foreign or stale summaries are ignored and replaced; the snapshot stays
+        let foreign = std::fs::read(store.summary_path_of(&b.id)).unwrap();
+        let stale = serde_json::to_vec(&Summary {
+            bytes: old.len() as u64 + 1,
+            info: b.info(),
+        })
+        .unwrap();
+        let mut renamed = b.info();
+        renamed.id = a.id.clone();
+        let stale_len = serde_json::to_vec(&Summary {
+            bytes: old.len() as u64 + 1,
+            info: renamed,
+        })
+        .unwrap();
+        for bad in [&b"{"[..], &b""[..], &foreign, &stale, &stale_len] {
+            std::fs::write(store.summary_path_of(&a.id), bad).unwrap();
+            assert_eq!(store.list().await.unwrap(), want);
+            let fixed: Summary =
+                serde_json::from_slice(&std::fs::read(store.summary_path_of(&a.id)).unwrap())
+                    .unwrap();
+            assert_eq!((fixed.bytes, fixed.info), (old.len() as u64, a.info()));
+        }
+        // a summary whose snapshot file is missing is no snapshot, and it is swept
+        std::fs::remove_file(store.summary_path_of(&a.id)).unwrap();
+        std::fs::remove_file(store.path_of(&a.id)).unwrap();
+        std::fs::write(store.summary_path_of(&a.id), &foreign).unwrap();
+        assert_eq!(store.list().await.unwrap(), [b.info()]);
+        assert_eq!(
+            names(&store),
+            [format!("{}.json", b.id), format!("{}.summary", b.id)]
+        );
+    }
+
+    #[tokio::test]
+    async fn replacing_and_deleting_a_snapshot_keep_its_summary_in_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirectoryStore::new(dir.path()).unwrap();
+        let a = sample("web", 1_767_236_400);
+        store.put(&a).await.unwrap();
+        // a replacement with other content under the same id (the store allows it)
+        let mut other = sample("web", 1_767_236_400);
+        other.objects.pop();
+        other.meta.content_hash =
+            crate::backup::canonical::content_hash(&other.apps, &other.objects).unwrap();
+        other.hash = other.compute_hash().unwrap();
+        other.id = a.id.clone();
+        store.put(&other).await.unwrap();
+        assert_eq!(store.list().await.unwrap(), [other.info()]);
+        assert_eq!(store.list().await.unwrap()[0].objects, 1);
+        store.delete(&a.id).await.unwrap();
+        assert!(names(&store).is_empty(), "{:?}", names(&store));
+        assert!(store.list().await.unwrap().is_empty());
     }
 
     #[test]

@@ -183,6 +183,35 @@ fn review_gives_the_violations_admit_lists_as_data() {
 }
 
 #[test]
+fn a_review_carries_admits_refusal() {
+    let p = PlanPolicy::new(PodSecurityLevel::Baseline);
+    let review_of = |d: &DynamicObject| ManifestReview {
+        organization: hxb_core::Name::new("acme").unwrap(),
+        workspace: hxb_core::Name::new("dev").unwrap(),
+        plan: "starter".into(),
+        policy: p.clone(),
+        violations: review([d], &p, "starter").unwrap(),
+    };
+    let refused = deployment(json!([
+        {"name": "a", "image": "nginx", "securityContext": {"privileged": true}},
+        {"name": "b", "image": "nginx", "securityContext": {"privileged": true}}
+    ]));
+    let r = review_of(&refused);
+    assert!(!r.admitted());
+    let (from_review, from_admit) = (
+        r.refusal().unwrap(),
+        admit([&refused], &p, "starter").unwrap_err(),
+    );
+    assert_eq!(from_review.kind(), ErrorKind::Forbidden);
+    assert_eq!(from_review.to_string(), from_admit.to_string());
+    // admitted: no refusal, as admit lets it through
+    let ok = deployment(json!([{"name": "a", "image": "nginx"}]));
+    let r = review_of(&ok);
+    assert!(r.admitted() && r.refusal().is_none());
+    admit([&ok], &p, "starter").unwrap();
+}
+
+#[test]
 fn plan_rules_cover_init_and_ephemeral_containers() {
     let pod: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "n"},

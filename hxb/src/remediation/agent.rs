@@ -15,37 +15,107 @@ use super::{Decision, TenancyAuthorizer, pending};
 use crate::Engine;
 
 /// The model behind the agent.
+///
+/// Plain configuration: it deserialises from its [`ProviderOptions`] (`{"provider": "openai",
+/// "base_url": …, "model": …}`), the one place provider options are parsed.
 #[non_exhaustive]
 #[derive(Clone, Default, PartialEq, Deserialize)]
-#[serde(tag = "provider", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "ProviderOptions")]
 pub enum Provider {
     /// hxb-ai's deterministic [`OfflineProvider`]: no model, no network (the default). It
     /// calls the tool named in the question, else `analyze`, and summarises the findings.
     #[default]
     Offline,
     /// An OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, llama.cpp server, …).
-    #[serde(rename = "openai")]
     OpenAi {
         /// Base URL, e.g. `https://api.openai.com/v1`.
         base_url: String,
         /// Model name.
         model: String,
         /// Bearer token.
-        #[serde(default)]
         api_key: Option<String>,
     },
     /// An Ollama server.
     Ollama {
-        /// Base URL (default `http://127.0.0.1:11434`).
-        #[serde(default = "ollama_url")]
+        /// Base URL (default [`OLLAMA_URL`]).
         base_url: String,
         /// Model name, e.g. `llama3.1`.
         model: String,
     },
 }
 
-fn ollama_url() -> String {
-    "http://127.0.0.1:11434".into()
+/// Where [`Provider::Ollama`] looks without a `base_url`.
+pub const OLLAMA_URL: &str = "http://127.0.0.1:11434";
+
+/// A [`Provider`] as flat optional fields, the way configuration files and the language
+/// bindings carry it; [`Provider::try_from`] turns it into one (and [`Provider`] deserialises
+/// through it, unknown fields refused).
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderOptions {
+    /// `"offline"` (the default), `"openai"` (an OpenAI-compatible endpoint) or `"ollama"`.
+    pub provider: Option<String>,
+    /// The endpoint (`openai`: required; `ollama`: default [`OLLAMA_URL`]).
+    pub base_url: Option<String>,
+    /// The model (required for `openai` and `ollama`).
+    pub model: Option<String>,
+    /// Bearer token (`openai` only).
+    pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for ProviderOptions {
+    // Never prints the API key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderOptions")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl TryFrom<ProviderOptions> for Provider {
+    type Error = Error;
+
+    /// `InvalidInput` for an unknown provider, a missing model or URL, or an option the
+    /// provider does not take. (Empty strings are refused when the agent is built.)
+    fn try_from(o: ProviderOptions) -> Result<Provider> {
+        let required = |v: Option<String>, field: &str| {
+            v.ok_or_else(|| Error::invalid(field, "required for this provider"))
+        };
+        Ok(match o.provider.as_deref().unwrap_or("offline") {
+            "offline" => {
+                if o.base_url.is_some() || o.model.is_some() || o.api_key.is_some() {
+                    return Err(Error::invalid(
+                        "provider",
+                        "the offline provider takes no base_url, model or api_key",
+                    ));
+                }
+                Provider::Offline
+            }
+            "openai" => Provider::OpenAi {
+                base_url: required(o.base_url, "base_url")?,
+                model: required(o.model, "model")?,
+                api_key: o.api_key,
+            },
+            "ollama" => {
+                if o.api_key.is_some() {
+                    return Err(Error::invalid("api_key", "Ollama takes no API key"));
+                }
+                Provider::Ollama {
+                    base_url: o.base_url.unwrap_or_else(|| OLLAMA_URL.into()),
+                    model: required(o.model, "model")?,
+                }
+            }
+            other => {
+                return Err(Error::invalid(
+                    "provider",
+                    format!("{other:?} is not offline, openai or ollama"),
+                ));
+            }
+        })
+    }
 }
 
 impl std::fmt::Debug for Provider {
@@ -270,4 +340,105 @@ async fn readable_namespaces(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use hxb_core::ErrorKind;
+    use serde_json::json;
+
+    use super::*;
+
+    fn parse(v: serde_json::Value) -> std::result::Result<Provider, String> {
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn providers_parse_from_their_options() {
+        assert_eq!(parse(json!({})), Ok(Provider::Offline));
+        assert_eq!(parse(json!({"provider": "offline"})), Ok(Provider::Offline));
+        assert_eq!(
+            parse(
+                json!({"provider": "openai", "base_url": "http://h/v1", "model": "m",
+                "api_key": "k"})
+            ),
+            Ok(Provider::OpenAi {
+                base_url: "http://h/v1".into(),
+                model: "m".into(),
+                api_key: Some("k".into()),
+            })
+        );
+        assert_eq!(
+            parse(json!({"provider": "ollama", "model": "llama3.1"})),
+            Ok(Provider::Ollama {
+                base_url: OLLAMA_URL.into(),
+                model: "llama3.1".into(),
+            })
+        );
+        // the same options through the struct the bindings fill
+        let o = ProviderOptions {
+            provider: Some("ollama".into()),
+            model: Some("llama3.1".into()),
+            ..ProviderOptions::default()
+        };
+        assert_eq!(
+            Provider::try_from(o).unwrap(),
+            parse(json!({"provider": "ollama", "model": "llama3.1"})).unwrap()
+        );
+    }
+
+    #[test]
+    fn bad_provider_options_are_invalid_input_with_a_reason() {
+        for (bad, reason) in [
+            (
+                json!({"provider": "gpt"}),
+                "\"gpt\" is not offline, openai or ollama",
+            ),
+            (
+                json!({"model": "m"}),
+                "the offline provider takes no base_url, model or api_key",
+            ),
+            (
+                json!({"provider": "offline", "api_key": "k"}),
+                "takes no base_url, model or api_key",
+            ),
+            (
+                json!({"provider": "openai", "model": "m"}),
+                "base_url: required for this provider",
+            ),
+            (
+                json!({"provider": "ollama"}),
+                "model: required for this provider",
+            ),
+            (
+                json!({"provider": "ollama", "model": "m", "api_key": "k"}),
+                "Ollama takes no API key",
+            ),
+            (
+                json!({"provider": "openai", "base_url": "u", "model": "m", "temperature": 1}),
+                "unknown field `temperature`",
+            ),
+        ] {
+            let err = parse(bad.clone()).unwrap_err();
+            assert!(err.contains(reason), "{bad}: {err}");
+        }
+        let o = ProviderOptions {
+            provider: Some("gpt".into()),
+            ..ProviderOptions::default()
+        };
+        assert_eq!(
+            Provider::try_from(o).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
+
+    #[test]
+    fn options_never_print_the_api_key() {
+        let o = ProviderOptions {
+            provider: Some("openai".into()),
+            api_key: Some("sk-secret".into()),
+            ..ProviderOptions::default()
+        };
+        assert!(!format!("{o:?}").contains("sk-secret"));
+    }
 }

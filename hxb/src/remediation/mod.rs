@@ -39,7 +39,7 @@ mod agent;
 mod pending;
 
 pub use adapters::{TenancyAuthorizer, TenancyPlatform};
-pub use agent::{AgentOptions, AgentReply, Provider};
+pub use agent::{AgentOptions, AgentReply, OLLAMA_URL, Provider, ProviderOptions};
 pub use hxb_ai::agent::{AgentAnswer, StopReason, ToolTrace, WriteMode};
 pub use hxb_ai::remediate::{Action, ActionKind, Decision, Guard, Outcome, Policy, WorkloadKind};
 pub use pending::{AuditRecord, PendingRemediation};

@@ -55,8 +55,7 @@ async fn daily_policy_on_the_engine_clock_and_restore_from_files() {
     );
     let list = backups.list("acme", "dev", "web").await.unwrap();
     assert_eq!(list.len(), 2, "two kept");
-    let files = std::fs::read_dir(dir.path()).unwrap().count();
-    assert_eq!(files, 2);
+    assert_eq!(files(dir.path()), ["json", "json", "summary", "summary"]);
     assert!(engine.metrics_text().contains("run_due_backups"));
 
     t.delete_app("acme", "dev", "web", "shop").await.unwrap();
@@ -73,5 +72,19 @@ async fn daily_policy_on_the_engine_clock_and_restore_from_files() {
     clock.advance(Duration::from_secs(2 * 24 * 3600));
     let err = engine.run_due_backups(&backups).await.unwrap_err();
     assert_eq!(err.kind(), hxb::ErrorKind::Closed);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    assert_eq!(files(dir.path()).len(), 4);
+}
+
+/// The extensions of the files in `dir`, sorted: each snapshot is a `.json` file with a
+/// `.summary` beside it.
+fn files(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            path.extension().unwrap().to_string_lossy().into_owned()
+        })
+        .collect();
+    v.sort();
+    v
 }

@@ -27,7 +27,7 @@ fn review_json(review: Option<&ManifestReview>) -> Result<Value> {
         None => json!({"governed": false, "admitted": true, "violations": []}),
         Some(r) => json!({
             "governed": true,
-            "admitted": r.violations.is_empty(),
+            "admitted": r.admitted(),
             "organization": r.organization,
             "workspace": r.workspace,
             "plan": r.plan,
@@ -61,13 +61,10 @@ pub async fn admit_manifest(
     let tenancy = engine.tenancy().map_err(info)?;
     let review = tenancy.review_manifest(&obj).await.map_err(info)?;
     let value = review_json(review.as_ref()).map_err(info)?;
-    let Some(r) = review.filter(|r| !r.violations.is_empty()) else {
+    // the engine's own refusal (its message), with the review as details
+    let Some(err) = review.as_ref().and_then(ManifestReview::refusal) else {
         return Ok(value);
     };
-    // the engine's own refusal (its message), with the review as details
-    let err = hxb::policy::admit([&obj], &r.policy, &r.plan)
-        .err()
-        .unwrap_or_else(|| Error::forbidden("refused by the plan's policy"));
     let mut out = ErrorInfo::from_error(&err);
     if let (Some(details), Value::Object(review)) = (out.details.as_object_mut(), value) {
         for key in [
