@@ -94,7 +94,7 @@ fn main() -> hxb_core::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "../shared/data/nab".into());
     let corpus = Corpus::load(&dir)?;
-    let comp = run(&corpus, |_| Composite::builder());
+    let comp = run(&corpus, |_| Composite::builder().shapes(None));
     report(&corpus, "composite", &comp)?;
     let start = Instant::now();
     let ose: Vec<Vec<f64>> = corpus
@@ -119,7 +119,7 @@ fn main() -> hxb_core::Result<()> {
     }
     for cal in [true, false] {
         let s = run(&corpus, |f| {
-            Composite::builder()
+            Composite::builder().shapes(None)
                 .context(Some(ContextMode {
                     max_contexts: 4096,
                     calibrated: cal,

@@ -226,7 +226,14 @@ fn main() -> hxb_core::Result<()> {
             s.iter().zip(o).map(|(a, b)| a.max(b)).collect()
         })
         .collect();
-    let only_learning = run_nab(&corpus, config.range_hint(None), shapes)?;
+    let only_learning: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .map(|f| {
+            let c = config.shapes(Some(shapes.learning(nab_learning(f))));
+            score_points(&mut c.build(), &f.points())
+        })
+        .collect();
     let only_hint: Vec<Vec<f64>> = corpus
         .files
         .iter()

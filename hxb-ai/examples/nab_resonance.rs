@@ -1,72 +1,76 @@
-//! The resonance (window-shape novelty) detector on the NAB subset: alone and combined with
-//! the composite, with NAB's protocol hint (each file's range) and learning period (its
-//! probationary period), each with its subset score (standard / low FP / low FN),
-//! leave-one-category-out transfer (standard) and the split-half threshold transfer on
-//! `realAWSCloudwatch`.
+//! The resonance (window-shape novelty) stage on the NAB subset, next to the statistical
+//! stage and the previous hinted detector: scores with their transfer checks, ways of
+//! combining the stages, per-window detection positions and per-file memory use.
 //!
 //! ```text
-//! cargo run --release -p hxb-ai --example nab_resonance -- [NAB_DIR]
+//! cargo run --release -p hxb-ai --example nab_resonance -- [NAB_DIR] [diagnose|stats]
 //! ```
+//!
+//! * no mode: each detector's subset score (standard / low FP / low FN), its
+//!   leave-one-category-out transfer (standard; in parentheses the held-out category's own
+//!   optimum) and the split-half threshold transfer on `realAWSCloudwatch`;
+//! * `diagnose`: for each file and window, where the first detection lands (0 = window start,
+//!   1 = end, `-` missed) and the detections outside windows, at each detector's optimum;
+//! * `stats`: per file the block lengths, the categories stored per scale and the speed.
+//!
+//! "NAB protocol" means each file's range as the hint and its probationary period as the
+//! learning period, as NAB's runner hands them to every detector.
 use std::time::Instant;
 
-use hxb_ai::detect::{Composite, Detector, RangeHint, Resonance, ResonanceConfig, score_points};
+use hxb_ai::detect::{
+    Composite, ContextOse, RangeHint, Resonance, ResonanceConfig, SHAPE_ALERT, score_points,
+};
 use hxb_ai::nab::{Corpus, DataFile, Evaluator, Profile, probationary_length};
 
-fn report(corpus: &Corpus, name: &str, scores: &[Vec<f64>]) -> hxb_core::Result<f64> {
+type Scores = Vec<Vec<f64>>;
+
+/// Picks files (and their scores) of `corpus` by index.
+fn pick(corpus: &Corpus, scores: &[Vec<f64>], idx: &[usize]) -> (Corpus, Scores) {
+    (
+        Corpus {
+            files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
+        },
+        idx.iter().map(|&i| scores[i].clone()).collect(),
+    )
+}
+
+fn report(corpus: &Corpus, name: &str, scores: &[Vec<f64>]) -> hxb_core::Result<()> {
     let ev = Evaluator::new();
     let r = ev.evaluate_all(corpus, scores)?;
     let mut loco = String::new();
     let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
     cats.dedup();
-    let pick = |idx: &[usize]| {
-        (
-            Corpus {
-                files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
-            },
-            idx.iter().map(|&i| scores[i].clone()).collect::<Vec<_>>(),
-        )
-    };
     for cat in cats {
-        let held: Vec<usize> = (0..corpus.files.len())
-            .filter(|&i| corpus.files[i].category() == cat)
-            .collect();
-        let rest: Vec<usize> = (0..corpus.files.len())
-            .filter(|&i| corpus.files[i].category() != cat)
-            .collect();
-        let (hc, hs) = pick(&held);
-        let (rc, rs) = pick(&rest);
+        let (held, rest): (Vec<usize>, Vec<usize>) =
+            (0..corpus.files.len()).partition(|&i| corpus.files[i].category() == cat);
+        let (hc, hs) = pick(corpus, scores, &held);
+        let (rc, rs) = pick(corpus, scores, &rest);
         let t = ev.evaluate(&rc, &rs, &Profile::STANDARD)?.best.threshold;
         let own = ev.evaluate(&hc, &hs, &Profile::STANDARD)?.normalized;
-        loco += &format!(
-            " {:.1} ({own:.1})",
-            ev.evaluate_at(&hc, &hs, &Profile::STANDARD, t)?.normalized
-        );
+        let got = ev.evaluate_at(&hc, &hs, &Profile::STANDARD, t)?.normalized;
+        loco += &format!(" {got:.1} ({own:.1})");
     }
     let aws: Vec<usize> = (0..corpus.files.len())
         .filter(|&i| corpus.files[i].category() == "realAWSCloudwatch")
         .collect();
-    let half = |odd: usize| -> Vec<usize> {
-        aws.iter()
-            .enumerate()
-            .filter(|(k, _)| k % 2 == odd)
-            .map(|(_, &i)| i)
-            .collect()
-    };
-    let (a, as_) = pick(&half(0));
-    let (b, bs) = pick(&half(1));
-    let ta = ev.evaluate(&a, &as_, &Profile::STANDARD)?.best.threshold;
-    let tb = ev.evaluate(&b, &bs, &Profile::STANDARD)?.best.threshold;
-    let ab = ev.evaluate_at(&b, &bs, &Profile::STANDARD, ta)?.normalized;
-    let ba = ev.evaluate_at(&a, &as_, &Profile::STANDARD, tb)?.normalized;
+    let (a_idx, b_idx): (Vec<usize>, Vec<usize>) =
+        aws.iter().enumerate().partition(|&(k, _)| k % 2 == 0);
+    let strip = |v: Vec<(usize, &usize)>| v.into_iter().map(|(_, &i)| i).collect::<Vec<_>>();
+    let (a, a_s) = pick(corpus, scores, &strip(a_idx));
+    let (b, b_s) = pick(corpus, scores, &strip(b_idx));
+    let ta = ev.evaluate(&a, &a_s, &Profile::STANDARD)?.best.threshold;
+    let tb = ev.evaluate(&b, &b_s, &Profile::STANDARD)?.best.threshold;
+    let ab = ev.evaluate_at(&b, &b_s, &Profile::STANDARD, ta)?.normalized;
+    let ba = ev.evaluate_at(&a, &a_s, &Profile::STANDARD, tb)?.normalized;
     println!(
-        "{name:<44} {:>5.1} {:>5.1} {:>5.1}  thr {:.3}  loco{loco}  split {ab:.1} / {ba:.1}",
+        "{name:<52} {:>5.1} {:>5.1} {:>5.1}  thr {:.3}  loco{loco}  split {ab:.1} / {ba:.1}",
         r[0].normalized, r[1].normalized, r[2].normalized, r[0].best.threshold
     );
-    Ok(r[0].normalized)
+    Ok(())
 }
 
-/// Per file at `threshold`: for each window the position of its first detection (0 = window
-/// start, 1 = end) or `-` when missed, then the number of detections outside windows.
+/// Per file at `threshold`: the position of each window's first detection and the number of
+/// detections outside windows.
 fn diagnose(corpus: &Corpus, scores: &[Vec<f64>], threshold: f64) -> Vec<String> {
     corpus
         .files
@@ -74,33 +78,25 @@ fn diagnose(corpus: &Corpus, scores: &[Vec<f64>], threshold: f64) -> Vec<String>
         .zip(scores)
         .map(|(f, s)| {
             let probation = probationary_length(0.15, f.values.len()) as usize;
+            let detected = |i: usize| i >= probation && s[i] >= threshold;
             let mut out = String::new();
             for &(a, b) in &f.windows {
-                let hit = f
-                    .timestamps
-                    .iter()
-                    .zip(s)
-                    .enumerate()
-                    .find(|&(i, (&t, &v))| i >= probation && t >= a && t <= b && v >= threshold);
+                let hit = (0..f.values.len())
+                    .find(|&i| detected(i) && (a..=b).contains(&f.timestamps[i]));
                 match hit {
-                    Some((_, (&t, _))) => {
-                        out += &format!("{:.2} ", (t - a) as f64 / (b - a) as f64)
+                    Some(i) => {
+                        out += &format!("{:.2} ", (f.timestamps[i] - a) as f64 / (b - a) as f64)
                     }
                     None => out += "  -  ",
                 }
             }
-            let fp = f
-                .timestamps
-                .iter()
-                .zip(s)
-                .enumerate()
-                .filter(|&(i, (&t, &v))| {
-                    i >= probation
-                        && v >= threshold
-                        && !f.windows.iter().any(|&(a, b)| t >= a && t <= b)
+            let outside = (0..f.values.len())
+                .filter(|&i| {
+                    let t = f.timestamps[i];
+                    detected(i) && !f.windows.iter().any(|&(a, b)| (a..=b).contains(&t))
                 })
                 .count();
-            format!("{out}fp {fp}")
+            format!("{out}fp {outside}")
         })
         .collect()
 }
@@ -109,149 +105,65 @@ fn learning(f: &DataFile) -> u32 {
     probationary_length(0.15, f.values.len()) as u32
 }
 
-fn resonance(corpus: &Corpus, c: impl Fn(ResonanceConfig) -> ResonanceConfig) -> Vec<Vec<f64>> {
+/// Each file's own range (a constant file gets its value ± 1).
+fn file_range(f: &DataFile) -> RangeHint {
+    RangeHint::of(&f.values).unwrap_or_else(|| {
+        RangeHint::new(f.values[0] - 1.0, f.values[0] + 1.0).expect("a finite value")
+    })
+}
+
+/// The resonance stage alone, under NAB's protocol (`hinted`) or learning its range.
+fn resonance(corpus: &Corpus, hinted: bool, c: impl Fn(ResonanceConfig) -> ResonanceConfig) -> Scores {
     corpus
         .files
         .iter()
         .map(|f| {
-            // A constant file has no range; any range around its value will do.
-            let hint = RangeHint::of(&f.values)
-                .unwrap_or_else(|| RangeHint::new(f.values[0] - 1.0, f.values[0] + 1.0).unwrap());
-            let mut d = c(Resonance::builder().learning(learning(f))).build(Some(hint));
+            let config = c(Resonance::builder().learning(learning(f)));
+            let mut d = config.build(hinted.then(|| file_range(f)));
             score_points(&mut d, &f.points())
         })
         .collect()
 }
 
-/// Like [`resonance`], with the range taken from `range(file)`.
-fn resonance_in(
-    corpus: &Corpus,
-    range: impl Fn(&DataFile) -> RangeHint,
-    c: impl Fn(ResonanceConfig) -> ResonanceConfig,
-) -> Vec<Vec<f64>> {
-    corpus
-        .files
-        .iter()
-        .map(|f| {
-            let mut d = c(Resonance::builder().learning(learning(f))).build(Some(range(f)));
-            score_points(&mut d, &f.points())
-        })
-        .collect()
-}
-
-/// A range `widen` spans wider on each side than `values`' own (a constant gets ±1).
-fn widened(values: &[f64], widen: f64) -> RangeHint {
-    match RangeHint::of(values) {
-        Some(h) => {
-            let w = widen * (h.max() - h.min());
-            RangeHint::new(h.min() - w, h.max() + w).expect("finite")
-        }
-        None => RangeHint::new(values[0] - 1.0, values[0] + 1.0).expect("finite"),
-    }
-}
-
-/// Like [`resonance`], without a hint: the range is learnt over the learning period.
-fn resonance_learnt(
-    corpus: &Corpus,
-    c: impl Fn(ResonanceConfig) -> ResonanceConfig,
-) -> Vec<Vec<f64>> {
-    corpus
-        .files
-        .iter()
-        .map(|f| {
-            let mut d = c(Resonance::builder().learning(learning(f))).build(None);
-            score_points(&mut d, &f.points())
-        })
-        .collect()
-}
-
-fn zip(a: &[Vec<f64>], b: &[Vec<f64>], f: impl Fn(f64, f64) -> f64) -> Vec<Vec<f64>> {
+fn zip(a: &[Vec<f64>], b: &[Vec<f64>], f: impl Fn(f64, f64) -> f64) -> Scores {
     a.iter()
         .zip(b)
         .map(|(x, y)| x.iter().zip(y).map(|(&p, &q)| f(p, q)).collect())
         .collect()
 }
 
+/// A resonance score on the statistical stage's scale (0.5 = alert), as the composite maps it.
+fn lift(statistical: f64, shape: f64) -> f64 {
+    let s = shape.clamp(0.0, 1.0);
+    let mapped = if s <= SHAPE_ALERT {
+        0.5 * s / SHAPE_ALERT
+    } else {
+        0.5 + 0.5 * (s - SHAPE_ALERT) / (1.0 - SHAPE_ALERT)
+    };
+    statistical.max(mapped)
+}
+
 fn main() -> hxb_core::Result<()> {
-    let dir = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = args
+        .iter()
+        .find(|a| !matches!(a.as_str(), "diagnose" | "stats"))
+        .cloned()
         .unwrap_or_else(|| "../shared/data/nab".into());
+    let mode = args
+        .iter()
+        .find(|a| matches!(a.as_str(), "diagnose" | "stats"))
+        .cloned();
     let corpus = Corpus::load(&dir)?;
-    let comp: Vec<Vec<f64>> = corpus
-        .files
-        .iter()
-        .map(|f| score_points(&mut Composite::default(), &f.points()))
-        .collect();
-    report(&corpus, "composite (no hint)", &comp)?;
-    let hinted: Vec<Vec<f64>> = corpus
-        .files
-        .iter()
-        .map(|f| {
-            let mut d = Composite::builder()
-                .range_hint(RangeHint::of(&f.values))
-                .build();
-            score_points(&mut d, &f.points())
-        })
-        .collect();
-    report(&corpus, "composite + NAB hint", &hinted)?;
-    let start = Instant::now();
-    let res = resonance(&corpus, |c| c);
-    let rate = corpus.row_count() as f64 / start.elapsed().as_secs_f64();
-    report(
-        &corpus,
-        &format!("resonance ({:.2} M p/s)", rate / 1e6),
-        &res,
-    )?;
-    report(
-        &corpus,
-        "max(composite, resonance)",
-        &zip(&comp, &res, f64::max),
-    )?;
-    report(
-        &corpus,
-        "max(hinted composite, resonance)",
-        &zip(&hinted, &res, f64::max),
-    )?;
-    if std::env::args().nth(2).as_deref() == Some("speed") {
-        let files: Vec<(Vec<(i64, f64)>, u32, RangeHint)> = corpus
-            .files
-            .iter()
-            .map(|f| {
-                let hint = RangeHint::of(&f.values).unwrap_or_else(|| {
-                    RangeHint::new(f.values[0] - 1.0, f.values[0] + 1.0).unwrap()
-                });
-                (f.points(), learning(f), hint)
-            })
-            .collect();
-        for hinted in [true, false] {
-            let start = Instant::now();
-            let mut sum = 0.0;
-            for _ in 0..10 {
-                for (points, learning, hint) in &files {
-                    let mut d = Resonance::builder()
-                        .learning(*learning)
-                        .build(hinted.then_some(*hint));
-                    sum += points.iter().map(|&(t, v)| d.update(t, v)).sum::<f64>();
-                }
-            }
-            let rate = 10.0 * corpus.row_count() as f64 / start.elapsed().as_secs_f64();
-            println!(
-                "resonance (hint {hinted}) {:.2} M p/s (checksum {sum:.3})",
-                rate / 1e6
-            );
-        }
-        return Ok(());
-    }
-    if std::env::args().nth(2).as_deref() == Some("stats") {
+
+    if mode.as_deref() == Some("stats") {
         for f in &corpus.files {
-            let hint = RangeHint::of(&f.values)
-                .unwrap_or_else(|| RangeHint::new(f.values[0] - 1.0, f.values[0] + 1.0).unwrap());
             let c = Resonance::builder().learning(learning(f));
-            let mut d = c.build(Some(hint));
+            let mut d = c.build(Some(file_range(f)));
             let start = Instant::now();
             score_points(&mut d, &f.points());
             println!(
-                "{:<44} rows {:>5} steps {:?} categories {:?} {:.2} M p/s",
+                "{:<44} rows {:>5} steps {:?} categories {:?} {:.2} M points/s",
                 f.file_name(),
                 f.values.len(),
                 c.steps(),
@@ -261,15 +173,34 @@ fn main() -> hxb_core::Result<()> {
         }
         return Ok(());
     }
-    if std::env::args().nth(2).as_deref() == Some("diagnose") {
+
+    let statistical: Scores = corpus
+        .files
+        .iter()
+        .map(|f| score_points(&mut Composite::builder().shapes(None).build(), &f.points()))
+        .collect();
+    let previous_hinted: Scores = corpus
+        .files
+        .iter()
+        .zip(&statistical)
+        .map(|(f, s)| {
+            let h = file_range(f);
+            let mut ose = ContextOse::new(3, 15, 7, 4096, 120, 0.75).with_range(h.min(), h.max());
+            let o = score_points(&mut ose, &f.points());
+            s.iter().zip(o).map(|(a, b)| a.max(b)).collect()
+        })
+        .collect();
+    let hinted = resonance(&corpus, true, |c| c);
+    let learnt = resonance(&corpus, false, |c| c);
+
+    if mode.as_deref() == Some("diagnose") {
         let ev = Evaluator::new();
-        let spl = resonance(&corpus, |c| c.scales(1));
         let mut cols = Vec::new();
-        for s in [&hinted, &res, &spl] {
+        for s in [&previous_hinted, &hinted, &learnt] {
             let t = ev.evaluate(&corpus, s, &Profile::STANDARD)?.best.threshold;
             cols.push(diagnose(&corpus, s, t));
         }
-        println!("file | hinted composite | resonance | resonance, one scale");
+        println!("file | previous hinted | resonance, NAB protocol | resonance, learnt range");
         for (i, f) in corpus.files.iter().enumerate() {
             println!(
                 "{:<44} | {:<22} | {:<22} | {}",
@@ -281,80 +212,14 @@ fn main() -> hxb_core::Result<()> {
         }
         return Ok(());
     }
-    if std::env::args().nth(2).as_deref() == Some("scales") {
-        let lift = |x: f64, y: f64| x.max(if y > 0.0 { 0.5 + 0.5 * y } else { 0.0 });
-        for (scales, cap) in [(2u32, 512usize), (2, 1024), (3, 1024)] {
-            let s = resonance_learnt(&corpus, |c| c.scales(scales).max_categories(cap));
-            report(&corpus, &format!("learnt, scales {scales} cap {cap}"), &s)?;
-            report(
-                &corpus,
-                "  lifted, max with composite",
-                &zip(&comp, &s, lift),
-            )?;
-            let s = resonance(&corpus, |c| c.scales(scales).max_categories(cap));
-            report(&corpus, &format!("NAB hint, scales {scales} cap {cap}"), &s)?;
-            report(
-                &corpus,
-                "  lifted, max with composite",
-                &zip(&comp, &s, lift),
-            )?;
-            report(
-                &corpus,
-                "  lifted, max with hinted composite",
-                &zip(&hinted, &s, lift),
-            )?;
-            for widen in [0.1, 0.5] {
-                let s = resonance_in(
-                    &corpus,
-                    |f| widened(&f.values, widen),
-                    |c| c.scales(scales).max_categories(cap),
-                );
-                report(
-                    &corpus,
-                    &format!("  NAB hint widened {widen}, lifted, max with composite"),
-                    &zip(&comp, &s, lift),
-                )?;
-            }
-        }
-        return Ok(());
-    }
-    let only = std::env::args().nth(2);
-    if only.as_deref() == Some("quick") {
-        return Ok(());
-    }
-    let variants: Vec<(String, Box<dyn Fn(ResonanceConfig) -> ResonanceConfig>)> = vec![
-        ("default".into(), Box::new(|c| c)),
-        ("spl 200".into(), Box::new(|c| c.samples_per_learning(200))),
-        ("spl 600".into(), Box::new(|c| c.samples_per_learning(600))),
-    ];
-    for (name, f) in &variants {
-        let s = resonance(&corpus, f);
-        report(&corpus, &format!("resonance {name}"), &s)?;
-        report(&corpus, "  max with composite", &zip(&comp, &s, f64::max))?;
-        report(
-            &corpus,
-            "  max with hinted composite",
-            &zip(&hinted, &s, f64::max),
-        )?;
-        for base in [0.5, 0.75] {
-            let lift = |a: f64, b: f64| {
-                a.max(if b > 0.0 {
-                    base + (1.0 - base) * b
-                } else {
-                    0.0
-                })
-            };
-            report(
-                &corpus,
-                &format!("  lifted {base}, max with composite"),
-                &zip(&comp, &s, lift),
-            )?;
-            report(
-                &corpus,
-                &format!("  lifted {base}, max with hinted"),
-                &zip(&hinted, &s, lift),
-            )?;
-        }
-    }
+
+    println!("detector: standard / low FP / low FN, LOCO noAnomaly / withAnomaly / AWS, split A->B / B->A");
+    report(&corpus, "statistical stage (previous default), live", &statistical)?;
+    report(&corpus, "previous hinted (statistical or contextOSE)", &previous_hinted)?;
+    report(&corpus, "resonance, NAB protocol", &hinted)?;
+    report(&corpus, "resonance, learnt range", &learnt)?;
+    report(&corpus, "  max(statistical, resonance lifted), NAB", &zip(&statistical, &hinted, lift))?;
+    report(&corpus, "  max(statistical, resonance lifted), learnt", &zip(&statistical, &learnt, lift))?;
+    report(&corpus, "  max(previous hinted, resonance lifted), NAB", &zip(&previous_hinted, &hinted, lift))?;
     Ok(())
 }
