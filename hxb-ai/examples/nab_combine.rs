@@ -119,7 +119,8 @@ fn main() -> hxb_core::Result<()> {
     }
     for cal in [true, false] {
         let s = run(&corpus, |f| {
-            Composite::builder().shapes(None)
+            Composite::builder()
+                .shapes(None)
                 .context(Some(ContextMode {
                     max_contexts: 4096,
                     calibrated: cal,

@@ -243,12 +243,21 @@ fn main() -> hxb_core::Result<()> {
 
     let ev = Evaluator::new();
     let rows: [(&str, &Vec<Vec<f64>>); 6] = [
-        ("**hxb default, NAB protocol (range + probationary period)**", &nab),
+        (
+            "**hxb default, NAB protocol (range + probationary period)**",
+            &nab,
+        ),
         ("**hxb default, live (told nothing)**", &live),
         ("hxb default, NAB range hint only", &only_hint),
         ("hxb default, NAB probationary period only", &only_learning),
-        ("hxb statistical stage alone (previous default), live", &stat_live),
-        ("hxb statistical stage or contextOSE (previous hinted), NAB range", &stat_ose),
+        (
+            "hxb statistical stage alone (previous default), live",
+            &stat_live,
+        ),
+        (
+            "hxb statistical stage or contextOSE (previous hinted), NAB range",
+            &stat_ose,
+        ),
     ];
     let mut results = Vec::new();
     println!("\n| detector | standard | low FP | low FN |\n|---|---|---|---|");
@@ -353,7 +362,10 @@ fn main() -> hxb_core::Result<()> {
 
     if let Some(out) = export {
         let written = export_results(&out, "hxb", &corpus, &nab)?;
-        println!("exported the NAB-protocol scores: {} files under {out}/hxb/", written.len());
+        println!(
+            "exported the NAB-protocol scores: {} files under {out}/hxb/",
+            written.len()
+        );
     }
     Ok(())
 }
@@ -421,7 +433,10 @@ fn resonance_ablation(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Res
         ("mask 6 blocks", r.mask(6)),
         ("mask 24 blocks", r.mask(24)),
         ("50 blocks per learning period", r.samples_per_learning(50)),
-        ("200 blocks per learning period", r.samples_per_learning(200)),
+        (
+            "200 blocks per learning period",
+            r.samples_per_learning(200),
+        ),
         ("256 categories", r.max_categories(256)),
         ("1,024 categories", r.max_categories(1024)),
         ("margin 0.5 (live only)", r.margin(0.5)),

@@ -53,11 +53,15 @@ fn report(corpus: &Corpus, name: &str, scores: &[Vec<f64>]) -> hxb_core::Result<
     let aws: Vec<usize> = (0..corpus.files.len())
         .filter(|&i| corpus.files[i].category() == "realAWSCloudwatch")
         .collect();
-    let (a_idx, b_idx): (Vec<usize>, Vec<usize>) =
-        aws.iter().enumerate().partition(|&(k, _)| k % 2 == 0);
-    let strip = |v: Vec<(usize, &usize)>| v.into_iter().map(|(_, &i)| i).collect::<Vec<_>>();
-    let (a, a_s) = pick(corpus, scores, &strip(a_idx));
-    let (b, b_s) = pick(corpus, scores, &strip(b_idx));
+    let half = |odd: usize| -> Vec<usize> {
+        aws.iter()
+            .enumerate()
+            .filter(|(k, _)| k % 2 == odd)
+            .map(|(_, &i)| i)
+            .collect()
+    };
+    let (a, a_s) = pick(corpus, scores, &half(0));
+    let (b, b_s) = pick(corpus, scores, &half(1));
     let ta = ev.evaluate(&a, &a_s, &Profile::STANDARD)?.best.threshold;
     let tb = ev.evaluate(&b, &b_s, &Profile::STANDARD)?.best.threshold;
     let ab = ev.evaluate_at(&b, &b_s, &Profile::STANDARD, ta)?.normalized;
@@ -113,7 +117,11 @@ fn file_range(f: &DataFile) -> RangeHint {
 }
 
 /// The resonance stage alone, under NAB's protocol (`hinted`) or learning its range.
-fn resonance(corpus: &Corpus, hinted: bool, c: impl Fn(ResonanceConfig) -> ResonanceConfig) -> Scores {
+fn resonance(
+    corpus: &Corpus,
+    hinted: bool,
+    c: impl Fn(ResonanceConfig) -> ResonanceConfig,
+) -> Scores {
     corpus
         .files
         .iter()
@@ -213,13 +221,35 @@ fn main() -> hxb_core::Result<()> {
         return Ok(());
     }
 
-    println!("detector: standard / low FP / low FN, LOCO noAnomaly / withAnomaly / AWS, split A->B / B->A");
-    report(&corpus, "statistical stage (previous default), live", &statistical)?;
-    report(&corpus, "previous hinted (statistical or contextOSE)", &previous_hinted)?;
+    println!(
+        "detector: standard / low FP / low FN, LOCO noAnomaly / withAnomaly / AWS, split A->B / B->A"
+    );
+    report(
+        &corpus,
+        "statistical stage (previous default), live",
+        &statistical,
+    )?;
+    report(
+        &corpus,
+        "previous hinted (statistical or contextOSE)",
+        &previous_hinted,
+    )?;
     report(&corpus, "resonance, NAB protocol", &hinted)?;
     report(&corpus, "resonance, learnt range", &learnt)?;
-    report(&corpus, "  max(statistical, resonance lifted), NAB", &zip(&statistical, &hinted, lift))?;
-    report(&corpus, "  max(statistical, resonance lifted), learnt", &zip(&statistical, &learnt, lift))?;
-    report(&corpus, "  max(previous hinted, resonance lifted), NAB", &zip(&previous_hinted, &hinted, lift))?;
+    report(
+        &corpus,
+        "  max(statistical, resonance lifted), NAB",
+        &zip(&statistical, &hinted, lift),
+    )?;
+    report(
+        &corpus,
+        "  max(statistical, resonance lifted), learnt",
+        &zip(&statistical, &learnt, lift),
+    )?;
+    report(
+        &corpus,
+        "  max(previous hinted, resonance lifted), NAB",
+        &zip(&previous_hinted, &hinted, lift),
+    )?;
     Ok(())
 }

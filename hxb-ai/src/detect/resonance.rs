@@ -110,7 +110,11 @@ impl ResonanceConfig {
     /// Match at which a category learns the input instead of a new one being made
     /// (default 0.95).
     pub fn resonate(mut self, rho: f64) -> Self {
-        self.resonate = if rho.is_nan() { 0.95 } else { rho.clamp(0.0, 1.0) };
+        self.resonate = if rho.is_nan() {
+            0.95
+        } else {
+            rho.clamp(0.0, 1.0)
+        };
         self
     }
     /// Blocks after an alert during which only a clearly more novel block scores (default 12).
@@ -729,7 +733,9 @@ mod tests {
         let a = run(&mut learnt, values.iter().copied());
         let (lo, hi) = values[..600]
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                (l.min(v), h.max(v))
+            });
         let pad = 0.25 * (hi - lo);
         let range = RangeHint::new(lo - pad, hi + pad).unwrap();
         assert_eq!(learnt.range(), Some(range));
@@ -743,7 +749,11 @@ mod tests {
     fn constant_and_flat_series_never_alert() {
         for hint in [None, RangeHint::new(0.0, 100.0).ok()] {
             let mut d = Resonance::builder().build(hint);
-            assert!(run(&mut d, (0..5000).map(|_| 7.0)).iter().all(|&s| s == 0.0));
+            assert!(
+                run(&mut d, (0..5000).map(|_| 7.0))
+                    .iter()
+                    .all(|&s| s == 0.0)
+            );
             assert_eq!(d.categories(), vec![1, 1]);
         }
     }
@@ -784,7 +794,10 @@ mod tests {
             t += if i == 2500 { 100 * STEP } else { STEP };
             scores.push(d.update(t, daily(t / STEP)));
         }
-        assert!(scores[2500..].iter().all(|&s| s < SHAPE), "no alert after the gap");
+        assert!(
+            scores[2500..].iter().all(|&s| s < SHAPE),
+            "no alert after the gap"
+        );
     }
 
     #[test]
@@ -796,7 +809,10 @@ mod tests {
             .margin(f64::NAN)
             .emphasis(99);
         let mut d = c.build(RangeHint::new(0.0, 1.0).ok());
-        let s = run(&mut d, (0..3000).map(|i| if i % 2 == 0 { -1e300 } else { 1e300 }));
+        let s = run(
+            &mut d,
+            (0..3000).map(|i| if i % 2 == 0 { -1e300 } else { 1e300 }),
+        );
         assert!(s.iter().all(|v| (0.0..=1.0).contains(v)));
     }
 }

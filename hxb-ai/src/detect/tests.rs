@@ -175,7 +175,11 @@ fn reset_behaves_like_new() {
 #[test]
 fn state_is_constant_in_size() {
     let statistical = Composite::builder().shapes(None).build();
-    assert!(statistical.state_bytes() < 8 * 1024, "{}", statistical.state_bytes());
+    assert!(
+        statistical.state_bytes() < 8 * 1024,
+        "{}",
+        statistical.state_bytes()
+    );
     for mut d in [Composite::default(), ranked(), hinted(), statistical] {
         let bytes = d.state_bytes();
         assert!(bytes < 96 * 1024, "{bytes}");
