@@ -104,7 +104,7 @@ export declare class Engine {
    * `Float64Array`), synchronous. Typed arrays are read in place; the scores come back as a
    * `Float64Array` when `values` is one (over the Rust buffer, no copy), else as an array.
    * `range`: `{min, max}`, the range the values are expected to stay in, known in advance
-   * (a range hint; slower, see `Engine::detect_anomalies_in_range`).
+   * (a range hint, see `Engine::detect_anomalies_in_range`).
    */
   detectAnomalies(timestamps: BigInt64Array | Float64Array | Array<number>, values: Float64Array | Array<number>, range?: ValueRange | undefined | null): Float64Array | Array<number>
   /** Read-only diagnosis of the cluster or one namespace. */

@@ -6,7 +6,8 @@
 //!
 //! * `NAB_DIR` defaults to `../shared/data/nab`.
 //! * Every score is reported for what the detector is told in advance:
-//!   - **live**: nothing (the product default: the range is learnt over the first 600 points);
+//!   - **live**: nothing (the product default: the range is learnt over the first 600 points,
+//!     at least a day);
 //!   - **NAB protocol**: what NAB's runner hands every detector: each file's minimum and
 //!     maximum (`inputMin`/`inputMax`, as a [`RangeHint`]) and its probationary period (15 %
 //!     of the file, at most 750 rows, as the learning period). The reference rows were scored
@@ -24,7 +25,7 @@
 //!   the statistical stage (rank calibration, refractory alert level); `--rank-sweep` scores
 //!   a grid of them with the statistical stage alone and exits.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hxb_ai::detect::{
     Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, RangeHint,
@@ -66,12 +67,20 @@ fn nab_learning(f: &DataFile) -> u32 {
     probationary_length(0.15, f.values.len()) as u32
 }
 
+/// The resonance stage learning over exactly NAB's probationary period of `f` (in points;
+/// no minimum time).
+fn nab_shapes(f: &DataFile, shapes: ResonanceConfig) -> ResonanceConfig {
+    shapes
+        .learning(nab_learning(f))
+        .learning_time(Duration::ZERO)
+}
+
 /// `config` for one file under NAB's protocol: its range as the hint, its probationary
 /// period as the resonance stage's learning period.
 fn nab_config(f: &DataFile, config: CompositeConfig, shapes: ResonanceConfig) -> CompositeConfig {
     config
         .range_hint(nab_hint(f))
-        .shapes(Some(shapes.learning(nab_learning(f))))
+        .shapes(Some(nab_shapes(f, shapes)))
 }
 
 /// Like [`run`], under NAB's protocol.
@@ -230,7 +239,7 @@ fn main() -> hxb_core::Result<()> {
         .files
         .iter()
         .map(|f| {
-            let c = config.shapes(Some(shapes.learning(nab_learning(f))));
+            let c = config.shapes(Some(nab_shapes(f, shapes)));
             score_points(&mut c.build(), &f.points())
         })
         .collect();

@@ -15,7 +15,7 @@
 //!
 //! "NAB protocol" means each file's range as the hint and its probationary period as the
 //! learning period, as NAB's runner hands them to every detector.
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hxb_ai::detect::{
     Composite, ContextOse, RangeHint, Resonance, ResonanceConfig, SHAPE_ALERT, score_points,
@@ -126,7 +126,9 @@ fn resonance(
         .files
         .iter()
         .map(|f| {
-            let config = c(Resonance::builder().learning(learning(f)));
+            let config = c(Resonance::builder()
+                .learning(learning(f))
+                .learning_time(Duration::ZERO));
             let mut d = config.build(hinted.then(|| file_range(f)));
             score_points(&mut d, &f.points())
         })
@@ -166,7 +168,9 @@ fn main() -> hxb_core::Result<()> {
 
     if mode.as_deref() == Some("stats") {
         for f in &corpus.files {
-            let c = Resonance::builder().learning(learning(f));
+            let c = Resonance::builder()
+                .learning(learning(f))
+                .learning_time(Duration::ZERO);
             let mut d = c.build(Some(file_range(f)));
             let start = Instant::now();
             score_points(&mut d, &f.points());

@@ -96,9 +96,9 @@ impl Engine {
 
     /// Anomaly scores in `[0, 1]` for a series of `(timestamp in ms, value)` points, one per
     /// point, from the default detector ([`Composite`], fresh for each call): statistical
-    /// components for the first 600 points, then novelty of window shapes in the range of
-    /// those 600 points ([`hxb_ai::detect::Resonance`]; an alert may come a few points after
-    /// its cause). 0.5 and above reads as an alert.
+    /// components while it learns (600 points and at least a day), then novelty of window
+    /// shapes in the range of that learning period ([`hxb_ai::detect::Resonance`]; an alert
+    /// may come a few points after its cause). 0.5 and above reads as an alert.
     ///
     /// Errors with `InvalidInput`, before any scoring, when a value is NaN or infinite or the
     /// timestamps are not strictly increasing.
@@ -112,7 +112,7 @@ impl Engine {
     /// Like [`Engine::detect_anomalies`], with a value range hint: the range the series is
     /// expected to stay in, known in advance (0–100 for a utilisation in percent, or an
     /// operator's expected range). The detector places values in the hint ([`RangeHint`])
-    /// instead of the range of its first 600 points; values outside are clamped. It helps
+    /// instead of the range of its learning period; values outside are clamped. It helps
     /// most when the hint is close to the values' real range.
     ///
     /// Errors with `InvalidInput`, before any scoring, when `min`/`max` are not finite or

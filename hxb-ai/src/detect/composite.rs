@@ -130,7 +130,8 @@ impl CompositeConfig {
         self
     }
     /// The window-shape stage ([`Resonance`], on by default with its default settings): once
-    /// it has learnt (its learning period, 600 points by default) it takes over from the
+    /// it has learnt (its learning period: 600 points and at least a day by default) it
+    /// takes over from the
     /// statistical components, whose scores are used only until then. `None` keeps the
     /// statistical components throughout.
     pub fn shapes(mut self, config: Option<ResonanceConfig>) -> Self {

@@ -2,11 +2,12 @@
 //!
 //! Every detector implements [`Detector`]: feed points one at a time with
 //! [`Detector::update`] and get an anomaly score in `[0, 1]` back. State is a fixed set of
-//! numbers and fixed-size buffers allocated at construction: memory per series never grows
-//! (except the optional contextOSE parts, whose context memory grows up to a fixed cap).
+//! numbers and fixed-size buffers: memory per series is bounded (the resonance stage holds
+//! its learning period's values, then allocates its memory once; the optional contextOSE
+//! parts grow up to a fixed cap).
 //!
-//! * [`Composite`]: the default detector. While it learns (the first 600 points by
-//!   default) the statistical components below score, merged by a [`Combination`] (by
+//! * [`Composite`]: the default detector. While it learns (600 points and at least a day
+//!   by default) the statistical components below score, merged by a [`Combination`] (by
 //!   default the mean of the two strongest) and followed by a refractory period; then the
 //!   [`Resonance`] stage takes over. Configured by [`CompositeConfig`].
 //! * [`Resonance`]: novelty of downsampled window shapes against a fuzzy adaptive-resonance

@@ -35,9 +35,12 @@
 //!    scores higher than that alert.
 //!
 //! Scores are reported on the last point of a block; the other points score 0, so an alert
-//! comes at most `step − 1` points late. The state is allocated in full at construction and
-//! never grows: per scale the block, the window and room for `max_categories` categories
-//! of 48 bytes (about 27 KB per scale with the defaults).
+//! comes at most `step − 1` points late. The learning period lasts `learning` points (600)
+//! and at least `learning_time` (a day, so a daily cycle is seen at any sampling rate), at
+//! most [`MAX_LEARNING`] points; its values are held (8 bytes each), then replayed through
+//! the scales, whose blocks are sized for the points actually learnt. From then on the state
+//! never grows: per scale the block, the window and room for `max_categories` categories of
+//! 48 bytes, allocated once (about 27 KB per scale with the defaults).
 
 use super::{Clock, Detector, RangeHint, Tick};
 
@@ -53,6 +56,7 @@ pub struct ResonanceConfig {
     window: usize,
     levels: u32,
     learning: u32,
+    learning_ms: i64,
     samples_per_learning: u32,
     max_categories: usize,
     resonate: f64,
@@ -68,6 +72,7 @@ impl Default for ResonanceConfig {
             window: 8,
             levels: 64,
             learning: 600,
+            learning_ms: 86_400_000,
             samples_per_learning: 100,
             max_categories: 512,
             resonate: 0.95,
@@ -96,13 +101,20 @@ impl ResonanceConfig {
         self.learning = points.clamp(1, MAX_LEARNING);
         self
     }
+    /// The shortest learning period in time (default one day, so a daily cycle is seen
+    /// whatever the sampling rate; zero: points only). Learning ends once both `learning`
+    /// points and this much time have passed, or at [`MAX_LEARNING`] points.
+    pub fn learning_time(mut self, time: std::time::Duration) -> Self {
+        self.learning_ms = i64::try_from(time.as_millis()).unwrap_or(i64::MAX);
+        self
+    }
     /// Blocks the learning period should hold; sets the block length (default 100).
     pub fn samples_per_learning(mut self, blocks: u32) -> Self {
         self.samples_per_learning = blocks.max(1);
         self
     }
     /// Most categories kept per scale (default 512, at most 65,536; room for them is
-    /// allocated at construction, 53 bytes each).
+    /// allocated when learning ends, 53 bytes each).
     pub fn max_categories(mut self, n: usize) -> Self {
         self.max_categories = n.clamp(1, 1 << 16);
         self
@@ -145,7 +157,9 @@ impl ResonanceConfig {
         };
         self
     }
-    /// Points per block of each scale, finest first (duplicates removed).
+    /// Points per block of each scale for a learning period of `learning` points, finest
+    /// first (duplicates removed). A longer learning period in time lengthens the blocks in
+    /// proportion.
     pub fn steps(&self) -> Vec<u32> {
         let mut steps: Vec<u32> = (0..self.scales)
             .map(|k| {
@@ -547,9 +561,12 @@ pub struct Resonance {
     hint: Option<RangeHint>,
     /// The range in use: the hint, or the one learnt over the learning period.
     range: Option<RangeHint>,
-    /// Values of the learning period while the range is being learnt (then emptied).
+    /// Values of the learning period (freed when it ends).
     pending: Vec<f64>,
+    /// Timestamp of the first point of the learning period.
+    first_t: Option<i64>,
     clock: Clock,
+    /// The time scales, made when the learning period ends.
     scales: Vec<Scale>,
     /// Points given to the scales, and the last alert of any scale.
     points: u64,
@@ -567,17 +584,10 @@ impl Resonance {
             config,
             hint,
             range: hint,
-            pending: if hint.is_some() {
-                Vec::new()
-            } else {
-                Vec::with_capacity(config.learning as usize)
-            },
+            pending: Vec::with_capacity(config.learning as usize),
+            first_t: None,
             clock: Clock::default(),
-            scales: config
-                .steps()
-                .into_iter()
-                .map(|s| Scale::new(&config, s))
-                .collect(),
+            scales: Vec::new(),
             points: 0,
             alert: None,
         }
@@ -594,7 +604,8 @@ impl Resonance {
         self.range
     }
 
-    /// Stored categories of each scale, finest first (each at most the configured maximum).
+    /// Stored categories of each scale, finest first (each at most the configured maximum;
+    /// empty while learning).
     pub fn categories(&self) -> Vec<usize> {
         self.scales.iter().map(|s| s.memory.len()).collect()
     }
@@ -607,12 +618,17 @@ impl Resonance {
 
     /// Whether the learning period is over on every scale.
     pub fn learnt(&self) -> bool {
-        self.scales.iter().all(|s| s.familiar.is_some())
+        !self.scales.is_empty() && self.scales.iter().all(|s| s.familiar.is_some())
     }
 
-    /// Bytes of state: the struct plus its heap, allocated in full at construction (room for
-    /// the configured maximum of categories per scale and, without a hint, for the learning
-    /// period's values), so constant.
+    /// Points per block of each scale, finest first (empty while learning).
+    pub fn steps(&self) -> Vec<u32> {
+        self.scales.iter().map(|s| s.step).collect()
+    }
+
+    /// Bytes of state: the struct plus its heap. While learning, the learning period's values
+    /// (at most [`MAX_LEARNING`]); afterwards room for the configured maximum of categories
+    /// per scale, allocated once, so constant from then on.
     pub fn state_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + 8 * self.pending.capacity()
@@ -635,6 +651,29 @@ impl Resonance {
     }
 }
 
+impl Resonance {
+    /// Ends the learning period: the range (unless hinted), the scales for the points
+    /// actually learnt, and a replay of those points through them.
+    fn end_learning(&mut self) {
+        let learnt = self.pending.len() as u32;
+        let config = self.config.learning(learnt);
+        let range = self.range.unwrap_or_else(|| self.learn_range());
+        self.scales = config
+            .steps()
+            .into_iter()
+            .map(|s| Scale::new(&config, s))
+            .collect();
+        for &v in &self.pending {
+            for s in &mut self.scales {
+                s.update(&config, range, v, self.points, &mut self.alert);
+            }
+            self.points += 1;
+        }
+        self.range = Some(range);
+        self.pending = Vec::new();
+    }
+}
+
 impl Detector for Resonance {
     fn update(&mut self, t_ms: i64, value: f64) -> f64 {
         if !value.is_finite() {
@@ -645,25 +684,19 @@ impl Detector for Resonance {
             Tick::Gap => self.scales.iter_mut().for_each(Scale::restart),
             Tick::Next => {}
         }
-        let config = &self.config;
-        let Some(range) = self.range else {
-            // Learn the range first, then let the scales see the learning period.
+        if self.scales.is_empty() {
+            // Learning: hold the values, score nothing; the scales see them when it ends.
             self.pending.push(value);
-            if self.pending.len() >= config.learning as usize {
-                let range = self.learn_range();
-                for &v in &self.pending {
-                    for s in &mut self.scales {
-                        s.update(config, range, v, self.points, &mut self.alert);
-                    }
-                    self.points += 1;
-                }
-                self.range = Some(range);
-                // Cleared, not freed: the state keeps one size.
-                self.pending.clear();
+            let first = *self.first_t.get_or_insert(t_ms);
+            let enough_points = self.pending.len() >= self.config.learning as usize;
+            let enough_time = t_ms.saturating_sub(first) >= self.config.learning_ms;
+            if enough_points && enough_time || self.pending.len() >= MAX_LEARNING as usize {
+                self.end_learning();
             }
             return 0.0;
-        };
-        let (point, alert) = (self.points, &mut self.alert);
+        }
+        let range = self.range.expect("a range once learnt");
+        let (config, point, alert) = (&self.config, self.points, &mut self.alert);
         self.points += 1;
         self.scales
             .iter_mut()
@@ -759,16 +792,48 @@ mod tests {
     }
 
     #[test]
-    fn memory_is_allocated_once_and_capped() {
+    fn memory_is_bounded_while_learning_and_constant_after() {
         let mut d = Resonance::builder().max_categories(64).build(None);
-        let bytes = d.state_bytes();
         // White-ish noise makes a new shape nearly every block.
-        let noise = (0..20_000_i64).map(|i| ((i * 7919 + i * i * 31) % 1009) as f64);
-        run(&mut d, noise);
+        let noise: Vec<f64> = (0..20_000_i64)
+            .map(|i| ((i * 7919 + i * i * 31) % 1009) as f64)
+            .collect();
+        let learning = d.state_bytes();
+        assert!(learning < 8 * 1024, "{learning}");
+        run(&mut d, noise[..1000].iter().copied());
+        let bytes = d.state_bytes();
+        run(&mut d, noise[1000..].iter().copied());
         assert_eq!(d.categories(), vec![64, 64]);
-        assert_eq!(d.state_bytes(), bytes);
+        assert_eq!(d.state_bytes(), bytes, "nothing grows after learning");
         let big = Resonance::builder().max_categories(usize::MAX).build(None);
+        let mut big = big;
+        run(&mut big, (0..700).map(|i| i as f64));
         assert!(big.state_bytes() < 8 << 20, "the cap bounds the allocation");
+    }
+
+    #[test]
+    fn learning_lasts_a_day_at_least_and_at_most_max_learning_points() {
+        // One point a minute: 600 points are ten hours, so learning runs for a day.
+        let mut d = Resonance::builder().build(None);
+        for i in 0..1440_i64 {
+            assert_eq!(d.update(i * 60_000, daily(i / 5)), 0.0);
+            assert!(!d.learnt(), "{i}");
+        }
+        d.update(1440 * 60_000, daily(288));
+        assert!(d.learnt());
+        assert_eq!(d.steps(), vec![7, 14], "blocks sized for 1,441 points");
+        // One point a second: a day would be 86,400 points; learning stops at the cap.
+        let mut d = Resonance::builder().build(None);
+        for i in 0..i64::from(MAX_LEARNING) {
+            d.update(i * 1000, daily(i));
+        }
+        assert!(d.learnt());
+        // Points only, as under NAB's protocol.
+        let mut d = Resonance::builder()
+            .learning_time(std::time::Duration::ZERO)
+            .build(None);
+        run(&mut d, (0..600).map(daily));
+        assert!(d.learnt());
     }
 
     #[test]

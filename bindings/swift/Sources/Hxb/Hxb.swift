@@ -1127,7 +1127,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
      * Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values; `range`:
-     * the range the values are expected to stay in, known in advance (a range hint; slower).
+     * the range the values are expected to stay in, known in advance (a range hint).
      */
     func detectAnomalies(timestamps: [Int64], values: [Double], range: ValueRange?) throws  -> [Double]
     
@@ -1789,7 +1789,7 @@ open func delete(kind: String, name: String, namespace: String? = nil)async thro
     
     /**
      * Anomaly scores in `[0, 1]` of a series given as timestamps (ms) and values; `range`:
-     * the range the values are expected to stay in, known in advance (a range hint; slower).
+     * the range the values are expected to stay in, known in advance (a range hint).
      */
 open func detectAnomalies(timestamps: [Int64], values: [Double], range: ValueRange? = nil)throws  -> [Double]  {
     return try  FfiConverterSequenceDouble.lift(try rustCallWithError(FfiConverterTypeHxbError_lift) {
@@ -5281,7 +5281,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_hxb_uniffi_checksum_method_engine_delete() != 1996) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_hxb_uniffi_checksum_method_engine_detect_anomalies() != 27049) {
+    if (uniffi_hxb_uniffi_checksum_method_engine_detect_anomalies() != 56577) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_hxb_uniffi_checksum_method_engine_forecast() != 25339) {
