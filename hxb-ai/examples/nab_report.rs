@@ -49,8 +49,7 @@ fn nab_config(f: &DataFile) -> CompositeConfig {
 }
 
 fn mode(
-    name: &str,
-    short: &str,
+    (name, short, about): (&str, &str, &str),
     color: &'static str,
     results: &[ProfileScore],
 ) -> hxb_core::Result<Mode> {
@@ -60,6 +59,7 @@ fn mode(
     Ok(Mode {
         name: name.into(),
         short: short.into(),
+        about: about.into(),
         color,
         normalized: [standard.normalized, low_fp.normalized, low_fn.normalized],
         threshold: standard.best.threshold,
@@ -92,12 +92,24 @@ fn main() -> hxb_core::Result<()> {
     );
     let modes = vec![
         mode(
-            "hxb default, NAB protocol (range + probationary period)",
-            "protocol",
+            (
+                "hxb default, NAB protocol (range + probationary period)",
+                "protocol",
+                "told what NAB's runner tells every detector: the file's minimum and maximum \
+                 (as a range hint) and its probationary period (as the learning period)",
+            ),
             "#2563eb",
             &rp,
         )?,
-        mode("hxb default, live (told nothing)", "live", "#9333ea", &rl)?,
+        mode(
+            (
+                "hxb default, live (told nothing)",
+                "live",
+                "the product default: the range is learnt over the first 600 points",
+            ),
+            "#9333ea",
+            &rl,
+        )?,
     ];
     let files = corpus
         .files

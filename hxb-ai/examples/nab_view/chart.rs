@@ -17,10 +17,10 @@ const PLOT_W: usize = 866;
 const VAL_TOP: f64 = 24.0;
 const VAL_BOTTOM: f64 = 164.0;
 /// Top and bottom of the score panel (0 to 1).
-const SCORE_TOP: f64 = 174.0;
-const SCORE_BOTTOM: f64 = 254.0;
+const SCORE_TOP: f64 = 182.0;
+const SCORE_BOTTOM: f64 = 258.0;
 /// Centre of the first row of detection markers; one row per mode below it.
-const MARK_TOP: f64 = 266.0;
+const MARK_TOP: f64 = 270.0;
 const MARK_STEP: f64 = 13.0;
 
 /// Colour of a detection inside a window (true positive) and outside (false positive).
@@ -222,7 +222,7 @@ pub fn render(id: usize, view: &FileView<'_>, modes: &[Mode]) -> String {
         let x1 = axis.x(end);
         let _ = write!(
             s,
-            r##"<rect x="{LEFT}" y="{VAL_TOP}" width="{:.0}" height="{:.0}" fill="{PROBATION}" fill-opacity="0.14"><title>probationary period: first {} rows, not scored</title></rect><text x="{:.0}" y="{:.0}" fill="#4b5563">probation</text>"##,
+            r##"<rect x="{LEFT}" y="{VAL_TOP}" width="{:.0}" height="{:.0}" fill="{PROBATION}" fill-opacity="0.14"><title>probationary period: first {} rows, not scored</title></rect><text x="{:.0}" y="{:.0}" fill="#4b5563" stroke="#fff" stroke-width="3" paint-order="stroke">probation</text>"##,
             x1 - LEFT,
             bottom - VAL_TOP,
             view.probation,

@@ -16,6 +16,8 @@ pub struct Mode {
     pub name: String,
     /// Short label beside the chart's marker row, e.g. "protocol".
     pub short: String,
+    /// One sentence on what the detector is told in this mode.
+    pub about: String,
     /// Colour of its score line, threshold and label.
     pub color: &'static str,
     /// Normalised scores: standard, reward low FP, reward low FN.
@@ -139,14 +141,15 @@ table{border-collapse:collapse;font-size:12px;margin:6px 0}\
 td,th{border:1px solid #e5e7eb;padding:3px 6px;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.ref td{color:#4b5563}\
 .key{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:-1px}\
-.legend{font-size:12px}nav a{margin-right:8px}svg{display:block}";
+.legend{font-size:12px}.item{white-space:nowrap}caption{text-align:left;font-size:12px;color:#374151}\
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}nav a{margin-right:8px}svg{display:block}";
 
 fn legend(modes: &[Mode]) -> String {
     let mut s = String::from(r#"<p class="legend">"#);
     let mut key = |color: &str, opacity: f64, text: &str| {
         let _ = write!(
             s,
-            r#"<span class="key" style="background:{color};opacity:{opacity}"></span>{}"#,
+            r#"<span class="item"><span class="key" style="background:{color};opacity:{opacity}"></span>{}</span> "#,
             esc(text)
         );
     };
@@ -169,18 +172,29 @@ fn legend(modes: &[Mode]) -> String {
 fn summary(r: &Report<'_>) -> String {
     let mut s = String::from(
         "<table><caption>Normalised NAB scores on this corpus (threshold optimised over the \
-         corpus per profile, as NAB does; the charts use the standard profile's threshold)\
-         </caption><tr><th>detector</th><th>standard</th><th>low FP</th><th>low FN</th>\
-         <th>threshold (standard)</th><th>detections inside windows</th>\
-         <th>detections outside windows</th></tr>",
+         corpus per profile, as NAB does; the charts use the standard profile's threshold; \
+         detections are rows at or above it, outside the probationary periods)</caption><tr>",
     );
+    for h in [
+        "detector",
+        "standard",
+        "low FP",
+        "low FN",
+        "threshold (standard)",
+        "detections inside windows",
+        "detections outside windows",
+    ] {
+        let _ = write!(s, r#"<th scope="col">{h}</th>"#);
+    }
+    s.push_str("</tr>");
     for m in &r.modes {
         let [a, b, c] = m.normalized;
         let _ = write!(
             s,
-            r#"<tr><td><span class="key" style="background:{}"></span><b>{}</b></td><td class="n"><b>{a:.1}</b></td><td class="n">{b:.1}</td><td class="n">{c:.1}</td><td class="n">{:.4}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
+            r#"<tr><td><span class="key" style="background:{}"></span><b>{}</b><br><small>{}</small></td><td class="n"><b>{a:.1}</b></td><td class="n">{b:.1}</td><td class="n">{c:.1}</td><td class="n">{:.4}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
             m.color,
             esc(&m.name),
+            esc(&m.about),
             m.threshold,
             m.inside,
             m.outside
@@ -189,7 +203,7 @@ fn summary(r: &Report<'_>) -> String {
     for (name, [a, b, c]) in &r.reference {
         let _ = write!(
             s,
-            r#"<tr class="ref"><td>{} (published)</td><td class="n">{a:.1}</td><td class="n">{b:.1}</td><td class="n">{c:.1}</td><td></td><td></td><td></td></tr>"#,
+            r#"<tr class="ref"><td>{} (published, this subset)</td><td class="n">{a:.1}</td><td class="n">{b:.1}</td><td class="n">{c:.1}</td><td></td><td></td><td></td></tr>"#,
             esc(name)
         );
     }
@@ -198,9 +212,11 @@ fn summary(r: &Report<'_>) -> String {
 }
 
 fn file_table(view: &FileView<'_>, modes: &[Mode]) -> String {
-    let mut s = String::from(
-        "<table><tr><th>mode</th><th>raw standard score</th><th>detections in / out</th>\
-         <th>windows</th></tr>",
+    let mut s = format!(
+        "<table><caption class=\"sr\">{}: scores per mode</caption><tr><th scope=\"col\">mode</th>\
+         <th scope=\"col\">raw standard score</th><th scope=\"col\">detections in / out</th>\
+         <th scope=\"col\">windows (first detection, % of the window)</th></tr>",
+        esc(view.file.file_name())
     );
     for (m, mode) in modes.iter().enumerate() {
         let scores = view.scores[m];

@@ -30,6 +30,7 @@ fn mode(short: &str, threshold: f64) -> Mode {
     Mode {
         name: format!("mode {short}"),
         short: short.into(),
+        about: "told <nothing>".into(),
         color: "#2563eb",
         normalized: [50.0, 40.0, 60.0],
         threshold,
@@ -80,7 +81,8 @@ fn one_chart_per_file_with_windows_and_detections() {
     assert!(page.contains("found at 25 %"), "window position reported");
     assert!(page.contains("<b>missed</b>"));
     assert!(page.contains("id=\"cat-catA\"") && page.contains("id=\"cat-catB\""));
-    assert!(page.contains("ref &lt;x&gt; (published)"));
+    assert!(page.contains("ref &lt;x&gt; (published"));
+    assert!(page.contains("told &lt;nothing&gt;"));
     // Size: min/max per pixel column keeps a 20,000-row file small.
     assert!(page.len() < 120_000, "page is {} bytes", page.len());
 
