@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use hxb_ai::nab::format_timestamp;
 
-use super::{FileView, Mode, esc};
+use super::{FileView, Mode, detected_rows, esc};
 
 /// Width of the whole chart, px.
 const W: f64 = 960.0;
@@ -201,13 +201,11 @@ pub fn render(id: usize, view: &FileView<'_>, modes: &[Mode]) -> String {
         f.windows.len()
     );
     for (m, mode) in modes.iter().enumerate() {
-        let det = detections(view, view.scores[m], mode.threshold);
-        let inside = det.iter().filter(|d| d.inside).count();
+        let (inside, outside) = detected_rows(view, view.scores[m], mode.threshold);
         let _ = write!(
             desc,
-            " {}: {inside} detection(s) inside windows, {} outside.",
-            mode.name,
-            det.len() - inside
+            " {}: {inside} detected row(s) inside windows, {outside} outside.",
+            mode.name
         );
     }
     let _ = write!(
@@ -323,15 +321,29 @@ pub fn render(id: usize, view: &FileView<'_>, modes: &[Mode]) -> String {
         );
         for d in detections(view, view.scores[m], mode.threshold) {
             let x = axis.x(f.timestamps[d.row]);
-            let (color, kind) = if d.inside {
-                (TP, "inside a window")
+            // Inside: a circle; outside: a square (shape as well as colour).
+            let (class, color, kind, mark) = if d.inside {
+                (
+                    "tp",
+                    TP,
+                    "inside a window",
+                    format!(r#"<circle cx="{x:.0}" cy="{y:.0}" r="4" fill="{TP}"/>"#),
+                )
             } else {
-                (FP, "outside windows")
+                (
+                    "fp",
+                    FP,
+                    "outside windows",
+                    format!(
+                        r#"<rect x="{:.1}" y="{:.1}" width="7" height="7" fill="{FP}"/>"#,
+                        x - 3.5,
+                        y - 3.5
+                    ),
+                )
             };
             let _ = write!(
                 s,
-                r##"<g class="{}"><line x1="{x:.0}" y1="{VAL_TOP}" x2="{x:.0}" y2="{y:.0}" stroke="{color}" stroke-opacity="0.3"/><circle cx="{x:.0}" cy="{y:.0}" r="4" fill="{color}"/><title>{}: detection at {}, score {:.3}, {kind}</title></g>"##,
-                if d.inside { "tp" } else { "fp" },
+                r##"<g class="{class}"><line x1="{x:.0}" y1="{VAL_TOP}" x2="{x:.0}" y2="{y:.0}" stroke="{color}" stroke-opacity="0.3"/>{mark}<title>{}: detection at {}, score {:.3}, {kind}</title></g>"##,
                 esc(&mode.name),
                 format_timestamp(f.timestamps[d.row]),
                 d.score

@@ -146,25 +146,28 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}tr.ref td{color:#4b5563}
 
 fn legend(modes: &[Mode]) -> String {
     let mut s = String::from(r#"<p class="legend">"#);
-    let mut key = |color: &str, opacity: f64, text: &str| {
+    let mut key = |style: &str, text: &str| {
         let _ = write!(
             s,
-            r#"<span class="item"><span class="key" style="background:{color};opacity:{opacity}"></span>{}</span> "#,
+            r#"<span class="item"><span class="key" style="{style}"></span>{}</span> "#,
             esc(text)
         );
     };
-    key("#111827", 1.0, "values");
-    key(chart::PROBATION, 0.3, "probationary period (not scored)");
-    key(chart::WINDOW, 0.4, "labelled anomaly window");
+    key("background:#111827;height:2px", "values");
+    let probation = format!("background:{};opacity:0.3", chart::PROBATION);
+    key(&probation, "probationary period (not scored)");
+    let window = format!("background:{};opacity:0.4", chart::WINDOW);
+    key(&window, "labelled anomaly window");
     for m in modes {
-        key(
-            m.color,
-            1.0,
-            &format!("{}: score, dashed threshold", m.short),
-        );
+        let line = format!("border-top:2px dashed {};height:0", m.color);
+        key(&line, &format!("{}: score, dashed threshold", m.short));
     }
-    key(chart::TP, 1.0, "detection inside a window");
-    key(chart::FP, 1.0, "detection outside windows");
+    let tp = format!("background:{};border-radius:50%", chart::TP);
+    key(&tp, "detection inside a window");
+    key(
+        &format!("background:{}", chart::FP),
+        "detection outside windows",
+    );
     s.push_str("</p>");
     s
 }
