@@ -73,8 +73,16 @@ fn one_chart_per_file_with_windows_and_detections() {
     s2[3_050] = 0.6; // inside for mode a (0.5), below mode b's threshold (0.7)
     let r = report(vec![view(&f1, 750, &s1, &quiet), view(&f2, 750, &s2, &s2)]);
     let page = html(&r);
+    assert_eq!(
+        page.matches("<svg").count(),
+        2,
+        "one SVG per file, nothing else"
+    );
     assert_eq!(page.matches("<svg class=\"chart\"").count(), 2);
     assert_eq!(page.matches("<rect class=\"window\"").count(), 3);
+    // Both files appear under their category, in corpus order.
+    let (a, b) = (page.find(">one.csv<"), page.find(">two.csv<"));
+    assert!(a.is_some() && b.is_some() && a < b);
     // Mode a on file one: one TP and one FP; mode b: none; file two: one TP for mode a.
     assert_eq!(page.matches("<g class=\"tp\">").count(), 2);
     assert_eq!(page.matches("<g class=\"fp\">").count(), 1);
