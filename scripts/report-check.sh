@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the platform tour, then opens its report.html in headless Chromium and checks that every
 # chart rendered (the page marks <body data-rendered="ok/total"> as it lays the charts out).
+# Then the same for the NAB report (hxb-ai example nab_report: one chart per data file, under
+# 3 MB) when the NAB data is present (NAB_DIR, default ../shared/data/nab beside the repository).
 # Installs Debian's chromium when missing (as root with apt); otherwise prints SKIP and passes.
 #
 #   bash scripts/report-check.sh            # dev profile (CI)
@@ -30,6 +32,22 @@ if awk -v e="$elapsed" -v l="$limit_s" 'BEGIN { exit !(e < l) }'; then :; else
   fail "the tour took ${elapsed} s (limit ${limit_s} s)"
 fi
 [ -s "$report" ] || fail "no report written"
+
+nab_dir="${NAB_DIR:-$root/../shared/data/nab}"
+nab_report="$work/nab-report.html"
+nab_files=0
+if [ -f "$nab_dir/labels/combined_windows.json" ]; then
+  nab_flags=(--locked -p hxb-ai --example nab_report)
+  [ "$profile" = release ] && nab_flags+=(--release)
+  cargo build "${nab_flags[@]}"
+  cargo run -q "${nab_flags[@]}" -- "$nab_dir" "$nab_report" | tee "$work/nab.out"
+  nab_files=$(grep -o '[0-9]* charts' "$work/nab.out" | grep -o '[0-9]*' || echo 0)
+  bytes=$(wc -c <"$nab_report" 2>/dev/null || echo 0)
+  [ "$bytes" -gt 0 ] || fail "no NAB report written"
+  [ "$bytes" -lt 3000000 ] || fail "the NAB report is $bytes bytes (limit 3 MB)"
+else
+  echo "SKIP: no NAB data at $nab_dir; the NAB report is not checked"
+fi
 
 browser=""
 for b in chromium chromium-browser; do
@@ -62,6 +80,17 @@ elif [ "$total" -lt 8 ] || [ "$ok" != "$total" ]; then
   fail "charts rendered: $rendered (expected every one of at least 8)"
 else
   echo "charts rendered: $rendered"
+fi
+if [ "$nab_files" -gt 0 ]; then
+  timeout 120 "${chrome[@]}" --dump-dom "file://$nab_report" >"$work/nab-dom.html" 2>>"$work/chromium.log" || true
+  rendered=$(grep -o 'data-rendered="[0-9]*/[0-9]*"' "$work/nab-dom.html" | head -1 | sed 's/.*="\(.*\)"/\1/')
+  if [ -z "$rendered" ]; then
+    fail "chromium did not run the NAB report's check"
+  elif [ "$rendered" != "$nab_files/$nab_files" ]; then
+    fail "NAB charts rendered: $rendered (expected $nab_files/$nab_files)"
+  else
+    echo "NAB charts rendered: $rendered"
+  fi
 fi
 if [ -s "$work/report.png" ]; then
   echo "screenshot: $(wc -c <"$work/report.png") bytes"
