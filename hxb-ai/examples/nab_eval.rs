@@ -25,14 +25,14 @@
 //!   the statistical stage (rank calibration, refractory alert level); `--rank-sweep` scores
 //!   a grid of them with the statistical stage alone and exits.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hxb_ai::detect::{
     Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, RangeHint,
     RankCalibration, Resonance, ResonanceConfig, score_points,
 };
 use hxb_ai::nab::{
-    Corpus, DataFile, Evaluator, Profile, export_results, perfect_scores, probationary_length,
+    Corpus, DataFile, Evaluator, Profile, export_results, perfect_scores, protocol_config,
 };
 
 const REFERENCE: &[(&str, [f64; 3])] = &[
@@ -62,25 +62,10 @@ fn nab_hint(f: &DataFile) -> Option<RangeHint> {
     RangeHint::of(&f.values)
 }
 
-/// NAB's probationary period of one file, the learning period under NAB's protocol.
-fn nab_learning(f: &DataFile) -> u32 {
-    probationary_length(0.15, f.values.len()) as u32
-}
-
-/// The resonance stage learning over exactly NAB's probationary period of `f` (in points;
-/// no minimum time).
-fn nab_shapes(f: &DataFile, shapes: ResonanceConfig) -> ResonanceConfig {
-    shapes
-        .learning(nab_learning(f))
-        .learning_time(Duration::ZERO)
-}
-
 /// `config` for one file under NAB's protocol: its range as the hint, its probationary
 /// period as the resonance stage's learning period.
 fn nab_config(f: &DataFile, config: CompositeConfig, shapes: ResonanceConfig) -> CompositeConfig {
-    config
-        .range_hint(nab_hint(f))
-        .shapes(Some(nab_shapes(f, shapes)))
+    protocol_config(f, config, shapes)
 }
 
 /// Like [`run`], under NAB's protocol.
@@ -239,7 +224,7 @@ fn main() -> hxb_core::Result<()> {
         .files
         .iter()
         .map(|f| {
-            let c = config.shapes(Some(nab_shapes(f, shapes)));
+            let c = protocol_config(f, config, shapes).range_hint(None);
             score_points(&mut c.build(), &f.points())
         })
         .collect();

@@ -16,8 +16,10 @@ mod nab_view;
 
 use std::time::Instant;
 
-use hxb_ai::detect::{Composite, CompositeConfig, RangeHint, Resonance, score_points};
-use hxb_ai::nab::{Corpus, DataFile, Evaluator, ProfileScore, probationary_length};
+use hxb_ai::detect::{Composite, CompositeConfig, Resonance, score_points};
+use hxb_ai::nab::{
+    Corpus, DataFile, Evaluator, ProfileScore, probationary_length, protocol_config,
+};
 
 use nab_view::{FileView, Mode, Report};
 
@@ -36,16 +38,9 @@ const REFERENCE: &[(&str, [f64; 3])] = &[
     ("null", [0.0, 0.0, 0.0]),
 ];
 
-/// NAB's probationary period of one file (rows), the learning period under NAB's protocol.
-fn nab_learning(f: &DataFile) -> u32 {
-    probationary_length(0.15, f.values.len()) as u32
-}
-
-/// The default detector under NAB's protocol for one file (as `nab_eval`'s `nab_config`).
+/// The default detector under NAB's protocol for one file.
 fn nab_config(f: &DataFile) -> CompositeConfig {
-    Composite::builder()
-        .range_hint(RangeHint::of(&f.values))
-        .shapes(Some(Resonance::builder().learning(nab_learning(f))))
+    protocol_config(f, Composite::builder(), Resonance::builder())
 }
 
 fn mode(
@@ -105,7 +100,7 @@ fn main() -> hxb_core::Result<()> {
             (
                 "hxb default, live (told nothing)",
                 "live",
-                "the product default: the range is learnt over the first 600 points",
+                "the product default: the range is learnt over the first 600 points (at least a day)",
             ),
             "#9333ea",
             &rl,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use hxb_ai::detect::{
     Composite, ContextOse, RangeHint, Resonance, ResonanceConfig, SHAPE_ALERT, score_points,
 };
-use hxb_ai::nab::{Corpus, DataFile, Evaluator, Profile, probationary_length};
+use hxb_ai::nab::{Corpus, DataFile, Evaluator, Profile, probationary_length, protocol_learning};
 
 type Scores = Vec<Vec<f64>>;
 
@@ -106,7 +106,7 @@ fn diagnose(corpus: &Corpus, scores: &[Vec<f64>], threshold: f64) -> Vec<String>
 }
 
 fn learning(f: &DataFile) -> u32 {
-    probationary_length(0.15, f.values.len()) as u32
+    protocol_learning(f)
 }
 
 /// Each file's own range (a constant file gets its value ± 1).

@@ -19,12 +19,14 @@
 
 mod corpus;
 mod export;
+mod protocol;
 mod scorer;
 
 pub use corpus::{
     Corpus, DataFile, format_timestamp, parse_csv, parse_timestamp, parse_windows_json,
 };
 pub use export::{export_results, result_csv};
+pub use protocol::{protocol_config, protocol_learning};
 pub use scorer::{
     Evaluator, Profile, ProfileScore, SweepRow, ThresholdScore, best_threshold, perfect_scores,
     probationary_length, scaled_sigmoid, score_rows_at, sweep_file, threshold_curve,
