@@ -47,7 +47,7 @@ use super::{Clock, Detector, RangeHint, Tick};
 /// The largest supported window (blocks).
 pub const MAX_WINDOW: usize = 10;
 
-/// The longest learning period (points); without a hint its values are held until it ends.
+/// The longest learning period (points); its values are held until it ends.
 pub const MAX_LEARNING: u32 = 10_000;
 
 /// Settings of the [`Resonance`] detector.
@@ -129,7 +129,8 @@ impl ResonanceConfig {
         };
         self
     }
-    /// Blocks after an alert during which only a clearly more novel block scores (default 12).
+    /// Familiar blocks a scale needs in a row before a novel block alerts, and the span after
+    /// an alert (in each scale's blocks) in which only a higher score alerts again (default 12).
     pub fn mask(mut self, blocks: u32) -> Self {
         self.mask = blocks;
         self
@@ -205,7 +206,7 @@ struct Memory {
 
 impl Memory {
     fn new(features: usize, top: u32, cap: usize) -> Self {
-        // Allocated in full up front: the state has one size from the first point on.
+        // Allocated in full when made (as learning ends): the state keeps one size after.
         Memory {
             features,
             top,
@@ -229,6 +230,7 @@ impl Memory {
             return None;
         }
         let sx = sum(x);
+        // `|a − b| ≤ a + b`: the subtraction cannot underflow.
         let (mut best_j, mut best_s) = (0, 0);
         for (j, (w, &sw)) in self.weights.iter().zip(&self.sums).enumerate() {
             let s = sx + sw - distance(x, w);
@@ -290,7 +292,7 @@ fn distance(x: &Features, w: &Features) -> u32 {
 /// How the familiarity bound follows the recent lowest match up and down (shares of the gap).
 const RAISE: f64 = 0.2;
 const LOWER: f64 = 0.5;
-/// During the mask, a novel block alerts only below this share of the last alert's match.
+/// An unsettled scale's novel block alerts only below this share of the last alert's match.
 const DEEPER: f64 = 0.7;
 /// A match at least this high is always familiar, however regular the series was while
 /// learning (a perfectly repeating series would otherwise alert on rounding noise).
