@@ -39,8 +39,9 @@
 //! and at least `learning_time` (a day, so a daily cycle is seen at any sampling rate), at
 //! most [`MAX_LEARNING`] points; its values are held (8 bytes each), then replayed through
 //! the scales, whose blocks are sized for the points actually learnt. From then on the state
-//! never grows: per scale the block, the window and room for `max_categories` categories of
-//! 48 bytes, allocated once (about 27 KB per scale with the defaults).
+//! is per scale the block, the window and the stored categories (53 bytes each), grown as
+//! categories are stored and bounded by `max_categories` (at most about 27 KB per scale with
+//! the defaults; a regular series needs a few dozen categories).
 
 use super::{Clock, Detector, RangeHint, Tick};
 
@@ -113,8 +114,8 @@ impl ResonanceConfig {
         self.samples_per_learning = blocks.max(1);
         self
     }
-    /// Most categories kept per scale (default 512, at most 65,536; room for them is
-    /// allocated when learning ends, 53 bytes each).
+    /// Most categories kept per scale (default 512, at most 65,536; 53 bytes each, allocated
+    /// as they are stored).
     pub fn max_categories(mut self, n: usize) -> Self {
         self.max_categories = n.clamp(1, 1 << 16);
         self
@@ -206,14 +207,14 @@ struct Memory {
 
 impl Memory {
     fn new(features: usize, top: u32, cap: usize) -> Self {
-        // Allocated in full when made (as learning ends): the state keeps one size after.
+        // Grown as categories are stored (a regular series needs few), never beyond `cap`.
         Memory {
             features,
             top,
             cap,
-            weights: Vec::with_capacity(cap),
-            sums: Vec::with_capacity(cap),
-            referenced: Vec::with_capacity(cap),
+            weights: Vec::new(),
+            sums: Vec::new(),
+            referenced: Vec::new(),
             hand: 0,
         }
     }
@@ -252,6 +253,13 @@ impl Memory {
 
     fn add(&mut self, x: &Features) {
         if self.len() < self.cap {
+            if self.len() == self.weights.capacity() {
+                // Double, but never past the cap.
+                let more = self.len().max(8).min(self.cap - self.len());
+                self.weights.reserve_exact(more);
+                self.sums.reserve_exact(more);
+                self.referenced.reserve_exact(more);
+            }
             self.weights.push(*x);
             self.sums.push(sum(x));
             self.referenced.push(true);
@@ -629,8 +637,8 @@ impl Resonance {
     }
 
     /// Bytes of state: the struct plus its heap. While learning, the learning period's values
-    /// (at most [`MAX_LEARNING`]); afterwards room for the configured maximum of categories
-    /// per scale, allocated once, so constant from then on.
+    /// (at most [`MAX_LEARNING`]); afterwards the stored categories, bounded by the configured
+    /// maximum per scale: once a scale's memory is full, nothing grows any more.
     pub fn state_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + 8 * self.pending.capacity()
@@ -794,21 +802,35 @@ mod tests {
     }
 
     #[test]
-    fn memory_is_bounded_while_learning_and_constant_after() {
-        let mut d = Resonance::builder().max_categories(64).build(None);
+    fn memory_is_bounded_and_stops_growing_when_full() {
+        let mut d = Resonance::builder().max_categories(100).build(None);
         // White-ish noise makes a new shape nearly every block.
         let noise: Vec<f64> = (0..20_000_i64)
             .map(|i| ((i * 7919 + i * i * 31) % 1009) as f64)
             .collect();
         let learning = d.state_bytes();
         assert!(learning < 8 * 1024, "{learning}");
-        run(&mut d, noise[..1000].iter().copied());
-        let bytes = d.state_bytes();
-        run(&mut d, noise[1000..].iter().copied());
-        assert_eq!(d.categories(), vec![64, 64]);
-        assert_eq!(d.state_bytes(), bytes, "nothing grows after learning");
-        let big = Resonance::builder().max_categories(usize::MAX).build(None);
-        let mut big = big;
+        run(&mut d, noise[..5000].iter().copied());
+        assert_eq!(d.categories(), vec![100, 100]);
+        let full = d.state_bytes();
+        assert!(
+            full < 16 * 1024,
+            "room for 100 categories per scale, not more: {full}"
+        );
+        run(&mut d, noise[5000..].iter().copied());
+        assert_eq!(d.state_bytes(), full, "nothing grows once full");
+        // A regular series stores fewer categories than noise and stays smaller.
+        let mut noisy = Resonance::builder().build(None);
+        run(&mut noisy, noise.iter().copied());
+        let mut calm = Resonance::builder().build(None);
+        run(&mut calm, (0..20_000).map(daily));
+        assert!(
+            2 * calm.state_bytes() < noisy.state_bytes(),
+            "{} against {}",
+            calm.state_bytes(),
+            noisy.state_bytes()
+        );
+        let mut big = Resonance::builder().max_categories(usize::MAX).build(None);
         run(&mut big, (0..700).map(|i| i as f64));
         assert!(big.state_bytes() < 8 << 20, "the cap bounds the allocation");
     }
