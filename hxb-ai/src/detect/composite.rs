@@ -1,5 +1,6 @@
-//! The default detector: robust statistics, change detection, contextual novelty and a
-//! time-of-day baseline, merged and followed by a refractory period.
+//! The default detector: a statistical stage (robust statistics, change detection,
+//! contextual novelty and a time-of-day baseline, merged and followed by a refractory period)
+//! while the window-shape stage ([`Resonance`]) learns, then the window-shape stage.
 
 use super::rank::{RankCalibration, RankMap};
 use super::{
@@ -340,10 +341,13 @@ impl Detector for Parts {
     }
 }
 
-/// The default composite detector: robust z-score on values, CUSUM, nearest-neighbour
-/// novelty and a time-of-day baseline (robust z-score on differences optional), each
-/// calibrated to a likelihood score, merged by [`Combination`] (by default the mean of the two
-/// strongest), followed by a refractory period.
+/// The default detector. Its statistical stage — robust z-score on values, CUSUM,
+/// nearest-neighbour novelty and a time-of-day baseline (robust z-score on differences
+/// optional), each calibrated to a likelihood score, merged by [`Combination`] (by default the
+/// mean of the two strongest), followed by a refractory period — scores while the
+/// window-shape stage ([`Resonance`]) learns; then the window-shape stage's score, mapped so
+/// that 0.5 is an alert ([`SHAPE_ALERT`]). Without the window-shape stage
+/// ([`CompositeConfig::shapes`]`(None)`) the statistical stage scores throughout.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Composite {
     inner: Refractory<Parts>,
