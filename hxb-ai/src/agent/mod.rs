@@ -6,7 +6,7 @@
 //!   `cordon_node`, which only ever go through the [`remediate::Guard`](crate::remediate::Guard)
 //!   as the caller (RBAC, blast radius, approval and audit apply; the model cannot approve).
 //!   Every read checks the caller's RBAC through the
-//!   [`Authorizer`](crate::remediate::Authorizer) and the agent's namespace scope first.
+//!   [`Authorizer`] and the agent's namespace scope first.
 //! * **Budgets**: each tool output is cut to a byte budget with a marker; tool calls per
 //!   question, model turns, unknown-tool attempts and identical repeated calls are capped, and
 //!   the answer says why it stopped ([`StopReason`]).
