@@ -39,14 +39,14 @@
 //! and at least `learning_time` (a day, so a daily cycle is seen at any sampling rate), at
 //! most [`MAX_LEARNING`] points; its values are held (8 bytes each), then replayed through
 //! the scales, whose blocks are sized for the points actually learnt. From then on the state
-//! is per scale the block, the window and the stored categories (53 bytes each), grown as
-//! categories are stored and bounded by `max_categories` (at most about 27 KB per scale with
+//! is per scale the block, the window and the stored categories (45 bytes each), grown as
+//! categories are stored and bounded by `max_categories` (at most about 23 KB per scale with
 //! the defaults; a regular series needs a few dozen categories).
 
 use super::{Clock, Detector, RangeHint, Tick};
 
 /// The largest supported window (blocks).
-pub const MAX_WINDOW: usize = 10;
+pub const MAX_WINDOW: usize = 8;
 
 /// The longest learning period (points); its values are held until it ends.
 pub const MAX_LEARNING: u32 = 10_000;
@@ -114,7 +114,7 @@ impl ResonanceConfig {
         self.samples_per_learning = blocks.max(1);
         self
     }
-    /// Most categories kept per scale (default 512, at most 65,536; 53 bytes each, allocated
+    /// Most categories kept per scale (default 512, at most 65,536; 45 bytes each, allocated
     /// as they are stored).
     pub fn max_categories(mut self, n: usize) -> Self {
         self.max_categories = n.clamp(1, 1 << 16);
@@ -144,7 +144,7 @@ impl ResonanceConfig {
         self
     }
     /// Extra weight of the newest level in the match, in copies of it (default 4; together
-    /// with the window at most `2 × window + copies ≤ 24`).
+    /// with the window at most `2 × window + copies ≤ 20`: 4 for the default window).
     pub fn emphasis(mut self, copies: usize) -> Self {
         self.emphasis = copies;
         self
@@ -181,9 +181,9 @@ impl ResonanceConfig {
     }
 }
 
-/// Bytes of one stored category (three 16-byte lanes): the complement-coded features, unused
-/// ones 0.
-const STRIDE: usize = 48;
+/// Bytes of one stored category: the complement-coded features (`2 × (2 × window +
+/// emphasis)`, 40 with the defaults), unused ones 0.
+const STRIDE: usize = 40;
 
 /// A complement-coded feature vector, padded with zeros to [`STRIDE`] bytes.
 type Features = [u8; STRIDE];

@@ -187,7 +187,7 @@ fn state_is_bounded() {
             d.update(i * STEP, value(i));
             most = most.max(d.state_bytes());
         }
-        // Two scales of at most 512 categories of 53 bytes, and the statistical stage.
+        // Two scales of at most 512 categories of 45 bytes, and the statistical stage.
         assert!(most < 72 * 1024, "{most}");
         for i in 20_000..40_000 {
             d.update(i * STEP, value(i));
