@@ -90,6 +90,13 @@ async fn deployment(engine: &Engine) -> Value {
     d
 }
 
+/// Runs `action` for `who` (applied, or as a dry run) and returns the error it must end in.
+async fn refused(engine: &Engine, who: &str, action: Action, apply: bool) -> Error {
+    let request = engine.remediate(who, action);
+    let request = if apply { request.apply() } else { request };
+    request.execute().await.unwrap_err()
+}
+
 fn restarted_at(d: &Value) -> Option<&str> {
     d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"].as_str()
 }
@@ -107,12 +114,7 @@ async fn out_of_rbac_actions_are_refused_and_change_nothing() {
             replicas: 3,
         },
     ] {
-        let err = engine
-            .remediate(VIEWER, action)
-            .apply()
-            .execute()
-            .await
-            .unwrap_err();
+        let err = refused(&engine, VIEWER, action, true).await;
         assert_eq!(err.kind(), ErrorKind::Forbidden, "{err}");
     }
     // Quota raises belong to the organization's owners and admins, not to project roles.
@@ -120,25 +122,12 @@ async fn out_of_rbac_actions_are_refused_and_change_nothing() {
         namespace: NS.into(),
         add: ResourceList::parse([("requests.cpu", "1")]).unwrap(),
     };
-    let err = engine
-        .remediate(LEAD, raise.clone())
-        .apply()
-        .execute()
-        .await
-        .unwrap_err();
+    let err = refused(&engine, LEAD, raise.clone(), true).await;
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     // A stranger, a malformed subject, a bad action.
-    let err = engine
-        .remediate("mallory@evil.example", restart())
-        .execute()
-        .await
-        .unwrap_err();
+    let err = refused(&engine, "mallory@evil.example", restart(), false).await;
     assert_eq!(err.kind(), ErrorKind::Forbidden);
-    let err = engine
-        .remediate("  ", restart())
-        .execute()
-        .await
-        .unwrap_err();
+    let err = refused(&engine, "  ", restart(), false).await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     let bad = Action::Scale {
         kind: WorkloadKind::Deployment,
@@ -146,12 +135,7 @@ async fn out_of_rbac_actions_are_refused_and_change_nothing() {
         name: "api".into(),
         replicas: -1,
     };
-    let err = engine
-        .remediate(DEV, bad)
-        .apply()
-        .execute()
-        .await
-        .unwrap_err();
+    let err = refused(&engine, DEV, bad, true).await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
 
     assert_eq!(deployment(&engine).await, before);
@@ -179,19 +163,10 @@ async fn over_the_blast_radius_is_refused_and_changes_nothing() {
     policy.max_pods_per_hour = 1;
     engine.set_remediation_policy(policy).unwrap();
     // A restart replaces both pods: over the 1-pod budget, even as a dry run.
-    let err = engine
-        .remediate(DEV, restart())
-        .execute()
-        .await
-        .unwrap_err();
+    let err = refused(&engine, DEV, restart(), false).await;
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     assert!(err.to_string().contains("blast radius"), "{err}");
-    let err = engine
-        .remediate(DEV, restart())
-        .apply()
-        .execute()
-        .await
-        .unwrap_err();
+    let err = refused(&engine, DEV, restart(), true).await;
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     // Scale-ups beyond ×2 are refused too.
     let err = engine
@@ -368,12 +343,7 @@ async fn quota_raises_and_function_rollbacks_go_through_the_tenancy() {
     };
     assert_eq!(cpu().await, "2");
     // Beyond the workspace's headroom: refused by the tenancy, nothing changed.
-    let err = engine
-        .remediate(OWNER, raise("1000"))
-        .apply()
-        .execute()
-        .await
-        .unwrap_err();
+    let err = refused(&engine, OWNER, raise("1000"), true).await;
     assert_eq!(err.kind(), ErrorKind::QuotaExceeded, "{err}");
     assert_eq!(cpu().await, "2");
     let done = engine
@@ -390,12 +360,7 @@ async fn quota_raises_and_function_rollbacks_go_through_the_tenancy() {
         function: "fn".into(),
         to_version: None,
     };
-    let err = engine
-        .remediate(VIEWER, rollback.clone())
-        .apply()
-        .execute()
-        .await
-        .unwrap_err();
+    let err = refused(&engine, VIEWER, rollback.clone(), true).await;
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     let done = engine
         .remediate(DEV, rollback)
