@@ -62,12 +62,6 @@ fn nab_hint(f: &DataFile) -> Option<RangeHint> {
     RangeHint::of(&f.values)
 }
 
-/// `config` for one file under NAB's protocol: its range as the hint, its probationary
-/// period as the resonance stage's learning period.
-fn nab_config(f: &DataFile, config: CompositeConfig, shapes: ResonanceConfig) -> CompositeConfig {
-    protocol_config(f, config, shapes)
-}
-
 /// Like [`run`], under NAB's protocol.
 fn run_nab(
     corpus: &Corpus,
@@ -77,7 +71,7 @@ fn run_nab(
     Ok(corpus
         .files
         .iter()
-        .map(|f| score_points(&mut nab_config(f, config, shapes).build(), &f.points()))
+        .map(|f| score_points(&mut protocol_config(f, config, shapes).build(), &f.points()))
         .collect())
 }
 
@@ -377,7 +371,7 @@ fn throughput(
     let nab: Vec<CompositeConfig> = corpus
         .files
         .iter()
-        .map(|f| nab_config(f, config, Resonance::builder()))
+        .map(|f| protocol_config(f, config, Resonance::builder()))
         .collect();
     let cases: [(&str, &dyn Fn(usize) -> CompositeConfig); 3] = [
         ("default, live", &|_| config),
@@ -459,7 +453,7 @@ fn resonance_ablation(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Res
                     let w = widen * (h.max() - h.min());
                     RangeHint::new(h.min() - w, h.max() + w).expect("finite bounds")
                 });
-                let c = nab_config(f, config, Resonance::builder()).range_hint(hint);
+                let c = protocol_config(f, config, Resonance::builder()).range_hint(hint);
                 score_points(&mut c.build(), &f.points())
             })
             .collect();

@@ -16,10 +16,8 @@ mod nab_view;
 
 use std::time::Instant;
 
-use hxb_ai::detect::{Composite, CompositeConfig, Resonance, score_points};
-use hxb_ai::nab::{
-    Corpus, DataFile, Evaluator, ProfileScore, probationary_length, protocol_config,
-};
+use hxb_ai::detect::{Composite, Resonance, score_points};
+use hxb_ai::nab::{Corpus, Evaluator, ProfileScore, probationary_length, protocol_config};
 
 use nab_view::{FileView, Mode, Report};
 
@@ -37,11 +35,6 @@ const REFERENCE: &[(&str, [f64; 3])] = &[
     ("random", [20.8, 7.7, 29.5]),
     ("null", [0.0, 0.0, 0.0]),
 ];
-
-/// The default detector under NAB's protocol for one file.
-fn nab_config(f: &DataFile) -> CompositeConfig {
-    protocol_config(f, Composite::builder(), Resonance::builder())
-}
 
 fn mode(
     (name, short, about): (&str, &str, &str),
@@ -72,7 +65,12 @@ fn main() -> hxb_core::Result<()> {
     let protocol: Vec<Vec<f64>> = corpus
         .files
         .iter()
-        .map(|f| score_points(&mut nab_config(f).build(), &f.points()))
+        .map(|f| {
+            score_points(
+                &mut protocol_config(f, Composite::builder(), Resonance::builder()).build(),
+                &f.points(),
+            )
+        })
         .collect();
     let live: Vec<Vec<f64>> = corpus
         .files

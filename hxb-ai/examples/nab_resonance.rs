@@ -105,10 +105,6 @@ fn diagnose(corpus: &Corpus, scores: &[Vec<f64>], threshold: f64) -> Vec<String>
         .collect()
 }
 
-fn learning(f: &DataFile) -> u32 {
-    protocol_learning(f)
-}
-
 /// Each file's own range (a constant file gets its value ± 1).
 fn file_range(f: &DataFile) -> RangeHint {
     RangeHint::of(&f.values).unwrap_or_else(|| {
@@ -127,7 +123,7 @@ fn resonance(
         .iter()
         .map(|f| {
             let config = c(Resonance::builder()
-                .learning(learning(f))
+                .learning(protocol_learning(f))
                 .learning_time(Duration::ZERO));
             let mut d = config.build(hinted.then(|| file_range(f)));
             score_points(&mut d, &f.points())
@@ -169,7 +165,7 @@ fn main() -> hxb_core::Result<()> {
     if mode.as_deref() == Some("stats") {
         for f in &corpus.files {
             let c = Resonance::builder()
-                .learning(learning(f))
+                .learning(protocol_learning(f))
                 .learning_time(Duration::ZERO);
             let mut d = c.build(Some(file_range(f)));
             let start = Instant::now();
