@@ -808,6 +808,43 @@ mod tests {
         assert!(scores[3300..].iter().all(|&s| s < SHAPE));
     }
 
+    #[test]
+    fn a_long_noisy_series_stays_watchful() {
+        // 30,000 points (104 days of 5-minute samples) with noise that fills the memories:
+        // old categories are replaced and the bound keeps adapting, yet spikes late in the
+        // series still alert and the noise alone rarely does.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut noise = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let spikes = [12_000, 21_000, 29_000];
+        let values: Vec<f64> = (0..30_000)
+            .map(|i| {
+                let spike = if spikes.contains(&i) { 30.0 } else { 0.0 };
+                daily(i) + 4.0 * noise() + spike
+            })
+            .collect();
+        let mut d = Resonance::builder().build(None);
+        let scores = run(&mut d, values);
+        assert!(
+            d.categories().iter().all(|&n| n == 512),
+            "{:?}",
+            d.categories()
+        );
+        for at in spikes {
+            let at = at as usize;
+            assert!(
+                scores[at..at + 6].iter().any(|&s| s >= SHAPE),
+                "spike at {at}"
+            );
+        }
+        let alerts = scores.iter().filter(|&&s| s >= SHAPE).count();
+        assert!(alerts <= spikes.len() + 10, "{alerts} alerts");
+    }
+
     /// The composite's alert level on the resonance's own scale.
     const SHAPE: f64 = crate::detect::SHAPE_ALERT;
 
