@@ -23,53 +23,18 @@ fn report(corpus: &Corpus, name: &str, scores: &[Vec<f64>]) -> hxb_core::Result<
     let ev = Evaluator::new();
     let r = ev.evaluate_all(corpus, scores)?;
     let mut loco = String::new();
-    let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
-    cats.dedup();
-    for cat in cats {
-        let split = |keep: bool| {
-            let idx: Vec<usize> = (0..corpus.files.len())
-                .filter(|&i| (corpus.files[i].category() == cat) == keep)
-                .collect();
-            (
-                Corpus {
-                    files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
-                },
-                idx.iter().map(|&i| scores[i].clone()).collect::<Vec<_>>(),
-            )
-        };
-        let (held, hs) = split(true);
-        let (rest, rs) = split(false);
-        let t = ev.evaluate(&rest, &rs, &Profile::STANDARD)?.best.threshold;
-        let tr = ev.evaluate_at(&held, &hs, &Profile::STANDARD, t)?;
-        loco += &format!(" {:.1}", tr.normalized);
+    for (_, t) in ev.leave_one_category_out(corpus, scores, &Profile::STANDARD)? {
+        loco += &format!(" {:.1} ({:.1})", t.transferred.normalized, t.own.normalized);
     }
-    // split-half on AWS: threshold from one half to the other
-    let aws: Vec<usize> = (0..corpus.files.len())
-        .filter(|&i| corpus.files[i].category() == "realAWSCloudwatch")
-        .collect();
-    let half = |odd: usize| {
-        let idx: Vec<usize> = aws
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| k % 2 == odd)
-            .map(|(_, &i)| i)
-            .collect();
-        (
-            Corpus {
-                files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
-            },
-            idx.iter().map(|&i| scores[i].clone()).collect::<Vec<_>>(),
-        )
-    };
-    let (a, as_) = half(0);
-    let (b, bs) = half(1);
-    let ta = ev.evaluate(&a, &as_, &Profile::STANDARD)?.best.threshold;
-    let tb = ev.evaluate(&b, &bs, &Profile::STANDARD)?.best.threshold;
-    let ab = ev.evaluate_at(&b, &bs, &Profile::STANDARD, ta)?.normalized;
-    let ba = ev.evaluate_at(&a, &as_, &Profile::STANDARD, tb)?.normalized;
+    let [ab, ba] = ev.split_half(corpus, scores, &Profile::STANDARD, "realAWSCloudwatch")?;
     println!(
-        "{name:<40} {:>5.1} {:>5.1} {:>5.1}  thr {:.3}  loco{loco}  split A->B {ab:.1} B->A {ba:.1}",
-        r[0].normalized, r[1].normalized, r[2].normalized, r[0].best.threshold
+        "{name:<40} {:>5.1} {:>5.1} {:>5.1}  thr {:.3}  loco{loco}  split A->B {:.1} B->A {:.1}",
+        r[0].normalized,
+        r[1].normalized,
+        r[2].normalized,
+        r[0].best.threshold,
+        ab.transferred.normalized,
+        ba.transferred.normalized
     );
     Ok(())
 }

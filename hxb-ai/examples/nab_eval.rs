@@ -475,35 +475,16 @@ fn resonance_ablation(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Res
 /// Leave-one-category-out for one set of scores: threshold from the other categories.
 fn loco_report(corpus: &Corpus, label: &str, scores: &[Vec<f64>]) -> hxb_core::Result<()> {
     println!("  {label}:");
-    let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
-    cats.dedup();
-    for cat in cats {
-        let split = |keep: bool| {
-            let idx: Vec<usize> = (0..corpus.files.len())
-                .filter(|&i| (corpus.files[i].category() == cat) == keep)
-                .collect();
-            let c = Corpus {
-                files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
-            };
-            let s: Vec<Vec<f64>> = idx.iter().map(|&i| scores[i].clone()).collect();
-            (c, s)
-        };
-        let (held, held_s) = split(true);
-        let (rest, rest_s) = split(false);
-        let ev = Evaluator::new();
-        let t = ev
-            .evaluate(&rest, &rest_s, &Profile::STANDARD)?
-            .best
-            .threshold;
-        let transferred = ev.evaluate_at(&held, &held_s, &Profile::STANDARD, t)?;
-        let own = ev.evaluate(&held, &held_s, &Profile::STANDARD)?;
+    let ev = Evaluator::new();
+    for (cat, t) in ev.leave_one_category_out(corpus, scores, &Profile::STANDARD)? {
         println!(
-            "    {cat:<22} threshold {t:.4}: normalised {:>6.1} (raw {:>7.3}); own optimum {:.4}: {:>6.1} (raw {:>7.3})",
-            transferred.normalized,
-            transferred.best.score,
-            own.best.threshold,
-            own.normalized,
-            own.best.score
+            "    {cat:<22} threshold {:.4}: normalised {:>6.1} (raw {:>7.3}); own optimum {:.4}: {:>6.1} (raw {:>7.3})",
+            t.threshold(),
+            t.transferred.normalized,
+            t.transferred.best.score,
+            t.own.best.threshold,
+            t.own.normalized,
+            t.own.best.score
         );
     }
     Ok(())
@@ -551,21 +532,8 @@ fn context_ose(corpus: &Corpus) -> hxb_core::Result<()> {
 /// Tune on one half of the AWS files, report on the other (both ways): the threshold of the
 /// default detector, then a grid of resonance settings with the threshold.
 fn split_half(corpus: &Corpus, base: CompositeConfig) -> hxb_core::Result<()> {
-    let aws: Vec<_> = corpus
-        .files
-        .iter()
-        .filter(|f| f.category() == "realAWSCloudwatch")
-        .cloned()
-        .collect();
-    let half = |odd: usize| Corpus {
-        files: aws
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| i % 2 == odd)
-            .map(|(_, f)| f.clone())
-            .collect(),
-    };
-    let halves = [half(0), half(1)];
+    let [a, b] = corpus.halves("realAWSCloudwatch");
+    let halves = [corpus.subset(&a)?, corpus.subset(&b)?];
     let names = ["A", "B"];
     let ev = Evaluator::new();
     println!(
@@ -578,18 +546,21 @@ fn split_half(corpus: &Corpus, base: CompositeConfig) -> hxb_core::Result<()> {
     let live: Runner<'_> = &|c, r| run(c, base.shapes(Some(r)));
     for (label, runner) in [("NAB protocol", nab), ("live", live)] {
         println!("  {label}, default detector (threshold transfer):");
-        let scores = [
-            runner(&halves[0], Resonance::builder())?,
-            runner(&halves[1], Resonance::builder())?,
-        ];
-        for (tune, report) in [(0, 1), (1, 0)] {
-            let own_t = ev.evaluate(&halves[tune], &scores[tune], &Profile::STANDARD)?;
-            let t = own_t.best.threshold;
-            let tr = ev.evaluate_at(&halves[report], &scores[report], &Profile::STANDARD, t)?;
-            let own = ev.evaluate(&halves[report], &scores[report], &Profile::STANDARD)?;
+        // The category alone, in corpus order, so that its halves are `a` and `b` again.
+        let mut all = [a.as_slice(), b.as_slice()].concat();
+        all.sort_unstable();
+        let aws = corpus.subset(&all)?;
+        let scores = runner(&aws, Resonance::builder())?;
+        let transfers = ev.split_half(&aws, &scores, &Profile::STANDARD, "realAWSCloudwatch")?;
+        for (t, (tune, report)) in transfers.iter().zip([(0, 1), (1, 0)]) {
             println!(
-                "    threshold from {} ({:.1}, {t:.4}): on {} {:.1}, at its own optimum {:.1}",
-                names[tune], own_t.normalized, names[report], tr.normalized, own.normalized
+                "    threshold from {} ({:.1}, {:.4}): on {} {:.1}, at its own optimum {:.1}",
+                names[tune],
+                t.tuned.normalized,
+                t.threshold(),
+                names[report],
+                t.transferred.normalized,
+                t.own.normalized
             );
         }
         println!("  {label}, resonance settings (emphasis x scales) and threshold tuned:");
@@ -656,15 +627,6 @@ fn rank_transfer(corpus: &Corpus) -> hxb_core::Result<()> {
             }
         }
     }
-    let subset = |keep: &dyn Fn(usize, &DataFile) -> bool| Corpus {
-        files: corpus
-            .files
-            .iter()
-            .enumerate()
-            .filter(|(i, f)| keep(*i, f))
-            .map(|(_, f)| f.clone())
-            .collect(),
-    };
     let ev = Evaluator::new();
     let transfer = |label: &str, tune: &Corpus, report: &Corpus| -> hxb_core::Result<()> {
         let mut best: Option<(f64, f64, &str, CompositeConfig)> = None;
@@ -693,24 +655,14 @@ fn rank_transfer(corpus: &Corpus) -> hxb_core::Result<()> {
     println!(
         "\nrank calibration transfer (standard; configuration and threshold from the other part):"
     );
-    let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
-    cats.dedup();
-    for cat in cats {
-        let held = subset(&|_, f| f.category() == cat);
-        let rest = subset(&|_, f| f.category() != cat);
+    for cat in corpus.categories() {
+        let (held, rest): (Vec<usize>, Vec<usize>) =
+            (0..corpus.files.len()).partition(|&i| corpus.files[i].category() == cat);
+        let (held, rest) = (corpus.subset(&held)?, corpus.subset(&rest)?);
         transfer(&format!("held out {cat}"), &rest, &held)?;
     }
-    let aws: Vec<usize> = (0..corpus.files.len())
-        .filter(|&i| corpus.files[i].category() == "realAWSCloudwatch")
-        .collect();
-    let half = |odd: usize| {
-        subset(&|i, _| {
-            aws.iter()
-                .position(|&j| j == i)
-                .is_some_and(|k| k % 2 == odd)
-        })
-    };
-    let (a, b) = (half(0), half(1));
+    let [a, b] = corpus.halves("realAWSCloudwatch");
+    let (a, b) = (corpus.subset(&a)?, corpus.subset(&b)?);
     transfer("realAWSCloudwatch half A -> B", &a, &b)?;
     transfer("realAWSCloudwatch half B -> A", &b, &a)?;
     Ok(())

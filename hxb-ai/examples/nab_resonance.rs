@@ -24,51 +24,22 @@ use hxb_ai::nab::{Corpus, DataFile, Evaluator, Profile, probationary_length, pro
 
 type Scores = Vec<Vec<f64>>;
 
-/// Picks files (and their scores) of `corpus` by index.
-fn pick(corpus: &Corpus, scores: &[Vec<f64>], idx: &[usize]) -> (Corpus, Scores) {
-    (
-        Corpus {
-            files: idx.iter().map(|&i| corpus.files[i].clone()).collect(),
-        },
-        idx.iter().map(|&i| scores[i].clone()).collect(),
-    )
-}
-
 fn report(corpus: &Corpus, name: &str, scores: &[Vec<f64>]) -> hxb_core::Result<()> {
     let ev = Evaluator::new();
     let r = ev.evaluate_all(corpus, scores)?;
     let mut loco = String::new();
-    let mut cats: Vec<&str> = corpus.files.iter().map(|f| f.category()).collect();
-    cats.dedup();
-    for cat in cats {
-        let (held, rest): (Vec<usize>, Vec<usize>) =
-            (0..corpus.files.len()).partition(|&i| corpus.files[i].category() == cat);
-        let (hc, hs) = pick(corpus, scores, &held);
-        let (rc, rs) = pick(corpus, scores, &rest);
-        let t = ev.evaluate(&rc, &rs, &Profile::STANDARD)?.best.threshold;
-        let own = ev.evaluate(&hc, &hs, &Profile::STANDARD)?.normalized;
-        let got = ev.evaluate_at(&hc, &hs, &Profile::STANDARD, t)?.normalized;
-        loco += &format!(" {got:.1} ({own:.1})");
+    for (_, t) in ev.leave_one_category_out(corpus, scores, &Profile::STANDARD)? {
+        loco += &format!(" {:.1} ({:.1})", t.transferred.normalized, t.own.normalized);
     }
-    let aws: Vec<usize> = (0..corpus.files.len())
-        .filter(|&i| corpus.files[i].category() == "realAWSCloudwatch")
-        .collect();
-    let half = |odd: usize| -> Vec<usize> {
-        aws.iter()
-            .enumerate()
-            .filter(|(k, _)| k % 2 == odd)
-            .map(|(_, &i)| i)
-            .collect()
-    };
-    let (a, a_s) = pick(corpus, scores, &half(0));
-    let (b, b_s) = pick(corpus, scores, &half(1));
-    let ta = ev.evaluate(&a, &a_s, &Profile::STANDARD)?.best.threshold;
-    let tb = ev.evaluate(&b, &b_s, &Profile::STANDARD)?.best.threshold;
-    let ab = ev.evaluate_at(&b, &b_s, &Profile::STANDARD, ta)?.normalized;
-    let ba = ev.evaluate_at(&a, &a_s, &Profile::STANDARD, tb)?.normalized;
+    let [ab, ba] = ev.split_half(corpus, scores, &Profile::STANDARD, "realAWSCloudwatch")?;
     println!(
-        "{name:<52} {:>5.1} {:>5.1} {:>5.1}  thr {:.3}  loco{loco}  split {ab:.1} / {ba:.1}",
-        r[0].normalized, r[1].normalized, r[2].normalized, r[0].best.threshold
+        "{name:<52} {:>5.1} {:>5.1} {:>5.1}  thr {:.3}  loco{loco}  split A->B {:.1} B->A {:.1}",
+        r[0].normalized,
+        r[1].normalized,
+        r[2].normalized,
+        r[0].best.threshold,
+        ab.transferred.normalized,
+        ba.transferred.normalized
     );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! NAB (Numenta Anomaly Benchmark) evaluation: corpus loading, NAB's exact scoring with its
 //! three cost profiles and threshold optimisation, normalisation against the null and perfect
-//! detectors, and an exporter writing NAB's results layout.
+//! detectors, threshold-transfer checks ([`Transfer`]: leave one category out, split half),
+//! and an exporter writing NAB's results layout.
 //!
 //! ```no_run
 //! use hxb_ai::detect::{score_points, Composite};
@@ -21,6 +22,7 @@ mod corpus;
 mod export;
 mod protocol;
 mod scorer;
+mod transfer;
 
 pub use corpus::{
     Corpus, DataFile, format_timestamp, parse_csv, parse_timestamp, parse_windows_json,
@@ -31,3 +33,4 @@ pub use scorer::{
     Evaluator, Profile, ProfileScore, SweepRow, ThresholdScore, best_threshold, perfect_scores,
     probationary_length, scaled_sigmoid, score_rows_at, sweep_file, threshold_curve,
 };
+pub use transfer::Transfer;
