@@ -36,9 +36,10 @@
 //!
 //! Input handling: a NaN or infinite value is skipped (score 0, state unchanged); a point
 //! whose timestamp is not after the previous one is skipped the same way; a gap (time step
-//! larger than [`GAP_FACTOR`] times the usual step) restarts the difference, context and
-//! window tracking but keeps what was learnt (the time-of-day baseline follows the clock,
-//! so it is unaffected); a constant series scores 0 throughout.
+//! larger than [`GAP_FACTOR`] times the usual step) restarts the statistical components'
+//! difference, context and window tracking but keeps what was learnt (the time-of-day
+//! baseline follows the clock, so it is unaffected); the [`Resonance`] stage counts points,
+//! not time, so its windows carry on across a gap; a constant series scores 0 throughout.
 //! The batch API [`score_series`] instead rejects NaN, duplicate or unsorted timestamps with
 //! a typed `InvalidInput` error before touching the detector.
 //!
