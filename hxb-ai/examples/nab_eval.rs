@@ -18,6 +18,10 @@
 //! * `--ablation` scores variants of the resonance stage and of the statistical stage.
 //! * `--loco` leave-one-category-out: the threshold is optimised on the other categories and
 //!   applied to the held-out one.
+//! * `--timing` scores the corpus re-timed (rows missing, steps jittered; values and labelled
+//!   rows kept).
+//! * `--shifts` scores the detector with its learning period shifted by a few points (how much
+//!   of a figure is noise), and resonance variants by their mean over those shifts.
 //! * `--split` split-half check on `realAWSCloudwatch`: files alternately in halves A and B
 //!   (name order); a grid of resonance settings (emphasis x scales) and the threshold are
 //!   tuned on one half and reported on the other.
@@ -25,7 +29,7 @@
 //!   the statistical stage (rank calibration, refractory alert level); `--rank-sweep` scores
 //!   a grid of them with the statistical stage alone and exits.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hxb_ai::detect::{
     Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, RangeHint,
@@ -33,6 +37,7 @@ use hxb_ai::detect::{
 };
 use hxb_ai::nab::{
     Corpus, DataFile, Evaluator, Profile, export_results, perfect_scores, protocol_config,
+    protocol_learning,
 };
 
 const REFERENCE: &[(&str, [f64; 3])] = &[
@@ -85,7 +90,7 @@ fn main() -> hxb_core::Result<()> {
     let mut dir = "../shared/data/nab".to_string();
     let (mut export, mut per_file, mut ablation, mut loco) = (None, false, false, false);
     let (mut split, mut rank, mut sweep, mut level) = (false, None, false, 0.5);
-    let mut timing = false;
+    let (mut timing, mut shifts) = (false, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -95,6 +100,7 @@ fn main() -> hxb_core::Result<()> {
             "--loco" => loco = true,
             "--split" => split = true,
             "--timing" => timing = true,
+            "--shifts" => shifts = true,
             "--rank-sweep" => sweep = true,
             "--alert-level" => {
                 level = match it.next().and_then(|s| s.parse::<f64>().ok()) {
@@ -350,6 +356,10 @@ fn main() -> hxb_core::Result<()> {
 
     if timing {
         retimed_report(&corpus, config)?;
+    }
+
+    if shifts {
+        shifted_learning(&corpus, config)?;
     }
 
     throughput(&corpus, config, statistical)?;
@@ -750,6 +760,68 @@ re-timed corpus, same values and labelled rows (standard / low FP / low FN; NAB 
             "  {name:<48} {:>5.1} {:>5.1} {:>5.1} | {:>5.1} {:>5.1} {:>5.1}",
             n[0], n[1], n[2], l[0], l[1], l[2]
         );
+    }
+    Ok(())
+}
+
+/// The default detector and a few resonance variants with the learning period shifted by a
+/// few points: under NAB's protocol (around each file's probationary period) and live (around
+/// 600 points, at least a day). A single alert more or less moves the score by points, so a
+/// figure is read against the spread of its shifts.
+fn shifted_learning(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<()> {
+    let shifts = [-30_i32, -8, -4, -2, 0, 2, 4, 8, 30];
+    let score = |shapes: ResonanceConfig, delta: i32, protocol: bool| {
+        let scores: Vec<Vec<f64>> = corpus
+            .files
+            .iter()
+            .map(|f| {
+                let c = if protocol {
+                    let c = protocol_config(f, config, shapes);
+                    let l = protocol_learning(f).saturating_add_signed(delta);
+                    c.shapes(Some(shapes.learning(l).learning_time(Duration::ZERO)))
+                } else {
+                    config.shapes(Some(shapes.learning(600_u32.saturating_add_signed(delta))))
+                };
+                score_points(&mut c.build(), &f.points())
+            })
+            .collect();
+        normalized(corpus, &scores)
+    };
+    println!(
+        "\nlearning period shifted (standard / low FP / low FN; NAB protocol | live, around 600 points):"
+    );
+    for &delta in &shifts {
+        let n = score(Resonance::builder(), delta, true)?;
+        let l = score(Resonance::builder(), delta, false)?;
+        println!(
+            "  {delta:+4} points  {:>5.1} {:>5.1} {:>5.1} | {:>5.1} {:>5.1} {:>5.1}",
+            n[0], n[1], n[2], l[0], l[1], l[2]
+        );
+    }
+    println!(
+        "resonance variants over those shifts (standard; mean and lowest; NAB protocol | live):"
+    );
+    let r = Resonance::builder();
+    for (name, v) in [
+        ("default", r),
+        ("emphasis 2", r.emphasis(2)),
+        ("resonate at 0.9", r.resonate(0.9)),
+        ("256 categories", r.max_categories(256)),
+        ("mask 24 blocks", r.mask(24)),
+        ("window 7", r.window(7)),
+        ("three scales", r.scales(3)),
+    ] {
+        let mut cells = Vec::new();
+        for protocol in [true, false] {
+            let got: Vec<f64> = shifts
+                .iter()
+                .map(|&d| score(v, d, protocol).map(|s| s[0]))
+                .collect::<hxb_core::Result<_>>()?;
+            let mean = got.iter().sum::<f64>() / got.len() as f64;
+            let low = got.iter().copied().fold(f64::INFINITY, f64::min);
+            cells.push(format!("mean {mean:>5.1} lowest {low:>5.1}"));
+        }
+        println!("  {name:<18} {} | {}", cells[0], cells[1]);
     }
     Ok(())
 }
