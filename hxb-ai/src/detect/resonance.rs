@@ -711,13 +711,10 @@ impl Detector for Resonance {
         if !value.is_finite() {
             return 0.0;
         }
-        // Blocks count points, not time: a gap (missed samples) carries the window on. A
-        // restart would leave the stage blind for `window` blocks after every gap, which on an
-        // irregularly sampled series is most of the time.
         // Blocks count points, not time: a gap (missed samples) carries the window on.
         // Restarting it would leave the stage blind for `window` blocks after every gap (on an
         // irregularly sampled series, much of the time), and costs more than it saves:
-        // `nab_eval --timing` (docs/bench/nab5.md).
+        // `nab_eval --timing` (docs/bench/nab6.md).
         if self.clock.tick(t_ms) == Tick::Stale {
             return 0.0;
         }
