@@ -738,13 +738,12 @@ fn retimed(corpus: &Corpus, missing: bool, seed: u64) -> Corpus {
 /// The default detector on the corpus re-timed: irregular sampling should not cost much.
 fn retimed_report(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<()> {
     println!(
-        "
-re-timed corpus, same values and labelled rows (standard / low FP / low FN; NAB protocol | live):"
+        "\nre-timed corpus, same values and labelled rows (standard / low FP / low FN; NAB protocol | live):"
     );
     for (name, c) in [
         ("as recorded", corpus.clone()),
         (
-            "rows missing (a fifth, now and then for hours)",
+            "rows missing (a fifth, now and then for hours), seed 7",
             retimed(corpus, true, 7),
         ),
         ("rows missing, seed 2", retimed(corpus, true, 2)),
@@ -757,7 +756,7 @@ re-timed corpus, same values and labelled rows (standard / low FP / low FN; NAB 
         let n = normalized(&c, &run_nab(&c, config, Resonance::builder())?)?;
         let l = normalized(&c, &run(&c, config)?)?;
         println!(
-            "  {name:<48} {:>5.1} {:>5.1} {:>5.1} | {:>5.1} {:>5.1} {:>5.1}",
+            "  {name:<56} {:>5.1} {:>5.1} {:>5.1} | {:>5.1} {:>5.1} {:>5.1}",
             n[0], n[1], n[2], l[0], l[1], l[2]
         );
     }
