@@ -6,37 +6,20 @@
 //! ```text
 //! cargo run --release -p hxb-ai --example nab_combine -- [NAB_DIR]
 //! ```
+#[allow(dead_code)]
+mod nab_common;
+
 use std::time::Instant;
 
 use hxb_ai::detect::{
     Composite, CompositeConfig, ContextMode, ContextOse, RangeHint, score_points,
 };
-use hxb_ai::nab::{Corpus, Evaluator, Profile};
+use hxb_ai::nab::Corpus;
 
 fn range(f: &hxb_ai::nab::DataFile) -> (f64, f64) {
     let lo = f.values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = f.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     (lo, hi)
-}
-
-fn report(corpus: &Corpus, name: &str, scores: &[Vec<f64>]) -> hxb_core::Result<()> {
-    let ev = Evaluator::new();
-    let r = ev.evaluate_all(corpus, scores)?;
-    let mut loco = String::new();
-    for (_, t) in ev.leave_one_category_out(corpus, scores, &Profile::STANDARD)? {
-        loco += &format!(" {:.1} ({:.1})", t.transferred.normalized, t.own.normalized);
-    }
-    let [ab, ba] = ev.split_half(corpus, scores, &Profile::STANDARD, "realAWSCloudwatch")?;
-    println!(
-        "{name:<40} {:>5.1} {:>5.1} {:>5.1}  thr {:.3}  loco{loco}  split A->B {:.1} B->A {:.1}",
-        r[0].normalized,
-        r[1].normalized,
-        r[2].normalized,
-        r[0].best.threshold,
-        ab.transferred.normalized,
-        ba.transferred.normalized
-    );
-    Ok(())
 }
 
 fn run(corpus: &Corpus, c: impl Fn(&hxb_ai::nab::DataFile) -> CompositeConfig) -> Vec<Vec<f64>> {
@@ -60,7 +43,7 @@ fn main() -> hxb_core::Result<()> {
         .unwrap_or_else(|| "../shared/data/nab".into());
     let corpus = Corpus::load(&dir)?;
     let comp = run(&corpus, |_| Composite::builder().shapes(None));
-    report(&corpus, "composite", &comp)?;
+    nab_common::summary(40, &corpus, "composite", &comp)?;
     let start = Instant::now();
     let ose: Vec<Vec<f64>> = corpus
         .files
@@ -72,11 +55,12 @@ fn main() -> hxb_core::Result<()> {
         })
         .collect();
     println!("ose time {:.2}s", start.elapsed().as_secs_f64());
-    report(&corpus, "contextOSE range 4096", &ose)?;
-    report(&corpus, "max", &zip(&comp, &ose, f64::max))?;
-    report(&corpus, "mean", &zip(&comp, &ose, |a, b| 0.5 * (a + b)))?;
+    nab_common::summary(40, &corpus, "contextOSE range 4096", &ose)?;
+    nab_common::summary(40, &corpus, "max", &zip(&comp, &ose, f64::max))?;
+    nab_common::summary(40, &corpus, "mean", &zip(&comp, &ose, |a, b| 0.5 * (a + b)))?;
     for w in [0.3, 0.7] {
-        report(
+        nab_common::summary(
+            40,
             &corpus,
             &format!("mean w_comp {w}"),
             &zip(&comp, &ose, |a, b| w * a + (1.0 - w) * b),
@@ -92,7 +76,8 @@ fn main() -> hxb_core::Result<()> {
                 }))
                 .range_hint(RangeHint::of(&f.values))
         });
-        report(
+        nab_common::summary(
+            40,
             &corpus,
             &format!("top-two with ctx part, hint, cal={cal}"),
             &s,
@@ -110,8 +95,9 @@ fn main() -> hxb_core::Result<()> {
             })
             .collect();
         let rate = corpus.row_count() as f64 / start.elapsed().as_secs_f64();
-        report(&corpus, &format!("ose cap {cap} ({rate:.0} p/s)"), &o)?;
-        report(
+        nab_common::summary(40, &corpus, &format!("ose cap {cap} ({rate:.0} p/s)"), &o)?;
+        nab_common::summary(
+            40,
             &corpus,
             &format!("max comp, ose cap {cap}"),
             &zip(&comp, &o, f64::max),
@@ -128,8 +114,9 @@ fn main() -> hxb_core::Result<()> {
                 score_points(&mut d, &f.points())
             })
             .collect();
-        report(&corpus, &format!("ose range widened {widen}"), &o)?;
-        report(
+        nab_common::summary(40, &corpus, &format!("ose range widened {widen}"), &o)?;
+        nab_common::summary(
+            40,
             &corpus,
             &format!("max comp, ose widened {widen}"),
             &zip(&comp, &o, f64::max),

@@ -31,6 +31,9 @@
 
 use std::time::{Duration, Instant};
 
+#[allow(dead_code)]
+mod nab_common;
+
 use hxb_ai::detect::{
     Combination, Composite, CompositeConfig, ContextMode, ContextOse, Detector, RangeHint,
     RankCalibration, Resonance, ResonanceConfig, score_points,
@@ -39,20 +42,6 @@ use hxb_ai::nab::{
     Corpus, DataFile, Evaluator, Profile, export_results, perfect_scores, protocol_config,
     protocol_learning,
 };
-
-const REFERENCE: &[(&str, [f64; 3])] = &[
-    ("numenta (HTM)", [72.3, 69.1, 76.0]),
-    ("contextOSE", [71.6, 67.2, 75.5]),
-    ("ARTime", [69.8, 60.0, 75.2]),
-    ("knncad", [57.0, 46.6, 62.1]),
-    ("earthgeckoSkyline", [55.1, 43.2, 60.8]),
-    ("randomCutForest", [53.7, 44.9, 60.1]),
-    ("relativeEntropy", [50.1, 42.9, 53.7]),
-    ("twitterADVec", [41.2, 23.5, 49.7]),
-    ("windowedGaussian", [26.5, 2.2, 37.1]),
-    ("random", [20.8, 7.7, 29.5]),
-    ("null", [0.0, 0.0, 0.0]),
-];
 
 fn run(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<Vec<Vec<f64>>> {
     Ok(corpus
@@ -265,7 +254,7 @@ fn main() -> hxb_core::Result<()> {
         );
         results.push(r);
     }
-    for (name, s) in REFERENCE {
+    for (name, s) in nab_common::REFERENCE {
         println!(
             "| {name} (README) | {:.1} | {:.1} | {:.1} |",
             s[0], s[1], s[2]

@@ -12,6 +12,8 @@
 //!   configuration, told nothing). Each mode's threshold is optimised over the whole corpus
 //!   per profile, as NAB does; the charts draw the standard profile's threshold.
 
+#[allow(dead_code)]
+mod nab_common;
 mod nab_view;
 
 use std::time::Instant;
@@ -20,21 +22,6 @@ use hxb_ai::detect::{Composite, Resonance, score_points};
 use hxb_ai::nab::{Corpus, Evaluator, ProfileScore, probationary_length, protocol_config};
 
 use nab_view::{FileView, Mode, Report};
-
-/// The reference rows of `nab_eval` (published results on this subset).
-const REFERENCE: &[(&str, [f64; 3])] = &[
-    ("numenta (HTM)", [72.3, 69.1, 76.0]),
-    ("contextOSE", [71.6, 67.2, 75.5]),
-    ("ARTime", [69.8, 60.0, 75.2]),
-    ("knncad", [57.0, 46.6, 62.1]),
-    ("earthgeckoSkyline", [55.1, 43.2, 60.8]),
-    ("randomCutForest", [53.7, 44.9, 60.1]),
-    ("relativeEntropy", [50.1, 42.9, 53.7]),
-    ("twitterADVec", [41.2, 23.5, 49.7]),
-    ("windowedGaussian", [26.5, 2.2, 37.1]),
-    ("random", [20.8, 7.7, 29.5]),
-    ("null", [0.0, 0.0, 0.0]),
-];
 
 fn mode(
     (name, short, about): (&str, &str, &str),
@@ -125,7 +112,7 @@ fn main() -> hxb_core::Result<()> {
             corpus.window_count()
         ),
         modes,
-        reference: REFERENCE
+        reference: nab_common::REFERENCE
             .iter()
             .map(|(n, s)| ((*n).to_string(), *s))
             .collect(),

@@ -15,6 +15,9 @@
 //!
 //! "NAB protocol" means each file's range as the hint and its probationary period as the
 //! learning period, as NAB's runner hands them to every detector.
+#[allow(dead_code)]
+mod nab_common;
+
 use std::time::{Duration, Instant};
 
 use hxb_ai::detect::{
@@ -23,26 +26,6 @@ use hxb_ai::detect::{
 use hxb_ai::nab::{Corpus, DataFile, Evaluator, Profile, probationary_length, protocol_learning};
 
 type Scores = Vec<Vec<f64>>;
-
-fn report(corpus: &Corpus, name: &str, scores: &[Vec<f64>]) -> hxb_core::Result<()> {
-    let ev = Evaluator::new();
-    let r = ev.evaluate_all(corpus, scores)?;
-    let mut loco = String::new();
-    for (_, t) in ev.leave_one_category_out(corpus, scores, &Profile::STANDARD)? {
-        loco += &format!(" {:.1} ({:.1})", t.transferred.normalized, t.own.normalized);
-    }
-    let [ab, ba] = ev.split_half(corpus, scores, &Profile::STANDARD, "realAWSCloudwatch")?;
-    println!(
-        "{name:<52} {:>5.1} {:>5.1} {:>5.1}  thr {:.3}  loco{loco}  split A->B {:.1} B->A {:.1}",
-        r[0].normalized,
-        r[1].normalized,
-        r[2].normalized,
-        r[0].best.threshold,
-        ab.transferred.normalized,
-        ba.transferred.normalized
-    );
-    Ok(())
-}
 
 /// Per file at `threshold`: the position of each window's first detection and the number of
 /// detections outside windows.
@@ -195,29 +178,34 @@ fn main() -> hxb_core::Result<()> {
     println!(
         "detector: standard / low FP / low FN, LOCO noAnomaly / withAnomaly / AWS, split A->B / B->A"
     );
-    report(
+    nab_common::summary(
+        52,
         &corpus,
         "statistical stage (previous default), live",
         &statistical,
     )?;
-    report(
+    nab_common::summary(
+        52,
         &corpus,
         "previous hinted (statistical or contextOSE)",
         &previous_hinted,
     )?;
-    report(&corpus, "resonance, NAB protocol", &hinted)?;
-    report(&corpus, "resonance, learnt range", &learnt)?;
-    report(
+    nab_common::summary(52, &corpus, "resonance, NAB protocol", &hinted)?;
+    nab_common::summary(52, &corpus, "resonance, learnt range", &learnt)?;
+    nab_common::summary(
+        52,
         &corpus,
         "  max(statistical, resonance lifted), NAB",
         &zip(&statistical, &hinted, lift),
     )?;
-    report(
+    nab_common::summary(
+        52,
         &corpus,
         "  max(statistical, resonance lifted), learnt",
         &zip(&statistical, &learnt, lift),
     )?;
-    report(
+    nab_common::summary(
+        52,
         &corpus,
         "  max(previous hinted, resonance lifted), NAB",
         &zip(&previous_hinted, &hinted, lift),

@@ -305,6 +305,21 @@ pub struct ProfileScore {
     pub per_file: Vec<(String, f64)>,
 }
 
+/// `InvalidInput` unless there is one score series per corpus file.
+pub(super) fn check_scores(corpus: &Corpus, scores: &[Vec<f64>]) -> Result<()> {
+    if scores.len() == corpus.files.len() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "scores",
+        format!(
+            "{} score series for {} files",
+            scores.len(),
+            corpus.files.len()
+        ),
+    ))
+}
+
 /// Scores detector output against a labelled corpus, NAB style.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluator {
@@ -338,16 +353,7 @@ impl Evaluator {
         scores: &[Vec<f64>],
         profile: &Profile,
     ) -> Result<(Vec<Vec<SweepRow>>, u32)> {
-        if scores.len() != corpus.files.len() {
-            return Err(Error::invalid(
-                "scores",
-                format!(
-                    "{} score series for {} files",
-                    scores.len(),
-                    corpus.files.len()
-                ),
-            ));
-        }
+        check_scores(corpus, scores)?;
         let mut windows = 0u32;
         let mut per_file = Vec::with_capacity(scores.len());
         for (file, s) in corpus.files.iter().zip(scores) {

@@ -76,16 +76,7 @@ impl Evaluator {
         tune: &[usize],
         report: &[usize],
     ) -> Result<Transfer> {
-        if scores.len() != corpus.files.len() {
-            return Err(Error::invalid(
-                "scores",
-                format!(
-                    "{} score series for {} files",
-                    scores.len(),
-                    corpus.files.len()
-                ),
-            ));
-        }
+        super::scorer::check_scores(corpus, scores)?;
         if tune.is_empty() || report.is_empty() {
             return Err(Error::invalid(
                 "files",
