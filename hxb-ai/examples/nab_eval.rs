@@ -51,11 +51,6 @@ fn run(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Result<Vec<Vec<f64
         .collect())
 }
 
-/// NAB's protocol hint for one file: its minimum and maximum (`inputMin`/`inputMax`).
-fn nab_hint(f: &DataFile) -> Option<RangeHint> {
-    RangeHint::of(&f.values)
-}
-
 /// Like [`run`], under NAB's protocol.
 fn run_nab(
     corpus: &Corpus,
@@ -204,7 +199,7 @@ fn main() -> hxb_core::Result<()> {
         .zip(&stat_live)
         .map(|(f, s)| {
             let mut ose = ContextOse::new(3, 15, 7, 4096, 120, 0.75);
-            if let Some(h) = nab_hint(f) {
+            if let Some(h) = RangeHint::of(&f.values) {
                 ose = ose.with_range(h.min(), h.max());
             }
             let o = score_points(&mut ose, &f.points());
@@ -222,7 +217,12 @@ fn main() -> hxb_core::Result<()> {
     let only_hint: Vec<Vec<f64>> = corpus
         .files
         .iter()
-        .map(|f| score_points(&mut config.range_hint(nab_hint(f)).build(), &f.points()))
+        .map(|f| {
+            score_points(
+                &mut config.range_hint(RangeHint::of(&f.values)).build(),
+                &f.points(),
+            )
+        })
         .collect();
     println!("scored in {:.1} s", started.elapsed().as_secs_f64());
 
@@ -454,7 +454,7 @@ fn resonance_ablation(corpus: &Corpus, config: CompositeConfig) -> hxb_core::Res
             .files
             .iter()
             .map(|f| {
-                let hint = nab_hint(f).map(|h| {
+                let hint = RangeHint::of(&f.values).map(|h| {
                     let w = widen * (h.max() - h.min());
                     RangeHint::new(h.min() - w, h.max() + w).expect("finite bounds")
                 });

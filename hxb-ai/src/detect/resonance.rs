@@ -45,7 +45,7 @@
 //! categories are stored and bounded by `max_categories` (at most about 23 KB per scale with
 //! the defaults; a regular series needs a few dozen categories).
 
-use super::{Clock, Detector, RangeHint, Tick};
+use super::{Detector, RangeHint};
 
 /// The largest supported window (blocks).
 pub const MAX_WINDOW: usize = 8;
@@ -373,8 +373,6 @@ struct Scale {
     features: Features,
     /// Extra copies of the newest level among the features.
     emphasis: usize,
-    /// `1 − best match` of the newest full window (0 before the first).
-    novelty: f64,
 }
 
 impl Scale {
@@ -401,7 +399,6 @@ impl Scale {
             since_adapt: 0,
             features: [0; STRIDE],
             emphasis: config.emphasis,
-            novelty: 0.0,
         }
     }
 
@@ -484,7 +481,6 @@ impl Scale {
         self.blocks += 1;
         let best = self.memory.best(&self.features);
         let matched = best.map_or(0.0, |(_, m)| m);
-        self.novelty = 1.0 - matched;
         match best {
             Some((j, m)) if m >= config.resonate => self.memory.learn(j, &self.features),
             _ => {
@@ -597,7 +593,8 @@ pub struct Resonance {
     pending: Vec<f64>,
     /// Timestamp of the first point of the learning period.
     first_t: Option<i64>,
-    clock: Clock,
+    /// Timestamp of the last accepted point.
+    last_t: Option<i64>,
     /// The time scales, made when the learning period ends.
     scales: Vec<Scale>,
     /// Points given to the scales, and the last alert of any scale.
@@ -618,7 +615,7 @@ impl Resonance {
             range: hint,
             pending: Vec::with_capacity(config.learning as usize),
             first_t: None,
-            clock: Clock::default(),
+            last_t: None,
             scales: Vec::new(),
             points: 0,
             alert: None,
@@ -640,12 +637,6 @@ impl Resonance {
     /// empty while learning).
     pub fn categories(&self) -> Vec<usize> {
         self.scales.iter().map(|s| s.memory.len()).collect()
-    }
-
-    /// The largest novelty of the scales' newest full windows: `1 − best match`, in `[0, 1]`
-    /// (0 before the first full window), held between blocks.
-    pub fn novelty(&self) -> f64 {
-        self.scales.iter().map(|s| s.novelty).fold(0.0, f64::max)
     }
 
     /// Whether the learning period is over on every scale.
@@ -714,10 +705,11 @@ impl Detector for Resonance {
         // Blocks count points, not time: a gap (missed samples) carries the window on.
         // Restarting it would leave the stage blind for `window` blocks after every gap (on an
         // irregularly sampled series, much of the time), and costs more than it saves:
-        // `nab_eval --timing` (docs/bench/nab6.md).
-        if self.clock.tick(t_ms) == Tick::Stale {
+        // `nab_eval --timing` (docs/bench/nab6.md). Only a point not after the last is skipped.
+        if self.last_t.is_some_and(|t| t_ms <= t) {
             return 0.0;
         }
+        self.last_t = Some(t_ms);
         if self.scales.is_empty() {
             // Learning: hold the values, score nothing; the scales see them when it ends.
             self.pending.push(value);
